@@ -1,0 +1,50 @@
+// Import boundaries (run by `npm run lint`). Paths are resolved through the workspace symlinks,
+// so a package reached by name shows up as packages/<name>/... and rules hold transitively.
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'packages-never-import-apps',
+      comment: 'Shared packages are libraries: they must not depend on a deployable app.',
+      severity: 'error',
+      from: { path: '^packages/' },
+      to: { path: '^apps/' },
+    },
+    {
+      name: 'apps-do-not-import-each-other',
+      comment: 'The gateway and the worker only share what lives in packages/.',
+      severity: 'error',
+      from: { path: '^apps/([^/]+)/' },
+      to: { path: '^apps/([^/]+)/', pathNot: '^apps/$1/' },
+    },
+    {
+      name: 'parser-and-schema-stay-pure',
+      comment: 'The parser and the result schema know nothing of queues, Redis or HTTP, even indirectly.',
+      severity: 'error',
+      from: { path: '^packages/(nessus-parser|schema)/src' },
+      to: { path: 'node_modules/(bullmq|ioredis|fastify|got|@fastify|@bull-board|@modelcontextprotocol|prom-client)/' },
+    },
+    {
+      name: 'parser-is-standalone',
+      comment: 'The parser depends on saxes and Node only, so it can be used on its own.',
+      severity: 'error',
+      from: { path: '^packages/nessus-parser/src' },
+      to: { path: '^packages/(?!nessus-parser/)' },
+    },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^|/)(dist|test|node_modules/\\.cache)/|\\.d\\.ts$' },
+    tsConfig: { fileName: 'tsconfig.base.json' },
+    tsPreCompilationDeps: true,
+    combinedDependencies: true,
+    preserveSymlinks: false,
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'types', 'default', 'node'], extensions: ['.ts', '.js', '.d.ts'] },
+  },
+};

@@ -1,0 +1,2 @@
+export { startRedisServer, findRedisServerBinary, findFreePort, pingRedis, stopStaleRedis } from './redis-server.js';
+export type { RedisServerOptions, RunningRedis } from './redis-server.js';

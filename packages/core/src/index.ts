@@ -1,1 +1,11 @@
 export * from './errors.js';
+export * from './tasks.js';
+export * from './redis-keys.js';
+export * from './task-store.js';
+export * from './queues.js';
+export * from './credentials.js';
+export * from './logger.js';
+export * from './redis-connection.js';
+export * from './config/scanners-config.js';
+export * from './config/runtime-config.js';
+export { expandEnv, formatPath } from './config/expand-env.js';

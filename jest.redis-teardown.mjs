@@ -1,0 +1,1 @@
+export { teardown as default } from '@nessus-mcp/embedded-redis/jest-global-setup';

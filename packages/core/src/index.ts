@@ -9,3 +9,5 @@ export * from './redis-connection.js';
 export * from './config/scanners-config.js';
 export * from './config/runtime-config.js';
 export { expandEnv, formatPath } from './config/expand-env.js';
+export * from './supervision.js';
+export * from './targets.js';

@@ -57,6 +57,10 @@ export interface Finding {
   solution: string | null;
   plugin_output: string | null;
   compliance: ComplianceResult | null;
+  /** Ordinal of the finding's ReportHost (distinguishes two ReportHost blocks with the same name). */
+  host_index: number;
+  /** Names of the fields cut at the size cap (present only when something was cut). */
+  truncated_fields?: string[];
   /** Every other child element, typed per `FIELD_TYPES` (unknown elements are strings). */
   [field: string]: FieldValue | undefined;
 }
@@ -64,6 +68,8 @@ export interface Finding {
 export interface HostInfo {
   /** Ordinal of the ReportHost in the document (0-based). Two hosts may share a name. */
   index: number;
+  /** Which ReportHost of that name this is (0 for the first): disambiguates duplicate names. */
+  occurrence: number;
   name: string;
   host_ip: string | null;
   host_fqdn: string | null;
@@ -81,6 +87,10 @@ export interface HostInfo {
 export interface ScanInfo {
   report_name: string | null;
   policy_name: string | null;
+  /** The Report element's `type` attribute where present (`was` for Web App Scanning exports). */
+  report_type: string | null;
+  /** Number of plugin ids in the `plugin_set` preference (the list itself is too large to carry). */
+  plugin_count: number | null;
   /** Server/plugin preferences of interest (TARGET, plugin_set, ...), as written. */
   preferences: Record<string, string>;
   /** TARGET split on commas/whitespace. */
@@ -103,3 +113,16 @@ export type ParseEvent =
   | { type: 'host'; host: HostInfo }
   | { type: 'finding'; finding: Finding }
   | { type: 'end'; summary: ParseSummary };
+
+export interface ParseOptions {
+  /** Cap for any single text field, in UTF-8 bytes; longer text is cut and marked. Default 4 MiB. */
+  maxFieldBytes?: number;
+  /** Deepest element nesting accepted (Nessus needs 6). Default 64. */
+  maxDepth?: number;
+  /**
+   * Worker threads parsing ReportHost blocks in parallel. `0` parses on the calling thread.
+   * `'auto'` (default) uses up to 2 workers for files of 8 MiB or more and the calling thread
+   * otherwise. Output is identical either way.
+   */
+  workers?: number | 'auto';
+}

@@ -1,0 +1,110 @@
+/**
+ * Fault switches, settable at start (options, CLI flags) and at run time (`PUT /_sim/faults`).
+ * The key names and value sets are part of the external contract (CONTRACT.md, "Simulator
+ * control"); `download_mode` is this package's addition, documented in its README.
+ */
+
+export type Licence412Mode = 'clean' | 'drop' | 'empty';
+export type ExportMode = 'ok' | 'stuck' | 'error';
+export type ScanOutcome = 'completed' | 'aborted';
+export type DownloadMode = 'ok' | 'slow' | 'truncated' | 'expired';
+
+export interface Faults {
+  /** Answer the scan-control endpoints of NESSUS_API.md B.2 with 412; `null` = licence allows the API. */
+  licence_412: Licence412Mode | null;
+  /** Share (0–1) of API calls answered with 500 or 503. */
+  error_rate: number;
+  /** Delay added before every API answer. */
+  latency_ms: number;
+  /** Idle lifetime of a `POST /session` token; `null` = never expires. */
+  session_ttl_s: number | null;
+  export_mode: ExportMode;
+  scan_outcome: ScanOutcome;
+  /** Running time of one scan launch. */
+  scan_seconds: number;
+  download_mode: DownloadMode;
+}
+
+export type FaultPatch = Partial<Faults>;
+
+export const DEFAULT_FAULTS: Readonly<Faults> = Object.freeze({
+  licence_412: null,
+  error_rate: 0,
+  latency_ms: 0,
+  // Nessus' own default idle timeout is 30 minutes (`idle_timeout` in /server/properties).
+  session_ttl_s: 1800,
+  export_mode: 'ok',
+  scan_outcome: 'completed',
+  scan_seconds: 5,
+  download_mode: 'ok',
+});
+
+export class FaultValidationError extends Error {
+  override readonly name = 'FaultValidationError';
+}
+
+const LICENCE_MODES: readonly Licence412Mode[] = ['clean', 'drop', 'empty'];
+const EXPORT_MODES: readonly ExportMode[] = ['ok', 'stuck', 'error'];
+const SCAN_OUTCOMES: readonly ScanOutcome[] = ['completed', 'aborted'];
+const DOWNLOAD_MODES: readonly DownloadMode[] = ['ok', 'slow', 'truncated', 'expired'];
+const FAULT_KEYS: readonly (keyof Faults)[] = Object.keys(DEFAULT_FAULTS) as (keyof Faults)[];
+
+function quoteList(values: readonly string[]): string {
+  return values.map((value) => `"${value}"`).join(', ');
+}
+
+function oneOf<T extends string>(key: string, value: unknown, allowed: readonly T[]): T {
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
+  throw new FaultValidationError(`${key} must be one of ${quoteList(allowed)}; got ${JSON.stringify(value)}`);
+}
+
+function finiteNumber(key: string, value: unknown, min: number, max = Number.POSITIVE_INFINITY): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    const range = Number.isFinite(max) ? `between ${min} and ${max}` : `a number >= ${min}`;
+    throw new FaultValidationError(`${key} must be ${range}; got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** Checks an untrusted patch (a parsed JSON body or CLI values) and returns it typed. */
+export function validateFaultPatch(input: unknown): FaultPatch {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new FaultValidationError('faults must be a JSON object such as {"licence_412":"drop"}');
+  }
+  const patch: FaultPatch = {};
+  for (const [key, value] of Object.entries(input)) {
+    switch (key) {
+      case 'licence_412':
+        patch.licence_412 = value === null ? null : oneOf(key, value, LICENCE_MODES);
+        break;
+      case 'error_rate':
+        patch.error_rate = finiteNumber(key, value, 0, 1);
+        break;
+      case 'latency_ms':
+        patch.latency_ms = finiteNumber(key, value, 0, 600_000);
+        break;
+      case 'session_ttl_s':
+        patch.session_ttl_s = value === null ? null : finiteNumber(key, value, 0);
+        break;
+      case 'export_mode':
+        patch.export_mode = oneOf(key, value, EXPORT_MODES);
+        break;
+      case 'scan_outcome':
+        patch.scan_outcome = oneOf(key, value, SCAN_OUTCOMES);
+        break;
+      case 'scan_seconds':
+        patch.scan_seconds = finiteNumber(key, value, 0, 86_400);
+        break;
+      case 'download_mode':
+        patch.download_mode = oneOf(key, value, DOWNLOAD_MODES);
+        break;
+      default:
+        throw new FaultValidationError(`unknown fault key '${key}'; known keys: ${FAULT_KEYS.join(', ')}`);
+    }
+  }
+  return patch;
+}
+
+export function applyFaultPatch(current: Faults, patch: FaultPatch): Faults {
+  return { ...current, ...patch };
+}

@@ -1,0 +1,13 @@
+export { startSimulator } from './server.js';
+export type { RunningSimulator, SimulatorOptions } from './server.js';
+export type { DownloadMode, ExportMode, FaultPatch, Faults, Licence412Mode, ScanOutcome } from './faults.js';
+export { DEFAULT_FAULTS, FaultValidationError, validateFaultPatch } from './faults.js';
+export type { SimStats } from './stats.js';
+export type { ApiCredentials } from './auth.js';
+export { DEFAULT_API_CREDENTIALS } from './auth.js';
+export type { ValidSshCredentials } from './ssh-credentials.js';
+export { DEFAULT_VALID_SSH } from './ssh-credentials.js';
+export { expandTargets, MAX_SCAN_HOSTS } from './targets.js';
+export type { ExpandedTargets, ScanTarget } from './targets.js';
+export { SCAN_TEMPLATES } from './scan-templates.js';
+export { parseCliOptions, CLI_USAGE } from './cli-options.js';

@@ -1,0 +1,234 @@
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ApiCredentials } from './auth.js';
+import { authenticate, DEFAULT_API_CREDENTIALS } from './auth.js';
+import type { ControlSurface } from './control-routes.js';
+import { handleControl } from './control-routes.js';
+import { registerExportRoutes } from './export-routes.js';
+import type { FaultPatch, Faults, Licence412Mode } from './faults.js';
+import { applyFaultPatch, DEFAULT_FAULTS, validateFaultPatch } from './faults.js';
+import { registerFolderRoutes } from './folder-routes.js';
+import { loadHostTemplates } from './host-templates.js';
+import { METHOD_NOT_ALLOWED, NessusHttpError, parseJsonBody, readBody, sendError } from './http-replies.js';
+import type { Logger, LogLevel } from './logger.js';
+import { createLogger } from './logger.js';
+import { Router } from './router.js';
+import { registerScanRoutes } from './scan-routes.js';
+import { registerServerInfoRoutes } from './server-info-routes.js';
+import { SimulatorState } from './simulator-state.js';
+import type { ValidSshCredentials } from './ssh-credentials.js';
+import { DEFAULT_VALID_SSH } from './ssh-credentials.js';
+import type { SimStats } from './stats.js';
+
+export interface SimulatorOptions {
+  /** TCP port; 0 picks a free one. Default 8834, the Nessus port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** API keys and login accepted by the simulated Nessus. */
+  credentials?: Partial<ApiCredentials>;
+  /** The SSH user/password the simulated targets accept (any private key for that user). */
+  validSsh?: Partial<ValidSshCredentials>;
+  /** Initial faults; validated like `PUT /_sim/faults`. */
+  faults?: FaultPatch;
+  logLevel?: LogLevel;
+  /** Directory of `.nessus` fixtures the export hosts are built from. */
+  fixturesDir?: string;
+  /** Serve HTTPS with this PEM certificate and key (paths) instead of plain HTTP. */
+  tls?: { certFile: string; keyFile: string };
+  /** Millisecond clock; tests inject one to move scans and sessions forward without waiting. */
+  clock?: () => number;
+  /** Uniform [0, 1) source for `error_rate` and ids; tests inject one for determinism. */
+  random?: () => number;
+  /** Where log lines go (default stderr). */
+  logWriter?: (line: string) => void;
+}
+
+export interface RunningSimulator {
+  /** Base URL, e.g. `http://127.0.0.1:8834`. */
+  readonly url: string;
+  readonly port: number;
+  /** Current faults (a copy). */
+  readonly faults: Readonly<Faults>;
+  setFaults(patch: FaultPatch): void;
+  stats(): SimStats;
+  /** Forgets scans, sessions, exports and counters, and restores the start-up faults. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+// `{"error":"API is not available"}` is exactly 32 bytes (B.2 wire quirk).
+const LICENCE_BODY = JSON.stringify({ error: 'API is not available' });
+
+/** Answers a licence-gated call the three ways real servers were seen to (B.2). */
+function refuseLicence(res: ServerResponse, mode: Licence412Mode): void {
+  if (mode === 'drop') {
+    // Headers promise 32 bytes, then the connection dies before any of them.
+    const socket: Socket = res.socket as Socket;
+    const head =
+      'HTTP/1.1 412 Precondition Failed\r\nContent-Type: application/json\r\n' +
+      `Content-Length: ${Buffer.byteLength(LICENCE_BODY)}\r\nConnection: close\r\n\r\n`;
+    res.detachSocket(socket);
+    socket.end(head);
+    return;
+  }
+  const body = mode === 'clean' ? LICENCE_BODY : '';
+  res.writeHead(412, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(body),
+    Connection: 'close',
+  });
+  res.end(body);
+}
+
+function errorStatusFor(random: () => number): { status: number; message: string } {
+  return random() < 0.5
+    ? { status: 500, message: 'Internal Server Error' }
+    : { status: 503, message: 'Service temporarily unavailable' };
+}
+
+async function handleApi(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  router: Router,
+  state: SimulatorState,
+): Promise<void> {
+  const rawBody = await readBody(req);
+  const faults = state.faults;
+  if (faults.latency_ms > 0) await sleep(faults.latency_ms);
+  if (faults.error_rate > 0 && state.random() < faults.error_rate) {
+    const { status, message } = errorStatusFor(state.random);
+    sendError(res, status, message);
+    return;
+  }
+  const match = router.match(req.method ?? 'GET', url.pathname);
+  if (match.kind === 'none') throw new NessusHttpError(404, 'The requested URL was not found');
+  if (match.kind === 'wrong_method') {
+    res.setHeader('Allow', match.allowed.join(', '));
+    throw new NessusHttpError(405, METHOD_NOT_ALLOWED);
+  }
+  const { route, params } = match;
+  let username: string | undefined;
+  if (route.auth) {
+    const verdict = authenticate(req.headers, state.credentials, state.sessions);
+    if (!verdict.ok) throw new NessusHttpError(401, verdict.message);
+    username = verdict.username;
+  }
+  if (route.licenceGated && faults.licence_412 !== null) {
+    refuseLicence(res, faults.licence_412);
+    return;
+  }
+  await route.handler({
+    req,
+    res,
+    params,
+    query: url.searchParams,
+    body: parseJsonBody(rawBody),
+    rawBody,
+    username,
+  });
+}
+
+function buildRouter(state: SimulatorState): Router {
+  const router = new Router();
+  // Fixed paths such as /scans/timezones go before /scans/:id.
+  registerServerInfoRoutes(router, state);
+  registerFolderRoutes(router, state);
+  registerScanRoutes(router, state);
+  registerExportRoutes(router, state);
+  return router;
+}
+
+function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
+  const initialFaults = applyFaultPatch(DEFAULT_FAULTS, validateFaultPatch(options.faults ?? {}));
+  let faults: Faults = initialFaults;
+  const logger: Logger = createLogger(options.logLevel ?? 'info', options.logWriter);
+  const state = new SimulatorState(
+    options.clock ?? Date.now,
+    options.random ?? Math.random,
+    { ...DEFAULT_API_CREDENTIALS, ...options.credentials },
+    { ...DEFAULT_VALID_SSH, ...options.validSsh },
+    loadHostTemplates(options.fixturesDir),
+    () => faults,
+  );
+  const router = buildRouter(state);
+  const control: ControlSurface = {
+    stats: () => state.stats.snapshot(),
+    faults: () => ({ ...faults }),
+    setFaults: (patch) => {
+      faults = applyFaultPatch(faults, validateFaultPatch(patch));
+      logger.info(`faults now ${JSON.stringify(faults)}`);
+    },
+    reset: () => {
+      faults = initialFaults;
+      state.reset();
+    },
+  };
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const started = Date.now();
+    const url = new URL(req.url ?? '/', 'http://simulator.invalid');
+    res.on('finish', () => logger.debug(`${req.method} ${url.pathname} ${res.statusCode} ${Date.now() - started}ms`));
+    const work = url.pathname.startsWith('/_sim/')
+      ? handleControl(req, res, url.pathname, control)
+      : handleApi(req, res, url, router, state);
+    work.catch((error: unknown) => {
+      if (res.headersSent || res.destroyed || !res.socket) {
+        res.destroy();
+        return;
+      }
+      if (error instanceof NessusHttpError) {
+        sendError(res, error.status, error.message);
+        return;
+      }
+      logger.error(`${req.method} ${url.pathname} failed: ${error instanceof Error ? error.stack : String(error)}`);
+      sendError(res, 500, 'Internal Server Error');
+    });
+  };
+
+  const server: Server = options.tls
+    ? createHttpsServer({ cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) }, onRequest)
+    : createHttpServer(onRequest);
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  const host = options.host ?? '127.0.0.1';
+  const address = await listen(server, options.port ?? 8834, host);
+  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `${options.tls ? 'https' : 'http'}://${urlHost}:${address.port}`;
+  logger.info(`listening on ${url}`);
+
+  return {
+    url,
+    port: address.port,
+    get faults() {
+      return control.faults();
+    },
+    setFaults: control.setFaults,
+    stats: control.stats,
+    reset: control.reset,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // Keep-alive and streaming connections would hold close() open; end them now.
+        for (const socket of sockets) socket.destroy();
+      }),
+  };
+}

@@ -1,0 +1,52 @@
+import type { ScanState } from './scanner.js';
+
+/**
+ * Nessus `info.status` → ScanState, as issue 5 specifies (NESSUS_API.md §B.3.8). Transitional
+ * states count as running so the worker keeps polling; any other word is `unknown`, which the
+ * worker also keeps polling (bounded by its own wall-clock timeout).
+ */
+const STATUS_MAP: Readonly<Record<string, ScanState>> = {
+  '': 'queued',
+  empty: 'queued',
+  pending: 'queued',
+  running: 'running',
+  pausing: 'running',
+  paused: 'running',
+  resuming: 'running',
+  stopping: 'running',
+  processing: 'running',
+  completed: 'completed',
+  canceled: 'cancelled',
+  aborted: 'failed',
+};
+
+export function mapNessusStatus(raw: string | null | undefined): ScanState {
+  const key = (raw ?? '').trim().toLowerCase();
+  return Object.hasOwn(STATUS_MAP, key) ? (STATUS_MAP[key] as ScanState) : 'unknown';
+}
+
+export interface HostProgress {
+  scanprogresscurrent?: number | string | null;
+  scanprogresstotal?: number | string | null;
+}
+
+function toNumber(value: number | string | null | undefined): number {
+  const n = typeof value === 'string' ? Number(value) : (value ?? 0);
+  return Number.isFinite(n) && n > 0 ? n : 0;
+}
+
+/**
+ * `info` has no progress field (NESSUS_API.md §B.3.7): progress is Σ scanprogresscurrent /
+ * Σ scanprogresstotal over the hosts, clamped to 0–100 and forced to 100 once completed.
+ */
+export function computeProgress(hosts: readonly HostProgress[] | null | undefined, state: ScanState): number {
+  if (state === 'completed') return 100;
+  let current = 0;
+  let total = 0;
+  for (const host of hosts ?? []) {
+    current += toNumber(host.scanprogresscurrent);
+    total += toNumber(host.scanprogresstotal);
+  }
+  if (total === 0) return 0;
+  return Math.min(100, Math.max(0, Math.round((current / total) * 100)));
+}

@@ -1,0 +1,153 @@
+import type { FieldType, FieldValue } from '@nessus-mcp/nessus-parser';
+
+/**
+ * Compact per-field columns of the store, one entry per finding in document order. Filters and
+ * sorts run on these without touching the full records:
+ * - `number`: float64, NaN for null;
+ * - `boolean`: int8, -1 null, 0 false, 1 true;
+ * - `dictionary`: uint32 codes into a table of distinct values (code 0 is null). Text repeats a
+ *   lot in an export (a plugin's description is the same on every host), so a filter tests each
+ *   distinct value once and then scans integers.
+ */
+export type ColumnKind = 'number' | 'boolean' | 'dictionary';
+
+export type DictionaryEntry = string | string[];
+
+export function columnKindOf(type: FieldType): ColumnKind | null {
+  switch (type) {
+    case 'number': return 'number';
+    case 'boolean': return 'boolean';
+    case 'string':
+    case 'date':
+    case 'string[]': return 'dictionary';
+    case 'object': return null;
+  }
+}
+
+/** Typed array that grows by doubling while ingest appends. */
+class Growable<T extends Float64Array | Int8Array | Uint32Array> {
+  private length = 0;
+  constructor(private array: T, private readonly make: (size: number) => T) {}
+
+  push(value: number): void {
+    if (this.length === this.array.length) {
+      const bigger = this.make(this.array.length * 2);
+      bigger.set(this.array);
+      this.array = bigger;
+    }
+    this.array[this.length] = value;
+    this.length += 1;
+  }
+
+  /** The filled part, as bytes ready to write. */
+  bytes(): Uint8Array {
+    return new Uint8Array(this.array.buffer, 0, this.length * this.array.BYTES_PER_ELEMENT);
+  }
+}
+
+export interface ColumnBuilder {
+  readonly kind: ColumnKind;
+  push(value: FieldValue | undefined): void;
+  bytes(): Uint8Array;
+  /** Distinct values for dictionary columns (entry 0 is null). */
+  dictionary(): DictionaryEntry[] | null;
+  /** Characters held by the dictionary so far: the ingest drops columns whose text is mostly unique. */
+  dictionaryChars(): number;
+}
+
+const INITIAL = 1024;
+
+class NumberColumnBuilder implements ColumnBuilder {
+  readonly kind = 'number';
+  private readonly values = new Growable(new Float64Array(INITIAL), (n) => new Float64Array(n));
+  push(value: FieldValue | undefined): void {
+    this.values.push(typeof value === 'number' ? value : Number.NaN);
+  }
+  bytes(): Uint8Array { return this.values.bytes(); }
+  dictionary(): null { return null; }
+  dictionaryChars(): number { return 0; }
+}
+
+class BooleanColumnBuilder implements ColumnBuilder {
+  readonly kind = 'boolean';
+  private readonly values = new Growable(new Int8Array(INITIAL), (n) => new Int8Array(n));
+  push(value: FieldValue | undefined): void {
+    this.values.push(value === true ? 1 : value === false ? 0 : -1);
+  }
+  bytes(): Uint8Array { return this.values.bytes(); }
+  dictionary(): null { return null; }
+  dictionaryChars(): number { return 0; }
+}
+
+const EMPTY_LIST_KEY = '\u0000[]';
+
+class DictionaryColumnBuilder implements ColumnBuilder {
+  readonly kind = 'dictionary';
+  private readonly codes = new Growable(new Uint32Array(INITIAL), (n) => new Uint32Array(n));
+  private readonly lookup = new Map<string, number>();
+  private readonly entries: DictionaryEntry[] = [];
+  private chars = 0;
+
+  push(value: FieldValue | undefined): void {
+    let key: string;
+    let entry: DictionaryEntry;
+    if (typeof value === 'string') {
+      key = value;
+      entry = value;
+    } else if (Array.isArray(value)) {
+      // \u0001 cannot occur in XML text, so joined lists never collide with a plain string.
+      key = value.length === 0 ? EMPTY_LIST_KEY : `\u0001${value.join('\u0001')}`;
+      entry = value;
+    } else if (typeof value === 'number' || typeof value === 'boolean') {
+      key = String(value);
+      entry = key;
+    } else {
+      this.codes.push(0);
+      return;
+    }
+    let code = this.lookup.get(key);
+    if (code === undefined) {
+      this.entries.push(entry);
+      code = this.entries.length;
+      this.lookup.set(key, code);
+      this.chars += key.length;
+    }
+    this.codes.push(code);
+  }
+
+  bytes(): Uint8Array { return this.codes.bytes(); }
+  dictionary(): DictionaryEntry[] { return this.entries; }
+  dictionaryChars(): number { return this.chars; }
+}
+
+export function createColumnBuilder(kind: ColumnKind): ColumnBuilder {
+  switch (kind) {
+    case 'number': return new NumberColumnBuilder();
+    case 'boolean': return new BooleanColumnBuilder();
+    case 'dictionary': return new DictionaryColumnBuilder();
+  }
+}
+
+/** A column read back from disk. */
+export type LoadedColumn =
+  | { kind: 'number'; values: Float64Array }
+  | { kind: 'boolean'; values: Int8Array }
+  | { kind: 'dictionary'; codes: Uint32Array; dictionary: DictionaryEntry[] };
+
+/** The value a filter or sort sees for one row (null where the finding had none). */
+export function columnValue(column: LoadedColumn, row: number): FieldValue {
+  switch (column.kind) {
+    case 'number': {
+      const value = column.values[row] ?? Number.NaN;
+      return Number.isNaN(value) ? null : value;
+    }
+    case 'boolean': {
+      const value = column.values[row];
+      return value === 1 ? true : value === 0 ? false : null;
+    }
+    case 'dictionary': {
+      const code = column.codes[row] ?? 0;
+      return code === 0 ? null : (column.dictionary[code - 1] ?? null);
+    }
+  }
+}

@@ -1,0 +1,12 @@
+export { ingestExport } from './ingest.js';
+export type { IngestOptions } from './ingest.js';
+export { ResultStore, openResultStore, readResultSummary } from './store.js';
+export { ResultStoreCache } from './store-cache.js';
+export type { ResultStoreCacheOptions } from './store-cache.js';
+export { queryResults } from './query.js';
+export type { ResultPage } from './query.js';
+export { scanFactsOf } from './summary.js';
+export type { ResultSummary } from './summary.js';
+export type { AuthenticationEvidence, CredentialSignal } from './authentication.js';
+export { RESULTS_DIR, resultsDir } from './layout.js';
+export type { StoreManifest } from './layout.js';

@@ -1,0 +1,292 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FIELD_TYPES, parseNessus } from '@nessus-mcp/nessus-parser';
+import type { Finding, ParseEvent, ParseOptions, ParseSummary, ScanInfo } from '@nessus-mcp/nessus-parser';
+import { SORT_KEYS, getFieldValue, resolveSort } from '@nessus-mcp/schema';
+import { AuthenticationTracker } from './authentication.js';
+import { columnKindOf, createColumnBuilder } from './columns.js';
+import type { ColumnBuilder } from './columns.js';
+import {
+  COLUMNS_DIR,
+  HOST_TUPLE_COLUMN,
+  MANIFEST_FILE,
+  OFFSETS_FILE,
+  RECORDS_FILE,
+  RESULTS_DIR,
+  RETIRED_PREFIX,
+  STORE_FORMAT,
+  STORE_VERSION,
+  SUMMARY_FILE,
+  TEMP_PREFIX,
+} from './layout.js';
+import type { ColumnEntry, StoreManifest } from './layout.js';
+import { FindingTally } from './summary.js';
+import type { ResultSummary } from './summary.js';
+
+export interface IngestOptions {
+  /** The downloaded export (`DATA_DIR/tasks/{id}/report.nessus`). */
+  exportPath: string;
+  /** The task directory; the store is written to `{taskDir}/results`. */
+  taskDir: string;
+  /** Aborting stops the ingest and removes its partial output; an existing store is left untouched. */
+  signal?: AbortSignal;
+  /** Whether credentials were given to the scan (trusted/privileged); inferred from the export when omitted. */
+  credentialed?: boolean;
+  parseOptions?: ParseOptions;
+  /**
+   * A text column whose distinct values exceed this many characters is not indexed (its
+   * filters read the full records instead): mostly-unique text would cost memory for nothing.
+   */
+  maxDictionaryChars?: number;
+  /** Parse events to ingest instead of parsing `exportPath` (which is still measured for `file_size_kb`). */
+  events?: AsyncIterable<ParseEvent>;
+}
+
+const DEFAULT_MAX_DICTIONARY_CHARS = 8 * 1024 * 1024;
+/** Plugin output is close to unique per finding: indexing it would only copy the records. */
+const NEVER_INDEXED = new Set(['plugin_output']);
+/** Sort reads these from columns, so they are kept whatever their size. */
+const ALWAYS_INDEXED = new Set(SORT_KEYS.flatMap((key) => resolveSort(key)?.fields ?? []));
+const WRITE_BATCH_BYTES = 1024 * 1024;
+
+/** Appends to a file in large batches, keeping at most one write in flight while parsing continues. */
+class BatchedWriter {
+  private chunks: Uint8Array[] = [];
+  private pendingBytes = 0;
+  private inFlight: Promise<unknown> = Promise.resolve();
+  private position = 0;
+
+  constructor(private readonly handle: FileHandle) {}
+
+  async write(chunk: Uint8Array): Promise<void> {
+    this.chunks.push(chunk);
+    this.pendingBytes += chunk.byteLength;
+    if (this.pendingBytes >= WRITE_BATCH_BYTES) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    await this.inFlight;
+    if (this.pendingBytes === 0) return;
+    const buffer = Buffer.concat(this.chunks, this.pendingBytes);
+    const at = this.position;
+    this.position += buffer.byteLength;
+    this.chunks = [];
+    this.pendingBytes = 0;
+    this.inFlight = this.handle.write(buffer, 0, buffer.byteLength, at);
+  }
+
+  async finish(): Promise<void> {
+    await this.flush();
+    await this.inFlight;
+    await this.handle.sync();
+  }
+}
+
+async function writeDurably(path: string, data: Uint8Array | string): Promise<void> {
+  const handle = await open(path, 'w');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function syncDirectory(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Leftovers of an ingest that crashed (or of a swap that was interrupted) are never trusted,
+ * so they are removed; a temporary directory of another live process is its ingest in progress.
+ */
+async function removeLeftovers(taskDir: string): Promise<void> {
+  const names = await readdir(taskDir).catch(() => [] as string[]);
+  const stale = names.filter((name) => {
+    if (name.startsWith(RETIRED_PREFIX)) return true;
+    if (!name.startsWith(TEMP_PREFIX)) return false;
+    const pid = Number(name.slice(TEMP_PREFIX.length).split('-')[0]);
+    return !Number.isInteger(pid) || pid === process.pid || !processAlive(pid);
+  });
+  await Promise.all(stale.map((name) => rm(join(taskDir, name), { recursive: true, force: true })));
+}
+
+interface ColumnPlan {
+  field: string;
+  builder: ColumnBuilder | null;
+}
+
+function planColumns(): ColumnPlan[] {
+  const plans: ColumnPlan[] = [];
+  for (const [field, type] of Object.entries(FIELD_TYPES)) {
+    const kind = columnKindOf(type);
+    if (kind && !NEVER_INDEXED.has(field)) plans.push({ field, builder: createColumnBuilder(kind) });
+  }
+  return plans;
+}
+
+/**
+ * Ingests an export into the task's result store in one streaming pass, and returns its summary.
+ * Atomic: everything is built in a temporary directory, fsynced, then renamed to `results/`;
+ * readers only open a store whose manifest exists, so a crash leaves "not ready", never half.
+ */
+export async function ingestExport(options: IngestOptions): Promise<ResultSummary> {
+  const { taskDir, signal } = options;
+  signal?.throwIfAborted();
+  await removeLeftovers(taskDir);
+  const temp = join(taskDir, `${TEMP_PREFIX}${process.pid}-${randomUUID().slice(0, 8)}`);
+  await mkdir(join(temp, COLUMNS_DIR), { recursive: true });
+  try {
+    const summary = await buildStore(options, temp);
+    await swapIntoPlace(taskDir, temp);
+    return summary;
+  } catch (error) {
+    await rm(temp, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function buildStore(options: IngestOptions, temp: string): Promise<ResultSummary> {
+  const { signal } = options;
+  const maxDictionaryChars = options.maxDictionaryChars ?? DEFAULT_MAX_DICTIONARY_CHARS;
+  const columns = planColumns();
+  const hostTuples = createColumnBuilder('dictionary');
+  const unindexed = new Set(NEVER_INDEXED);
+  const tally = new FindingTally();
+  const authentication = new AuthenticationTracker();
+  const offsets: number[] = [0];
+  const encoder = new TextEncoder();
+  let scan: ScanInfo | null = null;
+  let parseSummary: ParseSummary | null = null;
+  let recordsBytes = 0;
+  let findings = 0;
+
+  const recordsHandle = await open(join(temp, RECORDS_FILE), 'w');
+  try {
+    const records = new BatchedWriter(recordsHandle);
+    const events = options.events ?? parseNessus(options.exportPath, options.parseOptions);
+    for await (const event of events) {
+      signal?.throwIfAborted();
+      if (event.type === 'scan') scan = event.scan;
+      else if (event.type === 'end') parseSummary = event.summary;
+      else if (event.type === 'finding') {
+        const finding: Finding = event.finding;
+        const line = encoder.encode(`${JSON.stringify(finding)}\n`);
+        recordsBytes += line.byteLength;
+        offsets.push(recordsBytes);
+        await records.write(line);
+        findings += 1;
+        for (const plan of columns) {
+          if (!plan.builder) continue;
+          plan.builder.push(getFieldValue(finding, plan.field));
+          if (plan.builder.dictionaryChars() > maxDictionaryChars && !ALWAYS_INDEXED.has(plan.field)) {
+            plan.builder = null;
+            unindexed.add(plan.field);
+          }
+        }
+        hostTuples.push([finding.host, finding.host_ip ?? '', finding.host_fqdn ?? '']);
+        tally.observe(finding);
+        authentication.observe(finding);
+      }
+    }
+    signal?.throwIfAborted();
+    await records.finish();
+  } finally {
+    await recordsHandle.close();
+  }
+  if (!parseSummary) throw new Error('the export ended without the parser reporting its end');
+
+  const offsetBytes = new Uint8Array(Float64Array.from(offsets).buffer);
+  await writeDurably(join(temp, OFFSETS_FILE), offsetBytes);
+  const manifestColumns: Record<string, ColumnEntry> = {};
+  const allColumns: { field: string; builder: ColumnBuilder }[] = [{ field: HOST_TUPLE_COLUMN, builder: hostTuples }];
+  for (const plan of columns) if (plan.builder) allColumns.push({ field: plan.field, builder: plan.builder });
+  await Promise.all(
+    allColumns.map(async ({ field, builder }, index) => {
+      const name = String(index).padStart(3, '0');
+      const entry: ColumnEntry = { kind: builder.kind, file: `${COLUMNS_DIR}/${name}.bin` };
+      await writeDurably(join(temp, entry.file), builder.bytes());
+      const dictionary = builder.dictionary();
+      if (dictionary) {
+        entry.dictionary = `${COLUMNS_DIR}/${name}.json`;
+        await writeDurably(join(temp, entry.dictionary), JSON.stringify(dictionary));
+      }
+      manifestColumns[field] = entry;
+    }),
+  );
+
+  const fileSize = options.events ? await stat(options.exportPath).then((s) => s.size, () => 0) : (await stat(options.exportPath)).size;
+  const verdict = authentication.verdict(options.credentialed);
+  const compliance = tally.complianceBreakdown();
+  const summary: ResultSummary = {
+    scan_name: scan?.report_name ?? null,
+    policy_name: scan?.policy_name ?? null,
+    targets: scan?.targets ?? [],
+    scan_start: parseSummary.scan_start,
+    scan_end: parseSummary.scan_end,
+    hosts_scanned: parseSummary.hosts,
+    findings_total: findings,
+    total_vulnerabilities: tally.vulnerabilities(),
+    severity_breakdown: { ...tally.severity },
+    ...(compliance ? { compliance } : {}),
+    file_size_kb: Math.round(fileSize / 1024),
+    authentication_status: verdict.status,
+    authentication_evidence: verdict.evidence,
+    authentication_hints: verdict.hints,
+    truncated_fields: parseSummary.truncated_fields,
+    ingested_at: new Date().toISOString(),
+  };
+  await writeDurably(join(temp, SUMMARY_FILE), `${JSON.stringify(summary, null, 2)}\n`);
+  await syncDirectory(join(temp, COLUMNS_DIR));
+
+  const manifest: StoreManifest = {
+    format: STORE_FORMAT,
+    version: STORE_VERSION,
+    store_id: randomUUID(),
+    created_at: summary.ingested_at,
+    findings,
+    records_bytes: recordsBytes,
+    columns: manifestColumns,
+    unindexed: [...unindexed],
+  };
+  // The manifest is the commit record: written last, after every file it names is durable.
+  await writeDurably(join(temp, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+  await syncDirectory(temp);
+  return summary;
+}
+
+/**
+ * Replaces `results/` with the new store. A rename onto a non-empty directory is not possible,
+ * so an existing store is first moved aside; a crash between the two renames leaves no store
+ * (read as not ready), and the next ingest removes the leftovers.
+ */
+async function swapIntoPlace(taskDir: string, temp: string): Promise<void> {
+  const target = join(taskDir, RESULTS_DIR);
+  const retired = join(taskDir, `${RETIRED_PREFIX}${randomUUID().slice(0, 8)}`);
+  let hadPrevious = true;
+  try {
+    await rename(target, retired);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    hadPrevious = false;
+  }
+  await rename(temp, target);
+  await syncDirectory(taskDir);
+  if (hadPrevious) await rm(retired, { recursive: true, force: true });
+}

@@ -1,0 +1,78 @@
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AppError } from '@nessus-mcp/core/errors';
+import type { ResultQueryInput, TaskMetadata } from '@nessus-mcp/schema';
+import { MANIFEST_FILE, resultsDir } from './layout.js';
+import { queryResults } from './query.js';
+import type { ResultPage } from './query.js';
+import { ResultStore } from './store.js';
+
+export interface ResultStoreCacheOptions {
+  /** Open stores kept (least recently used evicted). Each holds its loaded columns and caches. */
+  maxStores?: number;
+}
+
+interface CachedStore {
+  identity: string;
+  store: Promise<ResultStore>;
+}
+
+/**
+ * The gateway's entry point: keeps the most recently queried stores open so a page costs only
+ * its own reads, while memory stays bounded however many pages or tasks are served. A store
+ * re-ingested since it was opened (new manifest) is reopened.
+ */
+export class ResultStoreCache {
+  private readonly maxStores: number;
+  private readonly stores = new Map<string, CachedStore>();
+
+  constructor(options: ResultStoreCacheOptions = {}) {
+    this.maxStores = Math.max(1, options.maxStores ?? 8);
+  }
+
+  async open(taskDir: string): Promise<ResultStore> {
+    const identity = await this.identityOf(taskDir);
+    const cached = this.stores.get(taskDir);
+    this.stores.delete(taskDir);
+    if (cached && cached.identity === identity) {
+      this.stores.set(taskDir, cached);
+      return cached.store;
+    }
+    const store = ResultStore.open(taskDir);
+    const entry: CachedStore = { identity, store };
+    this.stores.set(taskDir, entry);
+    store.catch(() => {
+      if (this.stores.get(taskDir) === entry) this.stores.delete(taskDir);
+    });
+    while (this.stores.size > this.maxStores) {
+      const oldest = this.stores.keys().next();
+      if (oldest.done) break;
+      this.stores.delete(oldest.value);
+    }
+    return store;
+  }
+
+  /** `get_scan_results` for one task directory. */
+  async query(taskDir: string, input: ResultQueryInput, task: TaskMetadata): Promise<ResultPage> {
+    return queryResults(await this.open(taskDir), input, task);
+  }
+
+  /** Forget a task (deleted, or about to be re-ingested). */
+  evict(taskDir: string): void {
+    this.stores.delete(taskDir);
+  }
+
+  get openStores(): number {
+    return this.stores.size;
+  }
+
+  private async identityOf(taskDir: string): Promise<string> {
+    try {
+      const info = await stat(join(resultsDir(taskDir), MANIFEST_FILE));
+      return `${info.ino}:${info.mtimeMs}:${info.size}`;
+    } catch {
+      this.stores.delete(taskDir);
+      throw new AppError('not_ready', 'The results of this task are not ready: the export has not been ingested yet.');
+    }
+  }
+}

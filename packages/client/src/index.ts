@@ -1,0 +1,7 @@
+export { NessusMcpClient, DEFAULT_URL, isTerminalStatus } from './client.js';
+export type { CallOptions } from './client.js';
+export { NessusMcpError, isNessusMcpError } from './errors.js';
+export type { NessusMcpErrorOptions } from './errors.js';
+export { parseJsonLines, parseResultsPage } from './jsonnl.js';
+export type { JsonLine } from './jsonnl.js';
+export * from './types.js';

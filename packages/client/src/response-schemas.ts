@@ -1,0 +1,172 @@
+import { z } from 'zod';
+import { NessusMcpError } from './errors.js';
+import { SCAN_TYPES, TASK_STATUSES } from './types.js';
+import type {
+  CancelResult,
+  PaginationLine,
+  QueueStatus,
+  ResultsSchemaLine,
+  ResultsSummary,
+  ScanMetadata,
+  ScannerList,
+  ScanStatus,
+  ScanSubmission,
+  TaskList,
+  TaskSummary,
+  Vulnerability,
+} from './types.js';
+
+/*
+ * Runtime checks of what the gateway answers. They insist on the fields the client's own logic
+ * reads (task ids, statuses, the results lines' counters) and on the types of the contract's
+ * other fields when present, and let every extra field through (loose objects), so a gateway that
+ * adds fields never breaks a deployed client. Each is pinned to its type in types.ts by the
+ * `z.ZodType<...>` annotation, so the two cannot drift apart.
+ */
+
+const status = z.enum(TASK_STATUSES);
+const count = z.number().int().nonnegative();
+const authenticationStatus = z.enum(['success', 'partial', 'failed', 'not_applicable']);
+const targets = z.union([z.array(z.string()), z.string()]);
+
+const severityBreakdown = z.looseObject({ critical: count, high: count, medium: count, low: count, info: count });
+
+export const resultsSummarySchema: z.ZodType<ResultsSummary> = z.looseObject({
+  hosts_scanned: count,
+  total_vulnerabilities: count,
+  severity_breakdown: severityBreakdown,
+  file_size_kb: z.number().nonnegative().optional(),
+  authentication_status: authenticationStatus.optional(),
+});
+
+export const scanSubmissionSchema: z.ZodType<ScanSubmission> = z.looseObject({
+  task_id: z.string().min(1),
+  trace_id: z.string().optional(),
+  status,
+  scanner_pool: z.string().optional(),
+  scanner_instance: z.string().optional(),
+  queue_position: z.number().nullable().optional(),
+  estimated_wait_minutes: z.number().nullable().optional(),
+  message: z.string().optional(),
+});
+
+const taskError = z.looseObject({ code: z.string(), message: z.string() });
+
+export const scanStatusSchema: z.ZodType<ScanStatus> = z.looseObject({
+  task_id: z.string().min(1),
+  status,
+  trace_id: z.string().optional(),
+  scan_type: z.enum(SCAN_TYPES).optional(),
+  name: z.string().optional(),
+  targets: targets.optional(),
+  scanner_pool: z.string().optional(),
+  scanner_instance: z.string().optional(),
+  created_at: z.string().optional(),
+  started_at: z.string().nullable().optional(),
+  completed_at: z.string().nullable().optional(),
+  progress: z.number().min(0).max(100).nullable().optional(),
+  queue_position: z.number().nullable().optional(),
+  results_summary: resultsSummarySchema.nullable().optional(),
+  authentication_status: authenticationStatus.optional(),
+  error: taskError.nullable().optional(),
+  message: z.string().optional(),
+});
+
+const taskSummarySchema: z.ZodType<TaskSummary> = z.looseObject({
+  task_id: z.string().min(1),
+  status,
+  scan_type: z.enum(SCAN_TYPES).optional(),
+  name: z.string().optional(),
+  targets: targets.optional(),
+  scanner_pool: z.string().optional(),
+  scanner_instance: z.string().optional(),
+  created_at: z.string().optional(),
+  started_at: z.string().nullable().optional(),
+  completed_at: z.string().nullable().optional(),
+  progress: z.number().nullable().optional(),
+});
+
+export const taskListSchema: z.ZodType<TaskList> = z.looseObject({ tasks: z.array(taskSummarySchema), total: count.optional() });
+
+export const scannerListSchema: z.ZodType<ScannerList> = z.looseObject({
+  scanners: z.array(z.looseObject({})),
+  total: count.optional(),
+});
+
+export const queueStatusSchema: z.ZodType<QueueStatus> = z.looseObject({
+  scanner_pool: z.string().optional(),
+  queue_depth: count.optional(),
+});
+
+export const cancelResultSchema: z.ZodType<CancelResult> = z.looseObject({
+  task_id: z.string().min(1),
+  status,
+  message: z.string().optional(),
+});
+
+export const schemaLineSchema: z.ZodType<ResultsSchemaLine> = z.looseObject({
+  type: z.literal('schema'),
+  profile: z.string(),
+  fields: z.union([z.array(z.string()), z.literal('all')]),
+  filters_applied: z.record(z.string(), z.unknown()),
+  total_vulnerabilities: count,
+  total_pages: count,
+  sort: z.enum(['severity', 'cvss_score', 'host', 'plugin_id', 'port']).nullable().optional(),
+});
+
+export const scanMetadataSchema: z.ZodType<ScanMetadata> = z.looseObject({
+  type: z.literal('scan_metadata'),
+  task_id: z.string(),
+  scan_name: z.string().nullable().optional(),
+  scan_type: z.string().nullable().optional(),
+  targets: z.array(z.string()).optional(),
+  started_at: z.string().nullable().optional(),
+  completed_at: z.string().nullable().optional(),
+  hosts_scanned: count.optional(),
+  total_vulnerabilities: count.optional(),
+  severity_breakdown: severityBreakdown.optional(),
+  authentication_status: authenticationStatus.optional(),
+});
+
+/** A finding's fields are whatever the profile chose: each is optional, but typed when present. */
+export const vulnerabilitySchema: z.ZodType<Vulnerability> = z.looseObject({
+  type: z.literal('vulnerability'),
+  finding_id: z.string().optional(),
+  host: z.string().optional(),
+  host_ip: z.string().nullable().optional(),
+  host_fqdn: z.string().nullable().optional(),
+  port: z.number().optional(),
+  protocol: z.string().optional(),
+  plugin_id: z.number().optional(),
+  plugin_name: z.string().optional(),
+  severity: z.number().optional(),
+  risk_factor: z.string().nullable().optional(),
+  cve: z.array(z.string()).optional(),
+  cvss_score: z.number().nullable().optional(),
+  cvss3_base_score: z.number().nullable().optional(),
+  exploit_available: z.boolean().nullable().optional(),
+  synopsis: z.string().nullable().optional(),
+  description: z.string().nullable().optional(),
+  solution: z.string().nullable().optional(),
+  plugin_output: z.string().nullable().optional(),
+});
+
+export const paginationLineSchema: z.ZodType<PaginationLine> = z.looseObject({
+  type: z.literal('pagination'),
+  page: count,
+  page_size: count,
+  total_pages: count,
+  has_next: z.boolean(),
+  next_page: count.nullable(),
+});
+
+/** Validates `value`, or throws `invalid_response` naming the first offending field. */
+export function parseResponse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const path = issue && issue.path.length > 0 ? issue.path.join('.') : '(root)';
+  throw new NessusMcpError('invalid_response', `${what}: unexpected answer from the gateway at ${path}: ${issue?.message ?? 'invalid'}`, {
+    details: { issues: result.error.issues.slice(0, 5).map((i) => ({ path: i.path.join('.'), message: i.message })) },
+  });
+}

@@ -31,6 +31,9 @@ const DERIVED = new Set([
   'port', 'protocol', 'svc_name', 'plugin_id', 'severity', 'cvss_score', 'cvss_version', 'truncated_fields',
 ]);
 
+/** Children already turned into the fixed fields above. */
+const ALREADY_READ = new Set(['risk_factor', 'plugin_name', 'cvss_base_score', 'cvss3_base_score', 'cvss4_base_score', 'cvss', 'cvssv3', 'cvssv4']);
+
 /** Web App Scanning names for the standard CVSS fields. */
 const WAS_ALIASES: Readonly<Record<string, string>> = {
   cvss: 'cvss_base_score',
@@ -111,31 +114,10 @@ function complianceOf(elements: Map<string, string>): ComplianceResult {
 export function buildFinding(item: RawItem, host: HostContext): Finding {
   const attrs = item.attributes;
   const children = item.children;
-  const rest: Record<string, FieldValue> = {};
-  const compliance: ComplianceResult | null = item.compliance === null ? null : complianceOf(item.compliance);
-
-  for (const [rawName, values] of children) {
-    let name = WAS_ALIASES[rawName] ?? rawName;
-    if (name !== rawName && children.has(name)) continue;
-    if (name === 'compliance') {
-      // Some exports mark audit items with a plain `<compliance>true</compliance>`.
-      name = 'compliance_check';
-    } else if (DERIVED.has(name)) {
-      name = `item_${name}`;
-    }
-    rest[name] = typedValue(name, values);
-  }
-
   const riskFactor = normaliseRiskFactor(children.get('risk_factor')?.[0]);
-  const severity = toInteger(attrs.severity) ?? severityFromRiskFactor(riskFactor) ?? 0;
-  const v2 = asNumber(rest.cvss_base_score);
-  const v3 = asNumber(rest.cvss3_base_score);
-  const v4 = asNumber(rest.cvss4_base_score);
-  const pluginName = attrs.pluginName ?? children.get('plugin_name')?.[0] ?? '';
-
-  delete rest.plugin_name;
-  delete rest.risk_factor;
-
+  const v2 = toNumber((children.get('cvss_base_score') ?? children.get('cvss'))?.[0]);
+  const v3 = toNumber((children.get('cvss3_base_score') ?? children.get('cvssv3'))?.[0]);
+  const v4 = toNumber((children.get('cvss4_base_score') ?? children.get('cvssv4'))?.[0]);
   const finding: Finding = {
     finding_id: '',
     index: 0,
@@ -149,9 +131,9 @@ export function buildFinding(item: RawItem, host: HostContext): Finding {
     protocol: (attrs.protocol ?? '').trim().toLowerCase(),
     svc_name: attrs.svc_name ?? '',
     plugin_id: toInteger(attrs.pluginID) ?? 0,
-    plugin_name: pluginName,
+    plugin_name: attrs.pluginName ?? children.get('plugin_name')?.[0] ?? '',
     plugin_family: attrs.pluginFamily ?? '',
-    severity,
+    severity: toInteger(attrs.severity) ?? severityFromRiskFactor(riskFactor) ?? 0,
     risk_factor: riskFactor,
     cve: [],
     cvss_score: v4 ?? v3 ?? v2,
@@ -164,15 +146,22 @@ export function buildFinding(item: RawItem, host: HostContext): Finding {
     description: null,
     solution: null,
     plugin_output: null,
-    compliance,
+    compliance: item.compliance === null ? null : complianceOf(item.compliance),
   };
-  Object.assign(finding, rest);
+  for (const [rawName, values] of children) {
+    if (ALREADY_READ.has(rawName)) continue;
+    let name = WAS_ALIASES[rawName] ?? rawName;
+    if (name !== rawName && children.has(name)) continue;
+    if (name === 'compliance') {
+      // Some exports mark audit items with a plain `<compliance>true</compliance>`.
+      name = 'compliance_check';
+    } else if (DERIVED.has(name)) {
+      name = `item_${name}`;
+    }
+    finding[name] = typedValue(name, values);
+  }
   if (item.truncated.length > 0) finding.truncated_fields = item.truncated;
   return finding;
-}
-
-function asNumber(value: FieldValue | undefined): number | null {
-  return typeof value === 'number' ? value : null;
 }
 
 /** Host context from HostProperties (`host-ip`, `HOST_START`, ...), every tag kept as written. */

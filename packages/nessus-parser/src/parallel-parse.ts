@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 import { Worker } from 'node:worker_threads';
 import { DocumentReader } from './document-reader.js';
 import type { ReaderEvent } from './document-reader.js';
@@ -51,7 +52,7 @@ export async function* parseParallel(bytes: AsyncIterable<Uint8Array>, limits: L
   const blocks = new Map<number, BlockState>();
   const slots: Slot[] = [];
   const skeleton = new DocumentReader({ mode: 'skeleton', ...limits });
-  const skeletonDecoder = new TextDecoder('utf-8');
+  const skeletonDecoder = new StringDecoder('utf8');
   const numbering = new EventNumbering();
   let inFlight = 0;
   let waiting = 0;
@@ -143,7 +144,7 @@ export async function* parseParallel(bytes: AsyncIterable<Uint8Array>, limits: L
 
   const splitter = new HostBlockSplitter({
     skeleton(chunk) {
-      skeleton.write(skeletonDecoder.decode(chunk, { stream: true }));
+      skeleton.write(skeletonDecoder.write(chunk));
       collectSkeletonEvents();
     },
     blockStart() {
@@ -197,7 +198,7 @@ export async function* parseParallel(bytes: AsyncIterable<Uint8Array>, limits: L
         sendPiece(true);
         current = null;
       }
-      skeleton.write(skeletonDecoder.decode());
+      skeleton.write(skeletonDecoder.end());
       skeleton.end();
     } catch (error) {
       skeletonFailure = error;

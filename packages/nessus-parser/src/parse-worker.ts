@@ -1,5 +1,5 @@
 /** Worker thread: parses the ReportHost blocks the main thread cuts out of a large export. */
-import { TextDecoder } from 'node:util';
+import { StringDecoder } from 'node:string_decoder';
 import { parentPort, workerData } from 'node:worker_threads';
 import { DocumentReader } from './document-reader.js';
 import { NessusParseError } from './errors.js';
@@ -8,7 +8,7 @@ import type { BlockPiece, BlockResult } from './worker-protocol.js';
 
 interface OpenBlock {
   reader: DocumentReader;
-  decoder: TextDecoder;
+  decoder: StringDecoder;
   failed: boolean;
 }
 
@@ -22,7 +22,7 @@ port.on('message', (piece: BlockPiece) => {
   if (block === undefined || piece.first) {
     block = {
       reader: new DocumentReader({ mode: 'block', ...limits, ...(piece.namespaces ? { namespaces: piece.namespaces } : {}) }),
-      decoder: new TextDecoder('utf-8'),
+      decoder: new StringDecoder('utf8'),
       failed: false,
     };
     blocks.set(piece.seq, block);
@@ -31,7 +31,7 @@ port.on('message', (piece: BlockPiece) => {
   let error: BlockResult['error'] = null;
   if (!block.failed) {
     try {
-      reader.write(block.decoder.decode(piece.bytes, { stream: !piece.last }));
+      reader.write(piece.last ? block.decoder.end(piece.bytes) : block.decoder.write(piece.bytes));
       if (piece.last) reader.end();
     } catch (thrown) {
       block.failed = true;

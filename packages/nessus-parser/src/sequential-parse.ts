@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 import { DocumentReader } from './document-reader.js';
 import { EventNumbering } from './event-numbering.js';
 import type { ParseEvent } from './types.js';
@@ -11,7 +12,7 @@ export interface Limits {
 export async function* parseSequential(bytes: AsyncIterable<Uint8Array>, limits: Limits): AsyncGenerator<ParseEvent> {
   const reader = new DocumentReader({ mode: 'document', ...limits });
   const numbering = new EventNumbering();
-  const decoder = new TextDecoder('utf-8');
+  const decoder = new StringDecoder('utf8');
   const drain = function* (): Generator<ParseEvent> {
     const events = reader.events;
     for (let i = 0; i < events.length; i++) yield numbering.number(events[i]!);
@@ -19,14 +20,14 @@ export async function* parseSequential(bytes: AsyncIterable<Uint8Array>, limits:
   };
   for await (const chunk of bytes) {
     try {
-      reader.write(decoder.decode(chunk, { stream: true }));
+      reader.write(decoder.write(chunk));
     } finally {
       // Findings completed before a fault are whole and valid: hand them over before the error.
       yield* drain();
     }
   }
   try {
-    reader.write(decoder.decode());
+    reader.write(decoder.end());
     reader.end();
   } finally {
     yield* drain();

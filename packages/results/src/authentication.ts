@@ -61,7 +61,7 @@ export class AuthenticationTracker {
 
   observe(finding: Finding): void {
     let signal: CredentialSignal | undefined;
-    let detail = '';
+    let detail: string;
     if (finding.plugin_id === SCAN_INFORMATION) {
       const match = CREDENTIALED_LINE.exec(finding.plugin_output ?? '');
       if (!match) return;

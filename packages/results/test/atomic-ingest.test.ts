@@ -1,0 +1,94 @@
+import { spawn } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { ingestExport } from '../src/ingest.js';
+import { RESULTS_DIR } from '../src/layout.js';
+import { ResultStoreCache } from '../src/store-cache.js';
+import { ResultStore, readResultSummary } from '../src/store.js';
+import { TASK, taskDirWith } from './fixtures.js';
+import { syntheticEvents } from './synthetic-events.js';
+
+const CHILD = fileURLToPath(new URL('./ingest-child.mjs', import.meta.url));
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
+});
+
+async function newTask(withExport: boolean) {
+  const task = await taskDirWith(withExport ? 'local3' : null);
+  cleanups.push(task.cleanup);
+  return task;
+}
+
+const manyHosts = (count: number) => Object.fromEntries(Array.from({ length: count }, (_, i) => [`10.1.0.${i}`, [{ plugin_id: 10, severity: 2 }, { plugin_id: 11 }]]));
+
+describe('atomic ingest', () => {
+  it('reads as not ready before any ingest', async () => {
+    const { taskDir } = await newTask(false);
+    await expect(ResultStore.open(taskDir)).rejects.toMatchObject({ code: 'not_ready' });
+    await expect(readResultSummary(taskDir)).rejects.toMatchObject({ code: 'not_ready' });
+    await expect(new ResultStoreCache().query(taskDir, {}, TASK)).rejects.toMatchObject({ code: 'not_ready' });
+  });
+
+  it('leaves nothing behind when aborted mid-ingest, and the task stays not ready', async () => {
+    const { taskDir, exportPath } = await newTask(false);
+    const controller = new AbortController();
+    const events = syntheticEvents(manyHosts(100), { afterFinding: (count) => { if (count === 50) controller.abort(); } });
+    await expect(ingestExport({ exportPath, taskDir, events, signal: controller.signal })).rejects.toThrow();
+    await expect(ResultStore.open(taskDir)).rejects.toMatchObject({ code: 'not_ready' });
+    expect(await readdir(taskDir)).toEqual([]);
+  });
+
+  it('keeps serving the previous complete store when a re-ingest is aborted', async () => {
+    const { taskDir, exportPath } = await newTask(true);
+    const first = await ingestExport({ exportPath, taskDir });
+    const controller = new AbortController();
+    const events = syntheticEvents(manyHosts(100), { afterFinding: (count) => { if (count === 10) controller.abort(); } });
+    await expect(ingestExport({ exportPath, taskDir, events, signal: controller.signal })).rejects.toThrow();
+    expect((await ResultStore.open(taskDir)).size).toBe(first.findings_total);
+    expect((await readdir(taskDir)).sort()).toEqual(['report.nessus', RESULTS_DIR]);
+  });
+
+  it('survives a killed ingest process: not ready, then a new ingest completes and clears the leftovers', async () => {
+    const { taskDir, exportPath } = await newTask(true);
+    const child = spawn(process.execPath, [CHILD, taskDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`ingest child exited early (${String(code)})`)));
+      child.stdout.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('ingesting')) resolve();
+      });
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    expect((await readdir(taskDir)).some((name) => name.startsWith('.results-tmp-'))).toBe(true);
+    await expect(ResultStore.open(taskDir)).rejects.toMatchObject({ code: 'not_ready' });
+
+    const summary = await ingestExport({ exportPath, taskDir });
+    expect((await ResultStore.open(taskDir)).size).toBe(summary.findings_total);
+    expect((await readdir(taskDir)).sort()).toEqual(['report.nessus', RESULTS_DIR]);
+  });
+});
+
+describe('store cache', () => {
+  it('keeps at most maxStores stores open however many tasks are queried', async () => {
+    const cache = new ResultStoreCache({ maxStores: 2 });
+    for (let i = 0; i < 4; i += 1) {
+      const { taskDir, exportPath } = await newTask(false);
+      await ingestExport({ exportPath, taskDir, events: syntheticEvents(manyHosts(3 + i)) });
+      expect((await cache.query(taskDir, { page: 1 }, TASK)).total_vulnerabilities).toBe(2 * (3 + i));
+    }
+    expect(cache.openStores).toBe(2);
+  });
+
+  it('notices a re-ingested store and answers from the new one', async () => {
+    const cache = new ResultStoreCache();
+    const { taskDir, exportPath } = await newTask(false);
+    await ingestExport({ exportPath, taskDir, events: syntheticEvents(manyHosts(5)) });
+    expect((await cache.query(taskDir, {}, TASK)).total_vulnerabilities).toBe(10);
+    await ingestExport({ exportPath, taskDir, events: syntheticEvents(manyHosts(7)) });
+    expect((await cache.query(taskDir, {}, TASK)).total_vulnerabilities).toBe(14);
+  });
+});

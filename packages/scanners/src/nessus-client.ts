@@ -242,7 +242,7 @@ export class NessusScanner implements Scanner {
     return {
       state,
       rawStatus: details.status,
-      progress: computeProgress(details.hosts, state),
+      progress: computeProgress(details.hosts, state, details.hostCount),
       ...(details.hostCount !== null ? { hostsTotal: details.hostCount } : {}),
     };
   }

@@ -5,7 +5,11 @@
 export class SecretRedactor {
   private readonly secrets = new Set<string>();
 
-  constructor(initial: Iterable<string | undefined> = []) {
+  constructor(
+    initial: Iterable<string | undefined> = [],
+    /** Secrets added to the parent later (a session token from a login mid-call) still count. */
+    private readonly parent?: SecretRedactor,
+  ) {
     for (const value of initial) this.add(value);
   }
 
@@ -14,23 +18,21 @@ export class SecretRedactor {
     if (value && value.length >= 4) this.secrets.add(value);
   }
 
-  delete(value: string | undefined): void {
-    if (value) this.secrets.delete(value);
-  }
-
   redact(text: string): string {
     let out = text;
     // Longest first, so a secret that contains another is removed whole.
-    for (const secret of [...this.secrets].sort((a, b) => b.length - a.length)) {
+    for (const secret of [...this.all()].sort((a, b) => b.length - a.length)) {
       out = out.split(secret).join('[redacted]');
     }
     return out;
   }
 
-  /** A copy that also redacts `extra` (per-request secrets such as SSH passwords). */
+  /** A redactor that also hides `extra` (per-request secrets such as SSH passwords). */
   with(extra: Iterable<string>): SecretRedactor {
-    const copy = new SecretRedactor(this.secrets);
-    for (const value of extra) copy.add(value);
-    return copy;
+    return new SecretRedactor(extra, this);
+  }
+
+  private all(): Set<string> {
+    return this.parent ? new Set([...this.parent.all(), ...this.secrets]) : this.secrets;
   }
 }

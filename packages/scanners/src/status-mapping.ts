@@ -38,15 +38,21 @@ function toNumber(value: number | string | null | undefined): number {
 /**
  * `info` has no progress field (NESSUS_API.md §B.3.7): progress is Σ scanprogresscurrent /
  * Σ scanprogresstotal over the hosts, clamped to 0–100 and forced to 100 once completed.
+ * `hosts[]` only lists hosts the scan has started on, so when `hostCount` (info.hostcount) says
+ * more are coming, each missing host counts as 0 of the listed hosts' mean total; otherwise the
+ * figure would drop every time a new host joins.
  */
-export function computeProgress(hosts: readonly HostProgress[] | null | undefined, state: ScanState): number {
+export function computeProgress(hosts: readonly HostProgress[] | null | undefined, state: ScanState, hostCount?: number | null): number {
   if (state === 'completed') return 100;
+  const listed = hosts ?? [];
   let current = 0;
   let total = 0;
-  for (const host of hosts ?? []) {
+  for (const host of listed) {
     current += toNumber(host.scanprogresscurrent);
     total += toNumber(host.scanprogresstotal);
   }
   if (total === 0) return 0;
-  return Math.min(100, Math.max(0, Math.round((current / total) * 100)));
+  const missing = Math.max(0, (hostCount ?? 0) - listed.length);
+  total += missing * (total / listed.length);
+  return Math.min(100, Math.max(0, Math.floor((current / total) * 100)));
 }

@@ -1,0 +1,99 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DEFAULT_API_CREDENTIALS, DEFAULT_FAULTS, DEFAULT_VALID_SSH, startSimulator, type RunningSimulator } from '@nessus-mcp/nessus-sim';
+import { NessusScanner } from '../src/nessus-client.js';
+import type { SshCredentials } from '../src/scanner.js';
+import { describeNessusContract, newTaskId, waitForTerminal } from './scanner-contract.js';
+
+// Scans run one (simulated) second; the clock offset lets a test age session tokens at once.
+const FAST = { ...DEFAULT_FAULTS, scan_seconds: 1 };
+
+describeNessusContract('the Nessus simulator (packages/nessus-sim)', async () => {
+  let offset = 0;
+  const sim = await startSimulator({ port: 0, faults: FAST, logLevel: 'error', clock: () => Date.now() + offset });
+  return {
+    url: sim.url,
+    apiKeys: { access: DEFAULT_API_CREDENTIALS.accessKey, secret: DEFAULT_API_CREDENTIALS.secretKey },
+    login: { username: DEFAULT_API_CREDENTIALS.username, password: DEFAULT_API_CREDENTIALS.password },
+    setFaults: async (patch) => sim.setFaults(patch),
+    resetFaults: async () => sim.setFaults(FAST),
+    expireSessions: async () => {
+      offset += (DEFAULT_FAULTS.session_ttl_s ?? 0) * 1000 + 1000;
+    },
+    close: () => sim.close(),
+  };
+});
+
+describe('credentialed scans against the simulator', () => {
+  let sim: RunningSimulator;
+  let scanner: NessusScanner;
+  let dir: string;
+
+  beforeAll(async () => {
+    sim = await startSimulator({ port: 0, faults: FAST, logLevel: 'error' });
+    scanner = new NessusScanner({
+      poolName: 'sim',
+      instance: {
+        instance_id: 'sim-1',
+        name: 'Simulator',
+        url: sim.url,
+        access_key: DEFAULT_API_CREDENTIALS.accessKey,
+        secret_key: DEFAULT_API_CREDENTIALS.secretKey,
+        max_concurrent_scans: 2,
+        enabled: true,
+        tls_verify: true,
+        timeout_ms: 5_000,
+      },
+      exportPoll: { initialMs: 20, maxMs: 100 },
+    });
+    dir = await mkdtemp(join(tmpdir(), 'nmcp-sim-'));
+  });
+  afterAll(async () => {
+    await scanner.close();
+    await sim.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const reportFor = async (scanType: 'trusted' | 'privileged', credentials: SshCredentials): Promise<string> => {
+    const taskId = newTaskId();
+    const { scanId } = await scanner.createScan({ taskId, name: `creds ${scanType}`, targets: ['127.0.0.1'], scanType, credentials });
+    await scanner.launchScan(scanId);
+    expect((await waitForTerminal(scanner, scanId)).at(-1)?.state).toBe('completed');
+    const dest = join(dir, `${taskId}.nessus`);
+    await scanner.exportReport(scanId, dest);
+    return readFile(dest, 'utf8');
+  };
+
+  it('gets credentialed results with the valid SSH password', async () => {
+    expect(await reportFor('trusted', { username: DEFAULT_VALID_SSH.username, password: DEFAULT_VALID_SSH.password })).toMatch(/Credentialed checks : yes/);
+  });
+
+  it('gets uncredentialed results with a wrong SSH password', async () => {
+    expect(await reportFor('trusted', { username: DEFAULT_VALID_SSH.username, password: 'wrong-password' })).toMatch(/Credentialed checks : no/);
+  });
+
+  // Simulator bug (reported): it parses every request body as JSON, so the multipart
+  // POST /file/upload that real Nessus needs for key authentication answers 400
+  // "Invalid JSON in request body". Turn this back into `it` once the simulator accepts it.
+  it.failing('accepts an uploaded private key with escalation for a privileged scan', async () => {
+    const report = await reportFor('privileged', {
+      username: DEFAULT_VALID_SSH.username,
+      privateKey: '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n',
+      privateKeyPassphrase: 'phrase',
+      elevatePrivilegesWith: 'su+sudo',
+      escalationAccount: 'root',
+      escalationPassword: 'root-pw',
+    });
+    expect(report).toMatch(/Credentialed checks : yes/);
+  });
+
+  it('is counted by the simulator under the scan name carrying the task id', async () => {
+    const taskId = newTaskId();
+    const { scanId } = await scanner.createScan({ taskId, name: 'counted', targets: ['127.0.0.1'], scanType: 'untrusted' });
+    await scanner.launchScan(scanId);
+    await scanner.stopScan(scanId);
+    expect(sim.stats().by_name[`[nmcp:${taskId}] counted`]).toEqual({ created: 1, launched: 1, stopped: 1 });
+  });
+});

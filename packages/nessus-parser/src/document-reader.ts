@@ -167,6 +167,10 @@ export class DocumentReader {
   }
 
   private fail(reason: ParseFailureReason, problem: string): NessusParseError {
+    if (!this.sawRoot && reason === 'not_well_formed') {
+      reason = 'not_nessus';
+      problem = `not a Nessus export (no XML root element): ${problem}`;
+    }
     this.failure ??= new NessusParseError(reason, problem, this.parser.line);
     return this.failure;
   }

@@ -143,7 +143,13 @@ function* hostPieces(doc: ExportDocument, host: ScanTarget, index: number, templ
     tag('HOST_END_TIMESTAMP', endSeconds) +
     tag('HOST_END', formatHostTime(endMs))
   );
-  yield template.staticTags;
+  const slots: Record<HostSlot, string> = {
+    credentialed_checks: credentialed ? 'yes' : 'no',
+    scan_name: escapeXml(doc.scanName),
+    host_ip: escapeXml(host.ip),
+    host_name: escapeXml(host.fqdn ?? host.name),
+  };
+  for (const part of template.staticTags) yield typeof part === 'string' ? slots[part] : part;
   yield (
     tag('Credentialed_Scan', String(credentialed)) +
     tag(credentialed ? 'LastAuthenticatedResults' : 'LastUnauthenticatedResults', endSeconds) +
@@ -153,10 +159,6 @@ function* hostPieces(doc: ExportDocument, host: ScanTarget, index: number, templ
     tag('HOST_START', formatHostTime(startMs)) +
     '</HostProperties>\n'
   );
-  const slots: Record<HostSlot, string> = {
-    credentialed_checks: credentialed ? 'yes' : 'no',
-    scan_name: escapeXml(doc.scanName),
-  };
   for (const part of template.body) yield typeof part === 'string' ? slots[part] : part;
   if (doc.credentials === 'valid') yield VALID_CREDENTIALS_ITEM;
   else if (doc.credentials === 'invalid') yield FAILED_CREDENTIALS_ITEMS;

@@ -2,8 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Places in a template where per-scan text goes. */
-export type HostSlot = 'credentialed_checks' | 'scan_name';
+/** Places in a template where per-scan or per-target text goes. */
+export type HostSlot = 'credentialed_checks' | 'scan_name' | 'host_ip' | 'host_name';
 
 export interface PluginSummary {
   pluginId: number;
@@ -16,8 +16,8 @@ export interface PluginSummary {
 export interface HostTemplate {
   /** `<fixture file>#<original host name>`, for diagnostics. */
   readonly source: string;
-  /** HostProperties `<tag>`s that do not depend on the target, verbatim. */
-  readonly staticTags: Buffer;
+  /** HostProperties `<tag>`s other than the per-target ones, verbatim except for the slots. */
+  readonly staticTags: readonly (Buffer | HostSlot)[];
   /** The ReportItems, verbatim except for the slots. */
   readonly body: readonly (Buffer | HostSlot)[];
   readonly plugins: readonly PluginSummary[];
@@ -80,8 +80,37 @@ function attribute(attributes: string, name: string): string | undefined {
   return match?.[1] === undefined ? undefined : unescapeXml(match[1]);
 }
 
+interface HostIdentity {
+  ip: string | undefined;
+  /** The fixture host's DNS name, when it had one. */
+  name: string | undefined;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Cuts every mention of the fixture host's own address or DNS name (traceroute hops, plugin
+ * outputs, URLs) into a slot, so an exported host never names the machine it was copied from.
+ */
+function splitIdentity(text: string, identity: HostIdentity): (Buffer | HostSlot)[] {
+  const alternatives: string[] = [];
+  if (identity.ip) alternatives.push(`(?<![\\d.])${escapeRegExp(identity.ip)}(?![\\d])`);
+  if (identity.name) alternatives.push(`(?<![\\w.-])${escapeRegExp(identity.name)}(?![\\w-])`);
+  if (alternatives.length === 0) return [Buffer.from(text)];
+  const parts: (Buffer | HostSlot)[] = [];
+  let position = 0;
+  for (const match of text.matchAll(new RegExp(alternatives.join('|'), 'gi'))) {
+    parts.push(Buffer.from(text.slice(position, match.index)), match[0] === identity.ip ? 'host_ip' : 'host_name');
+    position = match.index + match[0].length;
+  }
+  parts.push(Buffer.from(text.slice(position)));
+  return parts.filter((part) => typeof part === 'string' || part.length > 0);
+}
+
 /** Splits the 19506 "Nessus Scan Information" output around the values the export rewrites. */
-function sliceBody(items: string, source: string): (Buffer | HostSlot)[] {
+function sliceBody(items: string, source: string, identity: HostIdentity): (Buffer | HostSlot)[] {
   const infoStart = items.search(/<ReportItem\b[^>]*\bpluginID="19506"/);
   if (infoStart < 0) throw new Error(`fixture ${source}: no plugin 19506 (Nessus Scan Information) item`);
   const infoEnd = items.indexOf('</ReportItem>', infoStart);
@@ -104,10 +133,10 @@ function sliceBody(items: string, source: string): (Buffer | HostSlot)[] {
   const body: (Buffer | HostSlot)[] = [];
   let position = 0;
   for (const cut of cuts) {
-    body.push(Buffer.from(items.slice(position, cut.from)), cut.slot);
+    body.push(...splitIdentity(items.slice(position, cut.from), identity), cut.slot);
     position = cut.to;
   }
-  body.push(Buffer.from(items.slice(position)));
+  body.push(...splitIdentity(items.slice(position), identity));
   return body;
 }
 
@@ -118,6 +147,11 @@ export function extractHostTemplates(xml: string, fileName: string): HostTemplat
     const inner = match[2] ?? '';
     const props = /<HostProperties>([\s\S]*?)<\/HostProperties>/.exec(inner);
     if (!props || props.index === undefined) throw new Error(`fixture ${source}: no HostProperties`);
+    const tagValue = (name: string): string | undefined =>
+      new RegExp(`<tag name="${name}">([^<]*)</tag>`).exec(props[1] ?? '')?.[1]?.trim();
+    const reportName = match[1] ?? '';
+    const dnsName = tagValue('host-fqdn') ?? (/[a-z]/i.test(reportName) && reportName.includes('.') ? reportName : undefined);
+    const identity: HostIdentity = { ip: tagValue('host-ip'), name: dnsName };
     const staticTags = (props[1] ?? '').replace(PER_TARGET_TAG_RE, '').trim();
     const items = inner.slice(props.index + props[0].length).replace(CREDENTIAL_ITEM_RE, '');
     const plugins: PluginSummary[] = [];
@@ -135,8 +169,8 @@ export function extractHostTemplates(xml: string, fileName: string): HostTemplat
     }
     templates.push({
       source,
-      staticTags: Buffer.from(staticTags.length > 0 ? `${staticTags}\n` : ''),
-      body: sliceBody(items, source),
+      staticTags: splitIdentity(staticTags.length > 0 ? `${staticTags}\n` : '', identity),
+      body: sliceBody(items, source, identity),
       plugins,
       severityCounts,
     });
@@ -145,7 +179,7 @@ export function extractHostTemplates(xml: string, fileName: string): HostTemplat
 }
 
 export function templateByteLength(template: HostTemplate): number {
-  return template.body.reduce((sum, part) => sum + (typeof part === 'string' ? 0 : part.length), template.staticTags.length);
+  return [...template.staticTags, ...template.body].reduce((sum, part) => sum + (typeof part === 'string' ? 0 : part.length), 0);
 }
 
 /**

@@ -11,3 +11,4 @@ export * from './config/runtime-config.js';
 export { expandEnv, formatPath } from './config/expand-env.js';
 export * from './supervision.js';
 export * from './targets.js';
+export * from './scan-credentials.js';

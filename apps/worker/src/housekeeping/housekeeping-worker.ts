@@ -1,0 +1,58 @@
+import { Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { BULL_PREFIX, HOUSEKEEPING_QUEUE, type HousekeepingJobData, type HousekeepingJobName } from '@nessus-mcp/core';
+import type { Queue } from 'bullmq';
+import type { WorkerMetrics } from '../worker-metrics.js';
+import { cleanNessusScans } from './clean-nessus-scans.js';
+import { expireTasks } from './expire-tasks.js';
+import type { HousekeepingDeps } from './housekeeping-deps.js';
+import { reconcileQueued } from './reconcile-queued.js';
+import { stopStuckScans } from './stop-stuck-scans.js';
+
+const HANDLERS: Record<HousekeepingJobName, (deps: HousekeepingDeps) => Promise<Record<string, number>>> = {
+  'expire-tasks': expireTasks,
+  'stop-stuck-scans': stopStuckScans,
+  'reconcile-queued': reconcileQueued,
+  'clean-nessus': cleanNessusScans,
+};
+
+/** How often each job runs. Expiry and Nessus clean-up are daily-scale concerns; a lost job is not. */
+export const HOUSEKEEPING_EVERY_MS: Record<HousekeepingJobName, number> = {
+  'expire-tasks': 60 * 60_000,
+  'stop-stuck-scans': 5 * 60_000,
+  'reconcile-queued': 60_000,
+  'clean-nessus': 60 * 60_000,
+};
+
+/**
+ * Registers the schedules (`upsertJobScheduler` is idempotent, so every worker process can do it
+ * at start; BullMQ v6 silently ignores `repeat` on `add`) and consumes the housekeeping queue.
+ */
+export async function startHousekeeping(options: {
+  queue: Queue<HousekeepingJobData>;
+  connection: ConnectionOptions;
+  deps: HousekeepingDeps;
+  metrics: WorkerMetrics;
+}): Promise<Worker<HousekeepingJobData>> {
+  const { queue, deps, metrics } = options;
+  for (const [name, every] of Object.entries(HOUSEKEEPING_EVERY_MS) as Array<[HousekeepingJobName, number]>) {
+    await queue.upsertJobScheduler(name, { every }, { name, data: {}, opts: { removeOnComplete: { count: 50 }, removeOnFail: { count: 200 } } });
+  }
+  const worker = new Worker<HousekeepingJobData>(
+    HOUSEKEEPING_QUEUE,
+    async (job: Job<HousekeepingJobData>) => {
+      const handler = HANDLERS[job.name as HousekeepingJobName] as ((deps: HousekeepingDeps) => Promise<Record<string, number>>) | undefined;
+      if (!handler) throw new Error(`unknown housekeeping job '${job.name}'`);
+      try {
+        const result = await handler(deps);
+        metrics.housekeepingRuns.inc({ job: job.name, result: 'ok' });
+        return result;
+      } catch (error) {
+        metrics.housekeepingRuns.inc({ job: job.name, result: 'error' });
+        deps.logger.error({ job: job.name, err: error instanceof Error ? error.message : String(error) }, 'housekeeping job failed');
+        throw error;
+      }
+    },
+    { connection: options.connection, prefix: BULL_PREFIX, concurrency: 1 },
+  );
+  return worker;
+}

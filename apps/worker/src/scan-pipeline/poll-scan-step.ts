@@ -1,0 +1,44 @@
+import { AppError } from '@nessus-mcp/core';
+import { delayJobUntil, recordState, requireScanId, requireScanner, type ScanStepContext } from './scan-step-context.js';
+import { ScanTimedOut, scanDeadline } from './scan-interruptions.js';
+
+/**
+ * Next poll after a tenth of the scan's age, within [poll_min_ms, poll_max_ms]: a young scan is
+ * checked often, a day-long one about every poll_max_ms, sparing Nessus's API.
+ */
+export function nextPollDelay(ageMs: number, minMs: number, maxMs: number): number {
+  const base = Math.min(maxMs, Math.max(minMs, ageMs / 10));
+  return Math.round(base * (0.9 + Math.random() * 0.2));
+}
+
+/**
+ * One status check. While Nessus still runs the scan the job parks in the delayed set until the
+ * next check (no worker slot held, nothing lost on a restart); once Nessus reports completed the
+ * pipeline moves on to the export.
+ */
+export async function pollScan(ctx: ScanStepContext): Promise<void> {
+  const scanner = requireScanner(ctx);
+  const scanId = requireScanId(ctx);
+  const status = await scanner.getStatus(scanId, ctx.signal);
+  const polls = (ctx.state.polls ?? 0) + 1;
+  await ctx.job.updateProgress({ step: 'poll', progress: status.progress, raw_status: status.rawStatus, polls });
+  await ctx.deps.tasks.update(ctx.taskId, { progress: status.progress, raw_scanner_status: status.rawStatus }, ['running']);
+  switch (status.state) {
+    case 'completed':
+      ctx.log.info({ nessus_scan_id: scanId, polls }, 'nessus scan completed');
+      return recordState(ctx, { step: 'export', polls, raw_status: status.rawStatus, progress: 100 });
+    case 'cancelled':
+      throw new AppError('scanner_error', `Nessus scan ${scanId} on '${ctx.state.instance_id}' was stopped outside this system (status '${status.rawStatus}'); submit the scan again to rerun it.`);
+    case 'failed':
+      throw new AppError('scanner_error', `Nessus ended scan ${scanId} on '${ctx.state.instance_id}' with status '${status.rawStatus}' (the scanner aborted it; its logs say why); submit the scan again to retry.`);
+    default:
+      break;
+  }
+  const { timeout_minutes, poll_min_ms, poll_max_ms } = ctx.deps.config().scans;
+  const deadline = scanDeadline(ctx.task.started_at ?? ctx.state.started_at, timeout_minutes);
+  if (deadline !== null && Date.now() >= deadline) throw new ScanTimedOut(timeout_minutes);
+  await recordState(ctx, { polls, raw_status: status.rawStatus, progress: status.progress });
+  const launchedAt = Date.parse(ctx.state.launched_at ?? '') || Date.now();
+  const next = Date.now() + nextPollDelay(Date.now() - launchedAt, poll_min_ms, poll_max_ms);
+  return delayJobUntil(ctx, deadline === null ? next : Math.min(next, deadline));
+}

@@ -1,0 +1,122 @@
+import { DelayedError, UnrecoverableError, type Job, type Processor } from 'bullmq';
+import { AppError, isAppError, isTerminal, type ScanJobData, type ScanJobResult } from '@nessus-mcp/core';
+import { createScan } from './create-scan-step.js';
+import { exportReport } from './export-report-step.js';
+import { ingestResults } from './ingest-results-step.js';
+import { launchScan } from './launch-scan-step.js';
+import { pollScan } from './poll-scan-step.js';
+import { readScanJobState } from './scan-job-state.js';
+import { cancelScan, completeScan, describeError, failScan, settleFinishedTask, timeOutScan } from './scan-outcomes.js';
+import { CANCEL_REASON, ScanCancelled, ScanTimedOut, TaskAlreadyFinished, scanDeadline } from './scan-interruptions.js';
+import type { ScanPipelineDeps, ScanStepContext } from './scan-step-context.js';
+import { selectInstance } from './select-instance-step.js';
+
+type StepName = 'select' | 'create' | 'launch' | 'poll' | 'export' | 'ingest' | 'complete';
+
+/**
+ * The BullMQ processor for `scans-<pool>` queues. One call runs the pipeline from wherever the
+ * job's recorded state says it stopped: select instance → create → launch → poll (parks the job
+ * in the delayed set between checks) → export → ingest → complete.
+ */
+export function createScanProcessor(deps: ScanPipelineDeps): Processor<ScanJobData, ScanJobResult> {
+  // Three declared parameters: BullMQ only passes the abort signal to processors that take it.
+  return (job, token, signal) => processScanJob(deps, job, token, signal);
+}
+
+async function processScanJob(deps: ScanPipelineDeps, job: Job<ScanJobData, ScanJobResult>, token: string | undefined, signal: AbortSignal | undefined): Promise<ScanJobResult> {
+  if (!token || !signal) throw new Error('BullMQ passed no lock token or abort signal to the scan processor');
+  const taskId = job.data.task_id;
+  const log = deps.logger.child({ task_id: taskId, trace_id: job.data.trace_id, attempt: job.attemptsMade + 1 });
+  const task = await deps.tasks.get(taskId);
+  if (!task) throw new UnrecoverableError(`task ${taskId} no longer exists (expired or deleted); nothing to scan`);
+  const ctx: ScanStepContext = { job, token, signal, deps, log, taskId, pool: job.data.pool, task, state: readScanJobState(job.data), scanner: null };
+  if (task.status === 'failed') await reopenRetriedTask(ctx);
+  if (isTerminal(ctx.task.status)) return settleFinishedTask(ctx, ctx.task.status as ScanJobResult['status']);
+  try {
+    return await runPipeline(ctx);
+  } catch (error) {
+    return handleInterruption(ctx, error);
+  }
+}
+
+async function runPipeline(ctx: ScanStepContext): Promise<ScanJobResult> {
+  await runStep(ctx, 'select', selectInstance);
+  if (ctx.state.step === 'create') await runStep(ctx, 'create', createScan);
+  if (ctx.state.step === 'launch') await runStep(ctx, 'launch', launchScan);
+  if (ctx.state.step === 'poll') await runStep(ctx, 'poll', pollScan);
+  if (ctx.state.step === 'export') await runStep(ctx, 'export', exportReport);
+  const summary = await runStep(ctx, 'ingest', ingestResults);
+  return runStep(ctx, 'complete', (c) => completeScan(c, summary));
+}
+
+/** Checks the task is still wanted, then runs one step and times it. */
+async function runStep<T>(ctx: ScanStepContext, name: StepName, step: (ctx: ScanStepContext) => Promise<T>): Promise<T> {
+  await ensureStillWanted(ctx);
+  const started = performance.now();
+  let result = 'ok';
+  try {
+    return await step(ctx);
+  } catch (error) {
+    result = error instanceof DelayedError ? 'delayed' : 'error';
+    throw error;
+  } finally {
+    ctx.deps.metrics.stepDuration.observe({ step: name, result }, (performance.now() - started) / 1000);
+  }
+}
+
+async function ensureStillWanted(ctx: ScanStepContext): Promise<void> {
+  if (ctx.signal.aborted) throw new ScanCancelled();
+  const task = await ctx.deps.tasks.get(ctx.taskId);
+  if (!task) throw new UnrecoverableError(`task ${ctx.taskId} was deleted while its scan ran`);
+  ctx.task = task;
+  if (task.cancel_requested) throw new ScanCancelled();
+  if (isTerminal(task.status)) throw new TaskAlreadyFinished(task.status as ScanJobResult['status']);
+  const { timeout_minutes } = ctx.deps.config().scans;
+  const deadline = scanDeadline(task.started_at ?? ctx.state.started_at, timeout_minutes);
+  if (deadline !== null && Date.now() >= deadline) throw new ScanTimedOut(timeout_minutes);
+}
+
+/**
+ * A failed task whose job runs again was retried from the failed set (Bull Board, `job.retry()`):
+ * it goes back to queued and resumes from the recorded state. The predecessor left it terminal,
+ * so its dead-letter retries could never succeed.
+ */
+async function reopenRetriedTask(ctx: ScanStepContext): Promise<void> {
+  const { applied } = await ctx.deps.tasks.update(ctx.taskId, { status: 'queued', error: null, completed_at: null, cancel_requested: false }, ['failed']);
+  const task = await ctx.deps.tasks.get(ctx.taskId);
+  if (task) ctx.task = task;
+  if (applied) ctx.log.info({ resume_step: ctx.state.step, nessus_scan_id: ctx.state.nessus_scan_id ?? null }, 'failed task retried from the failed set; resuming');
+}
+
+async function handleInterruption(ctx: ScanStepContext, error: unknown): Promise<ScanJobResult> {
+  if (error instanceof DelayedError || error instanceof UnrecoverableError) throw error;
+  if (error instanceof TaskAlreadyFinished) return settleFinishedTask(ctx, error.status);
+  if (error instanceof ScanTimedOut) return timeOutScan(ctx, error.limitMinutes);
+  if (error instanceof ScanCancelled || (ctx.signal.aborted && ctx.signal.reason === CANCEL_REASON) || (await cancelRequested(ctx))) return cancelScan(ctx);
+  const failure = classifyFailure(error);
+  const attempts = ctx.job.opts.attempts ?? 1;
+  const lastAttempt = ctx.job.attemptsMade + 1 >= attempts;
+  ctx.log.warn({ step: ctx.state.step, err: describeError(error), code: failure.code, retryable: failure.retryable, last_attempt: lastAttempt }, 'scan step failed');
+  // BullMQ retries with the queue's exponential backoff and jitter; the recorded state makes the retry resume, not restart.
+  if (failure.retryable && !lastAttempt) throw new Error(failure.message);
+  await failScan(ctx, failure);
+  throw new UnrecoverableError(failure.message);
+}
+
+async function cancelRequested(ctx: ScanStepContext): Promise<boolean> {
+  const task = await ctx.deps.tasks.get(ctx.taskId);
+  return task?.cancel_requested === true;
+}
+
+/**
+ * Transient failures (network, 5xx, timeouts, Redis hiccups) are retried; the scanner package
+ * marks which of its errors are. A malformed export never parses on a retry, and an unknown
+ * error keeps its details in the log only: its text could carry paths or hosts.
+ */
+export function classifyFailure(error: unknown): AppError {
+  if (isAppError(error)) return error;
+  if (error instanceof Error && error.name === 'NessusParseError') {
+    return new AppError('scanner_error', `Nessus produced an export that is not a well-formed .nessus document (${error.message}); submit the scan again.`, { retryable: false });
+  }
+  return new AppError('internal', 'An internal error occurred while running the scan; see the worker logs (search by task id or trace id).', { retryable: true, cause: error });
+}

@@ -1,0 +1,177 @@
+import { Worker, type Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  BULL_PREFIX,
+  TaskStore,
+  createHousekeepingQueue,
+  createScanQueue,
+  loadScannersConfig,
+  scanQueueName,
+  type Logger,
+  type ScanJobData,
+  type ScanJobResult,
+  type ScannersConfig,
+} from '@nessus-mcp/core';
+import { ScannerRegistry, type ApiCallEvent } from '@nessus-mcp/scanners';
+import { startCancelListener, type CancelListener } from './cancel-listener.js';
+import { startHousekeeping } from './housekeeping/housekeeping-worker.js';
+import type { HousekeepingDeps } from './housekeeping/housekeeping-deps.js';
+import { startMetricsServer, type MetricsServer } from './metrics-server.js';
+import { CANCEL_REASON } from './scan-pipeline/scan-interruptions.js';
+import { createScanProcessor } from './scan-pipeline/scan-processor.js';
+import type { IngestExport, ScanPipelineDeps } from './scan-pipeline/scan-step-context.js';
+import { createWorkerMetrics, type WorkerMetrics } from './worker-metrics.js';
+import type { WorkerSettings } from './worker-settings.js';
+
+export interface WorkerAppOptions {
+  /** A `worker`-role connection (maxRetriesPerRequest null); the app closes it on shutdown. */
+  redis: Redis;
+  config: ScannersConfig;
+  /** Re-read on SIGHUP. */
+  scannersConfigPath: string;
+  dataDir: string;
+  credentialsKey: Buffer;
+  ingest: IngestExport;
+  logger: Logger;
+  settings: WorkerSettings;
+  /** 0 picks a free port. */
+  metricsPort: number;
+  keyPrefix?: string;
+}
+
+export interface WorkerApp {
+  metricsPort: number;
+  metrics: WorkerMetrics;
+  /** Re-reads scanners.yaml; in-flight jobs keep going. Throws (and keeps the old config) when it is invalid. */
+  reload(): void;
+  /** Stops taking jobs, lets active steps finish (a polling job is simply delayed), closes everything. */
+  close(): Promise<void>;
+}
+
+/** Everything one worker process runs: a consumer per scanner pool, housekeeping, cancel listener, metrics. */
+export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerApp> {
+  const { redis, logger, settings } = options;
+  const tasks = new TaskStore(redis, options.keyPrefix);
+  let config = options.config;
+  let registry: ScannerRegistry;
+  const retiredRegistries: ScannerRegistry[] = [];
+  const metrics = createWorkerMetrics(async () =>
+    (await registry.load()).map((load) => ({ pool: load.poolName, instance: load.instanceId, active: load.active })),
+  );
+  const onApiCall = (event: ApiCallEvent): void => {
+    metrics.nessusApiCalls.inc({ instance: event.instanceId, method: event.method, route: event.route, status: String(event.status) });
+    metrics.nessusApiLatency.observe({ instance: event.instanceId, route: event.route }, event.durationMs / 1000);
+  };
+  const buildRegistry = (cfg: ScannersConfig): ScannerRegistry =>
+    new ScannerRegistry(cfg, { redis, ...(options.keyPrefix ? { keyPrefix: options.keyPrefix } : {}), logger: logger.child({ component: 'scanners' }), onApiCall });
+  registry = buildRegistry(config);
+
+  const scanQueues = new Map<string, Queue<ScanJobData, ScanJobResult>>();
+  const scanQueue = (pool: string): Queue<ScanJobData, ScanJobResult> => {
+    let queue = scanQueues.get(pool);
+    if (!queue) {
+      const { attempts, backoff_ms } = config.scans;
+      const { completed_days, dead_letter_days } = config.retention;
+      queue = createScanQueue(pool, redis, { attempts, backoffMs: backoff_ms, completedDays: completed_days, deadLetterDays: dead_letter_days });
+      scanQueues.set(pool, queue);
+    }
+    return queue;
+  };
+
+  const pipelineDeps: ScanPipelineDeps = {
+    tasks,
+    registry: () => registry,
+    config: () => config,
+    dataDir: options.dataDir,
+    credentialsKey: options.credentialsKey,
+    ingest: options.ingest,
+    metrics,
+    logger,
+  };
+  const processor = createScanProcessor(pipelineDeps);
+  const scanWorkers = new Map<string, Worker<ScanJobData, ScanJobResult>>();
+  const startScanWorkers = (): void => {
+    for (const pool of config.pools) {
+      if (scanWorkers.has(pool.name)) continue;
+      const worker = new Worker<ScanJobData, ScanJobResult>(scanQueueName(pool.name), processor, {
+        connection: redis,
+        prefix: BULL_PREFIX,
+        concurrency: settings.concurrency,
+        lockDuration: settings.lockDurationMs,
+        stalledInterval: settings.stalledIntervalMs,
+        // A crash mid-step is what the pipeline is built to survive; only a job that keeps killing
+        // its worker should end in the failed set this way.
+        maxStalledCount: 10,
+      });
+      worker.on('error', (error) => logger.error({ scanner_pool: pool.name, err: error.message }, 'scan worker error'));
+      scanWorkers.set(pool.name, worker);
+    }
+  };
+  startScanWorkers();
+
+  const housekeepingQueue = createHousekeepingQueue(redis);
+  const housekeepingDeps: HousekeepingDeps = { tasks, registry: () => registry, config: () => config, dataDir: options.dataDir, scanQueue, logger: logger.child({ component: 'housekeeping' }) };
+  const housekeepingWorker = await startHousekeeping({ queue: housekeepingQueue, connection: redis, deps: housekeepingDeps, metrics });
+  housekeepingWorker.on('error', (error) => logger.error({ err: error.message }, 'housekeeping worker error'));
+
+  const cancelListener: CancelListener = await startCancelListener({
+    subscriber: redis.duplicate(),
+    channel: tasks.keys.cancelChannel,
+    logger,
+    onCancel: async (taskId) => {
+      for (const worker of scanWorkers.values()) {
+        if (worker.cancelJob(taskId, CANCEL_REASON)) {
+          logger.info({ task_id: taskId }, 'cancel requested; aborting the running step');
+          return;
+        }
+      }
+      // Not held here: if it sleeps between polls, wake it so its next step sees the cancel flag.
+      // Every worker process tries; promoting an already promoted job just fails.
+      const task = await tasks.get(taskId);
+      if (!task) return;
+      const job = await scanQueue(task.scanner_pool).getJob(taskId);
+      if (job && (await job.getState()) === 'delayed') await job.promote().catch(() => undefined);
+    },
+  });
+
+  const metricsServer: MetricsServer = await startMetricsServer({
+    port: options.metricsPort,
+    host: settings.metricsHost,
+    registry: metrics.registry,
+    health: async () => {
+      const stopped = [...scanWorkers.entries()].find(([, worker]) => !worker.isRunning());
+      if (stopped) return { ok: false, reason: `scan worker for pool '${stopped[0]}' is not running` };
+      try {
+        await Promise.race([redis.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 1000).unref())]);
+        return { ok: true };
+      } catch {
+        return { ok: false, reason: 'Redis is not reachable' };
+      }
+    },
+  });
+  logger.info({ port: metricsServer.port, pools: config.pools.map((p) => p.name), concurrency: settings.concurrency }, 'worker started');
+
+  return {
+    metricsPort: metricsServer.port,
+    metrics,
+    reload() {
+      const next = loadScannersConfig(options.scannersConfigPath);
+      const nextRegistry = buildRegistry(next);
+      // In-flight steps may still hold the old scanners: retire them, close them at shutdown.
+      retiredRegistries.push(registry);
+      registry = nextRegistry;
+      config = next;
+      startScanWorkers();
+      logger.info({ pools: next.pools.map((p) => p.name) }, 'scanner configuration reloaded');
+    },
+    async close() {
+      await Promise.allSettled([...scanWorkers.values()].map((worker) => worker.close()));
+      await housekeepingWorker.close().catch(() => undefined);
+      await cancelListener.close();
+      await metricsServer.close();
+      await Promise.allSettled([...scanQueues.values(), housekeepingQueue].map((queue) => queue.close()));
+      await Promise.allSettled([registry, ...retiredRegistries].map((r) => r.close()));
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

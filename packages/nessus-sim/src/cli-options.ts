@@ -25,6 +25,8 @@ Serves a Nessus-compatible REST API (plain HTTP) plus /_sim/stats, /_sim/faults,
   --password P             login password  (env NESSUS_SIM_PASSWORD, default sim-admin-password)
   --ssh-username U         SSH user the targets accept (env NESSUS_SIM_SSH_USERNAME, default scan)
   --ssh-password P         SSH password the targets accept (env NESSUS_SIM_SSH_PASSWORD, default scan-password)
+  --tls                    serve HTTPS with a self-signed certificate made at start (needs openssl);
+                           its path is logged, for clients' CA file
   --tls-cert FILE --tls-key FILE   serve HTTPS with this PEM certificate and key
   --log-level L            silent | error | info | debug (env LOG_LEVEL, default info; debug logs each request)
   --help                   print this text
@@ -71,6 +73,7 @@ export function parseCliOptions(
         password: { type: 'string' },
         'ssh-username': { type: 'string' },
         'ssh-password': { type: 'string' },
+        tls: { type: 'boolean' },
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'log-level': { type: 'string' },
@@ -150,5 +153,6 @@ export function parseCliOptions(
     validSsh: defined(validSsh),
   };
   if (certFile !== undefined && keyFile !== undefined) options.tls = { certFile, keyFile };
+  else if (flags.tls === true) options.tls = true;
   return { help: false, options };
 }

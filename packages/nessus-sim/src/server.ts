@@ -20,6 +20,7 @@ import { Router } from './router.js';
 import { registerScanRoutes } from './scan-routes.js';
 import { registerServerInfoRoutes } from './server-info-routes.js';
 import { SimulatorState } from './simulator-state.js';
+import { generateSelfSignedCertificate } from './tls-certificate.js';
 import type { ValidSshCredentials } from './ssh-credentials.js';
 import { DEFAULT_VALID_SSH } from './ssh-credentials.js';
 import type { SimStats } from './stats.js';
@@ -38,8 +39,11 @@ export interface SimulatorOptions {
   logLevel?: LogLevel;
   /** Directory of `.nessus` fixtures the export hosts are built from. */
   fixturesDir?: string;
-  /** Serve HTTPS with this PEM certificate and key (paths) instead of plain HTTP. */
-  tls?: { certFile: string; keyFile: string };
+  /**
+   * Serve HTTPS instead of plain HTTP: `true` makes a self-signed certificate at start (needs
+   * the `openssl` command), or give PEM certificate and key paths.
+   */
+  tls?: true | { certFile: string; keyFile: string };
   /** Millisecond clock; tests inject one to move scans and sessions forward without waiting. */
   clock?: () => number;
   /** Uniform [0, 1) source for `error_rate` and ids; tests inject one for determinism. */
@@ -52,6 +56,8 @@ export interface RunningSimulator {
   /** Base URL, e.g. `http://127.0.0.1:8834`. */
   readonly url: string;
   readonly port: number;
+  /** With TLS, the certificate file, usable as a client's CA file; undefined for plain HTTP. */
+  readonly caFile: string | undefined;
   /** Current faults (a copy). */
   readonly faults: Readonly<Faults>;
   setFaults(patch: FaultPatch): void;
@@ -201,23 +207,32 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     });
   };
 
-  const server: Server = options.tls
-    ? createHttpsServer({ cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) }, onRequest)
+  const host = options.host ?? '127.0.0.1';
+  const generated = options.tls === true ? generateSelfSignedCertificate(host) : undefined;
+  const tlsFiles = generated ?? (options.tls === true ? undefined : options.tls);
+  const server: Server = tlsFiles
+    ? createHttpsServer({ cert: readFileSync(tlsFiles.certFile), key: readFileSync(tlsFiles.keyFile) }, onRequest)
     : createHttpServer(onRequest);
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
-  const host = options.host ?? '127.0.0.1';
-  const address = await listen(server, options.port ?? 8834, host);
+  let address: AddressInfo;
+  try {
+    address = await listen(server, options.port ?? 8834, host);
+  } catch (error) {
+    generated?.dispose();
+    throw error;
+  }
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `${options.tls ? 'https' : 'http'}://${urlHost}:${address.port}`;
-  logger.info(`listening on ${url}`);
+  const url = `${tlsFiles ? 'https' : 'http'}://${urlHost}:${address.port}`;
+  logger.info(`listening on ${url}${tlsFiles ? ` (certificate ${tlsFiles.certFile})` : ''}`);
 
   return {
     url,
     port: address.port,
+    caFile: tlsFiles?.certFile,
     get faults() {
       return control.faults();
     },
@@ -226,7 +241,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     reset: control.reset,
     close: () =>
       new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
+        server.close((error) => {
+          generated?.dispose();
+          if (error) reject(error);
+          else resolve();
+        });
         // Keep-alive and streaming connections would hold close() open; end them now.
         for (const socket of sockets) socket.destroy();
       }),

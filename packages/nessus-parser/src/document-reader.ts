@@ -107,6 +107,7 @@ export class DocumentReader {
   private captureText = '';
   private captureDropped = false;
   private failure: NessusParseError | null = null;
+  private endLine: number | null = null;
 
   constructor(options: ReaderOptions) {
     this.mode = options.mode;
@@ -131,7 +132,7 @@ export class DocumentReader {
 
   /** 1-based line the parser has reached. */
   get line(): number {
-    return this.parser.line;
+    return this.endLine ?? this.parser.line;
   }
 
   write(chunk: string): void {
@@ -142,6 +143,8 @@ export class DocumentReader {
 
   end(): void {
     if (this.failure) throw this.failure;
+    // saxes resets its position once closed; keep where the document ended.
+    this.endLine = this.parser.line;
     this.parser.close();
     if (!this.sawRoot) throw this.fail('not_nessus', 'no root element: the file is empty or not XML');
   }

@@ -1,6 +1,7 @@
 export { ingestExport } from './ingest.js';
 export type { IngestOptions } from './ingest.js';
 export { ResultStore, openResultStore, readResultSummary } from './store.js';
+export type { ResultStoreOptions } from './store.js';
 export { ResultStoreCache } from './store-cache.js';
 export type { ResultStoreCacheOptions } from './store-cache.js';
 export { queryResults } from './query.js';

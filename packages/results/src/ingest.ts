@@ -3,13 +3,14 @@ import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FIELD_TYPES, parseNessus } from '@nessus-mcp/nessus-parser';
-import type { Finding, ParseEvent, ParseOptions, ParseSummary, ScanInfo } from '@nessus-mcp/nessus-parser';
+import type { FieldValue, Finding, ParseEvent, ParseOptions, ParseSummary, ScanInfo } from '@nessus-mcp/nessus-parser';
 import { SORT_KEYS, getFieldValue, resolveSort } from '@nessus-mcp/schema';
 import { AuthenticationTracker } from './authentication.js';
 import { columnKindOf, createColumnBuilder } from './columns.js';
 import type { ColumnBuilder } from './columns.js';
 import {
-  COLUMNS_DIR,
+  COLUMNS_FILE,
+  DICTIONARIES_FILE,
   HOST_TUPLE_COLUMN,
   MANIFEST_FILE,
   OFFSETS_FILE,
@@ -34,6 +35,11 @@ export interface IngestOptions {
   signal?: AbortSignal;
   /** Whether credentials were given to the scan (trusted/privileged); inferred from the export when omitted. */
   credentialed?: boolean;
+  /**
+   * Passed to the parser. Ingest parses on the calling thread unless told otherwise: the
+   * parser's worker-thread mode lost findings under a slow consumer when this was written
+   * (3,487 of 3,836 on a 13 MB export), and the count check below refuses such a store.
+   */
   parseOptions?: ParseOptions;
   /**
    * A text column whose distinct values exceed this many characters is not indexed (its
@@ -129,6 +135,8 @@ async function removeLeftovers(taskDir: string): Promise<void> {
 
 interface ColumnPlan {
   field: string;
+  /** Direct property read for plain fields; the dotted-path walk only for `compliance.*`. */
+  read: (finding: Finding) => FieldValue | undefined;
   builder: ColumnBuilder | null;
 }
 
@@ -136,7 +144,9 @@ function planColumns(): ColumnPlan[] {
   const plans: ColumnPlan[] = [];
   for (const [field, type] of Object.entries(FIELD_TYPES)) {
     const kind = columnKindOf(type);
-    if (kind && !NEVER_INDEXED.has(field)) plans.push({ field, builder: createColumnBuilder(kind) });
+    if (!kind || NEVER_INDEXED.has(field)) continue;
+    const read = field.includes('.') ? (finding: Finding) => getFieldValue(finding, field) : (finding: Finding) => finding[field];
+    plans.push({ field, read, builder: createColumnBuilder(kind) });
   }
   return plans;
 }
@@ -151,7 +161,7 @@ export async function ingestExport(options: IngestOptions): Promise<ResultSummar
   signal?.throwIfAborted();
   await removeLeftovers(taskDir);
   const temp = join(taskDir, `${TEMP_PREFIX}${process.pid}-${randomUUID().slice(0, 8)}`);
-  await mkdir(join(temp, COLUMNS_DIR), { recursive: true });
+  await mkdir(temp, { recursive: true });
   try {
     const summary = await buildStore(options, temp);
     await swapIntoPlace(taskDir, temp);
@@ -180,7 +190,7 @@ async function buildStore(options: IngestOptions, temp: string): Promise<ResultS
   const recordsHandle = await open(join(temp, RECORDS_FILE), 'w');
   try {
     const records = new BatchedWriter(recordsHandle);
-    const events = options.events ?? parseNessus(options.exportPath, options.parseOptions);
+    const events = options.events ?? parseNessus(options.exportPath, { workers: 0, ...options.parseOptions });
     for await (const event of events) {
       signal?.throwIfAborted();
       if (event.type === 'scan') scan = event.scan;
@@ -194,7 +204,7 @@ async function buildStore(options: IngestOptions, temp: string): Promise<ResultS
         findings += 1;
         for (const plan of columns) {
           if (!plan.builder) continue;
-          plan.builder.push(getFieldValue(finding, plan.field));
+          plan.builder.push(plan.read(finding));
           if (plan.builder.dictionaryChars() > maxDictionaryChars && !ALWAYS_INDEXED.has(plan.field)) {
             plan.builder = null;
             unindexed.add(plan.field);
@@ -211,25 +221,41 @@ async function buildStore(options: IngestOptions, temp: string): Promise<ResultS
     await recordsHandle.close();
   }
   if (!parseSummary) throw new Error('the export ended without the parser reporting its end');
+  // A store missing findings would answer every query wrongly without anyone noticing.
+  if (parseSummary.findings !== findings) {
+    throw new Error(`the parser reported ${parseSummary.findings} findings but delivered ${findings}; the store was not written`);
+  }
 
   const offsetBytes = new Uint8Array(Float64Array.from(offsets).buffer);
   await writeDurably(join(temp, OFFSETS_FILE), offsetBytes);
   const manifestColumns: Record<string, ColumnEntry> = {};
   const allColumns: { field: string; builder: ColumnBuilder }[] = [{ field: HOST_TUPLE_COLUMN, builder: hostTuples }];
   for (const plan of columns) if (plan.builder) allColumns.push({ field: plan.field, builder: plan.builder });
-  await Promise.all(
-    allColumns.map(async ({ field, builder }, index) => {
-      const name = String(index).padStart(3, '0');
-      const entry: ColumnEntry = { kind: builder.kind, file: `${COLUMNS_DIR}/${name}.bin` };
-      await writeDurably(join(temp, entry.file), builder.bytes());
-      const dictionary = builder.dictionary();
-      if (dictionary) {
-        entry.dictionary = `${COLUMNS_DIR}/${name}.json`;
-        await writeDurably(join(temp, entry.dictionary), JSON.stringify(dictionary));
-      }
-      manifestColumns[field] = entry;
-    }),
-  );
+  const valueChunks: Uint8Array[] = [];
+  const dictionaryChunks: Uint8Array[] = [];
+  let valuesLength = 0;
+  let dictionariesLength = 0;
+  for (const { field, builder } of allColumns) {
+    const bytes = builder.bytes();
+    // Float64 views need 8-byte alignment within the file, hence the padding.
+    const padded = Math.ceil(bytes.byteLength / 8) * 8;
+    const entry: ColumnEntry = { kind: builder.kind, values: { offset: valuesLength, length: bytes.byteLength } };
+    valueChunks.push(bytes, new Uint8Array(padded - bytes.byteLength));
+    valuesLength += padded;
+    const dictionary = builder.dictionary();
+    if (dictionary) {
+      const json = encoder.encode(JSON.stringify(dictionary));
+      entry.dictionary = { offset: dictionariesLength, length: json.byteLength };
+      dictionaryChunks.push(json);
+      dictionariesLength += json.byteLength;
+    }
+    manifestColumns[field] = entry;
+  }
+  await Promise.all([
+    writeDurably(join(temp, OFFSETS_FILE), new Uint8Array(Float64Array.from(offsets).buffer)),
+    writeDurably(join(temp, COLUMNS_FILE), Buffer.concat(valueChunks, valuesLength)),
+    writeDurably(join(temp, DICTIONARIES_FILE), Buffer.concat(dictionaryChunks, dictionariesLength)),
+  ]);
 
   const fileSize = options.events ? await stat(options.exportPath).then((s) => s.size, () => 0) : (await stat(options.exportPath)).size;
   const verdict = authentication.verdict(options.credentialed);
@@ -253,7 +279,6 @@ async function buildStore(options: IngestOptions, temp: string): Promise<ResultS
     ingested_at: new Date().toISOString(),
   };
   await writeDurably(join(temp, SUMMARY_FILE), `${JSON.stringify(summary, null, 2)}\n`);
-  await syncDirectory(join(temp, COLUMNS_DIR));
 
   const manifest: StoreManifest = {
     format: STORE_FORMAT,

@@ -6,8 +6,9 @@ import { MANIFEST_FILE, resultsDir } from './layout.js';
 import { queryResults } from './query.js';
 import type { ResultPage } from './query.js';
 import { ResultStore } from './store.js';
+import type { ResultStoreOptions } from './store.js';
 
-export interface ResultStoreCacheOptions {
+export interface ResultStoreCacheOptions extends ResultStoreOptions {
   /** Open stores kept (least recently used evicted). Each holds its loaded columns and caches. */
   maxStores?: number;
 }
@@ -24,10 +25,12 @@ interface CachedStore {
  */
 export class ResultStoreCache {
   private readonly maxStores: number;
+  private readonly storeOptions: ResultStoreOptions;
   private readonly stores = new Map<string, CachedStore>();
 
   constructor(options: ResultStoreCacheOptions = {}) {
     this.maxStores = Math.max(1, options.maxStores ?? 8);
+    this.storeOptions = options.selectionCacheSize === undefined ? {} : { selectionCacheSize: options.selectionCacheSize };
   }
 
   async open(taskDir: string): Promise<ResultStore> {
@@ -38,7 +41,7 @@ export class ResultStoreCache {
       this.stores.set(taskDir, cached);
       return cached.store;
     }
-    const store = ResultStore.open(taskDir);
+    const store = ResultStore.open(taskDir, this.storeOptions);
     const entry: CachedStore = { identity, store };
     this.stores.set(taskDir, entry);
     store.catch(() => {

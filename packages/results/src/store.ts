@@ -7,15 +7,20 @@ import { HOST_FILTER_SOURCES, getFieldValue, matchesCondition } from '@nessus-mc
 import type { CompiledFilters, FilterCondition, SortKey, SortSpec } from '@nessus-mcp/schema';
 import { columnValue } from './columns.js';
 import type { DictionaryEntry, LoadedColumn } from './columns.js';
-import { HOST_TUPLE_COLUMN, MANIFEST_FILE, OFFSETS_FILE, RECORDS_FILE, STORE_FORMAT, STORE_VERSION, SUMMARY_FILE, resultsDir } from './layout.js';
-import type { StoreManifest } from './layout.js';
+import { COLUMNS_FILE, DICTIONARIES_FILE, HOST_TUPLE_COLUMN, MANIFEST_FILE, OFFSETS_FILE, RECORDS_FILE, STORE_FORMAT, STORE_VERSION, SUMMARY_FILE, resultsDir } from './layout.js';
+import type { ByteRange, StoreManifest } from './layout.js';
 import type { ResultSummary } from './summary.js';
 
 /** Reads closer than this are merged into one, and no read exceeds the cap. */
 const READ_GAP_BYTES = 64 * 1024;
 const READ_MAX_BYTES = 4 * 1024 * 1024;
 /** Recent (filters, sort) selections kept per store, so paging through one query costs one filter pass. */
-const SELECTION_CACHE_SIZE = 16;
+const DEFAULT_SELECTION_CACHE_SIZE = 16;
+
+export interface ResultStoreOptions {
+  /** Selections (matching rows of one filters + sort) remembered per store; 0 re-filters every query. */
+  selectionCacheSize?: number;
+}
 
 function notReady(message: string, cause?: unknown): AppError {
   return new AppError('not_ready', message, cause === undefined ? {} : { cause });
@@ -58,10 +63,11 @@ export class ResultStore {
     readonly manifest: StoreManifest,
     readonly summary: ResultSummary,
     private readonly offsets: Float64Array,
+    private readonly selectionCacheSize: number,
   ) {}
 
   /** Opens the store of a task directory; `not_ready` when there is no complete store. */
-  static async open(taskDir: string): Promise<ResultStore> {
+  static async open(taskDir: string, options: ResultStoreOptions = {}): Promise<ResultStore> {
     const directory = resultsDir(taskDir);
     let manifest: StoreManifest;
     try {
@@ -77,7 +83,8 @@ export class ResultStore {
       const [summaryText, offsetBytes] = await Promise.all([readFile(join(directory, SUMMARY_FILE), 'utf8'), readFile(join(directory, OFFSETS_FILE))]);
       const offsets = new Float64Array(aligned(offsetBytes));
       if (offsets.length !== manifest.findings + 1) throw new Error(`offsets hold ${offsets.length} entries for ${manifest.findings} findings`);
-      return new ResultStore(directory, manifest, JSON.parse(summaryText) as ResultSummary, offsets);
+      const selectionCacheSize = Math.max(0, options.selectionCacheSize ?? DEFAULT_SELECTION_CACHE_SIZE);
+      return new ResultStore(directory, manifest, JSON.parse(summaryText) as ResultSummary, offsets, selectionCacheSize);
     } catch (error) {
       throw notReady('The result store of this task is incomplete; ingest the export again.', error);
     }
@@ -101,15 +108,27 @@ export class ResultStore {
   private async loadColumn(field: string): Promise<LoadedColumn | null> {
     const entry = Object.hasOwn(this.manifest.columns, field) ? this.manifest.columns[field] : undefined;
     if (!entry) return null;
-    const bytes = aligned(await this.read(() => readFile(join(this.directory, entry.file))));
+    const bytes = await this.readRange(COLUMNS_FILE, entry.values);
     switch (entry.kind) {
       case 'number': return { kind: 'number', values: new Float64Array(bytes) };
       case 'boolean': return { kind: 'boolean', values: new Int8Array(bytes) };
       case 'dictionary': {
-        const file = entry.dictionary ?? '';
-        const dictionary = JSON.parse(await this.read(() => readFile(join(this.directory, file), 'utf8'))) as DictionaryEntry[];
-        return { kind: 'dictionary', codes: new Uint32Array(bytes), dictionary };
+        const text = Buffer.from(entry.dictionary ? await this.readRange(DICTIONARIES_FILE, entry.dictionary) : new ArrayBuffer(0)).toString('utf8');
+        return { kind: 'dictionary', codes: new Uint32Array(bytes), dictionary: text === '' ? [] : (JSON.parse(text) as DictionaryEntry[]) };
       }
+    }
+  }
+
+  /** One byte range of a store file, in fresh (aligned) memory. */
+  private async readRange(file: string, range: ByteRange): Promise<ArrayBuffer> {
+    const handle = await this.read(() => open(join(this.directory, file), 'r'));
+    try {
+      const buffer = new Uint8Array(new ArrayBuffer(range.length));
+      const { bytesRead } = await handle.read(buffer, 0, range.length, range.offset);
+      if (bytesRead !== range.length) throw notReady('The result store of this task is truncated; ingest the export again.');
+      return buffer.buffer;
+    } finally {
+      await handle.close();
     }
   }
 
@@ -142,8 +161,8 @@ export class ResultStore {
       const row = order ? (order[i] ?? 0) : i;
       if (mask[row] === 1) rows[next++] = row;
     }
-    this.selections.set(key, rows);
-    if (this.selections.size > SELECTION_CACHE_SIZE) {
+    if (this.selectionCacheSize > 0) this.selections.set(key, rows);
+    if (this.selections.size > this.selectionCacheSize) {
       const oldest = this.selections.keys().next();
       if (!oldest.done) this.selections.delete(oldest.value);
     }
@@ -290,8 +309,8 @@ export class ResultStore {
 }
 
 /** Opens a task's store without caching (see `ResultStoreCache` for serving). */
-export function openResultStore(taskDir: string): Promise<ResultStore> {
-  return ResultStore.open(taskDir);
+export function openResultStore(taskDir: string, options: ResultStoreOptions = {}): Promise<ResultStore> {
+  return ResultStore.open(taskDir, options);
 }
 
 /** The task's `summary.json`; `not_ready` until an ingest completed. */

@@ -40,6 +40,22 @@ describe('atomic ingest', () => {
     expect(await readdir(taskDir)).toEqual([]);
   });
 
+  it('refuses to write a store when the parser delivered fewer findings than it counted', async () => {
+    const { taskDir, exportPath } = await newTask(false);
+    async function* dropsOne() {
+      let dropped = false;
+      for await (const event of syntheticEvents(manyHosts(5))) {
+        if (event.type === 'finding' && !dropped) {
+          dropped = true;
+          continue;
+        }
+        yield event;
+      }
+    }
+    await expect(ingestExport({ exportPath, taskDir, events: dropsOne() })).rejects.toThrow(/reported 10 findings but delivered 9/);
+    await expect(ResultStore.open(taskDir)).rejects.toMatchObject({ code: 'not_ready' });
+  });
+
   it('keeps serving the previous complete store when a re-ingest is aborted', async () => {
     const { taskDir, exportPath } = await newTask(true);
     const first = await ingestExport({ exportPath, taskDir });

@@ -1,3 +1,3 @@
 import preset from '../../jest.preset.js';
 
-export default { ...preset };
+export default { ...preset, globalSetup: '<rootDir>/test/support/build-dist.mjs' };

@@ -2,8 +2,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { z } from 'zod';
-import { describeEndpoint, errorFromThrown, errorFromToolResult, NessusMcpError } from './errors.js';
+import { errorFromToolResult, NessusMcpError } from './errors.js';
 import { parseResultsPage } from './jsonnl.js';
+import { describeEndpoint, errorFromThrown } from './transport-errors.js';
 import {
   cancelResultSchema,
   parseResponse,

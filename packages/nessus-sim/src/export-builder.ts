@@ -234,7 +234,7 @@ export async function streamExport(
     closed = true;
   });
   const write = async (chunk: Piece): Promise<boolean> => {
-    if (closed) return false;
+    if (closed || res.destroyed) return false;
     if (res.write(chunk)) return true;
     await new Promise<void>((resolve) => {
       const done = (): void => {

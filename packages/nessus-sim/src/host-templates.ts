@@ -97,7 +97,7 @@ function escapeRegExp(text: string): string {
 function splitIdentity(text: string, identity: HostIdentity): (Buffer | HostSlot)[] {
   const alternatives: string[] = [];
   if (identity.ip) alternatives.push(`(?<![\\d.])${escapeRegExp(identity.ip)}(?![\\d])`);
-  if (identity.name) alternatives.push(`(?<![\\w.-])${escapeRegExp(identity.name)}(?![\\w-])`);
+  if (identity.name) alternatives.push(`(?<![A-Za-z0-9.-])${escapeRegExp(identity.name)}(?![A-Za-z0-9-])`);
   if (alternatives.length === 0) return [Buffer.from(text)];
   const parts: (Buffer | HostSlot)[] = [];
   let position = 0;

@@ -31,7 +31,7 @@ export function generateSelfSignedCertificate(host: string): GeneratedCertificat
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`--tls needs the openssl command to make a self-signed certificate: ${reason}`);
+    throw new Error(`--tls needs the openssl command to make a self-signed certificate: ${reason}`, { cause: error });
   }
   return { certFile, keyFile, dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }

@@ -54,6 +54,9 @@ describe('export and download', () => {
     expect(xml).toContain('pluginName="Nessus Scan Information"');
     expect(xml).toContain('cvss3_base_score');
     expect(xml.match(/<ReportItem /g)?.length).toBeGreaterThan(300);
+    for (const fixtureIdentity of ['192.168.2.100', '192.168.16.133', 'adam.ad.demo.io', 'testphp.vulnweb.com']) {
+      expect([fixtureIdentity, xml.includes(fixtureIdentity)]).toEqual([fixtureIdentity, false]);
+    }
   });
 
   it('declares the exact Content-Length and serves the same bytes on a repeat download', async () => {

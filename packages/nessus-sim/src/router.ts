@@ -21,6 +21,8 @@ export interface Route {
   readonly auth: boolean;
   /** Refused with 412 under the `licence_412` fault (B.2's list). */
   readonly licenceGated: boolean;
+  /** The body is not JSON (multipart upload): hand it over raw, `body` stays undefined. */
+  readonly multipart?: true;
   readonly handler: (ctx: RouteContext) => Promise<void> | void;
 }
 

@@ -217,6 +217,7 @@ export function registerServerInfoRoutes(router: Router, state: SimulatorState):
     path: '/file/upload',
     auth: true,
     licenceGated: false,
+    multipart: true,
     handler: ({ res, rawBody }) => {
       const head = rawBody.subarray(0, 4096).toString('latin1');
       const name = /filename="([^"]+)"/.exec(head)?.[1];

@@ -134,7 +134,7 @@ async function handleApi(
     res,
     params,
     query: url.searchParams,
-    body: parseJsonBody(rawBody),
+    body: route.multipart ? undefined : parseJsonBody(rawBody),
     rawBody,
     username,
   });

@@ -117,6 +117,32 @@ describe('export and download', () => {
     expect(await h.exportText(id)).toContain('Credentialed checks : yes');
   });
 
+  it('takes a private key uploaded as multipart to /file/upload and referenced by its returned name', async () => {
+    const form = new FormData();
+    form.append('Filedata', new Blob(['-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n']), 'id rsa.key');
+    form.append('no_enc', '0');
+    const upload = await fetch(`${h.sim.url}/file/upload`, {
+      method: 'POST',
+      headers: { 'X-ApiKeys': 'accessKey=sim-access-key; secretKey=sim-secret-key' },
+      body: form,
+    });
+    expect(upload.status).toBe(200);
+    const { fileuploaded } = (await upload.json()) as { fileuploaded: string };
+    expect(fileuploaded).toBe('id_rsa.key');
+    const id = await finishedScan(
+      { text_targets: '10.0.0.1' },
+      SSH({
+        auth_method: 'public key',
+        username: 'scan',
+        private_key: fileuploaded,
+        elevate_privileges_with: 'su+sudo',
+        escalation_account: 'root',
+        escalation_password: 'root-pw',
+      }),
+    );
+    expect(await h.exportText(id)).toContain('Credentialed checks : yes');
+  });
+
   it('reports Credentialed checks : no with authentication-failure plugins for a wrong password', async () => {
     const id = await finishedScan(
       { text_targets: '10.0.0.1-2' },

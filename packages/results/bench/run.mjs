@@ -123,6 +123,7 @@ async function main() {
   const first = await timeIt(async () => (await cache.query(taskDir, {}, task)).toArray());
   console.log(`first query after open (loads offsets and columns): ${fmt(first.ms)}`);
   await (await fresh.query(taskDir, {}, task)).toArray();
+  globalThis.gc?.();
   const rssBefore = process.memoryUsage().rss;
   for (const [name, base] of Object.entries(QUERIES)) {
     const probe = await cache.query(taskDir, { ...base, page: 1 }, task);
@@ -139,6 +140,7 @@ async function main() {
       rows.push({ query: name, mode, matches: probe.total_vulnerabilities, p50: percentile(samples, 50), p95: percentile(samples, 95) });
     }
   }
+  globalThis.gc?.();
   const rssAfter = process.memoryUsage().rss;
 
   // Baseline: what the predecessor did, parse the whole export for every page.

@@ -24,31 +24,38 @@ export function columnKindOf(type: FieldType): ColumnKind | null {
   }
 }
 
-/** Typed array that grows by doubling while ingest appends. */
+/**
+ * Typed array that grows by doubling. Rows are set by index and rows never set keep the
+ * null value, so ingest only touches the fields a finding actually has (about a third).
+ */
 class Growable<T extends Float64Array | Int8Array | Uint32Array> {
-  private length = 0;
-  constructor(private array: T, private readonly make: (size: number) => T) {}
+  constructor(private array: T, private readonly make: (size: number) => T, private readonly nullValue: number) {
+    this.array.fill(nullValue);
+  }
 
-  push(value: number): void {
-    if (this.length === this.array.length) {
-      const bigger = this.make(this.array.length * 2);
+  set(row: number, value: number): void {
+    if (row >= this.array.length) {
+      let size = this.array.length * 2;
+      while (size <= row) size *= 2;
+      const bigger = this.make(size);
+      bigger.fill(this.nullValue, this.array.length);
       bigger.set(this.array);
       this.array = bigger;
     }
-    this.array[this.length] = value;
-    this.length += 1;
+    this.array[row] = value;
   }
 
-  /** The filled part, as bytes ready to write. */
-  bytes(): Uint8Array {
-    return new Uint8Array(this.array.buffer, 0, this.length * this.array.BYTES_PER_ELEMENT);
+  /** The first `rows` entries, as bytes ready to write. */
+  bytes(rows: number): Uint8Array {
+    if (rows > this.array.length) this.set(rows - 1, this.nullValue);
+    return new Uint8Array(this.array.buffer, 0, rows * this.array.BYTES_PER_ELEMENT);
   }
 }
 
 export interface ColumnBuilder {
   readonly kind: ColumnKind;
-  push(value: FieldValue | undefined): void;
-  bytes(): Uint8Array;
+  set(row: number, value: FieldValue | undefined): void;
+  bytes(rows: number): Uint8Array;
   /** Distinct values for dictionary columns (entry 0 is null). */
   dictionary(): DictionaryEntry[] | null;
   /** Characters held by the dictionary so far: the ingest drops columns whose text is mostly unique. */
@@ -59,22 +66,22 @@ const INITIAL = 1024;
 
 class NumberColumnBuilder implements ColumnBuilder {
   readonly kind = 'number';
-  private readonly values = new Growable(new Float64Array(INITIAL), (n) => new Float64Array(n));
-  push(value: FieldValue | undefined): void {
-    this.values.push(typeof value === 'number' ? value : Number.NaN);
+  private readonly values = new Growable(new Float64Array(INITIAL), (n) => new Float64Array(n), Number.NaN);
+  set(row: number, value: FieldValue | undefined): void {
+    this.values.set(row, typeof value === 'number' ? value : Number.NaN);
   }
-  bytes(): Uint8Array { return this.values.bytes(); }
+  bytes(rows: number): Uint8Array { return this.values.bytes(rows); }
   dictionary(): null { return null; }
   dictionaryChars(): number { return 0; }
 }
 
 class BooleanColumnBuilder implements ColumnBuilder {
   readonly kind = 'boolean';
-  private readonly values = new Growable(new Int8Array(INITIAL), (n) => new Int8Array(n));
-  push(value: FieldValue | undefined): void {
-    this.values.push(value === true ? 1 : value === false ? 0 : -1);
+  private readonly values = new Growable(new Int8Array(INITIAL), (n) => new Int8Array(n), -1);
+  set(row: number, value: FieldValue | undefined): void {
+    this.values.set(row, value === true ? 1 : value === false ? 0 : -1);
   }
-  bytes(): Uint8Array { return this.values.bytes(); }
+  bytes(rows: number): Uint8Array { return this.values.bytes(rows); }
   dictionary(): null { return null; }
   dictionaryChars(): number { return 0; }
 }
@@ -83,12 +90,12 @@ const EMPTY_LIST_KEY = '\u0000[]';
 
 class DictionaryColumnBuilder implements ColumnBuilder {
   readonly kind = 'dictionary';
-  private readonly codes = new Growable(new Uint32Array(INITIAL), (n) => new Uint32Array(n));
+  private readonly codes = new Growable(new Uint32Array(INITIAL), (n) => new Uint32Array(n), 0);
   private readonly lookup = new Map<string, number>();
   private readonly entries: DictionaryEntry[] = [];
   private chars = 0;
 
-  push(value: FieldValue | undefined): void {
+  set(row: number, value: FieldValue | undefined): void {
     let key: string;
     let entry: DictionaryEntry;
     if (typeof value === 'string') {
@@ -102,7 +109,7 @@ class DictionaryColumnBuilder implements ColumnBuilder {
       key = String(value);
       entry = key;
     } else {
-      this.codes.push(0);
+      this.codes.set(row, 0);
       return;
     }
     let code = this.lookup.get(key);
@@ -112,10 +119,10 @@ class DictionaryColumnBuilder implements ColumnBuilder {
       this.lookup.set(key, code);
       this.chars += key.length;
     }
-    this.codes.push(code);
+    this.codes.set(row, code);
   }
 
-  bytes(): Uint8Array { return this.codes.bytes(); }
+  bytes(rows: number): Uint8Array { return this.codes.bytes(rows); }
   dictionary(): DictionaryEntry[] { return this.entries; }
   dictionaryChars(): number { return this.chars; }
 }

@@ -135,7 +135,6 @@ async function removeLeftovers(taskDir: string): Promise<void> {
 
 interface ColumnPlan {
   field: string;
-  /** Direct property read for plain fields; the dotted-path walk only for `compliance.*`. */
   read: (finding: Finding) => FieldValue | undefined;
   builder: ColumnBuilder | null;
 }
@@ -145,7 +144,7 @@ function planColumns(): ColumnPlan[] {
   for (const [field, type] of Object.entries(FIELD_TYPES)) {
     const kind = columnKindOf(type);
     if (!kind || NEVER_INDEXED.has(field)) continue;
-    const read = field.includes('.') ? (finding: Finding) => getFieldValue(finding, field) : (finding: Finding) => finding[field];
+    const read = (finding: Finding) => getFieldValue(finding, field);
     plans.push({ field, read, builder: createColumnBuilder(kind) });
   }
   return plans;
@@ -187,6 +186,17 @@ async function buildStore(options: IngestOptions, temp: string): Promise<ResultS
   let recordsBytes = 0;
   let findings = 0;
 
+  const plainPlans = new Map(columns.filter((plan) => !plan.field.includes('.')).map((plan) => [plan.field, plan]));
+  const dottedPlans = columns.filter((plan) => plan.field.includes('.'));
+  const addToColumn = (plan: ColumnPlan, row: number, value: FieldValue | undefined): void => {
+    if (!plan.builder) return;
+    plan.builder.set(row, value);
+    if (plan.builder.dictionaryChars() > maxDictionaryChars && !ALWAYS_INDEXED.has(plan.field)) {
+      plan.builder = null;
+      unindexed.add(plan.field);
+    }
+  };
+
   const recordsHandle = await open(join(temp, RECORDS_FILE), 'w');
   try {
     const records = new BatchedWriter(recordsHandle);
@@ -201,16 +211,15 @@ async function buildStore(options: IngestOptions, temp: string): Promise<ResultS
         recordsBytes += line.byteLength;
         offsets.push(recordsBytes);
         await records.write(line);
+        const row = findings;
         findings += 1;
-        for (const plan of columns) {
-          if (!plan.builder) continue;
-          plan.builder.push(plan.read(finding));
-          if (plan.builder.dictionaryChars() > maxDictionaryChars && !ALWAYS_INDEXED.has(plan.field)) {
-            plan.builder = null;
-            unindexed.add(plan.field);
-          }
+        // Only the fields this finding has: the others stay null in their columns.
+        for (const key in finding) {
+          const plan = plainPlans.get(key);
+          if (plan) addToColumn(plan, row, finding[key]);
         }
-        hostTuples.push([finding.host, finding.host_ip ?? '', finding.host_fqdn ?? '']);
+        if (finding.compliance) for (const plan of dottedPlans) addToColumn(plan, row, plan.read(finding));
+        hostTuples.set(row, [finding.host, finding.host_ip ?? '', finding.host_fqdn ?? '']);
         tally.observe(finding);
         authentication.observe(finding);
       }
@@ -236,7 +245,7 @@ async function buildStore(options: IngestOptions, temp: string): Promise<ResultS
   let valuesLength = 0;
   let dictionariesLength = 0;
   for (const { field, builder } of allColumns) {
-    const bytes = builder.bytes();
+    const bytes = builder.bytes(findings);
     // Float64 views need 8-byte alignment within the file, hence the padding.
     const padded = Math.ceil(bytes.byteLength / 8) * 8;
     const entry: ColumnEntry = { kind: builder.kind, values: { offset: valuesLength, length: bytes.byteLength } };

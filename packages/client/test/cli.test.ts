@@ -78,7 +78,8 @@ describe('nessus-mcp results', () => {
     });
   });
 
-  it.each([
+  // Independent child processes: run side by side to keep the suite short.
+  it.concurrent.each([
     [['results'], 'missing <task_id>'],
     [['results', 'x', '--page', '0'], '--page must be a whole number of at least 1'],
     [['results', 'x', '--page', '2', '--all'], 'either --page or --all'],
@@ -199,7 +200,7 @@ describe('nessus-mcp status, tasks, cancel', () => {
 });
 
 describe('help', () => {
-  it.each(['scan', 'status', 'results', 'tasks', 'cancel'])('prints usage for %s --help and exits 0', async (command) => {
+  it.concurrent.each(['scan', 'status', 'results', 'tasks', 'cancel'])('prints usage for %s --help and exits 0', async (command) => {
     const run = await cli([command, '--help']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`Usage: nessus-mcp ${command}`);

@@ -37,7 +37,7 @@ export async function pollScan(ctx: ScanStepContext): Promise<void> {
   const { timeout_minutes, poll_min_ms, poll_max_ms } = ctx.deps.config().scans;
   const deadline = scanDeadline(ctx.task.started_at ?? ctx.state.started_at, timeout_minutes);
   if (deadline !== null && Date.now() >= deadline) throw new ScanTimedOut(timeout_minutes);
-  await recordState(ctx, { polls, raw_status: status.rawStatus, progress: status.progress });
+  await recordState(ctx, { polls, raw_status: status.rawStatus, progress: status.progress, failed_tries: 0 });
   const launchedAt = Date.parse(ctx.state.launched_at ?? '') || Date.now();
   const next = Date.now() + nextPollDelay(Date.now() - launchedAt, poll_min_ms, poll_max_ms);
   return delayJobUntil(ctx, deadline === null ? next : Math.min(next, deadline));

@@ -8,7 +8,7 @@ import { pollScan } from './poll-scan-step.js';
 import { readScanJobState } from './scan-job-state.js';
 import { cancelScan, completeScan, describeError, failScan, settleFinishedTask, timeOutScan } from './scan-outcomes.js';
 import { CANCEL_REASON, ScanCancelled, ScanTimedOut, TaskAlreadyFinished, scanDeadline } from './scan-interruptions.js';
-import type { ScanPipelineDeps, ScanStepContext } from './scan-step-context.js';
+import { delayJobUntil, recordState, type ScanPipelineDeps, type ScanStepContext } from './scan-step-context.js';
 import { selectInstance } from './select-instance-step.js';
 
 type StepName = 'select' | 'create' | 'launch' | 'poll' | 'export' | 'ingest' | 'complete';
@@ -54,8 +54,12 @@ async function runStep<T>(ctx: ScanStepContext, name: StepName, step: (ctx: Scan
   await ensureStillWanted(ctx);
   const started = performance.now();
   let result = 'ok';
+  const stepBefore = ctx.state.step;
   try {
-    return await step(ctx);
+    const value = await step(ctx);
+    // A step that got the pipeline further clears the failure count of the one before it.
+    if (ctx.state.failed_tries && ctx.state.step !== stepBefore) await recordState(ctx, { failed_tries: 0 });
+    return value;
   } catch (error) {
     result = error instanceof DelayedError ? 'delayed' : 'error';
     throw error;
@@ -83,6 +87,7 @@ async function ensureStillWanted(ctx: ScanStepContext): Promise<void> {
  */
 async function reopenRetriedTask(ctx: ScanStepContext): Promise<void> {
   const { applied } = await ctx.deps.tasks.update(ctx.taskId, { status: 'queued', error: null, completed_at: null, cancel_requested: false }, ['failed']);
+  if (ctx.state.failed_tries) await recordState(ctx, { failed_tries: 0 });
   const task = await ctx.deps.tasks.get(ctx.taskId);
   if (task) ctx.task = task;
   if (applied) ctx.log.info({ resume_step: ctx.state.step, nessus_scan_id: ctx.state.nessus_scan_id ?? null }, 'failed task retried from the failed set; resuming');
@@ -94,13 +99,26 @@ async function handleInterruption(ctx: ScanStepContext, error: unknown): Promise
   if (error instanceof ScanTimedOut) return timeOutScan(ctx, error.limitMinutes);
   if (error instanceof ScanCancelled || (ctx.signal.aborted && ctx.signal.reason === CANCEL_REASON) || (await cancelRequested(ctx))) return cancelScan(ctx);
   const failure = classifyFailure(error);
-  const attempts = ctx.job.opts.attempts ?? 1;
-  const lastAttempt = ctx.job.attemptsMade + 1 >= attempts;
-  ctx.log.warn({ step: ctx.state.step, err: describeError(error), code: failure.code, retryable: failure.retryable, last_attempt: lastAttempt }, 'scan step failed');
-  // BullMQ retries with the queue's exponential backoff and jitter; the recorded state makes the retry resume, not restart.
-  if (failure.retryable && !lastAttempt) throw new Error(failure.message);
+  const { attempts, backoff_ms } = ctx.deps.config().scans;
+  const tries = (ctx.state.failed_tries ?? 0) + 1;
+  const retry = failure.retryable && tries < attempts;
+  ctx.log.warn({ step: ctx.state.step, err: describeError(error), code: failure.code, retryable: failure.retryable, tries, attempts }, 'scan step failed');
+  if (retry) {
+    // The step is retried as a delayed step job with exponential backoff and jitter. The budget
+    // is per step, not BullMQ's per-job `attempts`: a day-long scan polls thousands of times, and
+    // sporadic 5xx over its life must not add up to a failure. BullMQ's attempts remain the net
+    // for errors outside this handler (Redis unreachable mid-step).
+    await recordState(ctx, { failed_tries: tries });
+    return delayJobUntil(ctx, Date.now() + retryDelay(tries, backoff_ms));
+  }
+  await recordState(ctx, { failed_tries: tries });
   await failScan(ctx, failure);
   throw new UnrecoverableError(failure.message);
+}
+
+/** backoff_ms, 2x, 4x, ... each scaled by a random 50-100% so scans that failed together spread out. */
+export function retryDelay(tries: number, backoffMs: number): number {
+  return Math.round(backoffMs * 2 ** (tries - 1) * (0.5 + Math.random() * 0.5));
 }
 
 async function cancelRequested(ctx: ScanStepContext): Promise<boolean> {

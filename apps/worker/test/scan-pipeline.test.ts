@@ -1,0 +1,157 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import type { Job } from 'bullmq';
+import type { ScanJobData, ScanJobResult } from '@nessus-mcp/core';
+import type { RunningSimulator } from '@nessus-mcp/nessus-sim';
+import { LICENCE_MESSAGE } from '@nessus-mcp/scanners';
+import {
+  ESCALATION_PASSWORD,
+  GatewayStandIn,
+  SSH_PASSWORD,
+  dumpRedis,
+  flushDb,
+  redisUrlForDb,
+  removeDir,
+  simCounts,
+  startInProcessWorker,
+  startSim,
+  tempDir,
+  waitFor,
+  waitForStatus,
+  writeScannersConfig,
+  type InProcessWorker,
+} from './worker-harness.js';
+
+const REDIS_URL = redisUrlForDb(1);
+
+async function waitForFailedJob(gateway: GatewayStandIn, taskId: string): Promise<Job<ScanJobData, ScanJobResult>> {
+  return waitFor(
+    async () => {
+      const job = await gateway.queue.getJob(taskId);
+      return job && (await job.getState()) === 'failed' ? job : null;
+    },
+    { what: `job ${taskId} in the failed set` },
+  );
+}
+
+describe('scan pipeline against the simulator', () => {
+  let sim: RunningSimulator;
+  let dir: string;
+  let worker: InProcessWorker;
+  let gateway: GatewayStandIn;
+
+  beforeAll(async () => {
+    await flushDb(REDIS_URL);
+    sim = await startSim();
+    dir = tempDir('pipeline');
+    worker = await startInProcessWorker({ redisUrl: REDIS_URL, dataDir: dir, configPath: writeScannersConfig(dir, sim.url, { attempts: 6, capacity: 8 }) });
+    gateway = new GatewayStandIn(REDIS_URL);
+  });
+
+  afterAll(async () => {
+    await worker.app.close();
+    await gateway.close();
+    await sim.close();
+    removeDir(dir);
+  });
+
+  beforeEach(() => {
+    sim.setFaults({ error_rate: 0, licence_412: null, export_mode: 'ok', scan_outcome: 'completed', latency_ms: 0, scan_seconds: 1 });
+  });
+
+  it('runs a credentialed scan to completed with its summary, report and exactly one create and launch', async () => {
+    const task = await gateway.submit({ credentials: { ssh_username: 'scan', ssh_password: SSH_PASSWORD }, targets: ['10.0.0.5', '10.0.0.6', '10.0.0.7'] });
+    const done = await waitForStatus(gateway, task.task_id, ['completed', 'failed']);
+    expect(done.status).toBe('completed');
+    expect(done.started_at).not.toBeNull();
+    expect(done.completed_at).not.toBeNull();
+    expect(done.nessus_scan_id).toEqual(expect.any(String));
+    expect(done.progress).toBe(100);
+    expect(done.results_summary).toMatchObject({ hosts_scanned: 3, authentication_status: 'success' });
+    expect(existsSync(join(dir, 'tasks', task.task_id, 'report.nessus'))).toBe(true);
+    expect(simCounts(sim, task.task_id)).toEqual({ created: 1, launched: 1, stopped: 0 });
+    const job = await gateway.queue.getJob(task.task_id);
+    expect(job?.returnvalue).toMatchObject({ task_id: task.task_id, status: 'completed', summary: { hosts_scanned: 3 } });
+    expect(await gateway.tasks.recentDurations('main')).not.toHaveLength(0);
+  });
+
+  it('retries through bursts of 5xx answers and completes', async () => {
+    sim.setFaults({ scan_seconds: 2 });
+    const tasks = await Promise.all([gateway.submit(), gateway.submit(), gateway.submit()]);
+    for (const task of tasks) await waitFor(async () => (await gateway.tasks.get(task.task_id))?.raw_scanner_status === 'running', { what: 'scans running' });
+    sim.setFaults({ error_rate: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    sim.setFaults({ error_rate: 0 });
+    for (const task of tasks) {
+      const done = await waitForStatus(gateway, task.task_id, ['completed', 'failed'], 45_000);
+      expect(done.error).toBeNull();
+      expect(done.status).toBe('completed');
+      expect(simCounts(sim, task.task_id).launched).toBe(1);
+    }
+    expect(worker.logs.lines.some((line) => line.includes('scan step failed') && /HTTP 50\d/.test(line))).toBe(true);
+  });
+
+  it('fails at once with the licence message when Nessus answers 412', async () => {
+    sim.setFaults({ licence_412: 'clean' });
+    const task = await gateway.submit();
+    const done = await waitForStatus(gateway, task.task_id, ['failed', 'completed']);
+    expect(done.status).toBe('failed');
+    expect(done.error).toEqual({ code: 'scanner_unavailable', message: LICENCE_MESSAGE });
+    const job = await waitForFailedJob(gateway, task.task_id);
+    expect(job.attemptsMade).toBe(1);
+    expect(job.data.state).toMatchObject({ failed_tries: 1 });
+  });
+
+  it('retries a failing export, then fails with a clear reason, and a retry from the failed set completes it', async () => {
+    sim.setFaults({ export_mode: 'error' });
+    const task = await gateway.submit();
+    const failed = await waitForStatus(gateway, task.task_id, ['failed', 'completed']);
+    expect(failed.status).toBe('failed');
+    expect(failed.error?.message).toMatch(/failed to generate the export/);
+    const job = await waitForFailedJob(gateway, task.task_id);
+    // Six tries of the export step (scans.attempts), each a fresh export request.
+    expect(job.data.state).toMatchObject({ step: 'export', failed_tries: 6 });
+
+    sim.setFaults({ export_mode: 'ok' });
+    await job.retry('failed');
+    const done = await waitForStatus(gateway, task.task_id, ['completed'], 30_000);
+    expect(done.error).toBeNull();
+    expect(done.results_summary).toMatchObject({ hosts_scanned: 2 });
+    // Resumed from the recorded state: the same Nessus scan, never a second one.
+    expect(simCounts(sim, task.task_id)).toMatchObject({ created: 1, launched: 1 });
+  });
+
+  it('fails with the scanner\'s reason when Nessus aborts the scan', async () => {
+    sim.setFaults({ scan_outcome: 'aborted' });
+    const task = await gateway.submit();
+    const done = await waitForStatus(gateway, task.task_id, ['failed', 'completed']);
+    expect(done.status).toBe('failed');
+    expect(done.error?.message).toMatch(/status 'aborted'/);
+  });
+
+  it('stops the Nessus scan and ends timeout once the wall-clock limit from the start has passed', async () => {
+    sim.setFaults({ scan_seconds: 120 });
+    const task = await gateway.submit();
+    await waitFor(async () => (await gateway.tasks.get(task.task_id))?.raw_scanner_status === 'running', { what: 'scan running' });
+    // Started 61 minutes ago against a 60-minute limit: the next poll must end it.
+    await gateway.tasks.update(task.task_id, { started_at: new Date(Date.now() - 61 * 60_000).toISOString() });
+    const done = await waitForStatus(gateway, task.task_id, ['timeout', 'failed', 'completed']);
+    expect(done.status).toBe('timeout');
+    expect(done.error?.message).toMatch(/60-minute limit/);
+    expect(simCounts(sim, task.task_id).stopped).toBe(1);
+  });
+
+  it('never lets the SSH or escalation passwords reach Redis, job data or logs in clear text', async () => {
+    const task = await gateway.submit({
+      scanType: 'privileged',
+      credentials: { ssh_username: 'scan', ssh_password: SSH_PASSWORD, elevate_privileges_with: 'sudo', escalation_password: ESCALATION_PASSWORD },
+    });
+    await waitForStatus(gateway, task.task_id, ['completed', 'failed']);
+    const job = await gateway.queue.getJob(task.task_id);
+    const everything = [await dumpRedis(REDIS_URL), JSON.stringify(job?.data), JSON.stringify(job?.returnvalue), JSON.stringify(job?.progress), worker.logs.text()].join('\n');
+    expect(everything).toContain(task.task_id);
+    expect(everything).not.toContain(SSH_PASSWORD);
+    expect(everything).not.toContain(ESCALATION_PASSWORD);
+  });
+});

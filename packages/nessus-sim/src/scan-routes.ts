@@ -17,6 +17,7 @@ import {
 import { nessusUuid, templateByUuid } from './scan-templates.js';
 import type { ScanRecord, SimulatorState } from './simulator-state.js';
 import { MY_SCANS_FOLDER_ID } from './simulator-state.js';
+import type { CredentialVerdict } from './ssh-credentials.js';
 import { CredentialsError, judgeScanCredentials } from './ssh-credentials.js';
 import type { ExpandedTargets } from './targets.js';
 import { expandTargets, TargetError } from './targets.js';
@@ -33,6 +34,15 @@ function parseTargets(text: string): ExpandedTargets {
     return expandTargets(text);
   } catch (error) {
     if (error instanceof TargetError) throw new NessusHttpError(400, error.message);
+    throw error;
+  }
+}
+
+function judgeCredentials(state: SimulatorState, credentials: unknown): CredentialVerdict {
+  try {
+    return judgeScanCredentials(credentials, state.validSsh);
+  } catch (error) {
+    if (error instanceof CredentialsError) throw new NessusHttpError(400, error.message);
     throw error;
   }
 }
@@ -340,13 +350,7 @@ export function registerScanRoutes(router: Router, state: SimulatorState): void 
       const textTargets = targetsText(settings['text_targets']);
       const targets = parseTargets(textTargets);
       const folderId = settings['folder_id'] === undefined ? MY_SCANS_FOLDER_ID : folderIdFrom(state, settings['folder_id']);
-      let credentials;
-      try {
-        credentials = judgeScanCredentials(isRecord(body) ? body['credentials'] : undefined, state.validSsh);
-      } catch (error) {
-        if (error instanceof CredentialsError) throw new NessusHttpError(400, error.message);
-        throw error;
-      }
+      const credentials = judgeCredentials(state, isRecord(body) ? body['credentials'] : undefined);
       const now = state.clock();
       const id = state.allocateScanId();
       const scan: ScanRecord = {

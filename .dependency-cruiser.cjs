@@ -8,7 +8,7 @@ module.exports = {
       comment: 'Shared packages are libraries: they must not depend on a deployable app.',
       severity: 'error',
       from: { path: '^packages/' },
-      to: { path: '^apps/' },
+      to: { path: '^apps/|^@nessus-mcp/(gateway|worker|supervisor)(/|$)' },
     },
     {
       name: 'apps-do-not-import-each-other',
@@ -23,6 +23,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^packages/(nessus-parser|schema)/src' },
       to: { path: 'node_modules/(bullmq|ioredis|fastify|got|@fastify|@bull-board|@modelcontextprotocol|prom-client)/' },
+    },
+    {
+      name: 'schema-uses-only-core-errors',
+      comment: 'From core, the schema package may only use the dependency-free error type (core/errors), never the queue side.',
+      severity: 'error',
+      from: { path: '^packages/schema/src' },
+      to: { path: '^packages/core/', pathNot: '^packages/core/(dist|src)/errors\\.(js|ts)$' },
     },
     {
       name: 'parser-is-standalone',
@@ -40,11 +47,8 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '(^|/)(dist|test|node_modules/\\.cache)/|\\.d\\.ts$' },
-    tsConfig: { fileName: 'tsconfig.base.json' },
+    exclude: { path: '(^|/)(test|bench|examples)/|\\.d\\.ts$' },
     tsPreCompilationDeps: true,
-    combinedDependencies: true,
-    preserveSymlinks: false,
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'types', 'default', 'node'], extensions: ['.ts', '.js', '.d.ts'] },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
   },
 };

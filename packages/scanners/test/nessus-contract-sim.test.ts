@@ -74,10 +74,8 @@ describe('credentialed scans against the simulator', () => {
     expect(await reportFor('trusted', { username: DEFAULT_VALID_SSH.username, password: 'wrong-password' })).toMatch(/Credentialed checks : no/);
   });
 
-  // Simulator bug (reported): it parses every request body as JSON, so the multipart
-  // POST /file/upload that real Nessus needs for key authentication answers 400
-  // "Invalid JSON in request body". Turn this back into `it` once the simulator accepts it.
-  it.failing('accepts an uploaded private key with escalation for a privileged scan', async () => {
+  // Real Nessus takes `private_key` as the name of a file uploaded through multipart POST /file/upload.
+  it('accepts an uploaded private key with escalation for a privileged scan', async () => {
     const report = await reportFor('privileged', {
       username: DEFAULT_VALID_SSH.username,
       privateKey: '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n',

@@ -9,6 +9,7 @@ derived cvss_score, stable finding id), clearing elements as it goes so memory s
 
 import hashlib
 import json
+import resource
 import sys
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
@@ -134,7 +135,8 @@ def main(argv):
         elif tag in ("ReportHost", "Policy"):
             hosts += tag == "ReportHost"
             element.clear()
-    summary = {"hosts": hosts, "findings": findings, "by_severity": by_severity}
+    summary = {"hosts": hosts, "findings": findings, "by_severity": by_severity,
+               "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
     out.write(json.dumps(summary) + "\n")
 
 

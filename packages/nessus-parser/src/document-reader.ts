@@ -3,6 +3,7 @@ import type { SaxesTagPlain } from 'saxes';
 import { NessusParseError } from './errors.js';
 import type { ParseFailureReason } from './errors.js';
 import { buildFinding, buildHost } from './finding-builder.js';
+import { installSaxesFastPaths } from './saxes-fast-paths.js';
 import type { HostContext, RawItem } from './finding-builder.js';
 import { findingId, findingKeyText } from './finding-id.js';
 import type { Finding, HostInfo, ScanInfo } from './types.js';
@@ -120,6 +121,7 @@ export class DocumentReader {
       this.namespaceScopes.push({ depth: 0, prefixes: new Map(Object.entries(options.namespaces)) });
     }
     const parser = new SaxesParser({ xmlns: false, position: true });
+    installSaxesFastPaths(parser);
     this.parser = parser;
     parser.on('error', (err) => {
       throw this.fail('not_well_formed', err.message.replace(/^\d+:\d+: /, ''));

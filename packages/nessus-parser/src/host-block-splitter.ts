@@ -1,8 +1,12 @@
 /**
  * Cuts a byte stream at ReportHost element boundaries without parsing it, so each block can be
- * parsed on another thread. Only markup that may legally contain the text `</ReportHost>`
- * (comments, CDATA, processing instructions) is recognised and skipped; everything else is
- * left to the XML parsers downstream, which reject what is not well-formed.
+ * parsed on another thread. Only markup that may legally contain the text `</ReportHost>` is
+ * recognised and skipped: comments and CDATA everywhere, processing instructions outside hosts.
+ * A processing instruction inside a host that contains `</ReportHost` (Nessus never writes
+ * processing instructions there) cuts the block short, which its parser then reports as an
+ * error: never silently wrong output. Searching for the two-byte `<?` inside hosts would cost
+ * a third of the splitter's time, on the thread that feeds both workers.
+ * Everything else is left to the XML parsers downstream, which reject what is not well-formed.
  */
 export interface SplitterSink {
   /** Bytes outside any ReportHost element. */
@@ -15,15 +19,17 @@ export interface SplitterSink {
 
 const OPEN = Buffer.from('<ReportHost');
 const CLOSE = Buffer.from('</ReportHost');
-const BANG = Buffer.from('<!');
 const QUESTION = Buffer.from('<?');
 const COMMENT_END = Buffer.from('-->');
 const CDATA_END = Buffer.from(']]>');
 const PI_END = Buffer.from('?>');
 const COMMENT_START = Buffer.from('<!--');
 const CDATA_START = Buffer.from('<![CDATA[');
+
 /** Bytes kept back at a chunk end: the longest marker (`</ReportHost`) may straddle chunks. */
 const LOOKAHEAD = CLOSE.length;
+/** How much of a new chunk is joined to the undecided tail of the previous one. */
+const JOIN_BYTES = 4096;
 
 const LT = 0x3c;
 const GT = 0x3e;
@@ -33,10 +39,6 @@ const SQUOTE = 0x27;
 
 function isSpace(byte: number | undefined): boolean {
   return byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d;
-}
-
-function startsWithAt(buf: Buffer, at: number, prefix: Buffer): boolean {
-  return buf.length - at >= prefix.length && buf.compare(prefix, 0, prefix.length, at, at + prefix.length) === 0;
 }
 
 const enum Need {
@@ -58,11 +60,23 @@ export class HostBlockSplitter {
   }
 
   push(chunk: Uint8Array): void {
-    const input = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    const buf = this.pending.length === 0 ? input : Buffer.concat([this.pending, input]);
-    const keepFrom = this.scan(buf, false);
+    let input = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const pending = this.pending;
+    if (pending.length > 0) {
+      // Resolve the few bytes left from the previous chunk against the start of this one,
+      // rather than copying the whole chunk behind them.
+      const join = Math.min(input.length, JOIN_BYTES);
+      const head = Buffer.concat([pending, input.subarray(0, join)]);
+      const keep = this.scan(head, false);
+      if (join === input.length) {
+        this.pending = Buffer.from(head.subarray(keep));
+        return;
+      }
+      input = keep >= pending.length ? input.subarray(keep - pending.length) : Buffer.concat([head.subarray(keep), input.subarray(join)]);
+    }
+    const keepFrom = this.scan(input, false);
     // Copy the undecided tail: the caller may reuse its chunk.
-    this.pending = Buffer.from(buf.subarray(keepFrom));
+    this.pending = Buffer.from(input.subarray(keepFrom));
   }
 
   /** Flushes what is left; the caller then ends the skeleton or the open block. */
@@ -82,9 +96,10 @@ export class HostBlockSplitter {
   /** Returns where the undecided tail starts. */
   private scan(buf: Buffer, final: boolean): number {
     let pos = 0;
-    // Positions of the next `<!` / `<?`, cached because they are rare and indexOf scans to the end.
-    let nextBang = -2;
-    let nextQuestion = -2;
+    // Next position of each marker, cached: indexOf scans to the end when there is none.
+    let nextComment = -2;
+    let nextCdata = -2;
+    let nextPi = -2;
     for (;;) {
       if (this.skipUntil !== null) {
         const end = buf.indexOf(this.skipUntil, pos);
@@ -101,27 +116,25 @@ export class HostBlockSplitter {
       }
       const needle = this.inBlock ? CLOSE : OPEN;
       const tag = buf.indexOf(needle, pos);
-      if (nextBang !== -1 && nextBang < pos) nextBang = buf.indexOf(BANG, pos);
-      if (nextQuestion !== -1 && nextQuestion < pos) nextQuestion = buf.indexOf(QUESTION, pos);
-      let at = -1;
-      for (const candidate of [tag, nextBang, nextQuestion]) if (candidate >= 0 && (at < 0 || candidate < at)) at = candidate;
+      if (nextComment !== -1 && nextComment < pos) nextComment = buf.indexOf(COMMENT_START, pos);
+      if (nextCdata !== -1 && nextCdata < pos) nextCdata = buf.indexOf(CDATA_START, pos);
+      if (this.inBlock) nextPi = -2;
+      else if (nextPi !== -1 && nextPi < pos) nextPi = buf.indexOf(QUESTION, pos);
+      let at = tag;
+      let skip: Buffer | null = null;
+      let skipFrom = 0;
+      if (nextComment >= 0 && (at < 0 || nextComment < at)) [at, skip, skipFrom] = [nextComment, COMMENT_END, COMMENT_START.length];
+      if (nextCdata >= 0 && (at < 0 || nextCdata < at)) [at, skip, skipFrom] = [nextCdata, CDATA_END, CDATA_START.length];
+      if (nextPi >= 0 && (at < 0 || nextPi < at)) [at, skip, skipFrom] = [nextPi, PI_END, QUESTION.length];
       if (at < 0) {
         const safe = final ? buf.length : Math.max(pos, buf.length - LOOKAHEAD);
         this.emit(buf, pos, safe);
         return safe;
       }
-      if (!final && buf.length - at < LOOKAHEAD) {
-        this.emit(buf, pos, at);
-        return at;
-      }
-      if (at === nextBang || at === nextQuestion) {
-        if (at === nextQuestion) this.skipUntil = PI_END;
-        else if (startsWithAt(buf, at, COMMENT_START)) this.skipUntil = COMMENT_END;
-        else if (startsWithAt(buf, at, CDATA_START)) this.skipUntil = CDATA_END;
-        // Anything else (`<!DOCTYPE`, stray `<!`) is the parsers' business.
-        const next = this.skipUntil === null ? at + 2 : at + (at === nextQuestion ? 2 : this.skipUntil === COMMENT_END ? 4 : 9);
-        this.emit(buf, pos, next);
-        pos = next;
+      if (skip !== null) {
+        this.skipUntil = skip;
+        this.emit(buf, pos, at + skipFrom);
+        pos = at + skipFrom;
         continue;
       }
       const result = this.inBlock ? this.closeTagEnd(buf, at) : this.openTagEnd(buf, at);

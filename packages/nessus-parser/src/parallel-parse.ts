@@ -167,7 +167,8 @@ export async function* parseParallel(bytes: AsyncIterable<Uint8Array>, limits: L
       pieceIsFirst = true;
     },
     blockData(chunk) {
-      pieceParts.push(chunk.slice());
+      // A view, not a copy: pieces are sent before `feed` returns, while the bytes are intact.
+      pieceParts.push(chunk);
       pieceBytes += chunk.byteLength;
       if (pieceBytes >= PIECE_BYTES) sendPiece(false);
     },
@@ -223,8 +224,11 @@ export async function* parseParallel(bytes: AsyncIterable<Uint8Array>, limits: L
           continue;
         }
         const block = slot.block;
-        const ready = block.events.splice(0);
-        for (const event of ready) yield numbering.number(event);
+        // Results keep arriving while the consumer holds a yielded event: drain until empty,
+        // then decide on `done` with no await in between.
+        for (let ready = block.events.splice(0); ready.length > 0; ready = block.events.splice(0)) {
+          for (const event of ready) yield numbering.number(event);
+        }
         if (!block.done) break;
         if (block.error !== null) {
           const { reason, problem, line } = block.error;

@@ -29,22 +29,27 @@ function split(text: string, maxChunk?: number): Split {
 }
 
 const HOST_A = '<ReportHost name="a"><ReportItem pluginID="1"/></ReportHost>';
-const HOST_B = '<ReportHost name="b>c" other=\'x\'><!-- </ReportHost> --><x><![CDATA[</ReportHost>]]></x><?pi </ReportHost>?></ReportHost >';
+const HOST_B = '<ReportHost name="b>c" other=\'x\'><!-- </ReportHost> --><x><![CDATA[</ReportHost>]]></x></ReportHost >';
 
 describe('HostBlockSplitter', () => {
-  const doc = `<?xml version="1.0"?><!-- <ReportHost name="in comment"> --><NessusClientData_v2><Report>\n${HOST_A}\n${HOST_B}<ReportHost name="empty"/><ReportHostsExtra/></Report></NessusClientData_v2>`;
+  const doc = `<?xml version="1.0"?><?pi <ReportHost name="in pi">?><!-- <ReportHost name="in comment"> --><NessusClientData_v2><Report>\n${HOST_A}\n${HOST_B}<ReportHost name="empty"/><ReportHostsExtra/></Report></NessusClientData_v2>`;
 
   it('cuts out each ReportHost element whole, leaving a placeholder in the skeleton', () => {
     const { skeleton, blocks } = split(doc);
     expect(blocks).toEqual([HOST_A, HOST_B, '<ReportHost name="empty"/>']);
     expect(skeleton).toBe(
-      '<?xml version="1.0"?><!-- <ReportHost name="in comment"> --><NessusClientData_v2><Report>\n<ReportHost/>\n<ReportHost/><ReportHost/><ReportHostsExtra/></Report></NessusClientData_v2>',
+      '<?xml version="1.0"?><?pi <ReportHost name="in pi">?><!-- <ReportHost name="in comment"> --><NessusClientData_v2><Report>\n<ReportHost/>\n<ReportHost/><ReportHost/><ReportHostsExtra/></Report></NessusClientData_v2>',
     );
   });
 
   it('gives the same cut however the bytes are chunked', () => {
     const whole = split(doc);
     for (const max of [1, 2, 3, 5, 7, 13]) expect(split(doc, max)).toEqual(whole);
+  });
+
+  it('cuts a host short at a processing instruction hiding </ReportHost>, leaving its parser to fail', () => {
+    const { blocks } = split('<Report><ReportHost name="a"><?pi </ReportHost>?></ReportHost></Report>');
+    expect(blocks[0]).toBe('<ReportHost name="a"><?pi </ReportHost>');
   });
 
   it('hands over an unterminated block so the parser can report it', () => {

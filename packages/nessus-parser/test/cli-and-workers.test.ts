@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from '@jest/globals';
+import type * as ParserModule from '../src/index.js';
 import { collect, MALFORMED_SAMPLE, nessusXml, PACKAGE_DIR, sample, V1_SAMPLE, WELL_FORMED_SAMPLES } from './nessus-documents.js';
 
 const run = promisify(execFile);
@@ -100,7 +101,7 @@ describe('worker threads', () => {
 
   it('delivers every finding to a consumer slower than the workers', async () => {
     // The worker mode needs the compiled worker script, hence the built entry point.
-    const built = (await import(join(PACKAGE_DIR, 'dist', 'index.js'))) as typeof import('../src/index.js');
+    const built = (await import(join(PACKAGE_DIR, 'dist', 'index.js'))) as typeof ParserModule;
     let findings = 0;
     let reported = -1;
     for await (const event of built.parseNessus(sample('mitre_saf__nessus_sample.nessus'), { workers: 2 })) {

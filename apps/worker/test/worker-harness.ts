@@ -206,7 +206,7 @@ export class GatewayStandIn {
   }
 }
 
-export async function waitFor<T>(probe: () => Promise<T | null | undefined | false>, options: { timeoutMs?: number; what?: string } = {}): Promise<T> {
+export async function waitFor<T>(probe: () => Promise<T | null | undefined | false>, options: { timeoutMs?: number; what?: string; intervalMs?: number } = {}): Promise<T> {
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   let last: unknown;
   for (;;) {
@@ -217,7 +217,7 @@ export async function waitFor<T>(probe: () => Promise<T | null | undefined | fal
       last = error;
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${options.what ?? 'condition'}${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 50));
   }
 }
 

@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Redis } from 'ioredis';
+import type { RunningSimulator } from '@nessus-mcp/nessus-sim';
+import {
+  GatewayStandIn,
+  flushDb,
+  redisUrlForDb,
+  removeDir,
+  simCounts,
+  startInProcessWorker,
+  startSim,
+  tempDir,
+  waitForStatus,
+  writeScannersConfig,
+  type InProcessWorker,
+} from './worker-harness.js';
+
+const REDIS_URL = redisUrlForDb(4);
+const CAPACITY = 4;
+
+describe('several workers sharing one pool', () => {
+  let sim: RunningSimulator;
+  let dir: string;
+  let workers: InProcessWorker[];
+  let gateway: GatewayStandIn;
+
+  beforeAll(async () => {
+    await flushDb(REDIS_URL);
+    sim = await startSim({ scan_seconds: 1 });
+    dir = tempDir('capacity');
+    const configPath = writeScannersConfig(dir, sim.url, { capacity: CAPACITY, pollMinMs: 100, pollMaxMs: 200 });
+    workers = [await startInProcessWorker({ redisUrl: REDIS_URL, dataDir: dir, configPath }), await startInProcessWorker({ redisUrl: REDIS_URL, dataDir: dir, configPath })];
+    gateway = new GatewayStandIn(REDIS_URL);
+  });
+
+  afterAll(async () => {
+    await Promise.all(workers.map((worker) => worker.app.close()));
+    await gateway.close();
+    await sim.close();
+    removeDir(dir);
+  });
+
+  it('never runs more scans than the pool capacity and completes 40 tasks exactly once each', async () => {
+    const tasks = [];
+    for (let i = 0; i < 40; i += 1) tasks.push(await gateway.submit({ targets: [`10.2.0.${i + 1}`] }));
+    const sampler = new Redis(REDIS_URL);
+    let maxRunning = 0;
+    let sampling = true;
+    const sampling$ = (async () => {
+      while (sampling) {
+        const statuses = await Promise.all(tasks.map((task) => sampler.hget(gateway.tasks.keys.task(task.task_id), 'status')));
+        maxRunning = Math.max(maxRunning, statuses.filter((status) => status === 'running').length);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    })();
+    try {
+      for (const task of tasks) expect((await waitForStatus(gateway, task.task_id, ['completed', 'failed'], 90_000)).status).toBe('completed');
+    } finally {
+      sampling = false;
+      await sampling$;
+      await sampler.quit();
+    }
+    expect(maxRunning).toBeGreaterThan(0);
+    expect(maxRunning).toBeLessThanOrEqual(CAPACITY);
+    for (const task of tasks) expect(simCounts(sim, task.task_id)).toEqual({ created: 1, launched: 1, stopped: 0 });
+    // Both processes took part.
+    for (const worker of workers) expect(worker.logs.lines.some((line) => line.includes('scan started on scanner instance'))).toBe(true);
+  }, 120_000);
+});

@@ -1,0 +1,106 @@
+import {
+  TaskStore,
+  createHousekeepingQueue,
+  createLogger,
+  createRedisConnection,
+  loadAuthTokens,
+  loadCredentialsKey,
+  loadRuntimeConfig,
+  loadScannersConfig,
+  requireRedisUrl,
+  waitForRedis,
+  type Logger,
+  type RuntimeConfig,
+} from '@nessus-mcp/core';
+import { ResultStoreCache } from '@nessus-mcp/results';
+import { ScannerRegistry, type ScannerRegistryOptions } from '@nessus-mcp/scanners';
+import type { DestinationStream } from 'pino';
+import { createGatewayServices, type GatewayServices } from './services/gateway-services.js';
+import { ScanQueues, scannerSetup, type ScannerSetup } from './services/service-context.js';
+
+export interface GatewayRuntimeOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Where logs go: stdout for the HTTP gateway, stderr for the stdio server, a stream in tests. */
+  logDestination?: DestinationStream | 'stdout' | 'stderr';
+  /** Prefix of this system's Redis keys (tests isolate themselves with it). */
+  redisKeyPrefix?: string;
+  /** Scanner construction options (tests inject mock scanners). */
+  scannerOptions?: Omit<ScannerRegistryOptions, 'redis' | 'keyPrefix' | 'logger'>;
+}
+
+/** Everything the gateway process owns, built from the environment; `close` releases it all. */
+export interface GatewayRuntime {
+  config: RuntimeConfig;
+  logger: Logger;
+  services: GatewayServices;
+  authTokens: string[];
+  /** Re-reads scanners.yaml (SIGHUP); a bad file is refused and the running setup kept. */
+  reloadScanners(): Promise<ScannerSetup>;
+  close(): Promise<void>;
+}
+
+export async function createGatewayRuntime(options: GatewayRuntimeOptions = {}): Promise<GatewayRuntime> {
+  const env = options.env ?? process.env;
+  const config = loadRuntimeConfig(env, options.cwd);
+  const redisUrl = requireRedisUrl(config, 'gateway');
+  const logger = createLogger({ name: 'gateway', level: config.logLevel, destination: options.logDestination ?? 'stdout' });
+  const authTokens = loadAuthTokens(env, config.dataDir);
+  const credentialsKey = loadCredentialsKey(env, config.dataDir);
+  const prefix = options.redisKeyPrefix ?? 'nmcp';
+
+  const redis = createRedisConnection(redisUrl, 'producer');
+  // BullMQ needs its own connection options; producers still fail fast rather than queue commands.
+  const queueConnection = createRedisConnection(redisUrl, 'producer');
+  const registryFor = (scannersConfig: ReturnType<typeof loadScannersConfig>): ScannerRegistry =>
+    new ScannerRegistry(scannersConfig, { ...options.scannerOptions, redis, keyPrefix: prefix, logger: logger.child({ component: 'scanners' }) });
+
+  let setup: ScannerSetup;
+  let registry: ScannerRegistry;
+  try {
+    await Promise.all([waitForRedis(redis), waitForRedis(queueConnection)]);
+    const scannersConfig = loadScannersConfig(config.scannersConfigPath, env);
+    registry = registryFor(scannersConfig);
+    setup = scannerSetup(scannersConfig, registry);
+  } catch (error) {
+    redis.disconnect();
+    queueConnection.disconnect();
+    throw error;
+  }
+
+  const queues = new ScanQueues(queueConnection, () => setup, createHousekeepingQueue(queueConnection));
+  const services = createGatewayServices({
+    redis,
+    tasks: new TaskStore(redis, prefix),
+    queues,
+    setup: () => setup,
+    results: new ResultStoreCache({ maxStores: 16 }),
+    credentialsKey,
+    dataDir: config.dataDir,
+    logger,
+    liveProgressTimeoutMs: 1500,
+  });
+
+  return {
+    config,
+    logger,
+    services,
+    authTokens,
+    async reloadScanners() {
+      const scannersConfig = loadScannersConfig(config.scannersConfigPath, env);
+      const next = registryFor(scannersConfig);
+      const nextSetup = scannerSetup(scannersConfig, next);
+      const previous = registry;
+      registry = next;
+      setup = nextSetup;
+      await previous.close();
+      logger.info({ pools: scannersConfig.pools.map((p) => p.name), source: scannersConfig.source }, 'scanner configuration reloaded');
+      return nextSetup;
+    },
+    async close() {
+      await queues.close();
+      await registry.close();
+      await Promise.all([redis.quit().catch(() => undefined), queueConnection.quit().catch(() => undefined)]);
+    },
+  };
+}

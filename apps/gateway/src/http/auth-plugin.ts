@@ -1,0 +1,99 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { AppError } from '@nessus-mcp/core';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import fp from 'fastify-plugin';
+import { TokenBuckets } from './token-buckets.js';
+
+export interface AuthPluginOptions {
+  /** Accepted bearer tokens (several during a rotation). */
+  tokens: readonly string[];
+  /** Requests per second per token (sustained), and the burst allowed above it. */
+  rateLimit: { perSecond: number; burst: number };
+}
+
+export interface AuthHookOptions {
+  /** Browsers cannot send bearer tokens: Bull Board and Swagger UI also take HTTP Basic, token as password. */
+  allowBasic?: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** onRequest hook guarding one plugin's routes; each feature plugin adds it to its own scope. */
+    requireAuth(options?: AuthHookOptions): onRequestAsyncHookHandler;
+  }
+  interface FastifyRequest {
+    /** Short non-secret id of the token used (for logs and rate limiting). */
+    tokenId?: string;
+  }
+}
+
+const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
+
+function credentialFrom(request: FastifyRequest, allowBasic: boolean): string | null {
+  const header = request.headers.authorization;
+  if (!header) return null;
+  const [scheme, value = ''] = header.split(' ', 2);
+  if (scheme?.toLowerCase() === 'bearer') return value.trim();
+  if (allowBasic && scheme?.toLowerCase() === 'basic') {
+    const decoded = Buffer.from(value.trim(), 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    return colon === -1 ? null : decoded.slice(colon + 1);
+  }
+  return null;
+}
+
+/**
+ * Bearer auth for everything but /health and /ready. Tokens are compared as SHA-256 digests with
+ * timingSafeEqual, against every configured token without early exit, so timing reveals neither
+ * a token's prefix nor which one matched. Requests are then rate limited per token; failed
+ * attempts per client address, which slows token guessing.
+ */
+const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async (app, options) => {
+  const known = options.tokens.map((token) => ({ digest: digest(token), id: digest(token).toString('hex').slice(0, 12) }));
+  const buckets = new TokenBuckets(options.rateLimit.perSecond, options.rateLimit.burst);
+  const failures = new TokenBuckets(1, 20);
+
+  const identify = (credential: string): string | null => {
+    const candidate = digest(credential);
+    let match: string | null = null;
+    for (const token of known) {
+      if (timingSafeEqual(candidate, token.digest) && match === null) match = token.id;
+    }
+    return match;
+  };
+
+  const unauthorized = (reply: FastifyReply, allowBasic: boolean, message: string): AppError => {
+    if (allowBasic) reply.header('www-authenticate', 'Basic realm="nessus-mcp", charset="UTF-8"');
+    else reply.header('www-authenticate', 'Bearer realm="nessus-mcp"');
+    return new AppError('unauthorized', message);
+  };
+
+  app.decorate('requireAuth', (hookOptions: AuthHookOptions = {}): onRequestAsyncHookHandler => {
+    const allowBasic = hookOptions.allowBasic ?? false;
+    return async (request, reply) => {
+      const credential = credentialFrom(request, allowBasic);
+      const tokenId = credential === null ? null : identify(credential);
+      if (tokenId === null) {
+        const wait = failures.take(`ip:${request.ip}`);
+        if (wait > 0) throw new AppError('rate_limited', 'too many failed authentication attempts; try again later', { details: { retry_after_seconds: wait } });
+        throw unauthorized(
+          reply,
+          allowBasic,
+          credential === null
+            ? `missing credentials: send "Authorization: Bearer <token>"${allowBasic ? ' or HTTP Basic with the token as password' : ''}`
+            : 'invalid token',
+        );
+      }
+      const wait = buckets.take(tokenId);
+      if (wait > 0) throw new AppError('rate_limited', `rate limit of ${options.rateLimit.perSecond} requests/s for this token exceeded; retry in ${wait} s`, { details: { retry_after_seconds: wait } });
+      request.tokenId = tokenId;
+      // The MCP SDK hands `req.auth` to tools as `extra.authInfo`; it carries the token id, never the token.
+      const auth: AuthInfo = { token: tokenId, clientId: tokenId, scopes: [] };
+      (request.raw as IncomingMessage & { auth?: AuthInfo }).auth = auth;
+    };
+  });
+};
+
+export default fp(authPlugin, { name: 'nessus-auth', fastify: '5.x' });

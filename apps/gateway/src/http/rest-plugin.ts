@@ -1,0 +1,119 @@
+import { Readable } from 'node:stream';
+import { AppError, type ScanType } from '@nessus-mcp/core';
+import { resultQueryStringSchema } from '@nessus-mcp/schema';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { zodIssuesToError } from '../schemas/parse-arguments.js';
+import { ESCALATION_METHODS, listTasksShape, poolFilterShape, privilegedScanInput, taskIdParam, trustedScanInput, untrustedScanInput, type ScanInput } from '../schemas/tool-inputs.js';
+import { errorBodyOutput, queueStatusOutput, scannersOutput, submitScanOutput, taskListOutput, taskViewOutput } from '../schemas/tool-outputs.js';
+import type { GatewayServices } from '../services/gateway-services.js';
+import type { CallContext } from '../services/service-context.js';
+import type { Logger } from '@nessus-mcp/core';
+
+const taskParams = z.object({ task_id: taskIdParam });
+const idempotencyHeaders = z.object({
+  'idempotency-key': z.string().min(1).max(200).optional().describe('Makes a retry safe for 48 h: same key and body return the original task (same as the idempotency_key field).'),
+});
+const listTasksQuery = z.strictObject({
+  ...listTasksShape,
+  limit: z.coerce.number().pipe(listTasksShape.limit.unwrap()).optional().describe(listTasksShape.limit.description ?? ''),
+});
+const poolQuery = z.strictObject(poolFilterShape);
+const errors = { 400: errorBodyOutput, 401: errorBodyOutput, 404: errorBodyOutput, 409: errorBodyOutput, 422: errorBodyOutput };
+
+function callOf(request: FastifyRequest): CallContext {
+  return { traceId: request.id, logger: request.log as unknown as Logger };
+}
+
+const SCAN_ROUTES: Array<{ type: ScanType; body: z.ZodObject; summary: string }> = [
+  { type: 'untrusted', body: untrustedScanInput, summary: 'Start an unauthenticated scan (run_untrusted_scan)' },
+  { type: 'trusted', body: trustedScanInput, summary: 'Start a credentialed SSH scan (run_trusted_scan)' },
+  { type: 'privileged', body: privilegedScanInput, summary: `Start a credentialed scan with privilege escalation: ${ESCALATION_METHODS.join(', ')} (run_privileged_scan)` },
+];
+
+/**
+ * The REST mirror: each route is the twin of one MCP tool, parsing with the same zod objects
+ * (through the same error formatter) and calling the same service function.
+ */
+export const restPlugin: FastifyPluginAsync<{ services: GatewayServices }> = async (plain, { services }) => {
+  const app = plain.withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler<z.ZodType>(({ schema }) => (data: unknown) => {
+    const result = schema.safeParse(data);
+    return result.success ? { value: result.data } : { error: zodIssuesToError(result.error.issues) };
+  });
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook('onRequest', app.requireAuth());
+
+  for (const route of SCAN_ROUTES) {
+    app.post(
+      `/scans/${route.type}`,
+      { schema: { tags: ['scans'], summary: route.summary, body: route.body, headers: idempotencyHeaders, response: { 202: submitScanOutput, ...errors } } },
+      async (request, reply) => {
+        const body = request.body as ScanInput;
+        const headerKey = request.headers['idempotency-key'];
+        if (headerKey !== undefined && body.idempotency_key !== undefined && headerKey !== body.idempotency_key) {
+          throw new AppError('invalid_argument', 'idempotency_key: the Idempotency-Key header and the body field differ; send one of them');
+        }
+        const input = headerKey === undefined ? body : { ...body, idempotency_key: headerKey };
+        return reply.status(202).send(await services.submitScan(route.type, input, callOf(request)));
+      },
+    );
+  }
+
+  app.get('/tasks', { schema: { tags: ['tasks'], summary: 'List tasks, newest first (list_tasks)', querystring: listTasksQuery, response: { 200: taskListOutput, ...errors } } }, async (request) =>
+    services.listTasks(request.query),
+  );
+
+  app.get('/tasks/:task_id', { schema: { tags: ['tasks'], summary: 'Status of one task (get_scan_status)', params: taskParams, response: { 200: taskViewOutput, ...errors } } }, async (request) =>
+    services.getScanStatus(request.params.task_id, callOf(request)),
+  );
+
+  app.get(
+    '/tasks/:task_id/results',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: 'Findings as JSON-NL, application/x-ndjson (get_scan_results); filters is a JSON string',
+        params: taskParams,
+        querystring: resultQueryStringSchema,
+      },
+    },
+    async (request, reply) => {
+      const page = await services.getScanResults({ task_id: request.params.task_id, ...request.query });
+      const lines = Readable.from(
+        (async function* () {
+          for await (const line of page) yield `${line}\n`;
+        })(),
+      );
+      return reply.type('application/x-ndjson; charset=utf-8').send(lines);
+    },
+  );
+
+  app.get(
+    '/tasks/:task_id/report.nessus',
+    { schema: { tags: ['tasks'], summary: 'Download the raw .nessus export (streamed)', params: taskParams } },
+    async (request, reply) => {
+      const report = await services.openReport(request.params.task_id);
+      return reply
+        .type('application/xml')
+        .header('content-length', String(report.size))
+        .header('content-disposition', `attachment; filename="${report.filename}"`)
+        .send(report.stream);
+    },
+  );
+
+  app.post(
+    '/tasks/:task_id/cancel',
+    { schema: { tags: ['tasks'], summary: 'Cancel a queued or running scan (cancel_scan)', params: taskParams, response: { 200: taskViewOutput, ...errors } } },
+    async (request) => services.cancelScan(request.params.task_id, callOf(request)),
+  );
+
+  app.get('/scanners', { schema: { tags: ['scanners'], summary: 'Scanner pools, capacity, load and health (list_scanners)', querystring: poolQuery, response: { 200: scannersOutput, ...errors } } }, async (request) =>
+    services.listScanners(request.query),
+  );
+
+  app.get('/queue', { schema: { tags: ['scanners'], summary: 'Queue counts per pool and state (get_queue_status)', querystring: poolQuery, response: { 200: queueStatusOutput, ...errors } } }, async (request) =>
+    services.getQueueStatus(request.query),
+  );
+};

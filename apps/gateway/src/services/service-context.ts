@@ -1,0 +1,100 @@
+import { join } from 'node:path';
+import {
+  compileAllowList,
+  createScanQueue,
+  isValidTaskId,
+  AppError,
+  type AllowList,
+  type Logger,
+  type ScanJobData,
+  type ScanJobResult,
+  type ScannersConfig,
+  type TaskStore,
+  type HousekeepingJobData,
+} from '@nessus-mcp/core';
+import type { ResultStoreCache } from '@nessus-mcp/results';
+import type { ScannerRegistry } from '@nessus-mcp/scanners';
+import type { Queue, ConnectionOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+
+/** What the gateway needs from the scanner registry: pools, shared load, cached health, a scanner for live progress. */
+export type ScannerFleet = Pick<ScannerRegistry, 'defaultPool' | 'poolNames' | 'instances' | 'load' | 'health' | 'getScanner'>;
+
+/**
+ * The scanner configuration and everything derived from it, swapped as one value on SIGHUP so
+ * a request never sees the allow-list of one file and the pools of another.
+ */
+export interface ScannerSetup {
+  config: ScannersConfig;
+  allowList: AllowList;
+  fleet: ScannerFleet;
+}
+
+export function scannerSetup(config: ScannersConfig, fleet: ScannerFleet): ScannerSetup {
+  return { config, allowList: compileAllowList(config.allowed_targets), fleet };
+}
+
+/** Scan queues per pool, created on first use (a reloaded config may add pools). */
+export class ScanQueues {
+  private readonly queues = new Map<string, Queue<ScanJobData, ScanJobResult>>();
+
+  constructor(
+    private readonly connection: ConnectionOptions,
+    private readonly setup: () => ScannerSetup,
+    readonly housekeeping: Queue<HousekeepingJobData>,
+  ) {}
+
+  forPool(pool: string): Queue<ScanJobData, ScanJobResult> {
+    let queue = this.queues.get(pool);
+    if (!queue) {
+      const { scans, retention } = this.setup().config;
+      queue = createScanQueue(pool, this.connection, { attempts: scans.attempts, backoffMs: scans.backoff_ms, deadLetterDays: retention.dead_letter_days, completedDays: retention.completed_days });
+      this.queues.set(pool, queue);
+    }
+    return queue;
+  }
+
+  /** One queue per configured pool, in configuration order. */
+  scanQueues(): Array<{ pool: string; queue: Queue<ScanJobData, ScanJobResult> }> {
+    return this.setup().config.pools.map((pool) => ({ pool: pool.name, queue: this.forPool(pool.name) }));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((queue) => queue.close()));
+    await this.housekeeping.close();
+  }
+}
+
+export interface ServiceContext {
+  redis: Redis;
+  tasks: TaskStore;
+  queues: ScanQueues;
+  /** The current scanner setup (replaced on reload). */
+  setup: () => ScannerSetup;
+  results: ResultStoreCache;
+  credentialsKey: Buffer;
+  dataDir: string;
+  logger: Logger;
+  /** How long `get_scan_status` waits for a live progress reading before using the worker's. */
+  liveProgressTimeoutMs: number;
+}
+
+/** Per-call facts every service function receives from its transport. */
+export interface CallContext {
+  traceId: string;
+  logger: Logger;
+}
+
+/** The task's directory, after checking the id's format: ids reach the file system only through here. */
+export function taskDir(context: Pick<ServiceContext, 'dataDir'>, taskId: string): string {
+  assertTaskId(taskId);
+  return join(context.dataDir, 'tasks', taskId);
+}
+
+export function assertTaskId(taskId: string): void {
+  if (!isValidTaskId(taskId)) {
+    throw new AppError('invalid_argument', `task_id: is not a task id (they look like ne_scan_20251201_143022_a1b2c3d4)`, {
+      details: { problems: [{ field: 'task_id', message: 'is not a task id (they look like ne_scan_20251201_143022_a1b2c3d4)' }] },
+    });
+  }
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { createGatewayRuntime, type GatewayRuntime } from './gateway-runtime.js';
+import { buildMcpServer } from './mcp/build-mcp-server.js';
+
+/**
+ * `nessus-mcp-stdio`: the same tools over stdio for desktop MCP clients. stdout is the protocol
+ * channel, so every log line goes to stderr. It needs the same REDIS_URL, DATA_DIR and keys as
+ * the worker it hands scans to.
+ */
+async function main(): Promise<void> {
+  let runtime: GatewayRuntime;
+  try {
+    runtime = await createGatewayRuntime({ logDestination: 'stderr' });
+  } catch (error) {
+    process.stderr.write(`nessus-mcp-stdio: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+  const server = buildMcpServer(runtime.services, { logger: runtime.logger });
+  const transport = new StdioServerTransport();
+  let closing = false;
+  const close = async (): Promise<void> => {
+    if (closing) return;
+    closing = true;
+    await server.close();
+    await runtime.close();
+    process.exit(0);
+  };
+  transport.onclose = () => void close();
+  process.stdin.on('end', () => void close());
+  process.once('SIGTERM', () => void close());
+  process.once('SIGINT', () => void close());
+  await server.connect(transport);
+  runtime.logger.info('nessus-mcp stdio server ready');
+}
+
+void main();

@@ -142,8 +142,8 @@ export class GatewayStandIn {
   }
 
   /** Creates the task; `enqueue: false` leaves it without a job (a gateway that died in between). */
-  async submit(options: { name?: string; targets?: string[]; scanType?: ScanType; credentials?: ScanCredentialsPlain; enqueue?: boolean; pinned?: string } = {}): Promise<Task> {
-    const now = new Date();
+  async submit(options: { name?: string; targets?: string[]; scanType?: ScanType; credentials?: ScanCredentialsPlain; enqueue?: boolean; pinned?: string; createdAt?: Date } = {}): Promise<Task> {
+    const now = options.createdAt ?? new Date();
     const taskId = newTaskId('main', options.pinned ?? 'any', now);
     const scanType = options.scanType ?? (options.credentials ? 'trusted' : 'untrusted');
     const task: Task = {

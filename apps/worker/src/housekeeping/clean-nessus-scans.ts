@@ -7,10 +7,11 @@ import type { HousekeepingDeps } from './housekeeping-deps.js';
  * until the task expires, so a retry from the failed set can resume them. Foreign scans are
  * never listed, let alone touched (the predecessor deleted every old scan on the server).
  */
-export async function cleanNessusScans(deps: HousekeepingDeps): Promise<{ deleted: number; errors: number }> {
+export async function cleanNessusScans(deps: HousekeepingDeps): Promise<{ deleted: number; stopped: number; errors: number }> {
   const registry = deps.registry();
   let deleted = 0;
   let errors = 0;
+  let stopped = 0;
   for (const instance of registry.instances()) {
     if (!instance.enabled) continue;
     const scanner = registry.getScanner(instance.poolName, instance.instanceId);
@@ -27,9 +28,13 @@ export async function cleanNessusScans(deps: HousekeepingDeps): Promise<{ delete
       const task = await deps.tasks.get(scan.taskId);
       if (task && (task.status === 'queued' || task.status === 'running' || task.status === 'failed')) continue;
       try {
-        // Nessus refuses to delete a running scan.
+        // Nessus refuses to delete a running or stopping scan: stop it now, delete it next run.
         const state = mapNessusStatus(scan.rawStatus);
-        if (state === 'running' || (state === 'queued' && scan.rawStatus !== 'empty')) await scanner.stopScan(scan.scanId, AbortSignal.timeout(10_000));
+        if (state === 'running' || (state === 'queued' && scan.rawStatus !== 'empty')) {
+          if (scan.rawStatus !== 'stopping') await scanner.stopScan(scan.scanId, AbortSignal.timeout(10_000));
+          stopped += 1;
+          continue;
+        }
         await scanner.deleteScan(scan.scanId, AbortSignal.timeout(10_000));
         deleted += 1;
         log.info({ task_id: scan.taskId, nessus_scan_id: scan.scanId, task_status: task?.status ?? 'gone' }, 'deleted a finished scan on nessus');
@@ -39,5 +44,5 @@ export async function cleanNessusScans(deps: HousekeepingDeps): Promise<{ delete
       }
     }
   }
-  return { deleted, errors };
+  return { deleted, stopped, errors };
 }

@@ -1,0 +1,158 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Queue } from 'bullmq';
+import { createHousekeepingQueue, type HousekeepingJobData, type HousekeepingJobName } from '@nessus-mcp/core';
+import { SCAN_TEMPLATES, type RunningSimulator } from '@nessus-mcp/nessus-sim';
+import { NessusScanner, type ScannerInstanceConfig } from '@nessus-mcp/scanners';
+import {
+  GatewayStandIn,
+  flushDb,
+  redisUrlForDb,
+  removeDir,
+  simCounts,
+  startInProcessWorker,
+  startSim,
+  tempDir,
+  waitFor,
+  waitForStatus,
+  writeScannersConfig,
+  type InProcessWorker,
+} from './worker-harness.js';
+
+const REDIS_URL = redisUrlForDb(6);
+const DAY = 24 * 60 * 60 * 1000;
+
+describe('housekeeping', () => {
+  let sim: RunningSimulator;
+  let dir: string;
+  let worker: InProcessWorker;
+  let gateway: GatewayStandIn;
+  let housekeeping: Queue<HousekeepingJobData>;
+
+  /** Runs one housekeeping job through the real queue and worker, returning its result. */
+  const run = async (name: HousekeepingJobName): Promise<Record<string, number>> => {
+    const job = await housekeeping.add(name, {});
+    return waitFor(async () => {
+      const current = await housekeeping.getJob(job.id!);
+      return current && (await current.getState()) === 'completed' ? (current.returnvalue as Record<string, number>) : null;
+    }, { what: `housekeeping ${name}` });
+  };
+
+  const simScans = async (): Promise<Array<{ name: string; status: string }>> => {
+    const response = await fetch(`${sim.url}/scans`, { headers: { 'X-ApiKeys': 'accessKey=sim-access-key; secretKey=sim-secret-key' } });
+    const body = (await response.json()) as { scans: Array<{ name: string; status: string }> | null };
+    return body.scans ?? [];
+  };
+  const simScanNames = async (): Promise<string[]> => (await simScans()).map((scan) => scan.name);
+
+  beforeAll(async () => {
+    await flushDb(REDIS_URL);
+    sim = await startSim({ scan_seconds: 1 });
+    dir = tempDir('housekeeping');
+    worker = await startInProcessWorker({ redisUrl: REDIS_URL, dataDir: dir, configPath: writeScannersConfig(dir, sim.url) });
+    gateway = new GatewayStandIn(REDIS_URL);
+    housekeeping = createHousekeepingQueue(gateway.redis);
+  });
+
+  afterAll(async () => {
+    await worker.app.close();
+    await housekeeping.close();
+    await gateway.close();
+    await sim.close();
+    removeDir(dir);
+  });
+
+  it('registers every housekeeping schedule', async () => {
+    const schedulers = await housekeeping.getJobSchedulers();
+    expect(schedulers.map((s) => s.key).sort()).toEqual(['clean-nessus', 'expire-tasks', 'reconcile-queued', 'stop-stuck-scans']);
+  });
+
+  it('expires finished tasks past their retention with their files and jobs, and keeps the rest', async () => {
+    const old = new Date(Date.now() - 40 * DAY);
+    const expiredCompleted = await gateway.submit({ createdAt: old });
+    const keptFailed = await gateway.submit({ createdAt: old, enqueue: false });
+    const expiredFailed = await gateway.submit({ createdAt: old, enqueue: false });
+    const stillQueued = await gateway.submit({ createdAt: old, enqueue: false });
+    await waitForStatus(gateway, expiredCompleted.task_id, ['completed']);
+    const ended = (daysAgo: number) => new Date(Date.now() - daysAgo * DAY).toISOString();
+    await gateway.tasks.update(expiredCompleted.task_id, { completed_at: ended(8) });
+    await gateway.tasks.update(keptFailed.task_id, { status: 'failed', completed_at: ended(8) });
+    await gateway.tasks.update(expiredFailed.task_id, { status: 'cancelled', completed_at: ended(31) });
+    for (const task of [keptFailed, expiredFailed]) {
+      mkdirSync(join(dir, 'tasks', task.task_id), { recursive: true });
+      writeFileSync(join(dir, 'tasks', task.task_id, 'report.nessus'), '<x/>');
+    }
+    expect(existsSync(join(dir, 'tasks', expiredCompleted.task_id, 'report.nessus'))).toBe(true);
+
+    const result = await run('expire-tasks');
+
+    expect(result.expired).toBe(2);
+    expect(await gateway.tasks.get(expiredCompleted.task_id)).toBeNull();
+    expect(await gateway.tasks.get(expiredFailed.task_id)).toBeNull();
+    expect(existsSync(join(dir, 'tasks', expiredCompleted.task_id))).toBe(false);
+    expect(existsSync(join(dir, 'tasks', expiredFailed.task_id))).toBe(false);
+    expect(await gateway.queue.getJob(expiredCompleted.task_id)).toBeUndefined();
+    expect((await gateway.tasks.get(keptFailed.task_id))?.status).toBe('failed');
+    expect(existsSync(join(dir, 'tasks', keptFailed.task_id, 'report.nessus'))).toBe(true);
+    expect((await gateway.tasks.get(stillQueued.task_id))?.status).toBe('queued');
+    await gateway.tasks.update(stillQueued.task_id, { status: 'cancelled', completed_at: new Date().toISOString() });
+  });
+
+  it('re-queues a queued task whose job was never added, and it completes', async () => {
+    const orphan = await gateway.submit({ enqueue: false, createdAt: new Date(Date.now() - 60_000) });
+    const result = await run('reconcile-queued');
+    expect(result.requeued).toBe(1);
+    expect((await waitForStatus(gateway, orphan.task_id, ['completed', 'failed'])).status).toBe('completed');
+  });
+
+  it('stops a scan still running past the time limit and marks it timeout', async () => {
+    const instance: ScannerInstanceConfig = { instance_id: 'sim1', name: 'sim', url: sim.url, access_key: 'sim-access-key', secret_key: 'sim-secret-key', max_concurrent_scans: 4, enabled: true, tls_verify: true, timeout_ms: 5000 };
+    const scanner = new NessusScanner({ poolName: 'main', instance, folder: 'nessus-mcp' });
+    sim.setFaults({ scan_seconds: 600 });
+    // A task whose job is gone: nothing but housekeeping will ever look at it again.
+    const stuck = await gateway.submit({ enqueue: false });
+    const { scanId } = await scanner.createScan({ taskId: stuck.task_id, name: stuck.name, targets: ['10.0.0.9'], scanType: 'untrusted' });
+    await scanner.launchScan(scanId);
+    await scanner.close();
+    sim.setFaults({ scan_seconds: 1 });
+    await gateway.tasks.update(stuck.task_id, { status: 'running', started_at: new Date(Date.now() - 2 * 60 * 60_000).toISOString(), nessus_scan_id: scanId, scanner_instance: 'sim1' });
+
+    const result = await run('stop-stuck-scans');
+
+    expect(result.timed_out).toBe(1);
+    const task = await gateway.status(stuck.task_id);
+    expect(task.status).toBe('timeout');
+    expect(task.error?.message).toMatch(/60 minutes/);
+    expect(simCounts(sim, stuck.task_id).stopped).toBe(1);
+  });
+
+  it('deletes on Nessus only its own scans of finished tasks, never foreign ones', async () => {
+    const template = SCAN_TEMPLATES.find((t) => t.name === 'advanced') ?? SCAN_TEMPLATES[0]!;
+    const foreign = await fetch(`${sim.url}/scans`, {
+      method: 'POST',
+      headers: { 'X-ApiKeys': 'accessKey=sim-access-key; secretKey=sim-secret-key', 'content-type': 'application/json' },
+      body: JSON.stringify({ uuid: template.uuid, settings: { name: 'Quarterly audit (not ours)', text_targets: '10.9.9.9' } }),
+    });
+    expect(foreign.status).toBe(200);
+    const live = await gateway.submit();
+    await waitFor(async () => (await gateway.tasks.get(live.task_id))?.nessus_scan_id, { what: 'live task scan created' });
+    sim.setFaults({ scan_seconds: 600 });
+    // The scan stopped by the previous test must have left `stopping` (Nessus refuses to delete it before).
+    await waitFor(async () => (await simScans()).every((scan) => scan.status !== 'stopping'), { what: 'no scan stopping' });
+    const before = await simScanNames();
+    const ownFinished = before.filter((name) => name.startsWith('[nmcp:') && !name.includes(live.task_id));
+    expect(ownFinished.length).toBeGreaterThan(0);
+
+    const result = await run('clean-nessus');
+
+    const after = await simScanNames();
+    expect(after).toContain('Quarterly audit (not ours)');
+    expect(after.some((name) => name.includes(live.task_id))).toBe(true);
+    for (const name of ownFinished) expect(after).not.toContain(name);
+    expect(result.deleted).toBe(ownFinished.length);
+    await gateway.cancel(live.task_id);
+    await waitForStatus(gateway, live.task_id, ['cancelled']);
+    sim.setFaults({ scan_seconds: 1 });
+  });
+});

@@ -64,10 +64,11 @@ const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async (app, options) =
     return match;
   };
 
-  const unauthorized = (reply: FastifyReply, allowBasic: boolean, message: string): AppError => {
-    if (allowBasic) reply.header('www-authenticate', 'Basic realm="nessus-mcp", charset="UTF-8"');
-    else reply.header('www-authenticate', 'Bearer realm="nessus-mcp"');
-    return new AppError('unauthorized', message);
+  // The reply is sent here rather than thrown: Bull Board installs its own error handler in its
+  // scope, which would turn a thrown 401 into a 500.
+  const refuse = (reply: FastifyReply, error: AppError): FastifyReply => {
+    if (error.code === 'rate_limited') reply.header('retry-after', String(error.details?.retry_after_seconds ?? 1));
+    return reply.status(error.httpStatus).type('application/json; charset=utf-8').send(error.toBody());
   };
 
   app.decorate('requireAuth', (hookOptions: AuthHookOptions = {}): onRequestAsyncHookHandler => {
@@ -77,21 +78,25 @@ const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async (app, options) =
       const tokenId = credential === null ? null : identify(credential);
       if (tokenId === null) {
         const wait = failures.take(`ip:${request.ip}`);
-        if (wait > 0) throw new AppError('rate_limited', 'too many failed authentication attempts; try again later', { details: { retry_after_seconds: wait } });
-        throw unauthorized(
+        if (wait > 0) return refuse(reply, new AppError('rate_limited', 'too many failed authentication attempts; try again later', { details: { retry_after_seconds: wait } }));
+        reply.header('www-authenticate', allowBasic ? 'Basic realm="nessus-mcp", charset="UTF-8"' : 'Bearer realm="nessus-mcp"');
+        return refuse(
           reply,
-          allowBasic,
-          credential === null
-            ? `missing credentials: send "Authorization: Bearer <token>"${allowBasic ? ' or HTTP Basic with the token as password' : ''}`
-            : 'invalid token',
+          new AppError(
+            'unauthorized',
+            credential === null ? `missing credentials: send "Authorization: Bearer <token>"${allowBasic ? ' or HTTP Basic with the token as password' : ''}` : 'invalid token',
+          ),
         );
       }
       const wait = buckets.take(tokenId);
-      if (wait > 0) throw new AppError('rate_limited', `rate limit of ${options.rateLimit.perSecond} requests/s for this token exceeded; retry in ${wait} s`, { details: { retry_after_seconds: wait } });
+      if (wait > 0) {
+        return refuse(reply, new AppError('rate_limited', `rate limit of ${options.rateLimit.perSecond} requests/s for this token exceeded; retry in ${wait} s`, { details: { retry_after_seconds: wait } }));
+      }
       request.tokenId = tokenId;
       // The MCP SDK hands `req.auth` to tools as `extra.authInfo`; it carries the token id, never the token.
       const auth: AuthInfo = { token: tokenId, clientId: tokenId, scopes: [] };
       (request.raw as IncomingMessage & { auth?: AuthInfo }).auth = auth;
+      return undefined;
     };
   });
 };

@@ -2,8 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from '@nessus-mcp/core';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { createJsonSchemaTransform } from 'fastify-type-provider-zod';
-import { z } from 'zod';
+import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import authPlugin from './http/auth-plugin.js';
 import { bullBoardPlugin, type BullBoardHandle } from './http/bull-board-plugin.js';
 import { GatewayMetrics } from './http/gateway-metrics.js';
@@ -78,10 +77,9 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       security: [{ bearer: [] }],
     },
     // Only the REST mirror is documented; /mcp, Bull Board and probes are not REST resources.
-    transform: (() => {
-      const zodTransform = createJsonSchemaTransform({ schemaRegistry: z.registry() });
-      return (input) => (input.url.startsWith('/api/v1/') ? zodTransform(input) : { schema: { ...input.schema, hide: true }, url: input.url });
-    })(),
+    // `.describe()` texts live in zod's global registry, so the default transform reads them; no schema
+    // is registered there with an id, which would turn MCP output schemas into bare $refs.
+    transform: (input) => (input.url.startsWith('/api/v1/') ? jsonSchemaTransform(input) : { schema: { ...input.schema, hide: true }, url: input.url }),
   });
   await app.register(swaggerUi, {
     routePrefix: '/docs',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { BULL_PREFIX, decryptSecret, scanQueueName } from '@nessus-mcp/core';
+import { BULL_PREFIX, openScanCredentials, scanQueueName } from '@nessus-mcp/core';
 import { TOKEN, auth, callTool, connectClient, errorBody, http, startTestGateway, type TestGateway } from './support/test-gateway.js';
 
 let gw: TestGateway;
@@ -108,7 +108,7 @@ describe('secrets', () => {
 
     const job = await gw.runtime.services.context.queues.forPool(gw.pool).getJob(taskId);
     expect(job?.data.credentials).toMatchObject({ alg: 'A256GCM' });
-    const decrypted = decryptSecret<Record<string, unknown>>(gw.runtime.services.context.credentialsKey, job!.data.credentials!, taskId);
-    expect(decrypted).toMatchObject({ username: 'auditor', password: SSH_PASSWORD, elevatePrivilegesWith: 'sudo', escalationPassword: SUDO_PASSWORD });
+    const decrypted = openScanCredentials(gw.runtime.services.context.credentialsKey, job!.data.credentials!, taskId);
+    expect(decrypted).toEqual({ ssh_username: 'auditor', ssh_password: SSH_PASSWORD, elevate_privileges_with: 'sudo', escalation_password: SUDO_PASSWORD });
   });
 });

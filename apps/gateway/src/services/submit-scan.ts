@@ -2,10 +2,11 @@ import { createHash, createHmac } from 'node:crypto';
 import {
   AppError,
   assertInScope,
-  encryptSecret,
+  sealScanCredentials,
   findPool,
   newTaskId,
   parseTargets,
+  type ScanCredentialsPlain,
   type ScanJobData,
   type ScanType,
   type Task,
@@ -29,18 +30,6 @@ function hasControlCharacter(text: string, allowLineBreaks: boolean): boolean {
   return false;
 }
 
-/** What the worker decrypts; field names follow `@nessus-mcp/scanners`' `SshCredentials`. */
-interface ScanSecrets {
-  username: string;
-  password?: string;
-  privateKey?: string;
-  privateKeyPassphrase?: string;
-  port?: number;
-  elevatePrivilegesWith?: string;
-  escalationAccount?: string;
-  escalationPassword?: string;
-}
-
 function checkText(field: string, value: string, max: number, allowLineBreaks: boolean, required: boolean): string {
   const text = value.trim();
   if (required && text === '') throw new AppError('invalid_argument', `${field}: must not be empty`, { details: { field } });
@@ -49,7 +38,8 @@ function checkText(field: string, value: string, max: number, allowLineBreaks: b
   return text;
 }
 
-function credentialsOf(scanType: ScanType, input: ScanInput): ScanSecrets | null {
+/** The credentials as sealed into the job, in the shape core's `openScanCredentials` gives the worker. */
+function credentialsOf(scanType: ScanType, input: ScanInput): ScanCredentialsPlain | null {
   if (scanType === 'untrusted') return null;
   if (!input.ssh_username) throw new AppError('invalid_argument', 'ssh_username: is required for a credentialed scan', { details: { field: 'ssh_username' } });
   const hasPassword = input.ssh_password !== undefined;
@@ -63,18 +53,16 @@ function credentialsOf(scanType: ScanType, input: ScanInput): ScanSecrets | null
   if (hasKey && !/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(input.ssh_private_key ?? '')) {
     throw new AppError('invalid_argument', 'ssh_private_key: is not a PEM private key (expected a -----BEGIN ... PRIVATE KEY----- block)', { details: { field: 'ssh_private_key' } });
   }
-  const secrets: ScanSecrets = { username: input.ssh_username };
-  if (input.ssh_password !== undefined) secrets.password = input.ssh_password;
-  if (input.ssh_private_key !== undefined) secrets.privateKey = input.ssh_private_key;
-  if (input.ssh_private_key_passphrase !== undefined) secrets.privateKeyPassphrase = input.ssh_private_key_passphrase;
-  if (input.ssh_port !== undefined) secrets.port = input.ssh_port;
-  if (scanType === 'privileged') {
-    if (!input.elevate_privileges_with) throw new AppError('invalid_argument', 'elevate_privileges_with: is required for a privileged scan', { details: { field: 'elevate_privileges_with' } });
-    secrets.elevatePrivilegesWith = input.elevate_privileges_with;
-    if (input.escalation_account !== undefined) secrets.escalationAccount = input.escalation_account;
-    if (input.escalation_password !== undefined) secrets.escalationPassword = input.escalation_password;
+  if (scanType === 'privileged' && !input.elevate_privileges_with) {
+    throw new AppError('invalid_argument', 'elevate_privileges_with: is required for a privileged scan', { details: { field: 'elevate_privileges_with' } });
   }
-  return secrets;
+  const plain: ScanCredentialsPlain = { ssh_username: input.ssh_username };
+  const optional = ['ssh_password', 'ssh_private_key', 'ssh_private_key_passphrase', 'ssh_port'] as const;
+  for (const field of optional) if (input[field] !== undefined) Object.assign(plain, { [field]: input[field] });
+  if (scanType === 'privileged') {
+    for (const field of ['elevate_privileges_with', 'escalation_account', 'escalation_password'] as const) if (input[field] !== undefined) Object.assign(plain, { [field]: input[field] });
+  }
+  return plain;
 }
 
 const SECRET_FIELDS = new Set(['ssh_password', 'ssh_private_key', 'ssh_private_key_passphrase', 'escalation_password']);
@@ -185,7 +173,7 @@ export async function submitScan(context: ServiceContext, scanType: ScanType, in
     description,
     targets: task.targets,
     // Encrypted before anything reaches Redis; the task id is the AES-GCM additional data.
-    credentials: secrets === null ? null : encryptSecret(context.credentialsKey, secrets, taskId),
+    credentials: secrets === null ? null : sealScanCredentials(context.credentialsKey, secrets, taskId),
   };
 
   const keyHash = input.idempotency_key === undefined ? undefined : createHash('sha256').update(input.idempotency_key).digest('hex');

@@ -73,6 +73,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerA
       const { attempts, backoff_ms } = config.scans;
       const { completed_days, dead_letter_days } = config.retention;
       queue = createScanQueue(pool, redis, { attempts, backoffMs: backoff_ms, completedDays: completed_days, deadLetterDays: dead_letter_days });
+      queue.on('error', (error) => logger.warn({ scanner_pool: pool, err: error.message }, 'scan queue connection error'));
       scanQueues.set(pool, queue);
     }
     return queue;
@@ -110,6 +111,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerA
   startScanWorkers();
 
   const housekeepingQueue = createHousekeepingQueue(redis);
+  housekeepingQueue.on('error', (error) => logger.warn({ err: error.message }, 'housekeeping queue connection error'));
   const housekeepingDeps: HousekeepingDeps = { tasks, registry: () => registry, config: () => config, dataDir: options.dataDir, scanQueue, logger: logger.child({ component: 'housekeeping' }) };
   const housekeepingWorker = await startHousekeeping({ queue: housekeepingQueue, connection: redis, deps: housekeepingDeps, metrics });
   housekeepingWorker.on('error', (error) => logger.error({ err: error.message }, 'housekeeping worker error'));

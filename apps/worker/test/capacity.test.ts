@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
+import type { Task } from '@nessus-mcp/core';
 import type { RunningSimulator } from '@nessus-mcp/nessus-sim';
 import {
   GatewayStandIn,
@@ -41,7 +42,7 @@ describe('several workers sharing one pool', () => {
   });
 
   it('never runs more scans than the pool capacity and completes 40 tasks exactly once each', async () => {
-    const tasks = [];
+    const tasks: Task[] = [];
     for (let i = 0; i < 40; i += 1) tasks.push(await gateway.submit({ targets: [`10.2.0.${i + 1}`] }));
     const sampler = new Redis(REDIS_URL);
     let maxRunning = 0;

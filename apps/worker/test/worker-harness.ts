@@ -139,6 +139,8 @@ export class GatewayStandIn {
     this.redis = createRedisConnection(redisUrl, 'worker');
     this.tasks = new TaskStore(this.redis);
     this.queue = createScanQueue('main', this.redis, { attempts, backoffMs, completedDays: 7, deadLetterDays: 30 });
+    // Connection errors are expected while a test restarts Redis; the queue reconnects by itself.
+    this.queue.on('error', () => undefined);
   }
 
   /** Creates the task; `enqueue: false` leaves it without a job (a gateway that died in between). */

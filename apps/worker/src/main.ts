@@ -2,6 +2,7 @@ import {
   AppError,
   createLogger,
   createRedisConnection,
+  exitWithSupervisor,
   loadCredentialsKey,
   loadRuntimeConfig,
   loadScannersConfig,
@@ -82,6 +83,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  exitWithSupervisor(() => stop('supervisor gone'));
 }
 
 void main();

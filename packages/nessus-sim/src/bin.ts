@@ -33,6 +33,11 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+  // Under `npm start` the supervisor holds our stdin: it closes when the supervisor dies, even by SIGKILL.
+  if (process.env.NESSUS_MCP_SUPERVISED === '1') {
+    process.stdin.on('end', () => shutdown('supervisor gone'));
+    process.stdin.resume();
+  }
 }
 
 main().catch((error: unknown) => {

@@ -1,7 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from '@nessus-mcp/core';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import authPlugin from './http/auth-plugin.js';
 import { bullBoardPlugin, type BullBoardHandle } from './http/bull-board-plugin.js';
@@ -47,11 +47,10 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     genReqId: traceIdOf,
-    requestIdLogLabel: 'trace_id',
+    logController: new LogController({ requestIdLogLabel: 'trace_id' }),
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
     // Agents' long-polls are short calls; a stuck client must not hold a socket forever.
     requestTimeout: 120_000,
-    disableRequestLogging: false,
   });
   const metrics = new GatewayMetrics(options.services.context.queues);
   const allowedHosts = options.allowedHosts ?? LOOPBACK_HOSTS;

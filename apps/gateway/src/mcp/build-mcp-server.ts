@@ -3,6 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError, toAppError, type Logger } from '@nessus-mcp/core';
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import { CallToolRequestSchema, ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { parseArguments } from '../schemas/parse-arguments.js';
@@ -37,6 +38,10 @@ interface CompiledTool {
   input: z.ZodObject;
 }
 
+// The SDK builds a new Ajv instance per server unless given one: measured as the largest share of a
+// stateless request's CPU. One shared validator (it caches compiled schemas) serves every request.
+const SCHEMA_VALIDATOR = new AjvJsonSchemaValidator();
+
 // Compiled once per process: a stateless HTTP gateway builds a server per request.
 const TOOLS = new Map<string, CompiledTool>(TOOL_DEFINITIONS.map((definition) => [definition.name, { definition, input: z.strictObject(definition.inputShape) }]));
 
@@ -52,12 +57,37 @@ function toResult(output: ToolOutput): CallToolResult {
   return output.structured !== undefined && output.text === undefined ? { content, structuredContent: output.structured } : { content };
 }
 
+interface Templates {
+  status: ResourceTemplate;
+  report: ResourceTemplate;
+}
+
+// Parsed once per services object: the HTTP gateway builds a server per request.
+const TEMPLATES = new WeakMap<GatewayServices, Templates>();
+
+function resourceTemplates(services: GatewayServices): Templates {
+  let templates = TEMPLATES.get(services);
+  if (!templates) {
+    templates = {
+      status: new ResourceTemplate('nessus://tasks/{task_id}', {
+        list: async () => {
+          const { tasks } = await services.listTasks({ limit: 20 });
+          return { resources: tasks.map((task) => ({ uri: statusResourceUri(task.task_id), name: `${task.name} (${task.status})`, mimeType: 'application/json' })) };
+        },
+      }),
+      report: new ResourceTemplate('nessus://tasks/{task_id}/report.nessus', { list: undefined }),
+    };
+    TEMPLATES.set(services, templates);
+  }
+  return templates;
+}
+
 /**
  * The MCP server with every tool, resource and prompt, over the given services. Transport-free:
  * the HTTP route connects it to a Streamable HTTP transport per request, the stdio entry once.
  */
 export function buildMcpServer(services: GatewayServices, options: McpServerOptions): McpServer {
-  const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, { instructions: INSTRUCTIONS, capabilities: { logging: {} } });
+  const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, { instructions: INSTRUCTIONS, capabilities: { logging: {} }, jsonSchemaValidator: SCHEMA_VALIDATOR });
   const callContext = (): CallContext => {
     const traceId = options.traceId ?? randomUUID();
     return { traceId, logger: options.traceId ? options.logger : options.logger.child({ trace_id: traceId }) };
@@ -100,14 +130,10 @@ export function buildMcpServer(services: GatewayServices, options: McpServerOpti
     }
   });
 
+  const templates = resourceTemplates(services);
   server.registerResource(
     'task-status',
-    new ResourceTemplate('nessus://tasks/{task_id}', {
-      list: async () => {
-        const { tasks } = await services.listTasks({ limit: 20 });
-        return { resources: tasks.map((task) => ({ uri: statusResourceUri(task.task_id), name: `${task.name} (${task.status})`, mimeType: 'application/json' })) };
-      },
-    }),
+    templates.status,
     { title: 'Scan task status', description: 'The get_scan_status view of one task, as JSON.', mimeType: 'application/json' },
     async (uri, variables) => {
       const taskId = parseArguments(z.object({ task_id: taskIdParam }), variables).task_id;
@@ -118,7 +144,7 @@ export function buildMcpServer(services: GatewayServices, options: McpServerOpti
 
   server.registerResource(
     'task-report',
-    new ResourceTemplate('nessus://tasks/{task_id}/report.nessus', { list: undefined }),
+    templates.report,
     { title: 'Raw Nessus export', description: 'The .nessus XML export of a completed scan.', mimeType: 'application/xml' },
     async (uri, variables) => {
       const taskId = parseArguments(z.object({ task_id: taskIdParam }), variables).task_id;

@@ -116,7 +116,8 @@ export async function buildTaskView(context: ServiceContext, task: Task, call: C
     authentication_status: authentication,
     troubleshooting,
     next_step: nextStep(task),
-    resources: { status: statusResourceUri(task.task_id), report: existsSync(join(dir, REPORT_FILE)) ? reportResourceUri(task.task_id) : null },
+    // Only a completed task can have its export; skipping the stat keeps polling cheap.
+    resources: { status: statusResourceUri(task.task_id), report: task.status === 'completed' && existsSync(join(dir, REPORT_FILE)) ? reportResourceUri(task.task_id) : null },
   };
 }
 

@@ -1,0 +1,130 @@
+// Gateway benchmark (issue 7 targets), measured with the MCP Inspector's load mode against a
+// yardstick in the same run: a bare stateless MCP SDK server on Fastify with one trivial tool.
+//   get_scan_status (real Redis work)  ≥ 0.8 × yardstick throughput, p99 ≤ 150 ms, no errors
+//   run_untrusted_scan                 p99 ≤ 2 × the status p99
+//   gateway RSS                        stable over BENCH_RSS_CALLS calls (100,000 for the goal)
+// Environment: REDIS_URL (else an embedded redis-server), BENCH_DURATION_S (10),
+// BENCH_CONCURRENCY (32), BENCH_RSS_CALLS (0 = skip the RSS run).
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { findFreePort as freePort, startRedisServer } from '@nessus-mcp/embedded-redis';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const gatewayDir = join(here, '..');
+const duration = Number(process.env.BENCH_DURATION_S ?? 10);
+const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const rssCalls = Number(process.env.BENCH_RSS_CALLS ?? 0);
+const token = `bench-${randomBytes(12).toString('hex')}`;
+const children = [];
+
+function start(command, args, env) {
+  const child = spawn(command, args, { cwd: gatewayDir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  return child;
+}
+
+/** Resolves with the first stdout match of `pattern`. */
+function waitFor(child, pattern, label) {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk.toString();
+      const match = pattern.exec(out);
+      if (match) resolve(match[1]);
+    });
+    child.stderr.on('data', (chunk) => process.stderr.write(chunk));
+    child.on('exit', (code) => reject(new Error(`${label} exited (${code}) before it was ready`)));
+  });
+}
+
+function inspector(url, tool, args, headers, seconds) {
+  const cli = [
+    'exec', '--', 'inspector', '--cli', '--server-url', url, '--transport', 'http',
+    ...(headers ? ['--header', headers] : []),
+    '--method', 'tools/call', '--tool-name', tool, '--tool-args-json', JSON.stringify(args),
+    '--load', '--load-concurrency', String(concurrency), '--load-duration', String(seconds), '--format', 'json',
+  ];
+  return new Promise((resolve, reject) => {
+    const child = spawn('npm', cli, { cwd: gatewayDir, env: { ...process.env, NO_PROXY: '*', no_proxy: '*' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (chunk) => (out += chunk.toString()));
+    child.on('exit', () => {
+      const line = out.split('\n').find((l) => l.startsWith('{"result"'));
+      if (!line) reject(new Error(`no load result from the inspector:\n${out}`));
+      else resolve(JSON.parse(line).result);
+    });
+  });
+}
+
+const rssOf = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+const fmt = (r) => `${r.throughput.toFixed(0)} calls/s, p50 ${r.latencyMs.p50.toFixed(1)} ms, p99 ${r.latencyMs.p99.toFixed(1)} ms, ${r.errors + r.toolErrors} errors / ${r.requests}`;
+
+const workDir = mkdtempSync(join(tmpdir(), 'gateway-bench-'));
+let redis = null;
+try {
+  let redisUrl = process.env.REDIS_URL;
+  if (!redisUrl) {
+    redis = await startRedisServer();
+    redisUrl = redis.url;
+  }
+  const pool = `bench${randomBytes(2).toString('hex')}`;
+  writeFileSync(join(workDir, 'scanners.yaml'), [
+    `default_pool: ${pool}`, 'pools:', `  - name: ${pool}`, '    type: mock', '    instances:',
+    '      - instance_id: mock1', '        name: Bench mock', '        url: http://127.0.0.1:9', '        access_key: a', '        secret_key: b', '        max_concurrent_scans: 4',
+  ].join('\n'));
+  const port = await freePort();
+  // LOG_LEVEL=warn: request logging would measure pino, not the gateway.
+  const gateway = start(process.execPath, ['dist/main.js'], {
+    REDIS_URL: redisUrl, DATA_DIR: join(workDir, 'data'), SCANNERS_CONFIG: join(workDir, 'scanners.yaml'), AUTH_TOKEN: token,
+    GATEWAY_PORT: String(port), LOG_LEVEL: 'warn', GATEWAY_RATE_LIMIT_PER_SECOND: '1000000',
+  });
+  gateway.stderr.on('data', (chunk) => process.stderr.write(chunk));
+  const yardstick = start(process.execPath, ['bench/yardstick-server.mjs'], {});
+  const yardstickUrl = await waitFor(yardstick, /(http:\/\/\S+\/mcp)/, 'yardstick');
+  const gatewayUrl = `http://127.0.0.1:${port}`;
+  for (let attempt = 0; ; attempt += 1) {
+    const ok = await fetch(`${gatewayUrl}/health`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (attempt > 100 || gateway.exitCode !== null) throw new Error('the gateway did not start');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const auth = { authorization: `Bearer ${token}` };
+  const submit = await fetch(`${gatewayUrl}/api/v1/scans/untrusted`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ targets: '10.0.0.1', name: 'bench status target' }) });
+  const { task_id: taskId } = await submit.json();
+  const header = `Authorization: Bearer ${token}`;
+
+  console.log(`gateway ${gatewayUrl}, yardstick ${yardstickUrl}, concurrency ${concurrency}, ${duration} s per run`);
+  const yard = await inspector(yardstickUrl, 'echo', { value: 'x' }, null, duration);
+  console.log(`yardstick echo:           ${fmt(yard)}`);
+  const status = await inspector(`${gatewayUrl}/mcp`, 'get_scan_status', { task_id: taskId }, header, duration);
+  console.log(`gateway get_scan_status:  ${fmt(status)}`);
+  const scans = await inspector(`${gatewayUrl}/mcp`, 'run_untrusted_scan', { targets: '10.0.0.0/30', name: 'bench submit' }, header, duration);
+  console.log(`gateway run_untrusted_scan: ${fmt(scans)}`);
+  const ratio = status.throughput / yard.throughput;
+  const figures = {
+    yardstick: yard, get_scan_status: status, run_untrusted_scan: scans,
+    status_vs_yardstick: Number(ratio.toFixed(2)),
+    submit_p99_vs_status_p99: Number((scans.latencyMs.p99 / status.latencyMs.p99).toFixed(2)),
+  };
+  console.log(`ratio status/yardstick ${figures.status_vs_yardstick} (goal ≥ 0.8); status p99 ${status.latencyMs.p99.toFixed(0)} ms (goal ≤ 150); submit p99 / status p99 ${figures.submit_p99_vs_status_p99} (goal ≤ 2)`);
+
+  if (rssCalls > 0) {
+    const before = rssOf(gateway.pid);
+    const seconds = Math.ceil(rssCalls / Math.max(status.throughput, 1));
+    const long = await inspector(`${gatewayUrl}/mcp`, 'get_scan_status', { task_id: taskId }, header, seconds);
+    const after = rssOf(gateway.pid);
+    figures.rss = { calls: long.requests, before_mb: Number(before.toFixed(1)), after_mb: Number(after.toFixed(1)) };
+    console.log(`RSS over ${long.requests} calls: ${before.toFixed(1)} MB → ${after.toFixed(1)} MB`);
+  }
+  mkdirSync(join(here, 'out'), { recursive: true });
+  writeFileSync(join(here, 'out', 'gateway-bench.json'), `${JSON.stringify(figures, null, 2)}\n`);
+} finally {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  await Promise.all(children.map((child) => (child.exitCode === null ? new Promise((r) => child.on('exit', r)) : null)));
+  await redis?.stop();
+  rmSync(workDir, { recursive: true, force: true });
+}

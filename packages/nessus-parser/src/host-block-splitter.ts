@@ -19,6 +19,7 @@ export interface SplitterSink {
 
 const OPEN = Buffer.from('<ReportHost');
 const CLOSE = Buffer.from('</ReportHost');
+const BANG = Buffer.from('<!');
 const QUESTION = Buffer.from('<?');
 const COMMENT_END = Buffer.from('-->');
 const CDATA_END = Buffer.from(']]>');
@@ -36,6 +37,10 @@ const GT = 0x3e;
 const SLASH = 0x2f;
 const DQUOTE = 0x22;
 const SQUOTE = 0x27;
+
+function startsWithAt(buf: Buffer, at: number, prefix: Buffer): boolean {
+  return buf.length - at >= prefix.length && buf.compare(prefix, 0, prefix.length, at, at + prefix.length) === 0;
+}
 
 function isSpace(byte: number | undefined): boolean {
   return byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d;
@@ -97,8 +102,8 @@ export class HostBlockSplitter {
   private scan(buf: Buffer, final: boolean): number {
     let pos = 0;
     // Next position of each marker, cached: indexOf scans to the end when there is none.
-    let nextComment = -2;
-    let nextCdata = -2;
+    // One search for `<!` covers comments and CDATA (a 2-byte needle is also the fastest).
+    let nextBang = -2;
     let nextPi = -2;
     for (;;) {
       if (this.skipUntil !== null) {
@@ -116,15 +121,28 @@ export class HostBlockSplitter {
       }
       const needle = this.inBlock ? CLOSE : OPEN;
       const tag = buf.indexOf(needle, pos);
-      if (nextComment !== -1 && nextComment < pos) nextComment = buf.indexOf(COMMENT_START, pos);
-      if (nextCdata !== -1 && nextCdata < pos) nextCdata = buf.indexOf(CDATA_START, pos);
+      if (nextBang !== -1 && nextBang < pos) nextBang = buf.indexOf(BANG, pos);
       if (this.inBlock) nextPi = -2;
       else if (nextPi !== -1 && nextPi < pos) nextPi = buf.indexOf(QUESTION, pos);
       let at = tag;
       let skip: Buffer | null = null;
       let skipFrom = 0;
-      if (nextComment >= 0 && (at < 0 || nextComment < at)) [at, skip, skipFrom] = [nextComment, COMMENT_END, COMMENT_START.length];
-      if (nextCdata >= 0 && (at < 0 || nextCdata < at)) [at, skip, skipFrom] = [nextCdata, CDATA_END, CDATA_START.length];
+      if (nextBang >= 0 && (at < 0 || nextBang < at)) {
+        if (!final && buf.length - nextBang < CDATA_START.length) {
+          // Too few bytes to tell a comment or CDATA from other `<!` markup: wait for more.
+          this.emit(buf, pos, nextBang);
+          return nextBang;
+        }
+        at = nextBang;
+        if (startsWithAt(buf, at, COMMENT_START)) [skip, skipFrom] = [COMMENT_END, COMMENT_START.length];
+        else if (startsWithAt(buf, at, CDATA_START)) [skip, skipFrom] = [CDATA_END, CDATA_START.length];
+        else {
+          // `<!DOCTYPE` and the like: the parsers' business.
+          this.emit(buf, pos, at + BANG.length);
+          pos = at + BANG.length;
+          continue;
+        }
+      }
       if (nextPi >= 0 && (at < 0 || nextPi < at)) [at, skip, skipFrom] = [nextPi, PI_END, QUESTION.length];
       if (at < 0) {
         const safe = final ? buf.length : Math.max(pos, buf.length - LOOKAHEAD);

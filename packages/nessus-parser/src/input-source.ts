@@ -9,7 +9,12 @@ import { NessusParseError } from './errors.js';
  */
 export type NessusInput = string | URL | Uint8Array | AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>;
 
-const READ_CHUNK_BYTES = 1024 * 1024;
+/**
+ * Small reads keep the heap small: each chunk becomes one string, and field values are slices
+ * of it. Measured on a 250 MB export: peak RSS 95 MB with 64 KiB reads, 150 MB with 1 MiB,
+ * at the same speed.
+ */
+const READ_CHUNK_BYTES = 64 * 1024;
 const encoder = new TextEncoder();
 
 function pathOf(input: NessusInput): string | null {

@@ -4,6 +4,7 @@ import { DocumentReader } from './document-reader.js';
 import type { ReaderEvent } from './document-reader.js';
 import { NessusParseError } from './errors.js';
 import { EventNumbering } from './event-numbering.js';
+import { BlockParser } from './block-parser.js';
 import { HostBlockSplitter } from './host-block-splitter.js';
 import type { Limits } from './sequential-parse.js';
 import type { ParseEvent } from './types.js';
@@ -14,15 +15,24 @@ import type { BlockPiece, BlockResult } from './worker-protocol.js';
  * slower block for their turn, are each capped; reading pauses at either cap. Measured peak RSS
  * on a 1 GiB export stays under 200 MB with these values.
  */
-const IN_FLIGHT_LIMIT = 16 * 1024 * 1024;
-const WAITING_LIMIT = 32 * 1024 * 1024;
-/** A ReportHost larger than this is streamed to its worker in pieces of this size. */
-const PIECE_BYTES = 1024 * 1024;
+const IN_FLIGHT_LIMIT = 6 * 1024 * 1024;
+const WAITING_LIMIT = 4 * 1024 * 1024;
+/**
+ * The main thread parses a block itself when every worker already has this much queued, so the
+ * two cores of a small machine both parse (a third thread would only compete with them) and
+ * no worker waits for work.
+ */
+const WORKER_QUEUE_BYTES = 2 * 1024 * 1024;
+/** Bytes of a ReportHost sent to a worker per message (a larger host takes several). */
+const PIECE_BYTES = 512 * 1024;
 /** Input chunks are fed in slices so one huge chunk cannot bypass the caps. */
 const FEED_BYTES = 1024 * 1024;
 
 /** What the skeleton parser sees in place of a ReportHost block handed to a worker. */
 const PLACEHOLDER = '<ReportHost/>';
+
+/** `BlockState.worker` of a block parsed on the main thread. */
+const MAIN_THREAD = -1;
 
 interface BlockState {
   seq: number;
@@ -58,7 +68,6 @@ export async function* parseParallel(bytes: AsyncIterable<Uint8Array>, limits: L
   let waiting = 0;
   let nextSeq = 0;
   let current: BlockState | null = null;
-  let pieceParts: Uint8Array[] = [];
   let pieceBytes = 0;
   let pieceIsFirst = true;
   let skeletonFailure: unknown = null;
@@ -85,9 +94,12 @@ export async function* parseParallel(bytes: AsyncIterable<Uint8Array>, limits: L
     });
   };
 
+  const localParser = new BlockParser(limits);
   const onResult = (workerIndex: number, result: BlockResult): void => {
-    inFlight -= result.bytes;
-    inFlightByWorker[workerIndex]! -= result.bytes;
+    if (workerIndex !== MAIN_THREAD) {
+      inFlight -= result.bytes;
+      inFlightByWorker[workerIndex]! -= result.bytes;
+    }
     const block = blocks.get(result.seq);
     if (block !== undefined && !block.done) {
       for (const event of result.events) block.events.push(event);
@@ -121,25 +133,33 @@ export async function* parseParallel(bytes: AsyncIterable<Uint8Array>, limits: L
     if (skeleton.events.length > 0) slots.push({ kind: 'events', events: skeleton.events.splice(0) });
   };
 
-  const sendPiece = (last: boolean): void => {
+  /** Bytes of the current worker-bound block gathered for its next message. */
+  let piece = new Uint8Array(PIECE_BYTES);
+
+  /** Sends what was gathered of the current block: parsed here, or moved to its worker. */
+  const sendPiece = (last: boolean, local?: Uint8Array): void => {
     const block = current;
     if (block === null) return;
-    // A fresh buffer of its own, so it can be transferred rather than copied.
-    const piece = new Uint8Array(pieceBytes);
-    let offset = 0;
-    for (const part of pieceParts) {
-      piece.set(part, offset);
-      offset += part.byteLength;
-    }
-    const message: BlockPiece = { seq: block.seq, bytes: piece, first: pieceIsFirst, last };
-    if (pieceIsFirst) message.namespaces = skeleton.namespacesInScope();
-    workers[block.worker]!.postMessage(message, [piece.buffer]);
-    inFlight += pieceBytes;
-    inFlightByWorker[block.worker]! += pieceBytes;
-    block.bytes += pieceBytes;
-    pieceParts = [];
-    pieceBytes = 0;
+    const first = pieceIsFirst;
     pieceIsFirst = false;
+    const namespaces = first ? skeleton.namespacesInScope() : undefined;
+    if (block.worker === MAIN_THREAD) {
+      const bytes = local ?? new Uint8Array(0);
+      block.bytes += bytes.byteLength;
+      onResult(MAIN_THREAD, localParser.handle({ seq: block.seq, bytes, first, last, ...(namespaces ? { namespaces } : {}) }));
+      return;
+    }
+    // The gathered bytes travel in their own buffer, transferred rather than copied.
+    const bytes = pieceBytes === piece.byteLength ? piece : piece.slice(0, pieceBytes);
+    piece = new Uint8Array(PIECE_BYTES);
+    pieceBytes = 0;
+    // Read the size first: transferring detaches the buffer, leaving a byteLength of 0.
+    const size = bytes.byteLength;
+    inFlight += size;
+    inFlightByWorker[block.worker]! += size;
+    block.bytes += size;
+    const message: BlockPiece = { seq: block.seq, bytes, first, last, ...(namespaces ? { namespaces } : {}) };
+    workers[block.worker]!.postMessage(message, [bytes.buffer]);
   };
 
   const splitter = new HostBlockSplitter({
@@ -150,6 +170,7 @@ export async function* parseParallel(bytes: AsyncIterable<Uint8Array>, limits: L
     blockStart() {
       let worker = 0;
       for (let i = 1; i < workers.length; i++) if (inFlightByWorker[i]! < inFlightByWorker[worker]!) worker = i;
+      if (inFlightByWorker[worker]! >= WORKER_QUEUE_BYTES) worker = MAIN_THREAD;
       const block: BlockState = {
         seq: nextSeq++,
         worker,
@@ -167,10 +188,19 @@ export async function* parseParallel(bytes: AsyncIterable<Uint8Array>, limits: L
       pieceIsFirst = true;
     },
     blockData(chunk) {
-      // A view, not a copy: pieces are sent before `feed` returns, while the bytes are intact.
-      pieceParts.push(chunk);
-      pieceBytes += chunk.byteLength;
-      if (pieceBytes >= PIECE_BYTES) sendPiece(false);
+      // The splitter's bytes are only valid during this call: parse them now, or copy them.
+      if (current?.worker === MAIN_THREAD) {
+        sendPiece(false, chunk);
+        return;
+      }
+      let offset = 0;
+      while (offset < chunk.byteLength) {
+        const take = Math.min(chunk.byteLength - offset, PIECE_BYTES - pieceBytes);
+        piece.set(chunk.subarray(offset, offset + take), pieceBytes);
+        pieceBytes += take;
+        offset += take;
+        if (pieceBytes === PIECE_BYTES) sendPiece(false);
+      }
     },
     blockEnd() {
       sendPiece(true);
@@ -183,8 +213,6 @@ export async function* parseParallel(bytes: AsyncIterable<Uint8Array>, limits: L
   const feed = (chunk: Uint8Array): void => {
     try {
       splitter.push(chunk);
-      // Keep a large ReportHost moving to its worker rather than waiting for its end.
-      if (current !== null && pieceBytes > 0 && splitter.insideBlock) sendPiece(false);
     } catch (error) {
       skeletonFailure = error;
       collectSkeletonEvents();

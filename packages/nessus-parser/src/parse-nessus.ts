@@ -9,7 +9,8 @@ import type { Finding, ParseEvent, ParseOptions, ParseSummary } from './types.js
 
 /** Below this, starting worker threads costs more than it saves. */
 const PARALLEL_MIN_BYTES = 8 * 1024 * 1024;
-const MAX_AUTO_WORKERS = 2;
+/** The main thread parses too, so one worker per further core; more than 3 did not help (the main thread's share becomes the limit). */
+const MAX_AUTO_WORKERS = 3;
 
 function limitsOf(options: ParseOptions): Limits {
   const maxFieldBytes = options.maxFieldBytes ?? DEFAULT_MAX_FIELD_BYTES;
@@ -26,7 +27,7 @@ async function workerCount(input: NessusInput, option: ParseOptions['workers']):
   }
   const size = await inputSize(input);
   if (size === null || size < PARALLEL_MIN_BYTES) return 0;
-  return Math.max(1, Math.min(MAX_AUTO_WORKERS, availableParallelism()));
+  return Math.max(1, Math.min(MAX_AUTO_WORKERS, availableParallelism() - 1));
 }
 
 /**

@@ -120,9 +120,10 @@ export interface ParseOptions {
   /** Deepest element nesting accepted (Nessus needs 6). Default 64. */
   maxDepth?: number;
   /**
-   * Worker threads parsing ReportHost blocks in parallel. `0` parses on the calling thread.
-   * `'auto'` (default) uses up to 2 workers for files of 8 MiB or more and the calling thread
-   * otherwise. Output is identical either way.
+   * Worker threads parsing ReportHost blocks alongside the calling thread. `0` parses on the
+   * calling thread only. `'auto'` (default), for files of 8 MiB or more, uses one worker per
+   * core beyond the first (at least 1, at most 3); smaller inputs and streams of unknown size
+   * are parsed on the calling thread. Output is identical either way.
    */
   workers?: number | 'auto';
 }

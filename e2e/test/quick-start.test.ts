@@ -1,0 +1,80 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findFreePort } from '@nessus-mcp/embedded-redis';
+import { REPO_ROOT, eventually } from './system-under-test.js';
+
+/** Every pid in the process tree under `pid`, from /proc (children first found by ppid). */
+function descendants(pid: number): number[] {
+  const byParent = new Map<number, number[]>();
+  for (const entry of execFileSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' }).trim().split('\n')) {
+    const [child, parent] = entry.trim().split(/\s+/).map(Number) as [number, number];
+    byParent.set(parent, [...(byParent.get(parent) ?? []), child]);
+  }
+  const out: number[] = [];
+  const walk = (p: number): void => {
+    for (const c of byParent.get(p) ?? []) {
+      out.push(c);
+      walk(c);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const cleanups: Array<() => void> = [];
+afterAll(() => {
+  for (const cleanup of cleanups) cleanup();
+});
+
+async function startAndStop(cwd: string, command: string, args: string[], label: string): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), `nmcp-${label}-`));
+  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  const [gatewayPort, workerPort, simPort] = [await findFreePort(), await findFreePort(), await findFreePort()];
+  const env = { ...process.env, DATA_DIR: dataDir, GATEWAY_PORT: String(gatewayPort), WORKER_METRICS_PORT: String(workerPort), NESSUS_SIM_PORT: String(simPort), REDIS_URL: '', AUTH_TOKEN: '', CREDENTIALS_KEY: '' };
+  let output = '';
+  const child: ChildProcess = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-20000)));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  cleanups.push(() => child.kill('SIGKILL'));
+
+  await eventually(async () => output.includes('nessus-mcp is running') || (child.exitCode !== null && Promise.reject(new Error(output))), 600000, `${label} to start`, 500);
+  const token = readFileSync(join(dataDir, 'auth-token'), 'utf8').trim();
+  expect(output).toContain(token);
+  expect(output).toContain(`http://127.0.0.1:${gatewayPort}/docs`);
+  expect((await fetch(`http://127.0.0.1:${gatewayPort}/health`)).status).toBe(200);
+  expect((await fetch(`http://127.0.0.1:${gatewayPort}/ready`)).status).toBe(200);
+  expect((await fetch(`http://127.0.0.1:${workerPort}/health`)).status).toBe(200);
+  expect(existsSync(join(dataDir, 'redis', 'appendonlydir'))).toBe(true);
+
+  const tree = descendants(child.pid!);
+  expect(tree.length).toBeGreaterThanOrEqual(4);
+  child.kill('SIGTERM');
+  expect(await exited).toBe(0);
+  await eventually(async () => tree.every((pid) => !alive(pid)), 30000, 'every child to exit');
+}
+
+describe('the quick start', () => {
+  it('the supervisor runs Redis, the simulator, the worker and the gateway, and SIGTERM leaves no process behind', async () => {
+    await startAndStop(REPO_ROOT, process.execPath, [join(REPO_ROOT, 'apps/supervisor/dist/main.js')], 'supervisor');
+  }, 120000);
+
+  it('`npm start` from a fresh clone of this repository installs, builds and serves', async () => {
+    const clone = mkdtempSync(join(tmpdir(), 'nmcp-clone-'));
+    cleanups.push(() => rmSync(clone, { recursive: true, force: true }));
+    execFileSync('git', ['clone', '--quiet', REPO_ROOT, clone]);
+    await startAndStop(clone, 'npm', ['start'], 'fresh-clone');
+  }, 900000);
+});

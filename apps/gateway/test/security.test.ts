@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createGatewayServices } from '../src/services/gateway-services.js';
 import { SECOND_TOKEN, TOKEN, auth, http, startTestGateway, type TestGateway } from './support/test-gateway.js';
 
 let gw: TestGateway;
@@ -51,6 +54,14 @@ describe('authentication', () => {
       ready: true,
       checks: { redis: { ok: true }, data_dir: { ok: true }, scanners: [expect.objectContaining({ scanner_instance: 'mock1', healthy: true }), expect.objectContaining({ scanner_instance: 'mock2', healthy: true })] },
     });
+  });
+
+  it('reports not ready (the /ready 503 case) when the data dir cannot be written, naming it', async () => {
+    const blocker = join(gw.dataDir, 'not-a-directory');
+    writeFileSync(blocker, 'x');
+    const services = createGatewayServices({ ...gw.runtime.services.context, dataDir: join(blocker, 'data') });
+    const report = await services.checkReadiness();
+    expect(report).toMatchObject({ ready: false, status: 'not_ready', checks: { redis: { ok: true }, data_dir: { ok: false, message: expect.stringContaining('not writable') } } });
   });
 
   it('lets a browser into Bull Board and Swagger UI with HTTP Basic and the token as password', async () => {

@@ -128,9 +128,23 @@ switch (command) {
   case 'start': {
     checkDataDirWritable();
     // The supervisor owns signals from here on: npm forwards SIGINT/SIGTERM to this process.
-    const child = spawn(process.execPath, [join(root, 'apps', 'supervisor', 'dist', 'main.js')], { cwd: root, stdio: 'inherit' });
+    // The supervisor gets a stdin pipe: if this process dies, even by SIGKILL, the pipe closes and
+    // the supervisor stops everything it started.
+    const child = spawn(process.execPath, [join(root, 'apps', 'supervisor', 'dist', 'main.js')], {
+      cwd: root,
+      stdio: ['pipe', 'inherit', 'inherit'],
+      env: { ...process.env, NESSUS_MCP_SUPERVISED: '1' },
+    });
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
-    child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+    // npm may exit on SIGTERM without passing it on; when our parent goes, stop the system.
+    const parent = process.ppid;
+    const watch = setInterval(() => {
+      if (process.ppid !== parent) child.kill('SIGTERM');
+    }, 1000);
+    child.on('exit', (code, signal) => {
+      clearInterval(watch);
+      process.exit(code ?? (signal ? 1 : 0));
+    });
     break;
   }
   case 'test': {

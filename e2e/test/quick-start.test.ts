@@ -38,13 +38,14 @@ afterAll(() => {
   for (const cleanup of cleanups) cleanup();
 });
 
-async function startAndStop(cwd: string, command: string, args: string[], label: string): Promise<void> {
+/** `interrupt`: SIGINT to the whole process group, as a terminal's Ctrl-C does; otherwise SIGTERM to the process. */
+async function startAndStop(cwd: string, command: string, args: string[], label: string, interrupt = false): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), `nmcp-${label}-`));
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
   const [gatewayPort, workerPort, simPort] = [await findFreePort(), await findFreePort(), await findFreePort()];
   const env = { ...process.env, DATA_DIR: dataDir, GATEWAY_PORT: String(gatewayPort), WORKER_METRICS_PORT: String(workerPort), NESSUS_SIM_PORT: String(simPort), REDIS_URL: '', AUTH_TOKEN: '', CREDENTIALS_KEY: '' };
   let output = '';
-  const child: ChildProcess = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: interrupt });
   child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr?.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-20000)));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -61,8 +62,13 @@ async function startAndStop(cwd: string, command: string, args: string[], label:
 
   const tree = descendants(child.pid!);
   expect(tree.length).toBeGreaterThanOrEqual(4);
-  child.kill('SIGTERM');
-  expect(await exited).toBe(0);
+  if (interrupt) {
+    process.kill(-child.pid!, 'SIGINT');
+    await exited;
+  } else {
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }
   await eventually(async () => tree.every((pid) => !alive(pid)), 30000, 'every child to exit');
 }
 
@@ -71,10 +77,10 @@ describe('the quick start', () => {
     await startAndStop(REPO_ROOT, process.execPath, [join(REPO_ROOT, 'apps/supervisor/dist/main.js')], 'supervisor');
   }, 120000);
 
-  it('`npm start` from a fresh clone of this repository installs, builds and serves', async () => {
+  it('`npm start` from a fresh clone installs, builds and serves; Ctrl-C leaves no process behind', async () => {
     const clone = mkdtempSync(join(tmpdir(), 'nmcp-clone-'));
     cleanups.push(() => rmSync(clone, { recursive: true, force: true }));
     execFileSync('git', ['clone', '--quiet', REPO_ROOT, clone]);
-    await startAndStop(clone, 'npm', ['start'], 'fresh-clone');
+    await startAndStop(clone, 'npm', ['start'], 'fresh-clone', true);
   }, 900000);
 });

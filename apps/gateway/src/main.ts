@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { allowedHostsFrom, allowedOriginsFrom } from './allowed-hosts.js';
+import { exitWithSupervisor } from '@nessus-mcp/core';
 import { buildGateway } from './gateway.js';
 import { createGatewayRuntime, type GatewayRuntime } from './gateway-runtime.js';
 
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
+  exitWithSupervisor(() => void stop('supervisor gone'));
   process.on('SIGHUP', () => {
     runtime.reloadScanners().then(
       () => gateway.refreshQueues(),

@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AppError, createLogger } from '@nessus-mcp/core';
+import { AppError, createLogger, exitWithSupervisor } from '@nessus-mcp/core';
 import { startSystem } from './supervisor.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -31,6 +31,8 @@ try {
   process.stdout.write(`${banner(system)}\n`);
   process.on('SIGINT', () => void system.stop('SIGINT'));
   process.on('SIGTERM', () => void system.stop('SIGTERM'));
+  // Started by `npm start`: stop everything if the bootstrap process above us dies.
+  exitWithSupervisor(() => void system.stop('parent process gone'));
   process.on('SIGHUP', () => {
     log.info('SIGHUP: asking the gateway and worker to reload scanners.yaml');
     system.reload();

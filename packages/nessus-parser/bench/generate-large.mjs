@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const SAMPLES_DIR = process.env.NESSUS_SAMPLES_DIR ?? join(here, '..', '..', '..', '..', 'shared', 'nessus_samples');
+export const SAMPLES_DIR = process.env.NESSUS_SAMPLES_DIR ?? join(here, '..', 'test', 'fixtures');
 
 // Well-formed v2 fixtures only: the malformed and v1 files would make the output invalid.
 const SOURCES = [

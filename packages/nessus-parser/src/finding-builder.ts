@@ -177,6 +177,9 @@ export function buildHost(name: string, properties: Record<string, string>): Omi
     host_start: toIsoTimestamp(properties.HOST_START_TIMESTAMP) ?? toIsoTimestamp(properties.HOST_START),
     host_end: toIsoTimestamp(properties.HOST_END_TIMESTAMP) ?? toIsoTimestamp(properties.HOST_END),
     credentialed_scan: toBoolean(properties.Credentialed_Scan),
+    cpe: Object.keys(properties)
+      .filter((key) => key === 'cpe' || /^cpe-\d+$/.test(key))
+      .map((key) => properties[key]!.trim()),
     properties,
   };
 }

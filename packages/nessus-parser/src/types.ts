@@ -80,6 +80,8 @@ export interface HostInfo {
   host_start: string | null;
   host_end: string | null;
   credentialed_scan: boolean | null;
+  /** The `cpe`, `cpe-0`, `cpe-1`, ... tags, in document order. */
+  cpe: string[];
   /** Every HostProperties tag as written (cpe-*, patch-summary-*, ...). */
   properties: Record<string, string>;
 }

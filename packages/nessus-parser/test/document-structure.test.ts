@@ -40,7 +40,7 @@ describe('hosts', () => {
           properties: {
             'host-ip': '192.0.2.10', 'host-fqdn': 'db.example.org', 'netbios-name': 'DB01', 'operating-system': 'Microsoft Windows Server 2019',
             'mac-address': '00:50:56:aa:bb:cc', HOST_START: 'Wed Mar 24 21:03:39 2021', HOST_END: 'Wed Mar 24 22:01:47 2021',
-            Credentialed_Scan: 'true', 'cpe-0': 'cpe:/o:microsoft:windows', 'patch-summary-total-cves': '43', 'policy-used': 'Advanced',
+            Credentialed_Scan: 'true', 'cpe-0': 'cpe:/o:microsoft:windows', 'cpe-1': 'cpe:/a:microsoft:iis:10.0', 'patch-summary-total-cves': '43', 'policy-used': 'Advanced',
           },
         },
       ]),
@@ -49,6 +49,7 @@ describe('hosts', () => {
       index: 0, occurrence: 0, name: '192.0.2.10', host_ip: '192.0.2.10', host_fqdn: 'db.example.org', netbios_name: 'DB01',
       operating_system: 'Microsoft Windows Server 2019', mac_address: '00:50:56:aa:bb:cc',
       host_start: '2021-03-24T21:03:39.000Z', host_end: '2021-03-24T22:01:47.000Z', credentialed_scan: true,
+      cpe: ['cpe:/o:microsoft:windows', 'cpe:/a:microsoft:iis:10.0'],
     });
     expect(hosts[0]?.properties).toMatchObject({ 'cpe-0': 'cpe:/o:microsoft:windows', 'patch-summary-total-cves': '43', 'policy-used': 'Advanced' });
   });

@@ -7,7 +7,8 @@ import type { NessusInput } from '../src/input-source.js';
 import type { Finding, HostInfo, ParseEvent, ParseOptions, ParseSummary, ScanInfo } from '../src/types.js';
 
 export const PACKAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const SAMPLES_DIR = join(PACKAGE_DIR, '..', '..', '..', 'shared', 'nessus_samples');
+// Real exports copied from public projects; attribution and licences in fixtures/MANIFEST.md.
+export const SAMPLES_DIR = join(PACKAGE_DIR, 'test', 'fixtures');
 
 export const sample = (name: string): string => join(SAMPLES_DIR, name);
 export const WELL_FORMED_SAMPLES = readdirSync(SAMPLES_DIR).filter(

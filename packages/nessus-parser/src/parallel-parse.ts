@@ -6,6 +6,7 @@ import { NessusParseError } from './errors.js';
 import { EventNumbering } from './event-numbering.js';
 import { BlockParser } from './block-parser.js';
 import { HostBlockSplitter } from './host-block-splitter.js';
+import { PARSE_SLICE_BYTES } from './input-source.js';
 import type { Limits } from './sequential-parse.js';
 import type { ParseEvent } from './types.js';
 import type { BlockPiece, BlockResult } from './worker-protocol.js';
@@ -25,8 +26,8 @@ const WAITING_LIMIT = 2 * 1024 * 1024;
 const WORKER_QUEUE_BYTES = 2 * 1024 * 1024;
 /** Bytes of a ReportHost sent to a worker per message (a larger host takes several). */
 const PIECE_BYTES = 512 * 1024;
-/** Input chunks are fed in slices so one huge chunk cannot bypass the caps. */
-const FEED_BYTES = 1024 * 1024;
+/** Input is fed in slices: one huge chunk cannot bypass the caps, and blocks parsed here get small strings. */
+const FEED_BYTES = PARSE_SLICE_BYTES;
 
 /** What the skeleton parser sees in place of a ReportHost block handed to a worker. */
 const PLACEHOLDER = '<ReportHost/>';

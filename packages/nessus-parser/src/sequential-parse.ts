@@ -1,6 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import { DocumentReader } from './document-reader.js';
 import { EventNumbering } from './event-numbering.js';
+import { PARSE_SLICE_BYTES } from './input-source.js';
 import type { ParseEvent } from './types.js';
 
 export interface Limits {
@@ -20,7 +21,9 @@ export async function* parseSequential(bytes: AsyncIterable<Uint8Array>, limits:
   };
   for await (const chunk of bytes) {
     try {
-      reader.write(decoder.write(chunk));
+      for (let offset = 0; offset < chunk.byteLength; offset += PARSE_SLICE_BYTES) {
+        reader.write(decoder.write(chunk.subarray(offset, offset + PARSE_SLICE_BYTES)));
+      }
     } finally {
       // Findings completed before a fault are whole and valid: hand them over before the error.
       yield* drain();

@@ -109,8 +109,10 @@ function checkDataDirWritable() {
   }
 }
 
+// Loose env mode: the suites spawn real processes (npm, git, redis-server, chromium) that need the
+// caller's whole environment, which turbo's strict mode would filter down to the listed variables.
 function turbo(task, extra = []) {
-  return run(join(root, 'node_modules', '.bin', 'turbo'), ['run', task, '--concurrency=1', '--output-logs=new-only', ...extra]);
+  return run(join(root, 'node_modules', '.bin', 'turbo'), ['run', task, '--concurrency=1', '--env-mode=loose', '--output-logs=new-only', ...extra]);
 }
 
 process.env.TURBO_TELEMETRY_DISABLED = '1';

@@ -11,6 +11,8 @@ import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { availableParallelism } from 'node:os';
+import { autoWorkerCount } from '../dist/parse-nessus.js';
 import { generateLargeExport } from './generate-large.mjs';
 
 const run = promisify(execFile);
@@ -39,19 +41,23 @@ for (const sizeMb of sizes) {
     console.log(`${made.hosts} hosts`);
   }
   const mb = statSync(file).size / (1024 * 1024);
+  // The default (`auto`) and, for comparison, the other mode: one worker beside the main
+  // thread when auto picks none, the main thread alone otherwise.
+  const autoWorkers = autoWorkerCount(statSync(file).size);
+  const otherWorkers = autoWorkers === 0 ? 1 : 0;
   /** @type {Record<string, Awaited<ReturnType<typeof timed>>[]>} */
-  const runs = { python: [], node: [], single: [] };
+  const runs = { python: [], node: [], other: [] };
   for (let round = 0; round < rounds; round++) {
     runs.python.push(await timed('python3', [join(here, 'cpython_reader.py'), file]));
     runs.node.push(await timed(process.execPath, [join(here, 'parse-file.mjs'), file, 'auto']));
-    runs.single.push(await timed(process.execPath, [join(here, 'parse-file.mjs'), file, '0']));
+    runs.other.push(await timed(process.execPath, [join(here, 'parse-file.mjs'), file, String(otherWorkers)]));
   }
   /** @param {Awaited<ReturnType<typeof timed>>[]} list */
   const best = (list) => ({ ...list.reduce((a, b) => (b.wall < a.wall ? b : a)), rssMb: Math.max(...list.map((r) => r.rssMb)) });
   const python = best(runs.python);
   const node = best(runs.node);
-  const single = best(runs.single);
-  if (node.findings !== python.findings || node.hosts !== python.hosts) {
+  const other = best(runs.other);
+  if (node.findings !== python.findings || node.hosts !== python.hosts || other.findings !== python.findings) {
     throw new Error(`count mismatch on ${file}: nessus-parser ${node.hosts}/${node.findings}, CPython ${python.hosts}/${python.findings}`);
   }
   const row = {
@@ -60,18 +66,22 @@ for (const sizeMb of sizes) {
     mb: Number(mb.toFixed(1)),
     hosts: node.hosts,
     findings: node.findings,
+    cores: availableParallelism(),
+    auto_workers: autoWorkers,
     nessus_parser_mb_s: Number((mb / node.wall).toFixed(1)),
-    nessus_parser_one_thread_mb_s: Number((mb / single.wall).toFixed(1)),
+    other_mode_workers: otherWorkers,
+    other_mode_mb_s: Number((mb / other.wall).toFixed(1)),
     cpython_mb_s: Number((mb / python.wall).toFixed(1)),
     ratio: Number((python.wall / node.wall).toFixed(2)),
     nessus_parser_peak_rss_mb: Math.round(node.rssMb),
-    nessus_parser_one_thread_peak_rss_mb: Math.round(single.rssMb),
+    other_mode_peak_rss_mb: Math.round(other.rssMb),
     cpython_peak_rss_mb: Math.round(python.rssMb),
   };
   results.push(row);
   console.log(
     `${row.file}: ${row.mb} MB, ${row.hosts} hosts, ${row.findings} findings\n` +
-      `  nessus-parser  ${row.nessus_parser_mb_s} MB/s (one thread ${row.nessus_parser_one_thread_mb_s} MB/s), peak RSS ${row.nessus_parser_peak_rss_mb} MB (one thread ${row.nessus_parser_one_thread_peak_rss_mb} MB)\n` +
+      `  nessus-parser  ${row.nessus_parser_mb_s} MB/s, peak RSS ${row.nessus_parser_peak_rss_mb} MB (default: ${autoWorkers} workers on ${row.cores} cores)\n` +
+      `    ${otherWorkers} workers  ${row.other_mode_mb_s} MB/s, peak RSS ${row.other_mode_peak_rss_mb} MB\n` +
       `  CPython        ${row.cpython_mb_s} MB/s, peak RSS ${row.cpython_peak_rss_mb} MB\n` +
       `  ratio          ${row.ratio}x`,
   );

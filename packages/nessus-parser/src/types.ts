@@ -123,9 +123,9 @@ export interface ParseOptions {
   maxDepth?: number;
   /**
    * Worker threads parsing ReportHost blocks alongside the calling thread. `0` parses on the
-   * calling thread only. `'auto'` (default), for files of 8 MiB or more, uses one worker per
-   * core beyond the first (at least 1, at most 3); smaller inputs and streams of unknown size
-   * are parsed on the calling thread. Output is identical either way.
+   * calling thread only. `'auto'` (default) uses workers only for files of 8 MiB or more on
+   * machines with 4 or more cores (cores - 2, at most 3); worker mode costs about half again
+   * as much CPU in total, so on smaller machines it rarely pays. Output is identical either way.
    */
   workers?: number | 'auto';
 }

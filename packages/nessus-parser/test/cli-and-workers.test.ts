@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import type * as ParserModule from '../src/index.js';
+import { autoWorkerCount } from '../src/parse-nessus.js';
 import { collect, MALFORMED_SAMPLE, nessusXml, PACKAGE_DIR, sample, V1_SAMPLE, WELL_FORMED_SAMPLES } from './nessus-documents.js';
 
 const run = promisify(execFile);
@@ -91,6 +92,14 @@ describe('agreement with a plain XML reading (CPython ElementTree)', () => {
 });
 
 describe('worker threads', () => {
+  it('are used by default only for large files on machines with cores to spare', () => {
+    expect(autoWorkerCount(1024 ** 3, 2)).toBe(0);
+    expect(autoWorkerCount(1024 ** 3, 4)).toBe(2);
+    expect(autoWorkerCount(1024 ** 3, 16)).toBe(3);
+    expect(autoWorkerCount(1024 * 1024, 16)).toBe(0);
+    expect(autoWorkerCount(null, 16)).toBe(0);
+  });
+
   /** What `nessus-parse FILE` must print, from a parse on the test's own thread. */
   async function expectedOutcome(file: string): Promise<Outcome> {
     const { findings, error } = await collect(file);

@@ -1,10 +1,10 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findFreePort } from '@nessus-mcp/embedded-redis';
-import { REPO_ROOT, eventually } from './system-under-test.js';
+import { ARTIFACTS, REPO_ROOT, eventually } from './system-under-test.js';
 
 /** Every pid in the process tree under `pid`, from /proc (children first found by ppid). */
 function descendants(pid: number): number[] {
@@ -47,8 +47,15 @@ async function startAndStop(cwd: string, command: string, args: string[], label:
   let output = '';
   const child: ChildProcess = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: interrupt });
   child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-20000)));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      // Keep what it printed for whoever has to find out why a start-up failed.
+      mkdirSync(join(ARTIFACTS, 'logs'), { recursive: true });
+      writeFileSync(join(ARTIFACTS, 'logs', `quick-start-${label}.log`), output);
+      resolve(code);
+    }),
+  );
   cleanups.push(() => child.kill('SIGKILL'));
 
   await eventually(async () => output.includes('nessus-mcp is running') || (child.exitCode !== null && Promise.reject(new Error(output))), 600000, `${label} to start`, 500);

@@ -37,7 +37,8 @@ try {
     log.info('SIGHUP: asking the gateway and worker to reload scanners.yaml');
     system.reload();
   });
-  process.exitCode = await system.done;
+  // Exit explicitly: the stdin watch above keeps the event loop alive after everything stopped.
+  process.exit(await system.done);
 } catch (error) {
   const message = error instanceof AppError || error instanceof Error ? error.message : String(error);
   process.stderr.write(`[nessus-mcp] cannot start: ${message}\n`);

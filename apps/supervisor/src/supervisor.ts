@@ -12,6 +12,7 @@ import {
 } from '@nessus-mcp/core';
 import { ManagedProcess, describeExit, type ExitInfo } from './process-group.js';
 import { configUsesSimulator } from './simulator-target.js';
+import { assertPortsFree } from './port-check.js';
 import { waitForHttp } from './wait-for-http.js';
 
 export interface SupervisorOptions {
@@ -48,6 +49,15 @@ export async function startSystem(options: SupervisorOptions): Promise<StartedSy
   const scanners = loadScannersConfig(runtime.scannersConfigPath, env);
   const tokens = loadAuthTokens(env, runtime.dataDir);
   loadCredentialsKey(env, runtime.dataDir);
+
+  // A port taken by another program would otherwise look like our own process answering health
+  // checks (an old simulator on 8834, say): refuse to start and name the variable to change.
+  const usesSimulator = configUsesSimulator(scanners, runtime.simPort);
+  await assertPortsFree([
+    { name: 'GATEWAY_PORT', host: runtime.gatewayHost, port: runtime.gatewayPort },
+    { name: 'WORKER_METRICS_PORT', host: env.WORKER_METRICS_HOST || '127.0.0.1', port: runtime.workerMetricsPort },
+    ...(usesSimulator ? [{ name: 'NESSUS_SIM_PORT', host: '127.0.0.1', port: runtime.simPort }] : []),
+  ]);
 
   let redis: RunningRedis | null = null;
   let redisUrl = runtime.redisUrl;
@@ -103,7 +113,7 @@ export async function startSystem(options: SupervisorOptions): Promise<StartedSy
 
   let simulatorUrl: string | null = null;
   try {
-    if (configUsesSimulator(scanners, runtime.simPort)) {
+    if (usesSimulator) {
       simulatorUrl = `http://127.0.0.1:${runtime.simPort}`;
       await launch('simulator', 'packages/nessus-sim/dist/bin.js', `${simulatorUrl}/server/status`, { NESSUS_SIM_PORT: String(runtime.simPort) });
     }

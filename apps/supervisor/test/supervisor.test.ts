@@ -29,3 +29,19 @@ describe('startSystem', () => {
     );
   });
 });
+
+describe('port pre-flight', () => {
+  it('refuses to start when a port is taken, naming the variable to change', async () => {
+    const { createServer } = await import('node:net');
+    const { assertPortsFree } = await import('../src/port-check.js');
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve()));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      await expect(assertPortsFree([{ name: 'NESSUS_SIM_PORT', host: '127.0.0.1', port }])).rejects.toThrow(new RegExp(`NESSUS_SIM_PORT=${port} .*already in use`));
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
+    await expect(assertPortsFree([{ name: 'NESSUS_SIM_PORT', host: '127.0.0.1', port }])).resolves.toBeUndefined();
+  });
+});

@@ -3,6 +3,7 @@ import type { SaxesTagPlain } from 'saxes';
 import { NessusParseError } from './errors.js';
 import type { ParseFailureReason } from './errors.js';
 import { buildFinding, buildHost } from './finding-builder.js';
+import { setOwn } from './own-property.js';
 import { installSaxesFastPaths } from './saxes-fast-paths.js';
 import type { HostContext, RawItem } from './finding-builder.js';
 import { findingId, findingKeyText } from './finding-id.js';
@@ -296,7 +297,8 @@ export class DocumentReader {
     let field = this.fieldNames.get(name);
     if (field === undefined) {
       field = name.replace(/[-:.]/g, '_');
-      this.fieldNames.set(name, field);
+      // Bounded: a hostile file could use millions of distinct element names.
+      if (this.fieldNames.size < 10_000) this.fieldNames.set(name, field);
     }
     this.capture(depth, Target.ItemField, field);
   }
@@ -397,7 +399,7 @@ export class DocumentReader {
         return;
       }
       case Target.HostTag:
-        this.hostProps[name] = text;
+        setOwn(this.hostProps, name, text);
         return;
       case Target.PolicyName:
         this.policyName = text;

@@ -58,8 +58,8 @@ export function toIsoTimestamp(text: string | undefined): string | null {
   if (trimmed === '') return null;
   const ctime = /^\w{3} (\w{3}) +(\d{1,2}) (\d{2}:\d{2}:\d{2}) (\d{4})$/.exec(trimmed);
   if (ctime) {
-    const month = MONTHS[ctime[1]!];
-    if (month === undefined) return null;
+    if (!Object.hasOwn(MONTHS, ctime[1]!)) return null;
+    const month = MONTHS[ctime[1]!]!;
     const parsed = Date.parse(`${ctime[4]}-${month}-${ctime[2]!.padStart(2, '0')}T${ctime[3]}Z`);
     return Number.isNaN(parsed) ? null : new Date(parsed).toISOString();
   }
@@ -84,13 +84,14 @@ export function normaliseRiskFactor(text: string | undefined): string | null {
   if (text === undefined) return null;
   const trimmed = text.trim();
   if (trimmed === '') return null;
-  return RISK_FACTORS[trimmed.toLowerCase()] ?? trimmed;
+  const key = trimmed.toLowerCase();
+  return Object.hasOwn(RISK_FACTORS, key) ? RISK_FACTORS[key]! : trimmed;
 }
 
 const SEVERITY_BY_RISK: Readonly<Record<string, number>> = { None: 0, Low: 1, Medium: 2, High: 3, Critical: 4 };
 
 export function severityFromRiskFactor(riskFactor: string | null): number | null {
-  return riskFactor === null ? null : (SEVERITY_BY_RISK[riskFactor] ?? null);
+  return riskFactor !== null && Object.hasOwn(SEVERITY_BY_RISK, riskFactor) ? SEVERITY_BY_RISK[riskFactor]! : null;
 }
 
 /** `see_also` holds one URL per line. */

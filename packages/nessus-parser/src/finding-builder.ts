@@ -11,6 +11,7 @@ import {
   toIsoTimestamp,
   toNumber,
 } from './field-values.js';
+import { setOwn } from './own-property.js';
 import type { ComplianceResult, FieldValue, Finding, HostInfo } from './types.js';
 
 /** A ReportItem as read: its attributes and every child's text, repeats kept in order. */
@@ -58,7 +59,7 @@ const COMPLIANCE_FIELDS: ReadonlyArray<readonly [string, keyof Omit<ComplianceRe
 const COMPLIANCE_KNOWN = new Set(COMPLIANCE_FIELDS.map(([element]) => element));
 
 function typedValue(name: string, values: string[]): FieldValue {
-  const type = FIELD_TYPES[name] ?? (name.startsWith('exploit_framework_') ? 'boolean' : undefined);
+  const type = Object.hasOwn(FIELD_TYPES, name) ? FIELD_TYPES[name] : name.startsWith('exploit_framework_') ? 'boolean' : undefined;
   const last = values[values.length - 1];
   switch (type) {
     case 'string[]': {
@@ -105,7 +106,7 @@ function complianceOf(elements: Map<string, string>): ComplianceResult {
     if (value !== undefined) result[field] = field === 'result' || field === 'check_id' ? value.trim() : value;
   }
   for (const [element, value] of elements) {
-    if (!COMPLIANCE_KNOWN.has(element)) result.other[element.replace(/^compliance-/, '')] = value;
+    if (!COMPLIANCE_KNOWN.has(element)) setOwn(result.other, element.replace(/^compliance-/, ''), value);
   }
   return result;
 }
@@ -150,7 +151,7 @@ export function buildFinding(item: RawItem, host: HostContext): Finding {
   };
   for (const [rawName, values] of children) {
     if (ALREADY_READ.has(rawName)) continue;
-    let name = WAS_ALIASES[rawName] ?? rawName;
+    let name = Object.hasOwn(WAS_ALIASES, rawName) ? WAS_ALIASES[rawName]! : rawName;
     if (name !== rawName && children.has(name)) continue;
     if (name === 'compliance') {
       // Some exports mark audit items with a plain `<compliance>true</compliance>`.
@@ -158,7 +159,7 @@ export function buildFinding(item: RawItem, host: HostContext): Finding {
     } else if (DERIVED.has(name)) {
       name = `item_${name}`;
     }
-    finding[name] = typedValue(name, values);
+    setOwn(finding, name, typedValue(name, values));
   }
   if (item.truncated.length > 0) finding.truncated_fields = item.truncated;
   return finding;

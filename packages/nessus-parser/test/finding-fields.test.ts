@@ -49,6 +49,12 @@ describe('repeated children', () => {
     expect((await onlyFinding(host([]))).cve).toEqual([]);
   });
 
+  it('keeps an element named __proto__ as a field, leaving the finding a plain object', async () => {
+    const finding = await onlyFinding(host([['__proto__', 'a'], ['__proto__', 'b']]));
+    expect(Object.getPrototypeOf(finding)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(finding, '__proto__')?.value).toEqual(['a', 'b']);
+  });
+
   it('keeps an unknown element that repeats as a list instead of dropping values', async () => {
     const finding = await onlyFinding(host([['new_nessus_field', 'one'], ['new_nessus_field', 'two'], ['other_new', 'x']]));
     expect(finding.new_nessus_field).toEqual(['one', 'two']);
@@ -158,6 +164,7 @@ describe('text fields', () => {
 
   it('normalises the risk factor spelling', async () => {
     expect((await onlyFinding(host([['risk_factor', 'high']]))).risk_factor).toBe('High');
+    expect(await onlyFinding(host([['risk_factor', 'constructor']], { severity: '' }))).toMatchObject({ risk_factor: 'constructor', severity: 0 });
     expect((await onlyFinding(host([['risk_factor', 'None']]))).risk_factor).toBe('None');
   });
 

@@ -122,12 +122,20 @@ describe('scan pipeline against the simulator', () => {
     expect(simCounts(sim, task.task_id)).toMatchObject({ created: 1, launched: 1 });
   });
 
-  it('fails with the scanner\'s reason when Nessus aborts the scan', async () => {
+  it('fails with the scanner\'s reason when Nessus aborts the scan, and a retry from the failed set relaunches that same scan', async () => {
     sim.setFaults({ scan_outcome: 'aborted' });
     const task = await gateway.submit();
     const done = await waitForStatus(gateway, task.task_id, ['failed', 'completed']);
     expect(done.status).toBe('failed');
     expect(done.error?.message).toMatch(/status 'aborted'/);
+
+    sim.setFaults({ scan_outcome: 'completed' });
+    const job = await waitForFailedJob(gateway, task.task_id);
+    await job.retry('failed');
+    const again = await waitForStatus(gateway, task.task_id, ['completed'], 30_000);
+    expect(again.results_summary).toMatchObject({ hosts_scanned: 2 });
+    // A new run of the same Nessus scan, not a second scan.
+    expect(simCounts(sim, task.task_id)).toMatchObject({ created: 1, launched: 2 });
   });
 
   it('stops the Nessus scan and ends timeout once the wall-clock limit from the start has passed', async () => {

@@ -1,5 +1,5 @@
 import { DelayedError, UnrecoverableError, type Job, type Processor } from 'bullmq';
-import { AppError, isAppError, isTerminal, type ScanJobData, type ScanJobResult } from '@nessus-mcp/core';
+import { AppError, isAppError, isStorageFailure, isTerminal, storageFailure, type ScanJobData, type ScanJobResult } from '@nessus-mcp/core';
 import { createScan } from './create-scan-step.js';
 import { exportReport } from './export-report-step.js';
 import { ingestResults } from './ingest-results-step.js';
@@ -82,12 +82,17 @@ async function ensureStillWanted(ctx: ScanStepContext): Promise<void> {
 
 /**
  * A failed task whose job runs again was retried from the failed set (Bull Board, `job.retry()`):
- * it goes back to queued and resumes from the recorded state. The predecessor left it terminal,
+ * it goes back to queued and resumes from the recorded state (a scan that ended on Nessus is
+ * relaunched). The predecessor left it terminal,
  * so its dead-letter retries could never succeed.
  */
 async function reopenRetriedTask(ctx: ScanStepContext): Promise<void> {
   const { applied } = await ctx.deps.tasks.update(ctx.taskId, { status: 'queued', error: null, completed_at: null, cancel_requested: false }, ['failed']);
-  if (ctx.state.failed_tries) await recordState(ctx, { failed_tries: 0 });
+  if (ctx.state.step === 'poll' && ctx.state.nessus_scan_id) {
+    // A scan that failed while running was stopped on Nessus (or Nessus aborted it), so it cannot
+    // be resumed: relaunch the same Nessus scan (a new run in its history), never create another.
+    await recordState(ctx, { step: 'launch', launch_requested_at: undefined, launched_at: undefined, failed_tries: 0 });
+  } else if (ctx.state.failed_tries) await recordState(ctx, { failed_tries: 0 });
   const task = await ctx.deps.tasks.get(ctx.taskId);
   if (task) ctx.task = task;
   if (applied) ctx.log.info({ resume_step: ctx.state.step, nessus_scan_id: ctx.state.nessus_scan_id ?? null }, 'failed task retried from the failed set; resuming');
@@ -133,6 +138,8 @@ async function cancelRequested(ctx: ScanStepContext): Promise<boolean> {
  */
 export function classifyFailure(error: unknown): AppError {
   if (isAppError(error)) return error;
+  // Writing the export or the result store under DATA_DIR: a full disk must say so, not "internal error".
+  if (isStorageFailure(error)) return storageFailure(error, "write this task's files");
   if (error instanceof Error && error.name === 'NessusParseError') {
     return new AppError('scanner_error', `Nessus produced an export that is not a well-formed .nessus document (${error.message}); submit the scan again.`, { retryable: false });
   }

@@ -98,13 +98,17 @@ describe('an agent over MCP Streamable HTTP', () => {
     expect(done.authentication_status).toBe('success');
   }, 90000);
 
-  it('runs a privileged scan with bad credentials: completes, but says authentication failed', async () => {
+  it('a privileged scan whose SSH login fails ends failed with the reason, its partial results still readable', async () => {
     const submitted = toolJson<Submitted>(
       await call('run_privileged_scan', { targets: '10.20.0.6', name: 'e2e privileged', ssh_username: 'scan', ssh_password: 'wrong-password', elevate_privileges_with: 'sudo', escalation_password: 'sudo-secret-e2e' }),
     );
     const done = await waitTerminal(submitted.task_id);
-    expect(done.status).toBe('completed');
+    expect(done.status).toBe('failed');
     expect(done.authentication_status).toBe('failed');
+    expect((done as Status & { error: { code: string; message: string } }).error).toMatchObject({ code: 'authentication_failed', message: expect.stringMatching(/SSH login failed/) });
+    expect(done.results_summary?.hosts_scanned).toBe(1);
+    const lines = jsonLines(toolText(await call('get_scan_results', { task_id: submitted.task_id, page: 0, schema_profile: 'minimal' })));
+    expect(lines.filter((l) => l.type === 'vulnerability').length).toBeGreaterThan(0);
   }, 90000);
 
   it('cancels a running scan and the simulator shows it stopped', async () => {

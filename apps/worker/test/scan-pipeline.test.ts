@@ -76,6 +76,17 @@ describe('scan pipeline against the simulator', () => {
     expect(await gateway.tasks.recentDurations('main')).not.toHaveLength(0);
   });
 
+  it('ends a credentialed scan whose SSH login failed everywhere as failed (authentication_failed), its results kept', async () => {
+    const task = await gateway.submit({ credentials: { ssh_username: 'scan', ssh_password: 'not-the-password' }, targets: ['10.0.0.8'] });
+    const done = await waitForStatus(gateway, task.task_id, ['completed', 'failed']);
+    expect(done.status).toBe('failed');
+    expect(done.error).toMatchObject({ code: 'authentication_failed', message: expect.stringMatching(/SSH login failed on the host/) });
+    expect(done.results_summary).toMatchObject({ hosts_scanned: 1, authentication_status: 'failed' });
+    expect(existsSync(join(dir, 'tasks', task.task_id, 'results', 'manifest.json'))).toBe(true);
+    // Not a BullMQ failure: retrying with the same credentials cannot help.
+    expect(await (await gateway.queue.getJob(task.task_id))?.getState()).toBe('completed');
+  });
+
   it('retries through bursts of 5xx answers and completes', async () => {
     sim.setFaults({ scan_seconds: 2 });
     const tasks = await Promise.all([gateway.submit(), gateway.submit(), gateway.submit()]);

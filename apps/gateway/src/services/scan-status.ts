@@ -61,6 +61,10 @@ function nextStep(task: Task): string {
     case 'completed':
       return `Read the findings with get_scan_results(task_id="${task.task_id}", filters={"severity": ">=3"}) for high and critical first.`;
     case 'failed':
+      if (task.error?.code === 'authentication_failed') {
+        return `Fix the SSH credentials (see troubleshooting) and submit a new scan; get_scan_results(task_id="${task.task_id}") shows what the unauthenticated checks found.`;
+      }
+      return 'The scan did not finish; see error, fix the cause and submit a new scan.';
     case 'timeout':
       return 'The scan did not finish; see error, fix the cause and submit a new scan.';
     case 'cancelled':
@@ -74,7 +78,8 @@ export async function buildTaskView(context: ServiceContext, task: Task, call: C
   let authentication: AuthenticationStatus | null = null;
   let troubleshooting: string[] = [];
   let summary = task.results_summary;
-  if (task.status === 'completed') {
+  // A failed credentialed scan (SSH login refused everywhere) still has results and its evidence.
+  if (task.status === 'completed' || (task.status === 'failed' && task.results_summary)) {
     // summary.json carries the authentication evidence and its hints; the task keeps a copy of the figures.
     const stored = await readResultSummary(dir).catch(() => null);
     authentication = stored?.authentication_status ?? summary?.authentication_status ?? (task.has_credentials ? null : 'not_applicable');
@@ -117,7 +122,7 @@ export async function buildTaskView(context: ServiceContext, task: Task, call: C
     troubleshooting,
     next_step: nextStep(task),
     // Only a completed task can have its export; skipping the stat keeps polling cheap.
-    resources: { status: statusResourceUri(task.task_id), report: task.status === 'completed' && existsSync(join(dir, REPORT_FILE)) ? reportResourceUri(task.task_id) : null },
+    resources: { status: statusResourceUri(task.task_id), report: (task.status === 'completed' || task.results_summary) && existsSync(join(dir, REPORT_FILE)) ? reportResourceUri(task.task_id) : null },
   };
 }
 

@@ -11,6 +11,7 @@ const STOP_TIMEOUT_MS = 3000;
  * again after a crash) changes nothing.
  */
 export async function completeScan(ctx: ScanStepContext, summary: IngestSummary): Promise<ScanJobResult> {
+  if (ctx.job.data.scan_type !== 'untrusted' && summary.authentication_status === 'failed') return failAuthentication(ctx, summary);
   const now = new Date();
   const applied = await finishTask(ctx, 'completed', { completed_at: now.toISOString(), results_summary: summary, progress: 100, error: null });
   if (applied) {
@@ -19,6 +20,27 @@ export async function completeScan(ctx: ScanStepContext, summary: IngestSummary)
   }
   await ctx.job.updateData({ ...ctx.job.data, state: { ...ctx.state, step: 'done' } });
   return { task_id: ctx.taskId, status: 'completed', summary };
+}
+
+/**
+ * A credentialed scan whose SSH login failed on every host ran only unauthenticated checks: calling
+ * it `completed` would let a caller believe it got a credentialed audit (the predecessor's defect 8).
+ * It ends `failed` with the reason, while its results stay readable. The job itself succeeds: a
+ * retry with the same credentials cannot do better.
+ */
+async function failAuthentication(ctx: ScanStepContext, summary: IngestSummary): Promise<ScanJobResult> {
+  const hosts = summary.hosts_scanned;
+  await finishTask(ctx, 'failed', {
+    completed_at: new Date().toISOString(),
+    results_summary: summary,
+    progress: 100,
+    error: {
+      code: 'authentication_failed',
+      message: `The SSH login failed on ${hosts === 1 ? 'the host' : `all ${hosts} hosts`}, so only unauthenticated checks ran; check the username, password or key, the SSH port and that the account may log in (see troubleshooting). The partial results are still readable with get_scan_results.`,
+    },
+  });
+  await ctx.job.updateData({ ...ctx.job.data, state: { ...ctx.state, step: 'done' } });
+  return { task_id: ctx.taskId, status: 'failed', summary };
 }
 
 export async function cancelScan(ctx: ScanStepContext): Promise<ScanJobResult> {

@@ -97,6 +97,17 @@ function ensureChromium() {
 function build() {
   say('building (turbo run build)');
   if (run(join(root, 'node_modules', '.bin', 'turbo'), ['run', 'build', '--output-logs=errors-only']) !== 0) die('build failed (see above)');
+  // npm links a workspace's commands (nessus-parse, nessus-mcp, ...) only if their files existed at
+  // install time, i.e. before this first build: link them now so `npx nessus-parse` works.
+  const withBins = ['@nessus-mcp/nessus-parser', '@nessus-mcp/client', '@nessus-mcp/nessus-sim', '@nessus-mcp/gateway', '@nessus-mcp/supervisor'];
+  if (withBins.some((name) => !existsSync(join(root, 'node_modules', '.bin', binOf(name))))) {
+    if (run('npm', ['rebuild', '--ignore-scripts', '--silent', ...withBins]) !== 0) die('linking the commands failed (see above)');
+  }
+}
+
+function binOf(workspace) {
+  const manifest = JSON.parse(readFileSync(join(root, 'node_modules', workspace, 'package.json'), 'utf8'));
+  return Object.keys(manifest.bin ?? {})[0] ?? '';
 }
 
 function checkDataDirWritable() {

@@ -84,10 +84,20 @@ describe('the quick start', () => {
     await startAndStop(REPO_ROOT, process.execPath, [join(REPO_ROOT, 'apps/supervisor/dist/main.js')], 'supervisor');
   }, 120000);
 
-  it('`npm start` from a fresh clone installs, builds and serves; Ctrl-C leaves no process behind', async () => {
+  it('the README quick start (`npm start`) from a fresh clone installs, builds and serves; Ctrl-C leaves no process behind', async () => {
     const clone = mkdtempSync(join(tmpdir(), 'nmcp-clone-'));
     cleanups.push(() => rmSync(clone, { recursive: true, force: true }));
     execFileSync('git', ['clone', '--quiet', REPO_ROOT, clone]);
-    await startAndStop(clone, 'npm', ['start'], 'fresh-clone', true);
+    // The README's quick start is exactly two commands: run the first one as a newcomer would.
+    const readme = readFileSync(join(clone, 'README.md'), 'utf8');
+    const block = /## Quick start[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+    const commands = block.split('\n').map((line) => line.replace(/#.*/, '').trim()).filter(Boolean);
+    expect(commands).toEqual(['npm start', 'npm test']);
+    const [command, ...args] = commands[0]!.split(' ') as [string, ...string[]];
+    await startAndStop(clone, command, args, 'fresh-clone', true);
+    // The contract's parser command works in the fresh clone too.
+    const fixture = join(clone, 'packages/nessus-parser/test/fixtures/savon-noir_python-libnessus__nessus_report_local_3.nessus');
+    const summary = JSON.parse(execFileSync('npx', ['--no-install', 'nessus-parse', '--summary', fixture], { cwd: clone, encoding: 'utf8' })) as { hosts: number; findings: number };
+    expect(summary).toMatchObject({ hosts: 3, findings: 106 });
   }, 900000);
 });

@@ -93,3 +93,37 @@ export const notFound = (message: string, details?: ErrorDetails): AppError =>
   new AppError('not_found', message, details ? { details } : {});
 export const conflict = (message: string, details?: ErrorDetails): AppError =>
   new AppError('conflict', message, details ? { details } : {});
+
+/** Local file-system failures a person can fix on the host, and how to say each one. */
+const STORAGE_FAILURES: Record<string, { says: string; transient: boolean }> = {
+  ENOSPC: { says: 'no space left on the disk', transient: true },
+  EDQUOT: { says: 'the disk quota is used up', transient: true },
+  EROFS: { says: 'the file system is read-only', transient: false },
+  EACCES: { says: 'permission denied', transient: false },
+  EPERM: { says: 'operation not permitted', transient: false },
+  EIO: { says: 'an input/output error on the disk', transient: true },
+  EMFILE: { says: 'too many open files in the process', transient: true },
+  ENFILE: { says: 'too many open files on the system', transient: true },
+};
+
+/** A Node.js file-system error (it names a `syscall`) whose code is in the table above. */
+export function isStorageFailure(value: unknown): value is NodeJS.ErrnoException & { code: string } {
+  if (!(value instanceof Error)) return false;
+  const { code, syscall } = value as NodeJS.ErrnoException;
+  return typeof code === 'string' && typeof syscall === 'string' && code in STORAGE_FAILURES;
+}
+
+/**
+ * The error a task fails with when its files cannot be written under DATA_DIR (a full disk
+ * most often). It names the cause and the fix, not the path: the message reaches API callers.
+ * A full disk may be freed meanwhile, so those failures are retryable; a read-only or
+ * forbidden directory is not.
+ */
+export function storageFailure(error: NodeJS.ErrnoException & { code: string }, doing: string): AppError {
+  const failure = STORAGE_FAILURES[error.code] ?? { says: error.code, transient: false };
+  return new AppError(
+    'internal',
+    `The worker could not ${doing} under its data directory (DATA_DIR): ${failure.says} (${error.code}). Free disk space or fix the directory, then retry the task from the failed set or submit the scan again.`,
+    { retryable: failure.transient, cause: error, details: { cause_code: error.code, syscall: error.syscall } },
+  );
+}

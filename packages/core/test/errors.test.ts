@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { AppError, toAppError, HTTP_STATUS } from '../src/errors.js';
+import { AppError, HTTP_STATUS, isStorageFailure, storageFailure, toAppError } from '../src/errors.js';
 
 describe('AppError', () => {
   it('serialises to the contract body with code, message and details', () => {
@@ -13,5 +13,32 @@ describe('AppError', () => {
     expect(wrapped.code).toBe('internal');
     expect(wrapped.message).not.toContain('hunter2');
     expect(HTTP_STATUS.not_found).toBe(404);
+  });
+});
+
+describe('storage failures', () => {
+  const enospc = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write', errno: -28 });
+
+  it('recognises file-system errors by code and syscall, not network or plain errors', () => {
+    expect(isStorageFailure(enospc)).toBe(true);
+    expect(isStorageFailure(Object.assign(new Error('read-only'), { code: 'EROFS', syscall: 'open' }))).toBe(true);
+    expect(isStorageFailure(Object.assign(new Error('reset'), { code: 'ECONNRESET', syscall: 'read' }))).toBe(false);
+    expect(isStorageFailure(Object.assign(new Error('no syscall'), { code: 'ENOSPC' }))).toBe(false);
+    expect(isStorageFailure('ENOSPC')).toBe(false);
+  });
+
+  it('says a full disk is full, names DATA_DIR and the fix, and allows a retry', () => {
+    const error = storageFailure(enospc, 'write the scan results');
+    expect(error.code).toBe('internal');
+    expect(error.message).toMatch(/could not write the scan results under its data directory \(DATA_DIR\): no space left on the disk \(ENOSPC\)/);
+    expect(error.message).toMatch(/Free disk space/);
+    expect(error.retryable).toBe(true);
+    expect(error.details).toEqual({ cause_code: 'ENOSPC', syscall: 'write' });
+  });
+
+  it('does not retry a read-only data directory', () => {
+    const error = storageFailure(Object.assign(new Error('EROFS'), { code: 'EROFS', syscall: 'open' }), 'save the export');
+    expect(error.message).toContain('read-only');
+    expect(error.retryable).toBe(false);
   });
 });

@@ -8,7 +8,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import got, { type Got, type Response } from 'got';
-import { AppError } from '@nessus-mcp/core/errors';
+import { AppError, isStorageFailure, storageFailure } from '@nessus-mcp/core/errors';
 import type { ScannerInstanceConfig } from './config.js';
 import { DEFAULT_FOLDER } from './config.js';
 import { credentialSecrets, credentialsPayload, toNessusSshCredential, validateScanCredentials } from './credentials.js';
@@ -490,8 +490,15 @@ export class NessusScanner implements Scanner {
         callback(null, chunk);
       },
     });
+    // A failure to write the file here (a full DATA_DIR) is ours, not the scanner's: it must not
+    // be reported as "could not reach Nessus", which sends people to debug the wrong machine.
+    let localFailure: unknown = null;
+    const file = createWriteStream(tmp, { flags: 'wx' });
+    file.once('error', (error) => {
+      localFailure ??= error;
+    });
     try {
-      await pipeline(stream, counter, createWriteStream(tmp, { flags: 'wx' }));
+      await pipeline(stream, counter, file);
       if (totalBytes !== undefined && bytes !== totalBytes) {
         throw new AppError('scanner_error', `the export download from '${this.instanceId}' ended after ${bytes} of ${totalBytes} bytes`, {
           retryable: true,
@@ -501,11 +508,30 @@ export class NessusScanner implements Scanner {
       if (bytes === 0) {
         throw new AppError('scanner_error', `the export download from '${this.instanceId}' was empty`, { retryable: true, details: { instance_id: this.instanceId, route } });
       }
-      await rename(tmp, destPath);
+      await rename(tmp, destPath).catch((error: unknown) => {
+        localFailure ??= error;
+        throw error;
+      });
     } catch (error) {
       await rm(tmp, { force: true });
+      if (signal?.aborted) {
+        this.emit(ctx, 0, started);
+        throw abortReason(signal);
+      }
+      if (isStorageFailure(localFailure)) {
+        this.emit(ctx, status, started);
+        throw storageFailure(localFailure, `save the export of scan ${params['id'] ?? '?'} from '${this.instanceId}'`);
+      }
       this.emit(ctx, 0, started);
-      if (signal?.aborted) throw abortReason(signal);
+      if (bytes > 0 && !(error instanceof AppError)) {
+        // Nessus answered and the body broke off: "could not reach" would be the wrong story.
+        const reason = this.redactor.redact(error instanceof Error ? error.message : String(error));
+        throw new AppError('scanner_error', `the export download from '${this.instanceId}' broke off after ${bytes}${totalBytes === undefined ? '' : ` of ${totalBytes}`} bytes (${reason}); a new export may succeed.`, {
+          retryable: true,
+          cause: error,
+          details: { instance_id: this.instanceId, route, bytes, ...(totalBytes === undefined ? {} : { expected_bytes: totalBytes }) },
+        });
+      }
       throw transportError(ctx, error, this.redactor);
     }
     this.emit(ctx, 200, started);

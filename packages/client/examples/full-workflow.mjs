@@ -15,8 +15,9 @@ const minSeverity = Number(process.env.MIN_SEVERITY ?? 1);
 async function main() {
   const client = await NessusMcpClient.connect();
   try {
-    const { scanners } = await client.listScanners();
-    console.log(`scanners: ${scanners.map((s) => `${s.scanner_pool ?? s.pool ?? '?'}/${s.instance_id ?? s.name ?? '?'}`).join(', ') || '(none listed)'}`);
+    const { pools } = await client.listScanners();
+    const instances = pools.flatMap((pool) => pool.instances.map((i) => `${pool.name}/${i.instance_id}${i.healthy === false ? ` (${i.health_status})` : ''}`));
+    console.log(`scanners: ${instances.join(', ') || '(none configured)'}`);
 
     const submission = await client.submitTrustedScan({
       targets,

@@ -26,7 +26,8 @@ import type {
 
 const status = z.enum(TASK_STATUSES);
 const count = z.number().int().nonnegative();
-const authenticationStatus = z.enum(['success', 'partial', 'failed', 'not_applicable']);
+// The gateway sends null until a scan has completed (and for a credentialed scan it could not judge).
+const authenticationStatus = z.enum(['success', 'partial', 'failed', 'not_applicable']).nullable();
 const targets = z.union([z.array(z.string()), z.string()]);
 
 const severityBreakdown = z.looseObject({ critical: count, high: count, medium: count, low: count, info: count });
@@ -88,9 +89,29 @@ const taskSummarySchema: z.ZodType<TaskSummary> = z.looseObject({
 
 export const taskListSchema: z.ZodType<TaskList> = z.looseObject({ tasks: z.array(taskSummarySchema), total: count.optional() });
 
+const scannerInstanceSchema = z.looseObject({
+  instance_id: z.string().min(1),
+  name: z.string().optional(),
+  enabled: z.boolean().optional(),
+  max_concurrent_scans: count.optional(),
+  active_scans: count.optional(),
+  healthy: z.boolean().optional(),
+  health_status: z.string().optional(),
+  health_message: z.string().nullable().optional(),
+  version: z.string().nullable().optional(),
+  checked_at: z.string().nullable().optional(),
+});
+
 export const scannerListSchema: z.ZodType<ScannerList> = z.looseObject({
-  scanners: z.array(z.looseObject({})),
-  total: count.optional(),
+  pools: z.array(
+    z.looseObject({
+      name: z.string().min(1),
+      is_default: z.boolean().optional(),
+      capacity: count.optional(),
+      active_scans: count.optional(),
+      instances: z.array(scannerInstanceSchema),
+    }),
+  ),
 });
 
 export const queueStatusSchema: z.ZodType<QueueStatus> = z.looseObject({

@@ -112,7 +112,7 @@ export interface ResultsSummary {
   total_vulnerabilities: number;
   severity_breakdown: SeverityBreakdown;
   file_size_kb?: number;
-  authentication_status?: AuthenticationStatus;
+  authentication_status?: AuthenticationStatus | null;
   [field: string]: unknown;
 }
 
@@ -139,8 +139,8 @@ export interface ScanStatus {
   queue_position?: number | null;
   /** Present once completed. */
   results_summary?: ResultsSummary | null;
-  /** Present once a credentialed scan completed. */
-  authentication_status?: AuthenticationStatus;
+  /** Set once the scan completed (`not_applicable` without credentials); null before. */
+  authentication_status?: AuthenticationStatus | null;
   error?: TaskError | null;
   message?: string;
   [field: string]: unknown;
@@ -211,7 +211,7 @@ export interface ScanMetadata {
   hosts_scanned?: number;
   total_vulnerabilities?: number;
   severity_breakdown?: SeverityBreakdown;
-  authentication_status?: AuthenticationStatus;
+  authentication_status?: AuthenticationStatus | null;
   [field: string]: unknown;
 }
 
@@ -310,18 +310,34 @@ export interface TaskList {
 }
 
 export interface ScannerInfo {
-  scanner_pool?: string;
-  instance_id?: string;
+  instance_id: string;
   name?: string;
   enabled?: boolean;
   max_concurrent_scans?: number;
+  /** Scans holding a slot on this instance now. */
   active_scans?: number;
+  healthy?: boolean;
+  /** `ok`, `loading`, `licence_restricted`, `unauthorized` or `unreachable`. */
+  health_status?: string;
+  health_message?: string | null;
+  version?: string | null;
+  checked_at?: string | null;
   [field: string]: unknown;
 }
 
+export interface ScannerPool {
+  name: string;
+  is_default?: boolean;
+  /** Sum of max_concurrent_scans of the enabled instances. */
+  capacity?: number;
+  active_scans?: number;
+  instances: ScannerInfo[];
+  [field: string]: unknown;
+}
+
+/** What `list_scanners` answers: the pools, each with its instances. */
 export interface ScannerList {
-  scanners: ScannerInfo[];
-  total?: number;
+  pools: ScannerPool[];
   [field: string]: unknown;
 }
 

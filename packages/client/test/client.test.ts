@@ -98,7 +98,8 @@ describe('submitting scans', () => {
 describe('status and waiting', () => {
   it('reads a status with progress while running and the results summary once completed', async () => {
     const taskId = gateway.addTask('default');
-    expect((await client.getStatus(taskId)).status).toBe('queued');
+    // The gateway answers null authentication_status and results_summary until the scan completed.
+    expect(await client.getStatus(taskId)).toMatchObject({ status: 'queued', authentication_status: null, results_summary: null });
     const running = await client.getStatus(taskId);
     expect(running).toMatchObject({ status: 'running', progress: 10 });
     await client.getStatus(taskId);
@@ -259,8 +260,8 @@ describe('tasks, scanners, queue, cancel', () => {
   });
 
   it('lists scanners and reads the queue of a pool', async () => {
-    const scanners = await client.listScanners();
-    expect(scanners.scanners[0]).toMatchObject({ instance_id: 'scan1', enabled: true });
+    const { pools } = await client.listScanners();
+    expect(pools[0]).toMatchObject({ name: 'nessus', instances: [{ instance_id: 'scan1', enabled: true, healthy: true }] });
     const queue = await client.getQueueStatus('nessus');
     expect(queue).toMatchObject({ scanner_pool: 'nessus', queue_depth: 0 });
   });

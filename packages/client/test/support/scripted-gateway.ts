@@ -159,7 +159,8 @@ export async function startScriptedGateway(): Promise<ScriptedGateway> {
             results_summary: { hosts_scanned: 3, total_vulnerabilities: FINDINGS.length - BREAKDOWN.info, severity_breakdown: BREAKDOWN, file_size_kb: 42 },
             ...(task.scan_type === 'untrusted' ? {} : { authentication_status: 'success' }),
           }
-        : {}),
+        : // As the real gateway: null until the scan has completed.
+          { results_summary: null, authentication_status: null }),
       ...(step.status === 'failed' ? { error: { code: 'scanner_error', message: 'the scanner aborted the scan' } } : {}),
     };
   }
@@ -270,7 +271,19 @@ export async function startScriptedGateway(): Promise<ScriptedGateway> {
     );
     server.registerTool('list_scanners', { inputSchema: { scanner_pool: z.string().optional() } }, async (args) => {
       calls.push({ tool: 'list_scanners', args });
-      return structured({ scanners: [{ scanner_pool: 'nessus', instance_id: 'scan1', name: 'Simulator', enabled: true, max_concurrent_scans: 2, active_scans: 0 }], total: 1 });
+      return structured({
+        pools: [
+          {
+            name: 'nessus',
+            is_default: true,
+            capacity: 2,
+            active_scans: 0,
+            instances: [
+              { instance_id: 'scan1', name: 'Simulator', enabled: true, max_concurrent_scans: 2, active_scans: 0, healthy: true, health_status: 'ok', health_message: null, version: '10.7.2', checked_at: null },
+            ],
+          },
+        ],
+      });
     });
     server.registerTool('get_queue_status', { inputSchema: { scanner_pool: z.string().optional() } }, async (args) => {
       calls.push({ tool: 'get_queue_status', args });

@@ -19,6 +19,11 @@ export interface SystemOptions {
   attempts?: number;
   /** Extra scanners.yaml `scans` settings. */
   scans?: Record<string, number>;
+  /**
+   * Where the scanner config points instead of the simulator, given the simulator's URL: lets a
+   * test put its own HTTP hop (a proxy that corrupts exports) between the worker and Nessus.
+   */
+  scannerUrl?: (simUrl: string) => string | Promise<string>;
   label: string;
 }
 
@@ -68,7 +73,7 @@ export class SystemUnderTest {
     return `http://127.0.0.1:${this.simPort}`;
   }
 
-  private writeConfig(): void {
+  private writeConfig(scannerUrl: string): void {
     const scans = { poll_min_ms: 200, poll_max_ms: 1000, backoff_ms: 300, attempts: this.options.attempts ?? 5, ...this.options.scans };
     const lines = [
       'default_pool: nessus',
@@ -77,7 +82,7 @@ export class SystemUnderTest {
       '    instances:',
       '      - instance_id: scanner1',
       '        name: e2e simulator',
-      `        url: http://127.0.0.1:${this.simPort}`,
+      `        url: ${scannerUrl}`,
       '        access_key: sim-access-key',
       '        secret_key: sim-secret-key',
       `        max_concurrent_scans: ${this.options.maxConcurrentScans ?? 8}`,
@@ -136,7 +141,7 @@ export class SystemUnderTest {
     this.redis = await startRedisServer({ dir: this.redisDir, appendonly: true });
     this.simPort = await findFreePort();
     this.gatewayPort = await findFreePort();
-    this.writeConfig();
+    this.writeConfig(this.options.scannerUrl ? await this.options.scannerUrl(this.simUrl) : this.simUrl);
     const sim = this.spawnNode('simulator', 'packages/nessus-sim/dist/bin.js', ['--port', String(this.simPort), '--scan-seconds', String(this.options.scanSeconds ?? 2)], this.env());
     await this.waitHealthy(`${this.simUrl}/server/status`, sim);
     for (let i = 0; i < (this.options.workers ?? 1); i += 1) await this.startWorker();
@@ -247,6 +252,35 @@ export function toolJson<T>(result: unknown): T {
 export function toolText(result: unknown): string {
   const r = result as { content?: Array<{ type: string; text?: string }> };
   return r.content?.filter((c) => c.type === 'text').map((c) => c.text ?? '').join('') ?? '';
+}
+
+export interface CommandResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a command to its end without blocking the test's event loop (the system's processes keep
+ * being served meanwhile) and returns its exit code and output. Killed after `timeoutMs`.
+ */
+export async function runCommand(command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<CommandResult> {
+  const child = spawn(command, args, { cwd: options.cwd ?? REPO_ROOT, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60000);
+  try {
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolveExit, reject) => {
+      child.once('error', reject);
+      child.once('close', (exitCode, exitSignal) => resolveExit([exitCode, exitSignal]));
+    });
+    return { code, signal, stdout, stderr };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export async function eventually<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs: number, what: string, intervalMs = 200): Promise<T> {

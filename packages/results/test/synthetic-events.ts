@@ -20,6 +20,7 @@ function host(index: number, name: string): HostInfo {
     host_start: null,
     host_end: null,
     credentialed_scan: null,
+    cpe: [],
     properties: {},
   };
 }

@@ -58,7 +58,8 @@ async function startAndStop(cwd: string, command: string, args: string[], label:
   );
   cleanups.push(() => child.kill('SIGKILL'));
 
-  await eventually(async () => output.includes('nessus-mcp is running') || (child.exitCode !== null && Promise.reject(new Error(output))), 600000, `${label} to start`, 500);
+  const outcome = await eventually(async () => (output.includes('nessus-mcp is running') ? 'running' : child.exitCode !== null ? 'exited' : undefined), 600000, `${label} to start`, 500);
+  if (outcome === 'exited') throw new Error(`${label} exited with ${child.exitCode} before the system ran; its output ends:\n${output.slice(-3000)}`);
   const token = readFileSync(join(dataDir, 'auth-token'), 'utf8').trim();
   expect(output).toContain(token);
   expect(output).toContain(`http://127.0.0.1:${gatewayPort}/docs`);

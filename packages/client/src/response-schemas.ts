@@ -87,7 +87,7 @@ const taskSummarySchema: z.ZodType<TaskSummary> = z.looseObject({
   progress: z.number().nullable().optional(),
 });
 
-export const taskListSchema: z.ZodType<TaskList> = z.looseObject({ tasks: z.array(taskSummarySchema), total: count.optional() });
+export const taskListSchema: z.ZodType<TaskList> = z.looseObject({ tasks: z.array(taskSummarySchema), count: count.optional() });
 
 const scannerInstanceSchema = z.looseObject({
   instance_id: z.string().min(1),
@@ -114,9 +114,21 @@ export const scannerListSchema: z.ZodType<ScannerList> = z.looseObject({
   ),
 });
 
+const jobCounts = z.object({ waiting: count, active: count, delayed: count, completed: count, failed: count });
+
 export const queueStatusSchema: z.ZodType<QueueStatus> = z.looseObject({
-  scanner_pool: z.string().optional(),
-  queue_depth: count.optional(),
+  totals: jobCounts,
+  pools: z.array(
+    z.looseObject({
+      scanner_pool: z.string().min(1),
+      queue: z.string().min(1),
+      counts: jobCounts,
+      paused: z.boolean(),
+      oldest_waiting_age_seconds: z.number().nullable(),
+    }),
+  ),
+  dead_letter_count: count,
+  oldest_waiting_age_seconds: z.number().nullable(),
 });
 
 export const cancelResultSchema: z.ZodType<CancelResult> = z.looseObject({

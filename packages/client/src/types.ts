@@ -305,7 +305,8 @@ export interface TaskSummary {
 
 export interface TaskList {
   tasks: TaskSummary[];
-  total?: number;
+  /** How many tasks are in `tasks` (at most the requested limit). */
+  count?: number;
   [field: string]: unknown;
 }
 
@@ -341,9 +342,29 @@ export interface ScannerList {
   [field: string]: unknown;
 }
 
+/** BullMQ job counts of one queue, or summed over pools. `failed` is the dead-letter store. */
+export interface QueueJobCounts {
+  waiting: number;
+  active: number;
+  /** Running scans between two polls, and retries waiting for their backoff. */
+  delayed: number;
+  completed: number;
+  failed: number;
+}
+
+export interface PoolQueueStatus {
+  scanner_pool: string;
+  queue: string;
+  counts: QueueJobCounts;
+  paused: boolean;
+  oldest_waiting_age_seconds: number | null;
+}
+
 export interface QueueStatus {
-  scanner_pool?: string;
-  queue_depth?: number;
+  totals: QueueJobCounts;
+  pools: PoolQueueStatus[];
+  dead_letter_count: number;
+  oldest_waiting_age_seconds: number | null;
   [field: string]: unknown;
 }
 

@@ -263,7 +263,7 @@ describe('tasks, scanners, queue, cancel', () => {
     const { pools } = await client.listScanners();
     expect(pools[0]).toMatchObject({ name: 'nessus', instances: [{ instance_id: 'scan1', enabled: true, healthy: true }] });
     const queue = await client.getQueueStatus('nessus');
-    expect(queue).toMatchObject({ scanner_pool: 'nessus', queue_depth: 0 });
+    expect(queue).toMatchObject({ totals: { active: 1, failed: 0 }, pools: [{ scanner_pool: 'nessus', queue: 'scans-nessus', paused: false }], dead_letter_count: 0 });
   });
 
   it('cancels a running task, which then waits out as cancelled', async () => {

@@ -287,7 +287,14 @@ export async function startScriptedGateway(): Promise<ScriptedGateway> {
     });
     server.registerTool('get_queue_status', { inputSchema: { scanner_pool: z.string().optional() } }, async (args) => {
       calls.push({ tool: 'get_queue_status', args });
-      return structured({ scanner_pool: args.scanner_pool ?? 'nessus', queue_depth: 0, running: 1 });
+      // The shape the real gateway answers (apps/gateway/src/schemas/tool-outputs.ts).
+      const counts = { waiting: 0, active: 1, delayed: 0, completed: 2, failed: 0 };
+      return structured({
+        totals: counts,
+        pools: [{ scanner_pool: args.scanner_pool ?? 'nessus', queue: `scans-${args.scanner_pool ?? 'nessus'}`, counts, paused: false, oldest_waiting_age_seconds: null }],
+        dead_letter_count: 0,
+        oldest_waiting_age_seconds: null,
+      });
     });
     server.registerTool('cancel_scan', { inputSchema: { task_id: z.string() } }, async (args) => {
       calls.push({ tool: 'cancel_scan', args });

@@ -87,6 +87,22 @@ describe('scan pipeline against the simulator', () => {
     expect(await (await gateway.queue.getJob(task.task_id))?.getState()).toBe('completed');
   });
 
+  it('fails clearly, without retrying, when the export is larger than limits.max_export_mb', async () => {
+    writeScannersConfig(dir, sim.url, { attempts: 6, capacity: 8, maxExportMb: 1 });
+    worker.app.reload();
+    try {
+      // Five hosts use every bundled host template, the largest about 1.4 MB.
+      const task = await gateway.submit({ targets: ['10.0.1.1', '10.0.1.2', '10.0.1.3', '10.0.1.4', '10.0.1.5'] });
+      const done = await waitForStatus(gateway, task.task_id, ['failed', 'completed']);
+      expect(done.status).toBe('failed');
+      expect(done.error).toMatchObject({ code: 'payload_too_large', message: expect.stringMatching(/limits\.max_export_mb \(1 MB\)/) });
+      expect(existsSync(join(dir, 'tasks', task.task_id, 'report.nessus'))).toBe(false);
+    } finally {
+      writeScannersConfig(dir, sim.url, { attempts: 6, capacity: 8 });
+      worker.app.reload();
+    }
+  });
+
   it('retries through bursts of 5xx answers and completes', async () => {
     sim.setFaults({ scan_seconds: 2 });
     const tasks = await Promise.all([gateway.submit(), gateway.submit(), gateway.submit()]);

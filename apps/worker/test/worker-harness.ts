@@ -66,6 +66,7 @@ export interface ConfigOptions {
   timeoutMinutes?: number;
   /** Session login instead of API keys. */
   sessionAuth?: boolean;
+  maxExportMb?: number;
 }
 
 export function writeScannersConfig(dir: string, simUrl: string, options: ConfigOptions = {}): string {
@@ -88,7 +89,7 @@ scans:
   backoff_ms: ${options.backoffMs ?? 100}
   poll_min_ms: ${options.pollMinMs ?? 150}
   poll_max_ms: ${options.pollMaxMs ?? 400}
-`;
+${options.maxExportMb === undefined ? '' : `limits:\n  max_export_mb: ${options.maxExportMb}\n`}`;
   const path = join(dir, 'scanners.yaml');
   writeFileSync(path, yaml);
   return path;

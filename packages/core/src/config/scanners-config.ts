@@ -73,6 +73,8 @@ export const scannersConfigSchema = z
         max_addresses_per_scan: int(1, 16777216).default(65536),
         max_name_length: int(1, 1000).default(200),
         max_description_length: int(0, 10000).default(2000),
+        /** Largest .nessus export the worker downloads (MB); a bigger one fails the task clearly. */
+        max_export_mb: int(1, 1024 * 1024).default(20480),
       })
       .prefault({}),
     scans: z

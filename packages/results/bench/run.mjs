@@ -102,11 +102,13 @@ async function main() {
       return findings;
     });
   const runs = Number(process.env.BENCH_INGEST_RUNS ?? 2);
+  // BENCH_INGEST_WORKERS=1 parses in a worker thread while this thread writes the store.
+  const INGEST_OPTIONS = process.env.BENCH_INGEST_WORKERS ? { parseOptions: { workers: Number(process.env.BENCH_INGEST_WORKERS) } } : {};
   const parses = [];
   const ingests = [];
   for (let i = 0; i < runs; i += 1) {
     parses.push(await bareParse());
-    ingests.push(await timeIt(() => ingestExport({ exportPath, taskDir })));
+    ingests.push(await timeIt(() => ingestExport({ exportPath, taskDir, ...INGEST_OPTIONS })));
   }
   const best = (list, key) => list.reduce((a, b) => (b[key] < a[key] ? b : a));
   const parse = best(parses, 'ms');

@@ -52,6 +52,8 @@ function inspector(url, tool, args, headers, seconds) {
     const child = spawn('npm', cli, { cwd: gatewayDir, env: { ...process.env, NO_PROXY: '*', no_proxy: '*' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (chunk) => (out += chunk.toString()));
+    // Drain stderr: an undrained pipe blocks the inspector once 64 KiB of warnings pile up.
+    child.stderr.resume();
     child.on('exit', () => {
       const line = out.split('\n').find((l) => l.startsWith('{"result"'));
       if (!line) reject(new Error(`no load result from the inspector:\n${out}`));

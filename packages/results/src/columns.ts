@@ -57,8 +57,10 @@ export interface ColumnBuilder {
   /**
    * `group` names where the value likely repeats (ingest passes the plugin id: a plugin's
    * description is the same on every host); it only speeds up dictionary columns.
+   * Returns the dictionary code that reproduces the value exactly (a string or a list of
+   * strings), or 0 when the column cannot give the value back as it was.
    */
-  set(row: number, value: FieldValue | undefined, group?: number): void;
+  set(row: number, value: FieldValue | undefined, group?: number): number;
   bytes(rows: number): Uint8Array;
   /** Distinct values for dictionary columns (entry 0 is null). */
   dictionary(): DictionaryEntry[] | null;
@@ -71,8 +73,9 @@ const INITIAL = 1024;
 class NumberColumnBuilder implements ColumnBuilder {
   readonly kind = 'number';
   private readonly values = new Growable(new Float64Array(INITIAL), (n) => new Float64Array(n), Number.NaN);
-  set(row: number, value: FieldValue | undefined): void {
+  set(row: number, value: FieldValue | undefined): number {
     this.values.set(row, typeof value === 'number' ? value : Number.NaN);
+    return 0;
   }
   bytes(rows: number): Uint8Array { return this.values.bytes(rows); }
   dictionary(): null { return null; }
@@ -82,8 +85,9 @@ class NumberColumnBuilder implements ColumnBuilder {
 class BooleanColumnBuilder implements ColumnBuilder {
   readonly kind = 'boolean';
   private readonly values = new Growable(new Int8Array(INITIAL), (n) => new Int8Array(n), -1);
-  set(row: number, value: FieldValue | undefined): void {
+  set(row: number, value: FieldValue | undefined): number {
     this.values.set(row, value === true ? 1 : value === false ? 0 : -1);
+    return 0;
   }
   bytes(rows: number): Uint8Array { return this.values.bytes(rows); }
   dictionary(): null { return null; }
@@ -112,12 +116,13 @@ class DictionaryColumnBuilder implements ColumnBuilder {
   private readonly lastByGroup = new Map<number, number>();
   private chars = 0;
 
-  set(row: number, value: FieldValue | undefined, group?: number): void {
-    if (group !== undefined && (typeof value === 'string' || Array.isArray(value))) {
+  set(row: number, value: FieldValue | undefined, group?: number): number {
+    const exact = typeof value === 'string' || Array.isArray(value);
+    if (group !== undefined && exact) {
       const last = this.lastByGroup.get(group);
       if (last !== undefined && sameEntry(this.entries[last - 1]!, value)) {
         this.codes.set(row, last);
-        return;
+        return last;
       }
     }
     let key: string;
@@ -134,7 +139,7 @@ class DictionaryColumnBuilder implements ColumnBuilder {
       entry = key;
     } else {
       this.codes.set(row, 0);
-      return;
+      return 0;
     }
     let code = this.lookup.get(key);
     if (code === undefined) {
@@ -143,8 +148,10 @@ class DictionaryColumnBuilder implements ColumnBuilder {
       this.lookup.set(key, code);
       this.chars += key.length;
     }
-    if (group !== undefined && typeof value !== 'number' && typeof value !== 'boolean') this.lastByGroup.set(group, code);
+    if (group !== undefined && exact) this.lastByGroup.set(group, code);
     this.codes.set(row, code);
+    // A number or boolean in a text column is kept as its text: not the value as it was.
+    return exact ? code : 0;
   }
 
   bytes(rows: number): Uint8Array { return this.codes.bytes(rows); }

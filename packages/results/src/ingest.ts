@@ -14,6 +14,8 @@ import {
   HOST_TUPLE_COLUMN,
   MANIFEST_FILE,
   OFFSETS_FILE,
+  IN_TEXT_FILE,
+  LITERAL_KEY,
   RECORDS_FILE,
   RESULTS_DIR,
   RETIRED_PREFIX,
@@ -21,8 +23,10 @@ import {
   STORE_VERSION,
   SUMMARY_FILE,
   TEMP_PREFIX,
+  TEXTS_FILE,
+  TEXT_FIELD,
 } from './layout.js';
-import type { ColumnEntry, StoreManifest } from './layout.js';
+import type { ByteRange, ColumnEntry, PackedField, StoreManifest } from './layout.js';
 import { FindingTally } from './summary.js';
 import type { ResultSummary } from './summary.js';
 
@@ -52,7 +56,7 @@ export interface IngestOptions {
 
 const DEFAULT_MAX_DICTIONARY_CHARS = 8 * 1024 * 1024;
 /** Plugin output is close to unique per finding: indexing it would only copy the records. */
-const NEVER_INDEXED = new Set(['plugin_output']);
+const NEVER_INDEXED = new Set([TEXT_FIELD]);
 /** Sort reads these from columns, so they are kept whatever their size. */
 const ALWAYS_INDEXED = new Set(SORT_KEYS.flatMap((key) => resolveSort(key)?.fields ?? []));
 const WRITE_BATCH_BYTES = 4 * 1024 * 1024;
@@ -64,7 +68,7 @@ const NEWLINE = 0x0a;
  * so ingest neither allocates per line nor touches fresh memory per batch (first-touch page
  * faults cost as much as the encoding itself).
  */
-class LineWriter {
+class TextWriter {
   private buffer: Buffer = Buffer.allocUnsafeSlow(WRITE_BATCH_BYTES);
   private spare: Buffer | null = Buffer.allocUnsafeSlow(WRITE_BATCH_BYTES);
   private used = 0;
@@ -74,21 +78,27 @@ class LineWriter {
   constructor(private readonly handle: FileHandle) {}
 
   /** Appends the text and a newline; returns the bytes written. */
-  async writeLine(text: string): Promise<number> {
+  writeLine(text: string): Promise<number> {
+    return this.write(text, true);
+  }
+
+  /** Appends the text (and a newline when asked); returns the bytes written. */
+  async write(text: string, newline = false): Promise<number> {
+    const end = newline ? 1 : 0;
     // A UTF-16 code unit takes at most 3 bytes in UTF-8.
-    const worstCase = text.length * 3 + 1;
+    const worstCase = text.length * 3 + end;
     if (this.used + worstCase > this.buffer.byteLength) {
       await this.flush();
       if (worstCase > this.buffer.byteLength) {
-        const bytes = Buffer.from(`${text}\n`, 'utf8');
+        const bytes = Buffer.from(newline ? `${text}\n` : text, 'utf8');
         await this.writeAt(bytes, bytes.byteLength);
         return bytes.byteLength;
       }
     }
     const written = this.buffer.write(text, this.used, 'utf8');
-    this.buffer[this.used + written] = NEWLINE;
-    this.used += written + 1;
-    return written + 1;
+    if (newline) this.buffer[this.used + written] = NEWLINE;
+    this.used += written + end;
+    return written + end;
   }
 
   private async writeAt(bytes: Uint8Array, length: number): Promise<void> {
@@ -163,8 +173,19 @@ async function removeLeftovers(taskDir: string): Promise<void> {
 interface ColumnPlan {
   field: string;
   read: (finding: Finding) => FieldValue | undefined;
+  /** The column filters use; null once its text proved too varied to index. */
   builder: ColumnBuilder | null;
+  /**
+   * For text fields, whose values records carry as dictionary codes: the builder holding the
+   * dictionary, which outlives a dropped column (earlier rows refer to it).
+   */
+  packed: ColumnBuilder | null;
+  /** Which finding's value this one most likely repeats: the last of its host, or of its plugin. */
+  repeatsPer: 'host' | 'plugin';
 }
+
+/** Fields that describe the host, repeated on each of its findings (the others follow the plugin). */
+const HOST_FIELDS = new Set(['host', 'host_ip', 'host_fqdn', 'netbios_name', 'operating_system']);
 
 function planColumns(): ColumnPlan[] {
   const plans: ColumnPlan[] = [];
@@ -172,7 +193,9 @@ function planColumns(): ColumnPlan[] {
     const kind = columnKindOf(type);
     if (!kind || NEVER_INDEXED.has(field)) continue;
     const read = (finding: Finding) => getFieldValue(finding, field);
-    plans.push({ field, read, builder: createColumnBuilder(kind) });
+    const builder = createColumnBuilder(kind);
+    const packs = kind === 'dictionary' && !field.includes('.');
+    plans.push({ field, read, builder, packed: packs ? builder : null, repeatsPer: HOST_FIELDS.has(field) ? 'host' : 'plugin' });
   }
   return plans;
 }
@@ -207,6 +230,8 @@ async function buildStore(options: IngestOptions, temp: string): Promise<ResultS
   const tally = new FindingTally();
   const authentication = new AuthenticationTracker();
   const offsets: number[] = [0];
+  const textOffsets: number[] = [0];
+  let textBytes = 0;
   const encoder = new TextEncoder();
   let scan: ScanInfo | null = null;
   let parseSummary: ParseSummary | null = null;
@@ -215,18 +240,26 @@ async function buildStore(options: IngestOptions, temp: string): Promise<ResultS
 
   const plainPlans = new Map(columns.filter((plan) => !plan.field.includes('.')).map((plan) => [plan.field, plan]));
   const dottedPlans = columns.filter((plan) => plan.field.includes('.'));
-  const addToColumn = (plan: ColumnPlan, row: number, value: FieldValue | undefined, group: number): void => {
-    if (!plan.builder) return;
-    plan.builder.set(row, value, group);
-    if (plan.builder.dictionaryChars() > maxDictionaryChars && !ALWAYS_INDEXED.has(plan.field)) {
+  /** Adds the value to the plan's column; returns its dictionary code when the record may carry that instead. */
+  const addToColumn = (plan: ColumnPlan, row: number, value: FieldValue | undefined, group: number): number => {
+    const builder = plan.builder;
+    if (!builder) return 0;
+    const code = builder.set(row, value, group);
+    if (builder.dictionaryChars() > maxDictionaryChars && !ALWAYS_INDEXED.has(plan.field)) {
       plan.builder = null;
       unindexed.add(plan.field);
     }
+    return plan.packed ? code : 0;
   };
 
   const recordsHandle = await open(join(temp, RECORDS_FILE), 'w');
+  const textsHandle = await open(join(temp, TEXTS_FILE), 'w').catch(async (error: unknown) => {
+    await recordsHandle.close();
+    throw error;
+  });
   try {
-    const records = new LineWriter(recordsHandle);
+    const records = new TextWriter(recordsHandle);
+    const texts = new TextWriter(textsHandle);
     const events = options.events ?? parseNessus(options.exportPath, { workers: 0, ...options.parseOptions });
     for await (const event of events) {
       signal?.throwIfAborted();
@@ -234,25 +267,43 @@ async function buildStore(options: IngestOptions, temp: string): Promise<ResultS
       else if (event.type === 'end') parseSummary = event.summary;
       else if (event.type === 'finding') {
         const finding: Finding = event.finding;
-        recordsBytes += await records.writeLine(JSON.stringify(finding));
-        offsets.push(recordsBytes);
         const row = findings;
         findings += 1;
-        // Only the fields this finding has: the others stay null in their columns.
-        for (const key in finding) {
-          const plan = plainPlans.get(key);
-          if (plan) addToColumn(plan, row, finding[key], finding.plugin_id);
-        }
-        if (finding.compliance) for (const plan of dottedPlans) addToColumn(plan, row, plan.read(finding), finding.plugin_id);
-        hostTuples.set(row, [finding.host, finding.host_ip ?? '', finding.host_fqdn ?? '']);
         tally.observe(finding);
         authentication.observe(finding);
+        hostTuples.set(row, [finding.host, finding.host_ip ?? '', finding.host_fqdn ?? '']);
+        if (finding.compliance) for (const plan of dottedPlans) addToColumn(plan, row, plan.read(finding), finding.plugin_id);
+        // The record is the finding with its text replaced by dictionary codes, which spares
+        // serialising the same description for every host, and its plugin output moved to the
+        // text file as it is (no JSON escaping). The finding is ours to rewrite from here on.
+        // Fields the finding lacks stay null in their columns.
+        let text = '';
+        const record = finding as Record<string, unknown>;
+        for (const key in finding) {
+          const value = finding[key];
+          const plan = plainPlans.get(key);
+          if (plan) {
+            const code = addToColumn(plan, row, value, plan.repeatsPer === 'host' ? finding.host_index : finding.plugin_id);
+            if (code !== 0) record[key] = code;
+            // Text fields hold text; anything else is wrapped so it cannot pass for a code.
+            else if (plan.packed && value !== null && typeof value !== 'string' && !Array.isArray(value)) record[key] = { [LITERAL_KEY]: value };
+          } else if (key === TEXT_FIELD) {
+            if (typeof value === 'string') {
+              text = value;
+              record[key] = IN_TEXT_FILE;
+            } else if (value !== null) record[key] = { [LITERAL_KEY]: value };
+          }
+        }
+        recordsBytes += await records.writeLine(JSON.stringify(record));
+        offsets.push(recordsBytes);
+        textBytes += await texts.write(text);
+        textOffsets.push(textBytes);
       }
     }
     signal?.throwIfAborted();
-    await records.finish();
+    await Promise.all([records.finish(), texts.finish()]);
   } finally {
-    await recordsHandle.close();
+    await Promise.all([recordsHandle.close(), textsHandle.close()]);
   }
   if (!parseSummary) throw new Error('the export ended without the parser reporting its end');
   // A store missing findings would answer every query wrongly without anyone noticing.
@@ -260,8 +311,6 @@ async function buildStore(options: IngestOptions, temp: string): Promise<ResultS
     throw new Error(`the parser reported ${parseSummary.findings} findings but delivered ${findings}; the store was not written`);
   }
 
-  const offsetBytes = new Uint8Array(Float64Array.from(offsets).buffer);
-  await writeDurably(join(temp, OFFSETS_FILE), offsetBytes);
   const manifestColumns: Record<string, ColumnEntry> = {};
   const allColumns: { field: string; builder: ColumnBuilder }[] = [{ field: HOST_TUPLE_COLUMN, builder: hostTuples }];
   for (const plan of columns) if (plan.builder) allColumns.push({ field: plan.field, builder: plan.builder });
@@ -269,6 +318,21 @@ async function buildStore(options: IngestOptions, temp: string): Promise<ResultS
   const dictionaryChunks: Uint8Array[] = [];
   let valuesLength = 0;
   let dictionariesLength = 0;
+  // Each dictionary is written once, shared by its column and by the records' codes.
+  const dictionaryRanges = new Map<ColumnBuilder, ByteRange>();
+  const dictionaryRange = (builder: ColumnBuilder): ByteRange | undefined => {
+    const dictionary = builder.dictionary();
+    if (!dictionary) return undefined;
+    let range = dictionaryRanges.get(builder);
+    if (!range) {
+      const json = encoder.encode(JSON.stringify(dictionary));
+      range = { offset: dictionariesLength, length: json.byteLength };
+      dictionaryChunks.push(json);
+      dictionariesLength += json.byteLength;
+      dictionaryRanges.set(builder, range);
+    }
+    return range;
+  };
   for (const { field, builder } of allColumns) {
     const bytes = builder.bytes(findings);
     // Float64 views need 8-byte alignment within the file, hence the padding.
@@ -276,17 +340,17 @@ async function buildStore(options: IngestOptions, temp: string): Promise<ResultS
     const entry: ColumnEntry = { kind: builder.kind, values: { offset: valuesLength, length: bytes.byteLength } };
     valueChunks.push(bytes, new Uint8Array(padded - bytes.byteLength));
     valuesLength += padded;
-    const dictionary = builder.dictionary();
-    if (dictionary) {
-      const json = encoder.encode(JSON.stringify(dictionary));
-      entry.dictionary = { offset: dictionariesLength, length: json.byteLength };
-      dictionaryChunks.push(json);
-      dictionariesLength += json.byteLength;
-    }
+    const range = dictionaryRange(builder);
+    if (range) entry.dictionary = range;
     manifestColumns[field] = entry;
   }
+  const packedFields: PackedField[] = [];
+  for (const plan of columns) {
+    if (plan.packed) packedFields.push({ field: plan.field, dictionary: dictionaryRange(plan.packed) ?? { offset: 0, length: 0 } });
+  }
   await Promise.all([
-    writeDurably(join(temp, OFFSETS_FILE), new Uint8Array(Float64Array.from(offsets).buffer)),
+    // Record offsets, then text offsets: N + 1 of each.
+    writeDurably(join(temp, OFFSETS_FILE), new Uint8Array(Float64Array.from([...offsets, ...textOffsets]).buffer)),
     writeDurably(join(temp, COLUMNS_FILE), Buffer.concat(valueChunks, valuesLength)),
     writeDurably(join(temp, DICTIONARIES_FILE), Buffer.concat(dictionaryChunks, dictionariesLength)),
   ]);
@@ -321,8 +385,11 @@ async function buildStore(options: IngestOptions, temp: string): Promise<ResultS
     created_at: summary.ingested_at,
     findings,
     records_bytes: recordsBytes,
+    text_field: TEXT_FIELD,
+    text_bytes: textBytes,
     columns: manifestColumns,
     unindexed: [...unindexed],
+    packed: packedFields,
   };
   // The manifest is the commit record: written last, after every file it names is durable.
   await writeDurably(join(temp, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);

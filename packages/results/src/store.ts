@@ -7,7 +7,21 @@ import { HOST_FILTER_SOURCES, getFieldValue, matchesCondition } from '@nessus-mc
 import type { CompiledFilters, FilterCondition, SortKey, SortSpec } from '@nessus-mcp/schema';
 import { columnValue } from './columns.js';
 import type { DictionaryEntry, LoadedColumn } from './columns.js';
-import { COLUMNS_FILE, DICTIONARIES_FILE, HOST_TUPLE_COLUMN, MANIFEST_FILE, OFFSETS_FILE, RECORDS_FILE, STORE_FORMAT, STORE_VERSION, SUMMARY_FILE, resultsDir } from './layout.js';
+import {
+  COLUMNS_FILE,
+  DICTIONARIES_FILE,
+  HOST_TUPLE_COLUMN,
+  MANIFEST_FILE,
+  OFFSETS_FILE,
+  IN_TEXT_FILE,
+  LITERAL_KEY,
+  READABLE_STORE_VERSIONS,
+  RECORDS_FILE,
+  STORE_FORMAT,
+  SUMMARY_FILE,
+  TEXTS_FILE,
+  resultsDir,
+} from './layout.js';
 import type { ByteRange, StoreManifest } from './layout.js';
 import type { ResultSummary } from './summary.js';
 
@@ -42,6 +56,31 @@ function sameSources(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((value, index) => value === b[index]);
 }
 
+/** A stored record as a finding: dictionary codes (v2) become the text they stand for. */
+function unpackRecord(record: Record<string, unknown>, packed: ReadonlyMap<string, DictionaryEntry[]>, textField: string | undefined, text: () => string): Finding {
+  if (packed.size === 0 && textField === undefined) return record as unknown as Finding;
+  for (const key in record) {
+    const value = record[key];
+    if (key === textField) {
+      if (value === IN_TEXT_FILE) record[key] = text();
+      else if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.hasOwn(value, LITERAL_KEY)) {
+        record[key] = (value as Record<string, unknown>)[LITERAL_KEY];
+      }
+      continue;
+    }
+    const dictionary = packed.get(key);
+    if (!dictionary) continue;
+    if (typeof value === 'number') {
+      const entry = dictionary[value - 1];
+      if (entry === undefined) throw notReady('The result store of this task is inconsistent; ingest the export again.');
+      record[key] = entry;
+    } else if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.hasOwn(value, LITERAL_KEY)) {
+      record[key] = (value as Record<string, unknown>)[LITERAL_KEY];
+    }
+  }
+  return record as unknown as Finding;
+}
+
 interface ReadRange {
   start: number;
   end: number;
@@ -57,12 +96,15 @@ export class ResultStore {
   private readonly columns = new Map<string, Promise<LoadedColumn | null>>();
   private readonly orders = new Map<SortKey, Promise<Uint32Array>>();
   private readonly selections = new Map<string, Uint32Array>();
+  private packed: Promise<Map<string, DictionaryEntry[]>> | null = null;
 
   private constructor(
     readonly directory: string,
     readonly manifest: StoreManifest,
     readonly summary: ResultSummary,
     private readonly offsets: Float64Array,
+    /** Where each finding's text lies in `texts.txt` (v2), N + 1 entries. */
+    private readonly textOffsets: Float64Array | null,
     private readonly selectionCacheSize: number,
   ) {}
 
@@ -76,15 +118,19 @@ export class ResultStore {
       if (isMissing(error)) throw notReady('The results of this task are not ready: the export has not been ingested yet.');
       throw notReady('The result store of this task is unreadable; ingest the export again.', error);
     }
-    if (manifest.format !== STORE_FORMAT || manifest.version !== STORE_VERSION) {
+    if (manifest.format !== STORE_FORMAT || !READABLE_STORE_VERSIONS.includes(manifest.version)) {
       throw notReady(`The result store of this task has format ${String(manifest.format)} v${String(manifest.version)}; ingest the export again.`);
     }
     try {
       const [summaryText, offsetBytes] = await Promise.all([readFile(join(directory, SUMMARY_FILE), 'utf8'), readFile(join(directory, OFFSETS_FILE))]);
-      const offsets = new Float64Array(aligned(offsetBytes));
-      if (offsets.length !== manifest.findings + 1) throw new Error(`offsets hold ${offsets.length} entries for ${manifest.findings} findings`);
+      const all = new Float64Array(aligned(offsetBytes));
+      const perFile = manifest.findings + 1;
+      const expected = manifest.text_field === undefined ? perFile : 2 * perFile;
+      if (all.length !== expected) throw new Error(`offsets hold ${all.length} entries for ${manifest.findings} findings`);
+      const offsets = all.subarray(0, perFile);
+      const textOffsets = manifest.text_field === undefined ? null : all.subarray(perFile);
       const selectionCacheSize = Math.max(0, options.selectionCacheSize ?? DEFAULT_SELECTION_CACHE_SIZE);
-      return new ResultStore(directory, manifest, JSON.parse(summaryText) as ResultSummary, offsets, selectionCacheSize);
+      return new ResultStore(directory, manifest, JSON.parse(summaryText) as ResultSummary, offsets, textOffsets, selectionCacheSize);
     } catch (error) {
       throw notReady('The result store of this task is incomplete; ingest the export again.', error);
     }
@@ -117,6 +163,21 @@ export class ResultStore {
         return { kind: 'dictionary', codes: new Uint32Array(bytes), dictionary: text === '' ? [] : (JSON.parse(text) as DictionaryEntry[]) };
       }
     }
+  }
+
+  /** The dictionaries records refer to (v2), loaded with the first records read. */
+  private packedDictionaries(): Promise<Map<string, DictionaryEntry[]>> {
+    if (!this.packed) {
+      const entries = this.manifest.packed ?? [];
+      this.packed = Promise.all(
+        entries.map(async ({ field, dictionary }): Promise<[string, DictionaryEntry[]]> => {
+          const text = dictionary.length === 0 ? '' : Buffer.from(await this.readRange(DICTIONARIES_FILE, dictionary)).toString('utf8');
+          return [field, text === '' ? [] : (JSON.parse(text) as DictionaryEntry[])];
+        }),
+      ).then((pairs) => new Map(pairs));
+      this.packed.catch(() => { this.packed = null; });
+    }
+    return this.packed;
   }
 
   /** One byte range of a store file, in fresh (aligned) memory. */
@@ -277,10 +338,19 @@ export class ResultStore {
     if (ascendingRows.length === 0) return;
     const ranges: ReadRange[] = [];
     let current: ReadRange | null = null;
+    const texts = this.textOffsets;
+    /** Whether a row joins the current read: near enough, and neither read grows too large (texts included). */
+    const joins = (range: ReadRange, row: number, start: number, end: number): boolean => {
+      if (start - range.end > READ_GAP_BYTES || end - range.start > READ_MAX_BYTES) return false;
+      if (!texts) return true;
+      const previous = range.rows[range.rows.length - 1] ?? row;
+      const textStart = texts[range.rows[0] ?? row] ?? 0;
+      return (texts[row] ?? 0) - (texts[previous + 1] ?? 0) <= READ_GAP_BYTES && (texts[row + 1] ?? 0) - textStart <= READ_MAX_BYTES;
+    };
     for (const row of ascendingRows) {
       const start = this.offsets[row] ?? 0;
       const end = this.offsets[row + 1] ?? start;
-      if (current && start - current.end <= READ_GAP_BYTES && end - current.start <= READ_MAX_BYTES) {
+      if (current && joins(current, row, start, end)) {
         current.end = end;
         current.rows.push(row);
       } else {
@@ -288,22 +358,40 @@ export class ResultStore {
         ranges.push(current);
       }
     }
+    const packed = await this.packedDictionaries();
+    const textOffsets = this.textOffsets;
+    const textField = this.manifest.text_field;
     const handle: FileHandle = await this.read(() => open(join(this.directory, RECORDS_FILE), 'r'));
+    let textHandle: FileHandle | null = null;
     try {
+      if (textOffsets) textHandle = await this.read(() => open(join(this.directory, TEXTS_FILE), 'r'));
       let buffer = Buffer.alloc(0);
+      let textBuffer = Buffer.alloc(0);
       for (const range of ranges) {
         const length = range.end - range.start;
         if (buffer.byteLength < length) buffer = Buffer.allocUnsafe(Math.max(length, 64 * 1024));
         const { bytesRead } = await handle.read(buffer, 0, length, range.start);
         if (bytesRead !== length) throw notReady('The result store of this task is truncated; ingest the export again.');
+        // The texts of the same rows, read as one span as well.
+        const first = range.rows[0] ?? 0;
+        const last = range.rows[range.rows.length - 1] ?? first;
+        const textStart = textOffsets?.[first] ?? 0;
+        if (textOffsets && textHandle) {
+          const textLength = (textOffsets[last + 1] ?? textStart) - textStart;
+          if (textBuffer.byteLength < textLength) textBuffer = Buffer.allocUnsafe(Math.max(textLength, 64 * 1024));
+          const textRead = await textHandle.read(textBuffer, 0, textLength, textStart);
+          if (textRead.bytesRead !== textLength) throw notReady('The result store of this task is truncated; ingest the export again.');
+        }
         for (const row of range.rows) {
           const from = (this.offsets[row] ?? 0) - range.start;
           const to = (this.offsets[row + 1] ?? 0) - range.start;
-          visit(row, JSON.parse(buffer.toString('utf8', from, to)) as Finding);
+          const text = (): string => textBuffer.toString('utf8', (textOffsets?.[row] ?? 0) - textStart, (textOffsets?.[row + 1] ?? 0) - textStart);
+          visit(row, unpackRecord(JSON.parse(buffer.toString('utf8', from, to)) as Record<string, unknown>, packed, textField, text));
         }
       }
     } finally {
       await handle.close();
+      await textHandle?.close();
     }
   }
 }

@@ -1,9 +1,12 @@
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { columnValue, createColumnBuilder } from '../src/columns.js';
 import type { LoadedColumn } from '../src/columns.js';
 import { ingestExport } from '../src/ingest.js';
+import { MANIFEST_FILE, OFFSETS_FILE, RECORDS_FILE, RESULTS_DIR, TEXTS_FILE } from '../src/layout.js';
 import { ResultStore } from '../src/store.js';
-import { taskDirWith } from './fixtures.js';
+import { parseFindings, taskDirWith } from './fixtures.js';
 import { syntheticEvents } from './synthetic-events.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -50,5 +53,67 @@ describe('records', () => {
     const store = await ResultStore.open(task.taskDir);
     const findings = await store.findings(Array.from({ length: items.length }, (_, i) => i));
     expect(findings.map((finding) => finding.plugin_output)).toEqual(items.map((item) => item.plugin_output));
+  });
+});
+
+describe('store format v2', () => {
+  it('writes text as dictionary codes and plugin output to the text file, and reads both back exactly', async () => {
+    const task = await taskDirWith('local3');
+    cleanups.push(task.cleanup);
+    await ingestExport({ exportPath: task.exportPath, taskDir: task.taskDir });
+    const store = await ResultStore.open(task.taskDir);
+    const findings = await store.findings(Array.from({ length: store.size }, (_, i) => i));
+    const described = findings.find((finding) => typeof finding.description === 'string' && finding.description.length > 40);
+    const withOutput = findings.find((finding) => typeof finding.plugin_output === 'string' && finding.plugin_output.length > 40);
+    const records = await readFile(join(task.taskDir, RESULTS_DIR, RECORDS_FILE), 'utf8');
+    const texts = await readFile(join(task.taskDir, RESULTS_DIR, TEXTS_FILE), 'utf8');
+    expect(records).not.toContain(JSON.stringify(described?.description).slice(1, -1));
+    expect(records).not.toContain(JSON.stringify(withOutput?.plugin_output).slice(1, -1));
+    expect(texts).toContain(withOutput?.plugin_output);
+    expect(findings).toEqual(await parseFindings('local3'));
+  });
+
+  it('keeps a non-text value in a text field as it was, never read as a dictionary code', async () => {
+    const task = await taskDirWith(null);
+    cleanups.push(task.cleanup);
+    async function* odd() {
+      for await (const event of syntheticEvents({ '10.0.0.1': [{ plugin_id: 1 }, { plugin_id: 2 }] })) {
+        if (event.type === 'finding' && event.finding.plugin_id === 2) {
+          const finding = event.finding as unknown as Record<string, unknown>;
+          finding.plugin_name = 7;
+          finding.plugin_output = 1;
+          finding.synopsis = { [`$literal`]: 'x' };
+        }
+        yield event;
+      }
+    }
+    await ingestExport({ exportPath: task.exportPath, taskDir: task.taskDir, events: odd() });
+    const store = await ResultStore.open(task.taskDir);
+    const [, second] = await store.findings([0, 1]);
+    expect(second).toMatchObject({ plugin_name: 7, plugin_output: 1, synopsis: { $literal: 'x' } });
+  });
+
+  it('still reads a store written in format v1 (every field in the record)', async () => {
+    const task = await taskDirWith('local3');
+    cleanups.push(task.cleanup);
+    await ingestExport({ exportPath: task.exportPath, taskDir: task.taskDir });
+    const directory = join(task.taskDir, RESULTS_DIR);
+    const v2 = await ResultStore.open(task.taskDir);
+    const expected = await v2.findings(Array.from({ length: v2.size }, (_, i) => i));
+    // Rewrite it the way v1 did: whole findings per line, one set of offsets, no packed fields.
+    const lines = expected.map((finding) => `${JSON.stringify(finding)}\n`);
+    const offsets = [0];
+    for (const line of lines) offsets.push(offsets[offsets.length - 1]! + Buffer.byteLength(line));
+    await writeFile(join(directory, RECORDS_FILE), lines.join(''));
+    await writeFile(join(directory, OFFSETS_FILE), new Uint8Array(Float64Array.from(offsets).buffer));
+    await rm(join(directory, TEXTS_FILE));
+    const manifest = JSON.parse(await readFile(join(directory, MANIFEST_FILE), 'utf8')) as Record<string, unknown>;
+    delete manifest.packed;
+    delete manifest.text_field;
+    delete manifest.text_bytes;
+    await writeFile(join(directory, MANIFEST_FILE), JSON.stringify({ ...manifest, version: 1, store_id: 'v1' }));
+    const v1 = await ResultStore.open(task.taskDir);
+    expect(v1.manifest.version).toBe(1);
+    expect(await v1.findings(Array.from({ length: v1.size }, (_, i) => i))).toEqual(expected);
   });
 });

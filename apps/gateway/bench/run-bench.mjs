@@ -3,15 +3,21 @@
 //   get_scan_status (real Redis work)  ≥ 0.8 × yardstick throughput, p99 ≤ 150 ms, no errors
 //   run_untrusted_scan                 p99 ≤ 2 × the status p99
 //   gateway RSS                        stable over BENCH_RSS_CALLS calls (100,000 for the goal)
+// and issue 4's results pages through HTTP (GET /api/v1/tasks/{id}/results, p50 ≤ 20 ms, p95 ≤ 50
+// ms) on the export the results bench generated (BENCH_RESULTS_EXPORT to use another file).
 // Environment: REDIS_URL (else an embedded redis-server), BENCH_DURATION_S (10),
-// BENCH_CONCURRENCY (32), BENCH_RSS_CALLS (0 = skip the RSS run).
+// BENCH_CONCURRENCY (32), BENCH_RSS_CALLS (0 = skip the RSS run), BENCH_RESULTS_PAGES (200).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { copyFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { TaskStore, createRedisConnection } from '@nessus-mcp/core';
 import { findFreePort as freePort, startRedisServer } from '@nessus-mcp/embedded-redis';
+import { ingestExport } from '@nessus-mcp/results';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const gatewayDir = join(here, '..');
@@ -64,6 +70,61 @@ function inspector(url, tool, args, headers, seconds) {
 
 const rssOf = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 const fmt = (r) => `${r.throughput.toFixed(0)} calls/s, p50 ${r.latencyMs.p50.toFixed(1)} ms, p99 ${r.latencyMs.p99.toFixed(1)} ms, ${r.errors + r.toolErrors} errors / ${r.requests}`;
+
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+/** Completes a task the way the worker does (ingest, then mark completed), then pages its results over HTTP. */
+async function resultsOverHttp(exportPath, redisUrl, dataDir, gatewayUrl, auth, gatewayPid) {
+  const redisClient = createRedisConnection(redisUrl, 'producer');
+  try {
+    const submit = await fetch(`${gatewayUrl}/api/v1/scans/untrusted`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ targets: '10.0.0.0/24', name: 'bench results' }) });
+    const submitted = await submit.json();
+    const id = submitted.task_id;
+    if (!id) throw new Error(`could not submit the results task: ${JSON.stringify(submitted)}`);
+    const taskDir = join(dataDir, 'tasks', id);
+    mkdirSync(taskDir, { recursive: true });
+    await copyFile(exportPath, join(taskDir, 'report.nessus'));
+    const summary = await ingestExport({ exportPath: join(taskDir, 'report.nessus'), taskDir, credentialed: false });
+    const now = new Date().toISOString();
+    await new TaskStore(redisClient).update(id, { status: 'completed', started_at: now, completed_at: now, progress: 100, results_summary: summary });
+    const queries = {
+      '(a) no filter': {},
+      '(b) severity >= 3': { filters: JSON.stringify({ severity: '>=3' }) },
+      '(c) host CIDR /20': { filters: JSON.stringify({ host: '10.0.0.0/20' }) },
+      '(d) CVE substring': { filters: JSON.stringify({ cve: 'CVE-2012-' }) },
+      '(e) plugin_name + sort severity': { filters: JSON.stringify({ plugin_name: 'smb' }), sort: 'severity' },
+    };
+    const samples = Number(process.env.BENCH_RESULTS_PAGES ?? 200);
+    const get = async (query) => {
+      const response = await fetch(`${gatewayUrl}/api/v1/tasks/${id}/results?${new URLSearchParams(query)}`, { headers: auth });
+      const text = await response.text();
+      if (!response.ok) throw new Error(`results page failed: ${response.status} ${text.slice(0, 300)}`);
+      return text;
+    };
+    const rows = {};
+    const rssBefore = rssOf(gatewayPid);
+    console.log(`\nresults over HTTP: ${summary.findings_total} findings, page_size 40, ${samples} random pages per query (goal p50 ≤ 20 ms, p95 ≤ 50 ms)`);
+    for (const [name, query] of Object.entries(queries)) {
+      const schema = JSON.parse((await get({ ...query, page: 1, page_size: 40 })).split('\n')[0]);
+      const pages = Math.max(1, schema.total_pages ?? 1);
+      const times = [];
+      for (let i = 0; i < samples; i += 1) {
+        const page = 1 + Math.floor(Math.random() * pages);
+        const start = performance.now();
+        await get({ ...query, page, page_size: 40 });
+        times.push(performance.now() - start);
+      }
+      times.sort((a, b) => a - b);
+      rows[name] = { matches: schema.total_vulnerabilities, p50_ms: Number(percentile(times, 50).toFixed(2)), p95_ms: Number(percentile(times, 95).toFixed(2)) };
+      console.log(`  ${name.padEnd(34)} ${String(schema.total_vulnerabilities).padStart(7)} matches  p50 ${percentile(times, 50).toFixed(1)} ms  p95 ${percentile(times, 95).toFixed(1)} ms`);
+    }
+    const rssAfter = rssOf(gatewayPid);
+    console.log(`  gateway RSS over ${samples * 5} pages: ${rssBefore.toFixed(1)} MB → ${rssAfter.toFixed(1)} MB`);
+    return { queries: rows, rss_before_mb: Number(rssBefore.toFixed(1)), rss_after_mb: Number(rssAfter.toFixed(1)) };
+  } finally {
+    redisClient.disconnect();
+  }
+}
 
 const workDir = mkdtempSync(join(tmpdir(), 'gateway-bench-'));
 let redis = null;
@@ -122,6 +183,9 @@ try {
     figures.rss = { calls: long.requests, before_mb: Number(before.toFixed(1)), after_mb: Number(after.toFixed(1)) };
     console.log(`RSS over ${long.requests} calls: ${before.toFixed(1)} MB → ${after.toFixed(1)} MB`);
   }
+  const exportPath = process.env.BENCH_RESULTS_EXPORT ?? join(here, '../../../packages/results/bench/out/export-250mb.nessus');
+  if (existsSync(exportPath)) figures.results_http = await resultsOverHttp(exportPath, redisUrl, join(workDir, 'data'), gatewayUrl, auth, gateway.pid);
+  else console.log(`results over HTTP skipped: no export at ${exportPath} (run the results bench first)`);
   mkdirSync(join(here, 'out'), { recursive: true });
   writeFileSync(join(here, 'out', 'gateway-bench.json'), `${JSON.stringify(figures, null, 2)}\n`);
 } finally {

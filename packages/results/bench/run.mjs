@@ -101,7 +101,7 @@ async function main() {
       for await (const event of parseNessus(exportPath, { workers: 0 })) if (event.type === 'finding') findings += 1;
       return findings;
     });
-  const runs = Number(process.env.BENCH_INGEST_RUNS ?? 2);
+  const runs = Number(process.env.BENCH_INGEST_RUNS ?? 3);
   // BENCH_INGEST_WORKERS=1 parses in a worker thread while this thread writes the store.
   const INGEST_OPTIONS = process.env.BENCH_INGEST_WORKERS ? { parseOptions: { workers: Number(process.env.BENCH_INGEST_WORKERS) } } : {};
   const parses = [];

@@ -50,7 +50,10 @@ export interface IngestOptions {
    * filters read the full records instead): mostly-unique text would cost memory for nothing.
    */
   maxDictionaryChars?: number;
-  /** Parse events to ingest instead of parsing `exportPath` (which is still measured for `file_size_kb`). */
+  /**
+   * Parse events to ingest instead of parsing `exportPath` (which is still measured for
+   * `file_size_kb`). The ingest consumes them: findings are rewritten into store records.
+   */
   events?: AsyncIterable<ParseEvent>;
 }
 

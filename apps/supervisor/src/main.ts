@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AppError, createLogger, exitWithSupervisor } from '@nessus-mcp/core';
+import { AppError, createLogger, exitWithSupervisor, redactRedisUrl } from '@nessus-mcp/core';
 import { startSystem } from './supervisor.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -15,7 +15,7 @@ function banner(system: Awaited<ReturnType<typeof startSystem>>): string {
     `  Bull Board     ${system.gatewayUrl}/admin/queues   (user: any, password: the token)`,
     `  Health         ${system.gatewayUrl}/health  ${system.gatewayUrl}/ready`,
     `  Metrics        ${system.gatewayUrl}/metrics`,
-    `  Redis          ${system.redisUrl}${system.embeddedRedis ? '   (embedded, AOF)' : ''}`,
+    `  Redis          ${redactRedisUrl(system.redisUrl)}${system.embeddedRedis ? '   (embedded, AOF)' : ''}`,
     ...(system.simulatorUrl ? [`  Nessus sim     ${system.simulatorUrl}   (control: ${system.simulatorUrl}/_sim/stats)`] : []),
     `  Bearer token   ${system.token}`,
     '',

@@ -6,6 +6,7 @@ export * from './queues.js';
 export * from './credentials.js';
 export * from './logger.js';
 export * from './redis-connection.js';
+export * from './redis-url.js';
 export * from './config/scanners-config.js';
 export * from './config/runtime-config.js';
 export { expandEnv, formatPath } from './config/expand-env.js';

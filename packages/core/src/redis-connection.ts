@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { parseRedisUrl } from './redis-url.js';
 
 /**
  * `worker`: BullMQ workers block on Redis and must wait out reconnects (maxRetriesPerRequest null,
@@ -7,12 +8,15 @@ import { Redis, type RedisOptions } from 'ioredis';
  */
 export type RedisRole = 'worker' | 'producer';
 
+/** A connection to the Redis `url` names (see `parseRedisUrl`: one server, or a primary found through Sentinel). */
 export function createRedisConnection(url: string, role: RedisRole, extra: RedisOptions = {}): Redis {
   const options: RedisOptions =
     role === 'worker'
       ? { maxRetriesPerRequest: null, enableReadyCheck: true, ...extra }
       : { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 5000, ...extra };
-  return new Redis(url, { lazyConnect: false, ...options });
+  const target = parseRedisUrl(url);
+  if (target.kind === 'server') return new Redis(url, { lazyConnect: false, ...options });
+  return new Redis({ lazyConnect: false, ...target.options, ...options });
 }
 
 /** Resolves once the connection is ready, rejecting after `timeoutMs` with the last error. */

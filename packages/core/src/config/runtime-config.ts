@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { AppError } from '../errors.js';
+import { parseRedisUrl } from '../redis-url.js';
 
 /** Everything the processes read from the environment (CONTRACT.md "Environment"). */
 export interface RuntimeConfig {
@@ -35,6 +36,8 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env, cwd = pr
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(level)) {
     throw new AppError('config_invalid', `LOG_LEVEL=${level} is not one of fatal, error, warn, info, debug, trace, silent`);
   }
+  // A REDIS_URL no process can use fails here, at start, rather than at the first connection.
+  if (env.REDIS_URL) parseRedisUrl(env.REDIS_URL);
   return {
     gatewayHost,
     gatewayPort,

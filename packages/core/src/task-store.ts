@@ -140,6 +140,20 @@ export class TaskStore {
     return task;
   }
 
+  /** Status and creation time of many tasks in one round trip (tasks that no longer exist are left out). */
+  async statusesOf(taskIds: readonly string[]): Promise<Map<string, { status: TaskStatus; created_at: string }>> {
+    const out = new Map<string, { status: TaskStatus; created_at: string }>();
+    if (taskIds.length === 0) return out;
+    const pipeline = this.redis.pipeline();
+    for (const id of taskIds) pipeline.hmget(this.keys.task(id), 'status', 'created_at');
+    const replies = (await pipeline.exec()) ?? [];
+    replies.forEach(([error, value], index) => {
+      const [status, createdAt] = (value ?? []) as (string | null)[];
+      if (!error && status && createdAt) out.set(taskIds[index]!, { status: status as TaskStatus, created_at: createdAt });
+    });
+    return out;
+  }
+
   /** The stored job payload, used to re-enqueue a task whose enqueue was interrupted. */
   async getJobPayload<T>(taskId: string): Promise<T | null> {
     const raw = await this.redis.hget(this.keys.task(taskId), 'job_payload');

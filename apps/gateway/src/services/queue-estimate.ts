@@ -1,4 +1,4 @@
-import type { ScanJobData, ScanJobResult } from '@nessus-mcp/core';
+import type { ScanJobData, ScanJobResult, TaskStore } from '@nessus-mcp/core';
 import type { InstanceLoad } from '@nessus-mcp/scanners';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -13,18 +13,37 @@ export interface WaitEstimate {
   basis: string;
 }
 
+/** Delayed jobs looked at for the position; past this many the position is a lower bound. */
+const MAX_DELAYED_SCANNED = 5000;
+
 /**
- * 1-based position of a job among its queue's waiting jobs; 0 when a worker already holds it
- * (it starts as soon as a scanner slot frees); null when it is no longer queued.
- * BullMQ adds jobs with LPUSH and workers take them from the right, so the distance from the
- * right end is the number of jobs that start first. LPOS is one round trip, with no job reads.
+ * 1-based position of a queued task in its pool's line; 0 when a worker holds it right now (it
+ * is being placed on a scanner); null is the caller's for tasks no longer queued.
+ *
+ * The line has two parts. Scans already tried that found no free scanner slot wait in BullMQ's
+ * delayed set (beside running scans between two polls, told apart by their task's status);
+ * they retry first, and among them the oldest task is counted first. New jobs wait in the
+ * list behind them: BullMQ adds with LPUSH and takes from the right, so the distance from the
+ * right end is the number of new jobs that start first.
  */
-export async function queuePosition(redis: Redis, queue: Queue<ScanJobData, ScanJobResult>, taskId: string): Promise<number> {
-  const waitKey = queue.keys.wait;
-  if (waitKey === undefined) return 0;
-  const [index, length] = await Promise.all([redis.lpos(waitKey, taskId), redis.llen(waitKey)]);
-  if (index === null) return 0;
-  return length - index;
+export async function queuePosition(redis: Redis, tasks: TaskStore, queue: Queue<ScanJobData, ScanJobResult>, taskId: string): Promise<number> {
+  const { wait: waitKey, delayed: delayedKey } = queue.keys;
+  if (waitKey === undefined || delayedKey === undefined) return 0;
+  const [index, length, delayedIds] = await Promise.all([
+    redis.lpos(waitKey, taskId),
+    redis.llen(waitKey),
+    redis.zrange(delayedKey, 0, MAX_DELAYED_SCANNED - 1),
+  ]);
+  const states = await tasks.statusesOf(delayedIds);
+  const parked = delayedIds.filter((id) => states.get(id)?.status === 'queued');
+  if (index !== null) return parked.length + (length - index);
+  const mine = states.get(taskId);
+  if (!mine || mine.status !== 'queued') return 0;
+  const before = (id: string): boolean => {
+    const other = states.get(id)!.created_at;
+    return other < mine.created_at || (other === mine.created_at && id < taskId);
+  };
+  return 1 + parked.filter((id) => id !== taskId && before(id)).length;
 }
 
 /**

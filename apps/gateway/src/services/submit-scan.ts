@@ -87,7 +87,7 @@ export async function describeQueued(context: ServiceContext, task: Task): Promi
   const { fleet } = context.setup();
   const queue = context.queues.forPool(task.scanner_pool);
   const [position, load, durations] = await Promise.all([
-    queuePosition(context.redis, queue, task.task_id),
+    queuePosition(context.redis, context.tasks, queue, task.task_id),
     fleet.load(task.scanner_pool).catch(() => []),
     context.tasks.recentDurations(task.scanner_pool),
   ]);

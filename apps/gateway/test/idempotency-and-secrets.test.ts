@@ -1,19 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { BULL_PREFIX, openScanCredentials, scanQueueName } from '@nessus-mcp/core';
-import { TOKEN, auth, callTool, connectClient, errorBody, http, startTestGateway, type TestGateway } from './support/test-gateway.js';
+import { auth, callTool, errorBody, http, type TestGateway, TOKEN, useGatewayWithClient } from './support/test-gateway.js';
 
 let gw: TestGateway;
 let client: Client;
-
-beforeAll(async () => {
-  gw = await startTestGateway();
-  client = await connectClient(gw.url);
-});
-afterAll(async () => {
-  await client.close();
-  await gw.close();
-});
+useGatewayWithClient((started) => ({ gw, client } = started));
 
 describe('idempotency keys', () => {
   it('turns concurrent identical calls into one task, replayed with the same response shape', async () => {

@@ -1,18 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { auth, callTool, connectClient, errorBody, http, startTestGateway, type TestGateway } from './support/test-gateway.js';
+import { auth, callTool, errorBody, http, type TestGateway, useGatewayWithClient } from './support/test-gateway.js';
 
 let gw: TestGateway;
 let client: Client;
-
-beforeAll(async () => {
-  gw = await startTestGateway();
-  client = await connectClient(gw.url);
-});
-afterAll(async () => {
-  await client.close();
-  await gw.close();
-});
+useGatewayWithClient((started) => ({ gw, client } = started));
 
 const TOOLS = ['run_untrusted_scan', 'run_trusted_scan', 'run_privileged_scan', 'get_scan_status', 'get_scan_results', 'list_tasks', 'list_scanners', 'get_queue_status', 'cancel_scan'];
 

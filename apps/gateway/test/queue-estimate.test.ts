@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { Worker } from 'bullmq';
 import { ASSUMED_SCAN_SECONDS, estimateWait } from '../src/services/queue-estimate.js';
-import { callTool, connectClient, startTestGateway, type TestGateway } from './support/test-gateway.js';
+import { callTool, type TestGateway, useGatewayWithClient } from './support/test-gateway.js';
 
 const instance = (active: number, capacity: number, enabled = true) => ({ poolName: 'p', instanceId: `i${active}${capacity}`, name: 'i', enabled, active, capacity });
 
@@ -32,14 +32,7 @@ describe('estimateWait', () => {
 describe('queue position of tasks waiting for a scanner slot', () => {
   let gw: TestGateway;
   let client: Client;
-  beforeAll(async () => {
-    gw = await startTestGateway();
-    client = await connectClient(gw.url);
-  });
-  afterAll(async () => {
-    await client.close();
-    await gw.close();
-  });
+  useGatewayWithClient((started) => ({ gw, client } = started));
 
   const positionOf = async (taskId: string): Promise<unknown> =>
     ((await callTool(client, 'get_scan_status', { task_id: taskId })).structuredContent as Record<string, unknown>).queue_position;

@@ -1,21 +1,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { createRedisConnection } from '@nessus-mcp/core';
-import { auth, callTool, connectClient, http, startTestGateway, type TestGateway } from './support/test-gateway.js';
+import { auth, callTool, http, type TestGateway, useGatewayWithClient } from './support/test-gateway.js';
 
 let gw: TestGateway;
 let client: Client;
-
-beforeAll(async () => {
-  gw = await startTestGateway();
-  client = await connectClient(gw.url);
-});
-afterAll(async () => {
-  await client.close();
-  await gw.close();
-});
+useGatewayWithClient((started) => ({ gw, client } = started));
 
 async function submitted(targets: string, extra: Record<string, unknown> = {}): Promise<string> {
   return ((await callTool(client, 'run_untrusted_scan', { targets, name: 'lifecycle', ...extra })).structuredContent as { task_id: string }).task_id;

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from '@jest/globals';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -137,4 +138,21 @@ export async function http(base: string, method: string, path: string, options: 
   });
   const text = await response.text();
   return { status: response.status, headers: response.headers, text, json: <T>() => JSON.parse(text) as T };
+}
+
+/**
+ * For a suite: starts a gateway and an MCP client before its tests (handing both to `onStart`)
+ * and stops them after.
+ */
+export function useGatewayWithClient(onStart: (started: { gw: TestGateway; client: Client }) => void, options: TestGatewayOptions = {}): void {
+  let started: { gw: TestGateway; client: Client } | null = null;
+  beforeAll(async () => {
+    const gw = await startTestGateway(options);
+    started = { gw, client: await connectClient(gw.url) };
+    onStart(started);
+  });
+  afterAll(async () => {
+    await started?.client.close();
+    await started?.gw.close();
+  });
 }

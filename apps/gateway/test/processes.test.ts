@@ -88,4 +88,31 @@ describe('the stdio server', () => {
     }
     expect(stderr).toContain('stdio server ready');
   });
+
+  it('re-reads scanners.yaml on SIGHUP and keeps serving', async () => {
+    const config = join(dataDir, 'stdio-scanners.yaml');
+    const pool = (name: string) => [`  - name: ${name}`, '    type: mock', '    instances:', '      - instance_id: mock1', '        name: Mock', '        url: http://127.0.0.1:9', '        access_key: a', '        secret_key: b'];
+    writeFileSync(config, ['default_pool: first', 'pools:', ...pool('first')].join('\n'));
+    const transport = new StdioClientTransport({ command: process.execPath, args: [join(DIST, 'stdio.js')], env: { ...env, SCANNERS_CONFIG: config }, stderr: 'pipe' });
+    let stderr = '';
+    transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const client = new Client({ name: 'stdio-test', version: '1.0.0' });
+    await client.connect(transport);
+    const pools = async (): Promise<string[]> => {
+      const result = await client.callTool({ name: 'list_scanners', arguments: {} });
+      return ((result.structuredContent as { pools: { name: string }[] }).pools ?? []).map((p) => p.name).sort();
+    };
+    try {
+      expect(await pools()).toEqual(['first']);
+      writeFileSync(config, ['default_pool: first', 'pools:', ...pool('first'), ...pool('second')].join('\n'));
+      process.kill(transport.pid!, 'SIGHUP');
+      for (let attempt = 0; !stderr.includes('scanner configuration reloaded'); attempt += 1) {
+        if (attempt > 100) throw new Error(`no reload logged:\n${stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(await pools()).toEqual(['first', 'second']);
+    } finally {
+      await client.close();
+    }
+  });
 });

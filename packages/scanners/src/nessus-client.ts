@@ -377,14 +377,27 @@ export class NessusScanner implements Scanner {
     );
   }
 
+  /** Id of this system's folder (the oldest of that name), or null when there is none. */
+  private async findFolder(signal: AbortSignal | undefined): Promise<string | null> {
+    const existing = readFolderList(await this.call('GET', '/folders', { signal })).filter((f) => f.name === this.folderName);
+    return existing.sort((a, b) => Number(a.id) - Number(b.id))[0]?.id ?? null;
+  }
+
   private ensureFolder(signal: AbortSignal | undefined): Promise<string> {
     this.folderId ??= (async () => {
-      const existing = readFolderList(await this.call('GET', '/folders', { signal })).filter((f) => f.name === this.folderName);
-      const first = existing.sort((a, b) => Number(a.id) - Number(b.id))[0];
-      if (first) return first.id;
-      const id = readCreatedId(await this.call('POST', '/folders', { json: { name: this.folderName }, signal }), 'folder creation');
-      this.log.info({ folder: this.folderName, folderId: id }, 'created nessus folder for this system');
-      return id;
+      const existing = await this.findFolder(signal);
+      if (existing !== null) return existing;
+      try {
+        const id = readCreatedId(await this.call('POST', '/folders', { json: { name: this.folderName }, signal }), 'folder creation');
+        this.log.info({ folder: this.folderName, folderId: id }, 'created nessus folder for this system');
+        return id;
+      } catch (error) {
+        // Another worker created it between our look and our create: Nessus refuses a second
+        // folder of the same name (400), and theirs is the one to use.
+        const raced = error instanceof AppError && error.details?.status === 400 ? await this.findFolder(signal) : null;
+        if (raced === null) throw error;
+        return raced;
+      }
     })();
     const pending = this.folderId;
     return pending.catch((error: unknown) => {

@@ -95,3 +95,36 @@ describe('credentialed scans against the simulator', () => {
     expect(sim.stats().by_name[`[nmcp:${taskId}] counted`]).toEqual({ created: 1, launched: 1, stopped: 1 });
   });
 });
+
+describe('two workers on a Nessus without this system\'s folder yet', () => {
+  it('both create their scans in one shared folder, whichever creates the folder first', async () => {
+    // Latency keeps both folder look-ups in flight together, so both decide to create it.
+    const sim = await startSimulator({ port: 0, faults: { ...FAST, latency_ms: 50 }, logLevel: 'error' });
+    const worker = (n: number) =>
+      new NessusScanner({
+        poolName: 'sim',
+        instance: {
+          instance_id: `sim-${n}`,
+          name: 'Simulator',
+          url: sim.url,
+          access_key: DEFAULT_API_CREDENTIALS.accessKey,
+          secret_key: DEFAULT_API_CREDENTIALS.secretKey,
+          max_concurrent_scans: 2,
+          enabled: true,
+          tls_verify: true,
+          timeout_ms: 5_000,
+        },
+      });
+    const scanners = [worker(1), worker(2)];
+    try {
+      const created = await Promise.all(scanners.map((scanner, i) => scanner.createScan({ taskId: newTaskId(), name: `race ${i}`, targets: ['10.0.0.1'], scanType: 'untrusted' })));
+      expect(created).toHaveLength(2);
+      const response = await fetch(`${sim.url}/folders`, { headers: { 'X-ApiKeys': `accessKey=${DEFAULT_API_CREDENTIALS.accessKey}; secretKey=${DEFAULT_API_CREDENTIALS.secretKey}` } });
+      const { folders } = (await response.json()) as { folders: { name: string }[] };
+      expect(folders.filter((folder) => folder.name === 'nessus-mcp')).toHaveLength(1);
+    } finally {
+      await Promise.all(scanners.map((scanner) => scanner.close()));
+      await sim.close();
+    }
+  });
+});

@@ -1,17 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { RunningSimulator } from '@nessus-mcp/nessus-sim';
 import {
-  GatewayStandIn,
-  flushDb,
   redisUrlForDb,
-  removeDir,
   simCounts,
-  startInProcessWorker,
-  startSim,
-  tempDir,
+  useWorkerSystem,
   waitFor,
   waitForStatus,
-  writeScannersConfig,
+  type GatewayStandIn,
   type InProcessWorker,
 } from './worker-harness.js';
 
@@ -21,24 +16,13 @@ const CANCEL_BOUND_MS = 5000;
 
 describe('cancelling a scan', () => {
   let sim: RunningSimulator;
-  let dir: string;
   let worker: InProcessWorker;
   let gateway: GatewayStandIn;
 
-  beforeAll(async () => {
-    await flushDb(REDIS_URL);
-    sim = await startSim({ scan_seconds: 60 });
-    dir = tempDir('cancel');
-    // One slot, so a second task waits for capacity.
-    worker = await startInProcessWorker({ redisUrl: REDIS_URL, dataDir: dir, configPath: writeScannersConfig(dir, sim.url, { capacity: 1 }) });
-    gateway = new GatewayStandIn(REDIS_URL);
-  });
-
-  afterAll(async () => {
-    await worker.app.close();
-    await gateway.close();
-    await sim.close();
-    removeDir(dir);
+  // One slot, so a second task waits for capacity.
+  useWorkerSystem({ redisUrl: REDIS_URL, label: 'cancel', faults: { scan_seconds: 60 }, config: { capacity: 1 } }, (system) => {
+    ({ sim, gateway } = system);
+    worker = system.workers[0]!;
   });
 
   const scanRunning = (taskId: string) => waitFor(async () => (await gateway.tasks.get(taskId))?.raw_scanner_status === 'running', { what: `${taskId} running on Nessus` });

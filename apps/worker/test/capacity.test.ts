@@ -1,18 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import type { Task } from '@nessus-mcp/core';
 import type { RunningSimulator } from '@nessus-mcp/nessus-sim';
 import {
-  GatewayStandIn,
-  flushDb,
   redisUrlForDb,
-  removeDir,
   simCounts,
-  startInProcessWorker,
-  startSim,
-  tempDir,
+  useWorkerSystem,
   waitForStatus,
-  writeScannersConfig,
+  type GatewayStandIn,
   type InProcessWorker,
 } from './worker-harness.js';
 
@@ -21,25 +16,13 @@ const CAPACITY = 4;
 
 describe('several workers sharing one pool', () => {
   let sim: RunningSimulator;
-  let dir: string;
   let workers: InProcessWorker[];
   let gateway: GatewayStandIn;
 
-  beforeAll(async () => {
-    await flushDb(REDIS_URL);
-    sim = await startSim({ scan_seconds: 1 });
-    dir = tempDir('capacity');
-    const configPath = writeScannersConfig(dir, sim.url, { capacity: CAPACITY, pollMinMs: 100, pollMaxMs: 200 });
-    workers = [await startInProcessWorker({ redisUrl: REDIS_URL, dataDir: dir, configPath }), await startInProcessWorker({ redisUrl: REDIS_URL, dataDir: dir, configPath })];
-    gateway = new GatewayStandIn(REDIS_URL);
-  });
-
-  afterAll(async () => {
-    await Promise.all(workers.map((worker) => worker.app.close()));
-    await gateway.close();
-    await sim.close();
-    removeDir(dir);
-  });
+  useWorkerSystem(
+    { redisUrl: REDIS_URL, label: 'capacity', faults: { scan_seconds: 1 }, config: { capacity: CAPACITY, pollMinMs: 100, pollMaxMs: 200 }, workers: 2 },
+    (system) => ({ sim, workers, gateway } = system),
+  );
 
   it('never runs more scans than the pool capacity and completes 40 tasks exactly once each', async () => {
     const tasks: Task[] = [];

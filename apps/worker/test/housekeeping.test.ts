@@ -1,23 +1,17 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, describe, expect, it } from '@jest/globals';
 import type { Queue } from 'bullmq';
 import { createHousekeepingQueue, type HousekeepingJobData, type HousekeepingJobName } from '@nessus-mcp/core';
 import { SCAN_TEMPLATES, type RunningSimulator } from '@nessus-mcp/nessus-sim';
 import { NessusScanner, type ScannerInstanceConfig } from '@nessus-mcp/scanners';
 import {
-  GatewayStandIn,
-  flushDb,
   redisUrlForDb,
-  removeDir,
   simCounts,
-  startInProcessWorker,
-  startSim,
-  tempDir,
+  useWorkerSystem,
   waitFor,
   waitForStatus,
-  writeScannersConfig,
-  type InProcessWorker,
+  type GatewayStandIn,
 } from './worker-harness.js';
 
 const REDIS_URL = redisUrlForDb(6);
@@ -26,7 +20,6 @@ const DAY = 24 * 60 * 60 * 1000;
 describe('housekeeping', () => {
   let sim: RunningSimulator;
   let dir: string;
-  let worker: InProcessWorker;
   let gateway: GatewayStandIn;
   let housekeeping: Queue<HousekeepingJobData>;
 
@@ -46,21 +39,13 @@ describe('housekeeping', () => {
   };
   const simScanNames = async (): Promise<string[]> => (await simScans()).map((scan) => scan.name);
 
-  beforeAll(async () => {
-    await flushDb(REDIS_URL);
-    sim = await startSim({ scan_seconds: 1 });
-    dir = tempDir('housekeeping');
-    worker = await startInProcessWorker({ redisUrl: REDIS_URL, dataDir: dir, configPath: writeScannersConfig(dir, sim.url) });
-    gateway = new GatewayStandIn(REDIS_URL);
-    housekeeping = createHousekeepingQueue(gateway.redis);
-  });
-
+  // Declared first, so it runs before the system stops (after-all hooks run in declaration order).
   afterAll(async () => {
-    await worker.app.close();
     await housekeeping.close();
-    await gateway.close();
-    await sim.close();
-    removeDir(dir);
+  });
+  useWorkerSystem({ redisUrl: REDIS_URL, label: 'housekeeping', faults: { scan_seconds: 1 } }, (system) => {
+    ({ sim, dir, gateway } = system);
+    housekeeping = createHousekeepingQueue(gateway.redis);
   });
 
   it('registers every housekeeping schedule', async () => {

@@ -1,25 +1,21 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { Job } from 'bullmq';
 import type { ScanJobData, ScanJobResult } from '@nessus-mcp/core';
 import type { RunningSimulator } from '@nessus-mcp/nessus-sim';
 import { LICENCE_MESSAGE } from '@nessus-mcp/scanners';
 import {
   ESCALATION_PASSWORD,
-  GatewayStandIn,
   SSH_PASSWORD,
   dumpRedis,
-  flushDb,
   redisUrlForDb,
-  removeDir,
   simCounts,
-  startInProcessWorker,
-  startSim,
-  tempDir,
+  useWorkerSystem,
   waitFor,
   waitForStatus,
   writeScannersConfig,
+  type GatewayStandIn,
   type InProcessWorker,
 } from './worker-harness.js';
 
@@ -41,19 +37,9 @@ describe('scan pipeline against the simulator', () => {
   let worker: InProcessWorker;
   let gateway: GatewayStandIn;
 
-  beforeAll(async () => {
-    await flushDb(REDIS_URL);
-    sim = await startSim();
-    dir = tempDir('pipeline');
-    worker = await startInProcessWorker({ redisUrl: REDIS_URL, dataDir: dir, configPath: writeScannersConfig(dir, sim.url, { attempts: 6, capacity: 8 }) });
-    gateway = new GatewayStandIn(REDIS_URL);
-  });
-
-  afterAll(async () => {
-    await worker.app.close();
-    await gateway.close();
-    await sim.close();
-    removeDir(dir);
+  useWorkerSystem({ redisUrl: REDIS_URL, label: 'pipeline', config: { attempts: 6, capacity: 8 } }, (system) => {
+    ({ sim, dir, gateway } = system);
+    worker = system.workers[0]!;
   });
 
   beforeEach(() => {

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { afterAll, beforeAll } from '@jest/globals';
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
@@ -256,4 +257,41 @@ export async function dumpRedis(url: string): Promise<string> {
   }
   await redis.quit();
   return out.join('\n');
+}
+
+/** What a suite's `useWorkerSystem` starts: simulator, data directory, worker(s), gateway stand-in. */
+export interface WorkerSystem {
+  sim: RunningSimulator;
+  dir: string;
+  workers: InProcessWorker[];
+  gateway: GatewayStandIn;
+}
+
+/**
+ * For a suite: before its tests, empties its Redis database and starts the simulator (with
+ * `faults`), a data directory, `workers` in-process workers (1) on one scanners.yaml written with
+ * `config`, and a gateway stand-in, handing them to `onStart`; after its tests, stops them all.
+ */
+export function useWorkerSystem(
+  options: { redisUrl: string; label: string; faults?: FaultPatch; config?: ConfigOptions; workers?: number },
+  onStart: (system: WorkerSystem) => void,
+): void {
+  let system: WorkerSystem | null = null;
+  beforeAll(async () => {
+    await flushDb(options.redisUrl);
+    const sim = await startSim(options.faults);
+    const dir = tempDir(options.label);
+    const configPath = writeScannersConfig(dir, sim.url, options.config);
+    const workers: InProcessWorker[] = [];
+    for (let i = 0; i < (options.workers ?? 1); i += 1) workers.push(await startInProcessWorker({ redisUrl: options.redisUrl, dataDir: dir, configPath }));
+    system = { sim, dir, workers, gateway: new GatewayStandIn(options.redisUrl) };
+    onStart(system);
+  });
+  afterAll(async () => {
+    if (!system) return;
+    await Promise.all(system.workers.map((worker) => worker.app.close()));
+    await system.gateway.close();
+    await system.sim.close();
+    removeDir(system.dir);
+  });
 }

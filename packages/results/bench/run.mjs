@@ -102,12 +102,15 @@ async function main() {
       return findings;
     });
   const runs = Number(process.env.BENCH_INGEST_RUNS ?? 3);
-  // BENCH_INGEST_WORKERS=1 parses in a worker thread while this thread writes the store.
+  // BENCH_INGEST_WORKERS=0 parses on the ingest thread; by default the ingest parses a large
+  // export on one worker thread while this thread builds the store (IngestOptions.parseOptions).
   const INGEST_OPTIONS = process.env.BENCH_INGEST_WORKERS ? { parseOptions: { workers: Number(process.env.BENCH_INGEST_WORKERS) } } : {};
   const parses = [];
   const ingests = [];
   for (let i = 0; i < runs; i += 1) {
     parses.push(await bareParse());
+    // The previous run's store is removed first, outside the timing: a first ingest has none.
+    await rm(join(taskDir, 'results'), { recursive: true, force: true });
     ingests.push(await timeIt(() => ingestExport({ exportPath, taskDir, ...INGEST_OPTIONS })));
   }
   const best = (list, key) => list.reduce((a, b) => (b[key] < a[key] ? b : a));
@@ -118,6 +121,7 @@ async function main() {
   console.log(`\nexport: ${sizeMb.toFixed(1)} MB, ${parse.result} findings, ${ingest.result.hosts_scanned} hosts`);
   console.log(`wall: bare parse ${fmt(parse.ms)} | ingest ${fmt(ingest.ms)} | ratio ${(ingest.ms / parse.ms).toFixed(2)}x (target <= 1.5x; best of ${runs})`);
   console.log(`cpu:  bare parse ${fmt(parseCpu)} | ingest ${fmt(ingestCpu)} | ratio ${(ingestCpu / parseCpu).toFixed(2)}x`);
+  console.log(`runs: bare parse ${parses.map((r) => fmt(r.ms)).join(', ')} | ingest ${ingests.map((r) => fmt(r.ms)).join(', ')} (a shared machine: each pair's ratio is noisy)`);
 
   const rows = [];
   const cache = new ResultStoreCache();

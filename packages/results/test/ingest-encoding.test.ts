@@ -117,3 +117,18 @@ describe('store format v2', () => {
     expect(await v1.findings(Array.from({ length: v1.size }, (_, i) => i))).toEqual(expected);
   });
 });
+
+describe('parsing on a worker thread during ingest', () => {
+  it.each(['local3', 'compliance'] as const)('%s: builds the same store as parsing on the ingest thread', async (fixture) => {
+    const stores = [];
+    for (const workers of [0, 1]) {
+      const task = await taskDirWith(fixture);
+      cleanups.push(task.cleanup);
+      const summary = await ingestExport({ exportPath: task.exportPath, taskDir: task.taskDir, parseOptions: { workers } });
+      const store = await ResultStore.open(task.taskDir);
+      stores.push({ summary: { ...summary, ingested_at: '' }, findings: await store.findings(Array.from({ length: store.size }, (_, i) => i)) });
+    }
+    expect(stores[1]).toEqual(stores[0]);
+    expect(stores[0]!.findings).toEqual(await parseFindings(fixture));
+  });
+});

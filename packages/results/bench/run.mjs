@@ -5,7 +5,7 @@
 //   npm run bench -w @nessus-mcp/results              250 MB export (BENCH_MB to change)
 //   BENCH_SMALL=1 npm run bench -w @nessus-mcp/results  ~12 MB, for a quick look
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, open, rm, copyFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseNessus } from '@nessus-mcp/nessus-parser';
@@ -86,7 +86,9 @@ async function main() {
   const generated = join(OUT, `export-${TARGET_MB}mb.nessus`);
   if (!existsSync(generated)) {
     console.log(`generating a ${TARGET_MB} MB export from ${fixtureDir} ...`);
-    await generateExport(generated);
+    // Written aside and renamed: the gateway bench pages this file and must never see half of it.
+    await generateExport(`${generated}.partial`);
+    await rename(`${generated}.partial`, generated);
   }
   await rm(taskDir, { recursive: true, force: true });
   await mkdir(taskDir, { recursive: true });

@@ -198,10 +198,9 @@ const PARSE_THREAD_MIN_BYTES = 8 * 1024 * 1024;
  * 2-core machine that took a 250 MB export from 1.4-1.9x the bare parse's time to 0.9-1.45x
  * (noisy shared machine), for about 1.5x the CPU time.
  */
-async function ingestParseWorkers(exportPath: string): Promise<number> {
+function ingestParseWorkers(exportSize: number | null): number {
   if (availableParallelism() < 2) return 0;
-  const size = await stat(exportPath).then((s) => s.size, () => 0);
-  return size >= PARSE_THREAD_MIN_BYTES ? 1 : 0;
+  return (exportSize ?? 0) >= PARSE_THREAD_MIN_BYTES ? 1 : 0;
 }
 
 /** Fields that describe the host, repeated on each of its findings (the others follow the plugin). */
@@ -252,9 +251,8 @@ async function buildStore(options: IngestOptions, temp: string): Promise<ResultS
   const offsets: number[] = [0];
   const textOffsets: number[] = [0];
   let textBytes = 0;
-  /** Dense numbers for plugins and hosts in order of appearance: the dictionaries' repeat groups. */
+  /** Dense numbers for plugins in order of appearance, a repeat group of the dictionaries (hosts have host_index). */
   const pluginSlots = new Map<number, number>();
-  const hostSlots = new Map<number, number>();
   const encoder = new TextEncoder();
   let scan: ScanInfo | null = null;
   let parseSummary: ParseSummary | null = null;
@@ -275,6 +273,9 @@ async function buildStore(options: IngestOptions, temp: string): Promise<ResultS
     return plan.packed ? code : 0;
   };
 
+  // Sizes file_size_kb and picks the parse mode. A missing export is the parser's to report
+  // (or absent on purpose when events are given).
+  const exportSize = await stat(options.exportPath).then((s) => s.size, () => null);
   const recordsHandle = await open(join(temp, RECORDS_FILE), 'w');
   const textsHandle = await open(join(temp, TEXTS_FILE), 'w').catch(async (error: unknown) => {
     await recordsHandle.close();
@@ -283,7 +284,7 @@ async function buildStore(options: IngestOptions, temp: string): Promise<ResultS
   try {
     const records = new TextWriter(recordsHandle);
     const texts = new TextWriter(textsHandle);
-    const events = options.events ?? parseNessus(options.exportPath, { workers: await ingestParseWorkers(options.exportPath), ...options.parseOptions });
+    const events = options.events ?? parseNessus(options.exportPath, { workers: ingestParseWorkers(exportSize), ...options.parseOptions });
     for await (const event of events) {
       signal?.throwIfAborted();
       if (event.type === 'scan') scan = event.scan;
@@ -304,13 +305,11 @@ async function buildStore(options: IngestOptions, temp: string): Promise<ResultS
         const record = finding as Record<string, unknown>;
         let pluginSlot = pluginSlots.get(finding.plugin_id);
         if (pluginSlot === undefined) pluginSlots.set(finding.plugin_id, (pluginSlot = pluginSlots.size));
-        let hostSlot = hostSlots.get(finding.host_index);
-        if (hostSlot === undefined) hostSlots.set(finding.host_index, (hostSlot = hostSlots.size));
         for (const key in finding) {
           const value = finding[key];
           const plan = plainPlans.get(key);
           if (plan) {
-            const code = addToColumn(plan, row, value, plan.repeatsPer === 'host' ? hostSlot : pluginSlot);
+            const code = addToColumn(plan, row, value, plan.repeatsPer === 'host' ? finding.host_index : pluginSlot);
             if (code !== 0) record[key] = code;
             // Text fields hold text; anything else is wrapped so it cannot pass for a code.
             else if (plan.packed && value !== null && typeof value !== 'string' && !Array.isArray(value)) record[key] = { [LITERAL_KEY]: value };
@@ -382,7 +381,6 @@ async function buildStore(options: IngestOptions, temp: string): Promise<ResultS
     writeDurably(join(temp, DICTIONARIES_FILE), Buffer.concat(dictionaryChunks, dictionariesLength)),
   ]);
 
-  const fileSize = options.events ? await stat(options.exportPath).then((s) => s.size, () => 0) : (await stat(options.exportPath)).size;
   const verdict = authentication.verdict(options.credentialed);
   const compliance = tally.complianceBreakdown();
   const summary: ResultSummary = {
@@ -396,7 +394,7 @@ async function buildStore(options: IngestOptions, temp: string): Promise<ResultS
     total_vulnerabilities: tally.vulnerabilities(),
     severity_breakdown: { ...tally.severity },
     ...(compliance ? { compliance } : {}),
-    file_size_kb: Math.round(fileSize / 1024),
+    file_size_kb: Math.round((exportSize ?? 0) / 1024),
     authentication_status: verdict.status,
     authentication_evidence: verdict.evidence,
     authentication_hints: verdict.hints,

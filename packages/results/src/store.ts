@@ -56,29 +56,36 @@ function sameSources(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((value, index) => value === b[index]);
 }
 
-/** A stored record as a finding: dictionary codes (v2) become the text they stand for. */
+function isLiteral(value: unknown): value is Record<typeof LITERAL_KEY, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && Object.hasOwn(value, LITERAL_KEY);
+}
+
+/**
+ * A stored record as a finding (v2): in text fields, a number is a dictionary code (or, in the
+ * text field, the mark that its text is in the text file) and `{"$literal": v}` is `v`.
+ */
 function unpackRecord(record: Record<string, unknown>, packed: ReadonlyMap<string, DictionaryEntry[]>, textField: string | undefined, text: () => string): Finding {
   if (packed.size === 0 && textField === undefined) return record as unknown as Finding;
   for (const key in record) {
-    const value = record[key];
-    if (key === textField) {
-      if (value === IN_TEXT_FILE) record[key] = text();
-      else if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.hasOwn(value, LITERAL_KEY)) {
-        record[key] = (value as Record<string, unknown>)[LITERAL_KEY];
-      }
-      continue;
-    }
     const dictionary = packed.get(key);
-    if (!dictionary) continue;
-    if (typeof value === 'number') {
-      const entry = dictionary[value - 1];
+    if (!dictionary && key !== textField) continue;
+    const value = record[key];
+    if (isLiteral(value)) record[key] = value[LITERAL_KEY];
+    else if (typeof value === 'number') {
+      const entry = dictionary ? dictionary[value - 1] : value === IN_TEXT_FILE ? text() : undefined;
       if (entry === undefined) throw notReady('The result store of this task is inconsistent; ingest the export again.');
       record[key] = entry;
-    } else if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.hasOwn(value, LITERAL_KEY)) {
-      record[key] = (value as Record<string, unknown>)[LITERAL_KEY];
     }
   }
   return record as unknown as Finding;
+}
+
+/** Reads `length` bytes at `position` into `buffer`, or a larger one it allocates; a short read means a truncated store. */
+async function readSpan(handle: FileHandle, buffer: Buffer, position: number, length: number): Promise<Buffer> {
+  const target = buffer.byteLength < length ? Buffer.allocUnsafe(Math.max(length, 64 * 1024)) : buffer;
+  const { bytesRead } = await handle.read(target, 0, length, position);
+  if (bytesRead !== length) throw notReady('The result store of this task is truncated; ingest the export again.');
+  return target;
 }
 
 interface ReadRange {
@@ -338,14 +345,14 @@ export class ResultStore {
     if (ascendingRows.length === 0) return;
     const ranges: ReadRange[] = [];
     let current: ReadRange | null = null;
-    const texts = this.textOffsets;
+    const textOffsets = this.textOffsets;
     /** Whether a row joins the current read: near enough, and neither read grows too large (texts included). */
     const joins = (range: ReadRange, row: number, start: number, end: number): boolean => {
       if (start - range.end > READ_GAP_BYTES || end - range.start > READ_MAX_BYTES) return false;
-      if (!texts) return true;
+      if (!textOffsets) return true;
       const previous = range.rows[range.rows.length - 1] ?? row;
-      const textStart = texts[range.rows[0] ?? row] ?? 0;
-      return (texts[row] ?? 0) - (texts[previous + 1] ?? 0) <= READ_GAP_BYTES && (texts[row + 1] ?? 0) - textStart <= READ_MAX_BYTES;
+      const textStart = textOffsets[range.rows[0] ?? row] ?? 0;
+      return (textOffsets[row] ?? 0) - (textOffsets[previous + 1] ?? 0) <= READ_GAP_BYTES && (textOffsets[row + 1] ?? 0) - textStart <= READ_MAX_BYTES;
     };
     for (const row of ascendingRows) {
       const start = this.offsets[row] ?? 0;
@@ -359,29 +366,20 @@ export class ResultStore {
       }
     }
     const packed = await this.packedDictionaries();
-    const textOffsets = this.textOffsets;
     const textField = this.manifest.text_field;
     const handle: FileHandle = await this.read(() => open(join(this.directory, RECORDS_FILE), 'r'));
     let textHandle: FileHandle | null = null;
     try {
       if (textOffsets) textHandle = await this.read(() => open(join(this.directory, TEXTS_FILE), 'r'));
-      let buffer = Buffer.alloc(0);
-      let textBuffer = Buffer.alloc(0);
+      let buffer: Buffer = Buffer.alloc(0);
+      let textBuffer: Buffer = Buffer.alloc(0);
       for (const range of ranges) {
-        const length = range.end - range.start;
-        if (buffer.byteLength < length) buffer = Buffer.allocUnsafe(Math.max(length, 64 * 1024));
-        const { bytesRead } = await handle.read(buffer, 0, length, range.start);
-        if (bytesRead !== length) throw notReady('The result store of this task is truncated; ingest the export again.');
+        buffer = await readSpan(handle, buffer, range.start, range.end - range.start);
         // The texts of the same rows, read as one span as well.
         const first = range.rows[0] ?? 0;
         const last = range.rows[range.rows.length - 1] ?? first;
         const textStart = textOffsets?.[first] ?? 0;
-        if (textOffsets && textHandle) {
-          const textLength = (textOffsets[last + 1] ?? textStart) - textStart;
-          if (textBuffer.byteLength < textLength) textBuffer = Buffer.allocUnsafe(Math.max(textLength, 64 * 1024));
-          const textRead = await textHandle.read(textBuffer, 0, textLength, textStart);
-          if (textRead.bytesRead !== textLength) throw notReady('The result store of this task is truncated; ingest the export again.');
-        }
+        if (textOffsets && textHandle) textBuffer = await readSpan(textHandle, textBuffer, textStart, (textOffsets[last + 1] ?? textStart) - textStart);
         for (const row of range.rows) {
           const from = (this.offsets[row] ?? 0) - range.start;
           const to = (this.offsets[row + 1] ?? 0) - range.start;

@@ -37,6 +37,8 @@ export interface GatewayRuntime {
   authTokens: string[];
   /** Re-reads scanners.yaml (SIGHUP); a bad file is refused and the running setup kept. */
   reloadScanners(): Promise<ScannerSetup>;
+  /** Reloads on every SIGHUP, logging a refused file; `afterReload` runs after each success. */
+  reloadOnSighup(afterReload?: () => void): void;
   close(): Promise<void>;
 }
 
@@ -81,7 +83,7 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions = {}):
     liveProgressTimeoutMs: 1500,
   });
 
-  return {
+  const runtime: GatewayRuntime = {
     config,
     logger,
     services,
@@ -97,10 +99,19 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions = {}):
       logger.info({ pools: scannersConfig.pools.map((p) => p.name), source: scannersConfig.source }, 'scanner configuration reloaded');
       return nextSetup;
     },
+    reloadOnSighup(afterReload) {
+      process.on('SIGHUP', () => {
+        runtime.reloadScanners().then(
+          () => afterReload?.(),
+          (error: unknown) => logger.error({ err: error }, 'scanner configuration reload refused; keeping the running one'),
+        );
+      });
+    },
     async close() {
       await queues.close();
       await registry.close();
       await Promise.all([redis.quit().catch(() => undefined), queueConnection.quit().catch(() => undefined)]);
     },
   };
+  return runtime;
 }

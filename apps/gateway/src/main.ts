@@ -44,12 +44,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
   exitWithSupervisor(() => void stop('supervisor gone'));
-  process.on('SIGHUP', () => {
-    runtime.reloadScanners().then(
-      () => gateway.refreshQueues(),
-      (error: unknown) => logger.error({ err: error }, 'scanner configuration reload refused; keeping the running one'),
-    );
-  });
+  runtime.reloadOnSighup(() => gateway.refreshQueues());
 
   try {
     const address = await gateway.app.listen({ host: config.gatewayHost, port: config.gatewayPort });

@@ -31,9 +31,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void close());
   process.once('SIGINT', () => void close());
   // As the HTTP gateway: SIGHUP re-reads scanners.yaml (without a handler it would end the process).
-  process.on('SIGHUP', () => {
-    runtime.reloadScanners().catch((error: unknown) => runtime.logger.error({ err: error }, 'scanner configuration reload refused; keeping the running one'));
-  });
+  runtime.reloadOnSighup();
   await server.connect(transport);
   runtime.logger.info('nessus-mcp stdio server ready');
 }

@@ -26,6 +26,25 @@ describeNessusContract('the Nessus simulator (packages/nessus-sim)', async () =>
   };
 });
 
+/** A client of the simulator with its default API keys, as a worker would configure it. */
+function simScanner(sim: RunningSimulator, instanceId: string, extra: Partial<ConstructorParameters<typeof NessusScanner>[0]> = {}): NessusScanner {
+  return new NessusScanner({
+    poolName: 'sim',
+    instance: {
+      instance_id: instanceId,
+      name: 'Simulator',
+      url: sim.url,
+      access_key: DEFAULT_API_CREDENTIALS.accessKey,
+      secret_key: DEFAULT_API_CREDENTIALS.secretKey,
+      max_concurrent_scans: 2,
+      enabled: true,
+      tls_verify: true,
+      timeout_ms: 5_000,
+    },
+    ...extra,
+  });
+}
+
 describe('credentialed scans against the simulator', () => {
   let sim: RunningSimulator;
   let scanner: NessusScanner;
@@ -33,21 +52,7 @@ describe('credentialed scans against the simulator', () => {
 
   beforeAll(async () => {
     sim = await startSimulator({ port: 0, faults: FAST, logLevel: 'error' });
-    scanner = new NessusScanner({
-      poolName: 'sim',
-      instance: {
-        instance_id: 'sim-1',
-        name: 'Simulator',
-        url: sim.url,
-        access_key: DEFAULT_API_CREDENTIALS.accessKey,
-        secret_key: DEFAULT_API_CREDENTIALS.secretKey,
-        max_concurrent_scans: 2,
-        enabled: true,
-        tls_verify: true,
-        timeout_ms: 5_000,
-      },
-      exportPoll: { initialMs: 20, maxMs: 100 },
-    });
+    scanner = simScanner(sim, 'sim-1', { exportPoll: { initialMs: 20, maxMs: 100 } });
     dir = await mkdtemp(join(tmpdir(), 'nmcp-sim-'));
   });
   afterAll(async () => {
@@ -100,22 +105,7 @@ describe('two workers on a Nessus without this system\'s folder yet', () => {
   it('both create their scans in one shared folder, whichever creates the folder first', async () => {
     // Latency keeps both folder look-ups in flight together, so both decide to create it.
     const sim = await startSimulator({ port: 0, faults: { ...FAST, latency_ms: 50 }, logLevel: 'error' });
-    const worker = (n: number) =>
-      new NessusScanner({
-        poolName: 'sim',
-        instance: {
-          instance_id: `sim-${n}`,
-          name: 'Simulator',
-          url: sim.url,
-          access_key: DEFAULT_API_CREDENTIALS.accessKey,
-          secret_key: DEFAULT_API_CREDENTIALS.secretKey,
-          max_concurrent_scans: 2,
-          enabled: true,
-          tls_verify: true,
-          timeout_ms: 5_000,
-        },
-      });
-    const scanners = [worker(1), worker(2)];
+    const scanners = [simScanner(sim, 'sim-1'), simScanner(sim, 'sim-2')];
     try {
       const created = await Promise.all(scanners.map((scanner, i) => scanner.createScan({ taskId: newTaskId(), name: `race ${i}`, targets: ['10.0.0.1'], scanType: 'untrusted' })));
       expect(created).toHaveLength(2);

@@ -46,13 +46,9 @@ function ensureDependencies() {
   const digest = createHash('sha256').update(lock).digest('hex');
   if (existsSync(STAMP) && readFileSync(STAMP, 'utf8').trim() === digest) return;
   say(existsSync(join(root, 'node_modules')) ? 'package-lock.json changed: reinstalling dependencies (npm ci)' : 'installing dependencies (npm ci)');
-  if (run('npm', ['ci', '--no-audit', '--no-fund']) !== 0) {
-    // npm 11 can reject its own lock file when platform-specific optional packages (swc, turbo
-    // binaries for other OSes) are absent from it (npm/cli#4828, #8805). `npm install --no-save`
-    // installs the same locked versions without rewriting the lock.
-    say('npm ci failed; retrying with npm install --no-save (same lock file)');
-    if (run('npm', ['install', '--no-save', '--no-audit', '--no-fund']) !== 0) die('dependency installation failed (see above)');
-  }
+  // The committed lock lists every platform's optional binaries (swc, turbo), so plain `npm ci`
+  // works here exactly as in the Dockerfile.
+  if (run('npm', ['ci', '--no-audit', '--no-fund']) !== 0) die('dependency installation failed (npm ci, see above)');
   writeFileSync(STAMP, `${digest}\n`);
 }
 

@@ -14,3 +14,12 @@ export function taskDirectory(dataDir: string, taskId: string): string {
 export function reportPath(dataDir: string, taskId: string): string {
   return join(taskDirectory(dataDir, taskId), 'report.nessus');
 }
+
+/**
+ * `DATA_DIR/history/{task_id}.json`: a scan's fingerprint once retention deleted its task
+ * directory, kept `retention.history_days` for compare_scans and search_findings.
+ */
+export function historyFingerprintPath(dataDir: string, taskId: string): string {
+  if (!isValidTaskId(taskId)) throw new AppError('invalid_argument', `refusing a file path for malformed task id '${taskId.slice(0, 80)}'`);
+  return join(dataDir, 'history', `${taskId}.json`);
+}

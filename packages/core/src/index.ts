@@ -2,6 +2,7 @@ export * from './errors.js';
 export * from './tasks.js';
 export * from './redis-keys.js';
 export * from './task-store.js';
+export * from './finding-index.js';
 export * from './queues.js';
 export * from './credentials.js';
 export * from './logger.js';

@@ -12,6 +12,14 @@ export interface RedisKeys {
   recentDurations(pool: string): string;
   /** Pub/sub channel carrying task ids whose cancel was requested. */
   cancelChannel: string;
+  /** ZSET of completed task ids still in the history (fingerprint retained), scored by completion time (ms). */
+  historyByCompleted: string;
+  /** HASH `record` → the HistoryRecord JSON of a completed task (outlives the task record). */
+  history(taskId: string): string;
+  /** ZSET of task ids naming a CVE, plugin id or host, scored by completion time (ms). */
+  posting(kind: 'cve' | 'plugin' | 'host', value: string): string;
+  /** ZSET of every indexed host name → how many indexed tasks name it (CIDR searches enumerate it). */
+  indexedHosts: string;
 }
 
 export function redisKeys(prefix = 'nmcp'): RedisKeys {
@@ -22,5 +30,9 @@ export function redisKeys(prefix = 'nmcp'): RedisKeys {
     idempotency: (keyHash) => `${prefix}:idem:${keyHash}`,
     recentDurations: (pool) => `${prefix}:durations:${pool}`,
     cancelChannel: `${prefix}:cancel`,
+    historyByCompleted: `${prefix}:history:by-completed`,
+    history: (taskId) => `${prefix}:history:${taskId}`,
+    posting: (kind, value) => `${prefix}:idx:${kind}:${value}`,
+    indexedHosts: `${prefix}:idx:hosts`,
   };
 }

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { AppError } from './errors.js';
+import { FindingIndex, type HistoryRecord, type TaskPostings } from './finding-index.js';
 import { redisKeys, type RedisKeys } from './redis-keys.js';
 import { TASK_STATUSES, type Task, type TaskStatus } from './tasks.js';
 
@@ -95,12 +96,15 @@ function decodeTask(raw: Record<string, string>): Task | null {
 
 export class TaskStore {
   readonly keys: RedisKeys;
+  /** The cross-scan index (compare_scans, search_findings), updated with the status change to completed. */
+  readonly index: FindingIndex;
 
   constructor(
     private readonly redis: Redis,
     prefix = 'nmcp',
   ) {
     this.keys = redisKeys(prefix);
+    this.index = new FindingIndex(redis, this.keys);
   }
 
   async create(task: Task, options: { idempotencyKeyHash?: string; paramsHash?: string; idempotencyTtlSeconds?: number; jobPayload?: unknown } = {}): Promise<CreateTaskResult> {
@@ -164,9 +168,17 @@ export class TaskStore {
    * Applies `patch` when the task's status is one of `from` (any status when omitted).
    * Returns the outcome and the status the task had.
    */
-  async update(taskId: string, patch: Partial<Task>, from?: readonly TaskStatus[]): Promise<{ applied: boolean; previous: TaskStatus | null }> {
+  async update(
+    taskId: string,
+    patch: Partial<Task>,
+    from?: readonly TaskStatus[],
+    /** The task joins the cross-scan index in the same atomic step, when the update applies. */
+    indexed?: { record: HistoryRecord; postings: TaskPostings },
+  ): Promise<{ applied: boolean; previous: TaskStatus | null }> {
     const fields = encodeFields({ ...patch, updated_at: new Date().toISOString() });
-    const reply = (await this.redis.eval(UPDATE_SCRIPT, 1, this.keys.task(taskId), from ? from.join(',') : '', ...fields)) as [number, string];
+    const reply = indexed
+      ? await this.index.completeTask(taskId, from, fields, indexed.record, indexed.postings)
+      : ((await this.redis.eval(UPDATE_SCRIPT, 1, this.keys.task(taskId), from ? from.join(',') : '', ...fields)) as [number, string]);
     const [code, previous] = reply;
     if (code === -1) return { applied: false, previous: null };
     return { applied: code === 1, previous: previous as TaskStatus };

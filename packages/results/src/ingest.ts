@@ -8,6 +8,7 @@ import type { FieldValue, Finding, ParseEvent, ParseOptions, ParseSummary, ScanI
 import { SORT_KEYS, getFieldValue, resolveSort } from '@nessus-mcp/schema';
 import { AuthenticationTracker } from './authentication.js';
 import { columnKindOf, createColumnBuilder } from './columns.js';
+import { FingerprintBuilder } from './fingerprints.js';
 import type { ColumnBuilder } from './columns.js';
 import {
   COLUMNS_FILE,
@@ -248,6 +249,7 @@ async function buildStore(options: IngestOptions, temp: string): Promise<ResultS
   const unindexed = new Set(NEVER_INDEXED);
   const tally = new FindingTally();
   const authentication = new AuthenticationTracker();
+  const fingerprints = new FingerprintBuilder();
   const offsets: number[] = [0];
   const textOffsets: number[] = [0];
   let textBytes = 0;
@@ -289,12 +291,14 @@ async function buildStore(options: IngestOptions, temp: string): Promise<ResultS
       signal?.throwIfAborted();
       if (event.type === 'scan') scan = event.scan;
       else if (event.type === 'end') parseSummary = event.summary;
+      else if (event.type === 'host') fingerprints.observeHost(event.host);
       else if (event.type === 'finding') {
         const finding: Finding = event.finding;
         const row = findings;
         findings += 1;
         tally.observe(finding);
         authentication.observe(finding);
+        fingerprints.observe(finding);
         hostTuples.set(row, [finding.host, finding.host_ip ?? '', finding.host_fqdn ?? '']);
         if (finding.compliance) for (const plan of dottedPlans) addToColumn(plan, row, plan.read(finding));
         // The record is the finding with its text replaced by dictionary codes, which spares
@@ -379,6 +383,7 @@ async function buildStore(options: IngestOptions, temp: string): Promise<ResultS
     writeDurably(join(temp, OFFSETS_FILE), new Uint8Array(Float64Array.from([...offsets, ...textOffsets]).buffer)),
     writeDurably(join(temp, COLUMNS_FILE), Buffer.concat(valueChunks, valuesLength)),
     writeDurably(join(temp, DICTIONARIES_FILE), Buffer.concat(dictionaryChunks, dictionariesLength)),
+    fingerprints.write(temp),
   ]);
 
   const verdict = authentication.verdict(options.credentialed);

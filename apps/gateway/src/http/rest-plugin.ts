@@ -1,11 +1,11 @@
 import { Readable } from 'node:stream';
 import { AppError, type ScanType } from '@nessus-mcp/core';
-import { resultQueryStringSchema } from '@nessus-mcp/schema';
+import { pageParam, pageSizeParam, resultQueryStringSchema } from '@nessus-mcp/schema';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { zodIssuesToError } from '../schemas/parse-arguments.js';
-import { ESCALATION_METHODS, listTasksShape, poolFilterShape, privilegedScanInput, taskIdParam, trustedScanInput, untrustedScanInput, type ScanInput } from '../schemas/tool-inputs.js';
+import { ESCALATION_METHODS, compareScansShape, listTasksShape, searchFindingsShape, poolFilterShape, privilegedScanInput, taskIdParam, trustedScanInput, untrustedScanInput, type ScanInput } from '../schemas/tool-inputs.js';
 import { errorBodyOutput, queueStatusOutput, scannersOutput, submitScanOutput, taskListOutput, taskViewOutput } from '../schemas/tool-outputs.js';
 import type { GatewayServices } from '../services/gateway-services.js';
 import type { CallContext } from '../services/service-context.js';
@@ -20,6 +20,30 @@ const listTasksQuery = z.strictObject({
   limit: z.coerce.number().pipe(listTasksShape.limit.unwrap()).optional().describe(listTasksShape.limit.description ?? ''),
 });
 const poolQuery = z.strictObject(poolFilterShape);
+const deltaQuery = resultQueryStringSchema.extend({
+  base_task_id: compareScansShape.base_task_id,
+  change: z
+    .union([z.string(), z.array(z.string())])
+    .transform((value) => (Array.isArray(value) ? value : value.split(',')).map((name) => name.trim()).filter((name) => name !== ''))
+    .pipe(z.array(z.enum(['new', 'fixed', 'not_rescanned', 'persisting', 'changed'])).min(1))
+    .optional()
+    .describe(compareScansShape.change.description ?? ''),
+});
+const searchQuery = z.strictObject({
+  ...searchFindingsShape,
+  plugin_id: z.coerce.number().pipe(searchFindingsShape.plugin_id.unwrap()).optional().describe(searchFindingsShape.plugin_id.description ?? ''),
+  page: z.coerce.number().pipe(pageParam).optional(),
+  page_size: z.coerce.number().pipe(pageSizeParam).optional(),
+});
+
+/** Streams JSON-NL lines as an application/x-ndjson body. */
+function ndjson(lines: AsyncIterable<string> | Iterable<string>): Readable {
+  return Readable.from(
+    (async function* () {
+      for await (const line of lines) yield `${line}\n`;
+    })(),
+  );
+}
 const errors = { 400: errorBodyOutput, 401: errorBodyOutput, 404: errorBodyOutput, 409: errorBodyOutput, 422: errorBodyOutput };
 
 function callOf(request: FastifyRequest): CallContext {
@@ -87,6 +111,31 @@ export const restPlugin: FastifyPluginAsync<{ services: GatewayServices }> = asy
         })(),
       );
       return reply.type('application/x-ndjson; charset=utf-8').send(lines);
+    },
+  );
+
+  app.get(
+    '/tasks/:task_id/delta',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: 'What changed since a base scan, as JSON-NL (compare_scans); base_task_id is a task id or "previous"',
+        params: taskParams,
+        querystring: deltaQuery,
+      },
+    },
+    async (request, reply) => {
+      const page = await services.compareScans({ task_id: request.params.task_id, ...request.query });
+      return reply.type('application/x-ndjson; charset=utf-8').send(ndjson(page));
+    },
+  );
+
+  app.get(
+    '/findings/search',
+    { schema: { tags: ['findings'], summary: 'Occurrences of a CVE, plugin or host across retained scans, as JSON-NL (search_findings)', querystring: searchQuery } },
+    async (request, reply) => {
+      const page = await services.searchFindings(request.query);
+      return reply.type('application/x-ndjson; charset=utf-8').send(ndjson(page.lines));
     },
   );
 

@@ -2,10 +2,12 @@ import type { ScanType } from '@nessus-mcp/core';
 import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
 import {
+  compareScansShape,
   listTasksShape,
   poolFilterShape,
   privilegedScanShape,
   scanResultsShape,
+  searchFindingsShape,
   taskIdShape,
   trustedScanShape,
   untrustedScanShape,
@@ -185,5 +187,26 @@ export const TOOL_DEFINITIONS: readonly ToolDefinition[] = [
       const view = await services.cancelScan(args.task_id, call);
       return { structured: view, links: taskLinks(view.task_id, view.resources.report !== null) };
     },
+  }),
+  defineTool({
+    name: 'compare_scans',
+    title: 'Compare two scans',
+    description:
+      'What changed between two completed scans, by (host, port, protocol, plugin_id, compliance check). JSON-NL like get_scan_results plus a ' +
+      '"delta_summary" line (counts of new, fixed, not_rescanned, persisting, changed over the whole delta); each finding has "change". ' +
+      'Example: {"task_id": "ne_scan_20251208_090000_a1b2c3d4", "base_task_id": "previous", "change": ["new", "changed"], "filters": {"severity": ">=3"}}.',
+    inputShape: compareScansShape,
+    annotations: { title: 'Compare two scans', readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    run: async (services, args) => ({ text: await (await services.compareScans(args)).toText() }),
+  }),
+  defineTool({
+    name: 'search_findings',
+    title: 'Search findings across scans',
+    description:
+      'Where a CVE, plugin or host appears across all retained completed scans: one "occurrence" line each (host, port, plugin, severity, task_id, ' +
+      'first_seen, last_seen, times_seen), newest first. scope "latest" answers "where is it now". Example: {"cve": "CVE-2021-44228"} or {"host": "10.0.0.5", "scope": "history"}.',
+    inputShape: searchFindingsShape,
+    annotations: { title: 'Search findings across scans', readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    run: async (services, args) => ({ text: (await services.searchFindings(args)).toText() }),
   }),
 ];

@@ -1,5 +1,5 @@
 import { TASK_ID_PATTERN, TASK_STATUSES } from '@nessus-mcp/core';
-import { PROFILE_NAMES, resultQueryShape } from '@nessus-mcp/schema';
+import { PROFILE_NAMES, pageParam, pageSizeParam, resultQueryShape } from '@nessus-mcp/schema';
 import { z } from 'zod';
 
 /*
@@ -110,3 +110,35 @@ export type ListTasksInput = z.infer<typeof listTasksInput>;
 export const poolFilterShape = { scanner_pool: scannerPoolParam.optional().describe('Only this pool. Default: every pool.') };
 export const poolFilterInput = z.strictObject(poolFilterShape);
 export type PoolFilterInput = z.infer<typeof poolFilterInput>;
+
+const CHANGES = ['new', 'fixed', 'not_rescanned', 'persisting', 'changed'] as const;
+
+export const compareScansShape = {
+  task_id: taskIdParam.describe('The newer scan.'),
+  base_task_id: z
+    .union([z.literal('previous'), taskIdParam])
+    .describe('The scan to compare against: a task id, or "previous" for the latest earlier completed scan with overlapping targets.'),
+  change: z
+    .union([z.enum(CHANGES), z.array(z.enum(CHANGES)).min(1)])
+    .optional()
+    .describe('List only these classes (counts always cover all).'),
+  ...resultQueryShape,
+};
+export const compareScansInput = z.strictObject(compareScansShape);
+export type CompareScansInput = z.infer<typeof compareScansInput>;
+
+export const SEARCH_SCOPES = ['latest', 'history'] as const;
+
+export const searchFindingsShape = {
+  cve: z.string().regex(/^CVE-\d{4}-\d{4,}$/i, 'is not a CVE id (CVE-2021-44228)').optional().describe('A CVE id, e.g. "CVE-2021-44228".'),
+  plugin_id: z.number().int().min(1).optional().describe('A Nessus plugin id.'),
+  host: z.string().min(1).max(255).optional().describe('An address, CIDR or host name.'),
+  scope: z
+    .enum(SEARCH_SCOPES)
+    .optional()
+    .describe('latest (default): per host, only its most recent scan. history: every scan, with a per-scan severity line for host searches.'),
+  page: pageParam.optional(),
+  page_size: pageSizeParam.optional(),
+};
+export const searchFindingsInput = z.strictObject(searchFindingsShape);
+export type SearchFindingsInput = z.infer<typeof searchFindingsInput>;

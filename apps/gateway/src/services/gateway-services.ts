@@ -1,14 +1,16 @@
 import type { ScanType } from '@nessus-mcp/core';
-import type { ResultPage } from '@nessus-mcp/results';
-import type { ListTasksInput, PoolFilterInput, ScanInput, ScanResultsInput } from '../schemas/tool-inputs.js';
+import type { DeltaPage, ResultPage } from '@nessus-mcp/results';
+import type { CompareScansInput, ListTasksInput, PoolFilterInput, ScanInput, ScanResultsInput, SearchFindingsInput } from '../schemas/tool-inputs.js';
 import type { QueueStatusOutput, ScannersOutput, SubmitScanOutput, TaskListOutput, TaskViewOutput } from '../schemas/tool-outputs.js';
 import { cancelScan } from './cancel-scan.js';
+import { compareScans } from './compare-scans.js';
 import { listScanners } from './list-scanners.js';
 import { listTasks } from './list-tasks.js';
 import { getQueueStatus } from './queue-status.js';
 import { checkReadiness, type ReadinessReport } from './readiness.js';
 import { getScanResults, openReport, type ReportDownload } from './scan-results.js';
 import { getScanStatus } from './scan-status.js';
+import { searchFindings, type SearchPage } from './search-findings.js';
 import type { CallContext, ServiceContext } from './service-context.js';
 import { submitScan } from './submit-scan.js';
 
@@ -27,6 +29,8 @@ export interface GatewayServices {
   getQueueStatus(input: PoolFilterInput): Promise<QueueStatusOutput>;
   cancelScan(taskId: string, call: CallContext): Promise<TaskViewOutput>;
   checkReadiness(): Promise<ReadinessReport>;
+  compareScans(input: CompareScansInput): Promise<DeltaPage>;
+  searchFindings(input: SearchFindingsInput): Promise<SearchPage>;
 }
 
 export function createGatewayServices(context: ServiceContext): GatewayServices {
@@ -41,5 +45,7 @@ export function createGatewayServices(context: ServiceContext): GatewayServices 
     getQueueStatus: (input) => getQueueStatus(context, input),
     cancelScan: (taskId, call) => cancelScan(context, taskId, call),
     checkReadiness: () => checkReadiness(context),
+    compareScans: (input) => compareScans(context, input),
+    searchFindings: (input) => searchFindings(context, input),
   };
 }

@@ -7,7 +7,8 @@ import type { ScanResultsInput } from '../schemas/tool-inputs.js';
 import { REPORT_FILE } from './scan-status.js';
 import { assertTaskId, taskDir, type ServiceContext } from './service-context.js';
 
-function notReadyFor(task: Task): AppError {
+/** `not_ready` for reading the results of a task that has none yet (or none at all), with what to do. */
+export function notReadyFor(task: Task): AppError {
   const progress = task.status === 'running' && task.progress !== null ? ` (${task.progress}% done)` : '';
   const hint =
     task.status === 'queued' || task.status === 'running'

@@ -1,14 +1,17 @@
-import { rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { isTerminal, isValidTaskId } from '@nessus-mcp/core';
-import { taskDirectory } from '../task-files.js';
+import { Fingerprints, fingerprintPathIn, postingsOf, resultsDir } from '@nessus-mcp/results';
+import { historyFingerprintPath, taskDirectory } from '../task-files.js';
 import { BATCH_LIMIT, DAY_MS, type HousekeepingDeps } from './housekeeping-deps.js';
 
 /**
  * Deletes finished tasks past their retention (completed after `retention.completed_days`,
  * failed / timeout / cancelled after `retention.failed_days`, counted from when they ended):
- * their files, their job and their record.
+ * their files, their job and their record. A completed scan's fingerprint is kept aside for
+ * the history (see `expireHistory`).
  */
-export async function expireTasks(deps: HousekeepingDeps, now = Date.now()): Promise<{ expired: number }> {
+export async function expireTasks(deps: HousekeepingDeps, now = Date.now()): Promise<{ expired: number; history_expired: number }> {
   const { completed_days, failed_days } = deps.config().retention;
   const ids = await deps.tasks.idsCreatedBefore(now - Math.min(completed_days, failed_days) * DAY_MS, BATCH_LIMIT);
   let expired = 0;
@@ -22,12 +25,52 @@ export async function expireTasks(deps: HousekeepingDeps, now = Date.now()): Pro
       await removeJob(deps, task.scanner_pool, taskId);
     }
     // Only a well-formed id ever becomes a path; anything else in the index is dropped from Redis alone.
-    if (isValidTaskId(taskId)) await rm(taskDirectory(deps.dataDir, taskId), { recursive: true, force: true });
+    if (isValidTaskId(taskId)) {
+      await keepFingerprint(deps, taskId, now);
+      await rm(taskDirectory(deps.dataDir, taskId), { recursive: true, force: true });
+    }
     await deps.tasks.delete(taskId);
     expired += 1;
   }
   if (expired > 0) deps.logger.info({ expired }, 'expired finished tasks');
-  return { expired };
+  const { history_expired } = await expireHistory(deps, now);
+  return { expired, history_expired };
+}
+
+/** Moves an indexed scan's fingerprint out of its task directory before that is deleted. */
+async function keepFingerprint(deps: HousekeepingDeps, taskId: string, now: number): Promise<void> {
+  if (!(await deps.tasks.index.isIndexed(taskId))) return;
+  const target = historyFingerprintPath(deps.dataDir, taskId);
+  await mkdir(dirname(target), { recursive: true });
+  try {
+    await rename(fingerprintPathIn(resultsDir(taskDirectory(deps.dataDir, taskId))), target);
+  } catch (error) {
+    // Already moved by an earlier run interrupted before it deleted the directory.
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  await deps.tasks.index.markStoreExpired(taskId, new Date(now));
+}
+
+/**
+ * Forgets scans completed more than `retention.history_days` ago (never sooner than their full
+ * results): out of the search index and the history, fingerprint deleted.
+ */
+export async function expireHistory(deps: HousekeepingDeps, now = Date.now()): Promise<{ history_expired: number }> {
+  const { completed_days, history_days } = deps.config().retention;
+  const due = await deps.tasks.index.completedUpTo(now - Math.max(history_days, completed_days) * DAY_MS, BATCH_LIMIT);
+  let removed = 0;
+  for (const { task_id: taskId } of due) {
+    if (!isValidTaskId(taskId)) continue;
+    const inHistory = historyFingerprintPath(deps.dataDir, taskId);
+    const fingerprints = (await Fingerprints.load(inHistory)) ?? (await Fingerprints.load(fingerprintPathIn(resultsDir(taskDirectory(deps.dataDir, taskId)))));
+    // Without its fingerprint the keys are unknown: the history entry goes, and readers skip
+    // postings whose task has no history record.
+    await deps.tasks.index.remove(taskId, fingerprints ? postingsOf(fingerprints) : { cves: [], plugins: [], hosts: [] });
+    await rm(inHistory, { force: true });
+    removed += 1;
+  }
+  if (removed > 0) deps.logger.info({ history_expired: removed }, 'expired scan history');
+  return { history_expired: removed };
 }
 
 async function removeJob(deps: HousekeepingDeps, pool: string, taskId: string): Promise<void> {

@@ -1,4 +1,5 @@
 import type { AppError, ScanJobResult, Task } from '@nessus-mcp/core';
+import { historyEntryOf } from './history-entry.js';
 import type { ScanOutcome } from '../worker-metrics.js';
 import type { IngestSummary, ScanStepContext } from './scan-step-context.js';
 
@@ -13,7 +14,8 @@ const STOP_TIMEOUT_MS = 3000;
 export async function completeScan(ctx: ScanStepContext, summary: IngestSummary): Promise<ScanJobResult> {
   if (ctx.job.data.scan_type !== 'untrusted' && summary.authentication_status === 'failed') return failAuthentication(ctx, summary);
   const now = new Date();
-  const applied = await finishTask(ctx, 'completed', { completed_at: now.toISOString(), results_summary: summary, progress: 100, error: null });
+  const indexed = await historyEntryOf(ctx, now, summary);
+  const applied = await finishTask(ctx, 'completed', { completed_at: now.toISOString(), results_summary: summary, progress: 100, error: null }, indexed);
   if (applied) {
     const started = Date.parse(ctx.task.started_at ?? ctx.state.started_at ?? '');
     if (Number.isFinite(started)) await ctx.deps.tasks.recordDuration(ctx.pool, (now.getTime() - started) / 1000);
@@ -75,8 +77,8 @@ export async function settleFinishedTask(ctx: ScanStepContext, status: ScanJobRe
   return { task_id: ctx.taskId, status, summary: task?.results_summary ?? null };
 }
 
-async function finishTask(ctx: ScanStepContext, outcome: ScanOutcome, patch: Partial<Task>): Promise<boolean> {
-  const { applied, previous } = await ctx.deps.tasks.update(ctx.taskId, { status: outcome, ...patch }, ['queued', 'running']);
+async function finishTask(ctx: ScanStepContext, outcome: ScanOutcome, patch: Partial<Task>, indexed?: Parameters<ScanStepContext['deps']['tasks']['update']>[3]): Promise<boolean> {
+  const { applied, previous } = await ctx.deps.tasks.update(ctx.taskId, { status: outcome, ...patch }, ['queued', 'running'], indexed);
   await releaseSlot(ctx);
   if (applied) {
     const { metrics } = ctx.deps;

@@ -93,6 +93,9 @@ export const scannersConfigSchema = z
         failed_days: int(1, 3650).default(30),
         dead_letter_days: int(1, 3650).default(30),
         idempotency_hours: int(1, 24 * 30).default(48),
+        // Scan fingerprints (identity, severity, plugin name, CVEs) outlive the full results so
+        // compare_scans and search_findings still reach scans whose stores expired.
+        history_days: int(1, 3650).default(400),
       })
       .prefault({}),
   })

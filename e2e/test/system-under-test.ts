@@ -14,6 +14,8 @@ export const ARTIFACTS = join(REPO_ROOT, 'e2e', 'artifacts');
 export interface SystemOptions {
   /** How long a simulated scan runs. */
   scanSeconds?: number;
+  /** Simulator drift between repeated scans of a target (default 0: identical exports). */
+  drift?: number;
   workers?: number;
   maxConcurrentScans?: number;
   attempts?: number;
@@ -142,7 +144,7 @@ export class SystemUnderTest {
     this.simPort = await findFreePort();
     this.gatewayPort = await findFreePort();
     this.writeConfig(this.options.scannerUrl ? await this.options.scannerUrl(this.simUrl) : this.simUrl);
-    const sim = this.spawnNode('simulator', 'packages/nessus-sim/dist/bin.js', ['--port', String(this.simPort), '--scan-seconds', String(this.options.scanSeconds ?? 2)], this.env());
+    const sim = this.spawnNode('simulator', 'packages/nessus-sim/dist/bin.js', ['--port', String(this.simPort), '--scan-seconds', String(this.options.scanSeconds ?? 2), '--drift', String(this.options.drift ?? 0)], this.env());
     await this.waitHealthy(`${this.simUrl}/server/status`, sim);
     for (let i = 0; i < (this.options.workers ?? 1); i += 1) await this.startWorker();
     const gateway = this.spawnNode('gateway', 'apps/gateway/dist/main.js', [], this.env());

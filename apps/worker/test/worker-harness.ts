@@ -54,7 +54,7 @@ export function removeDir(dir: string): void {
 }
 
 export async function startSim(faults: FaultPatch = {}): Promise<RunningSimulator> {
-  return startSimulator({ port: 0, faults: { scan_seconds: 1, ...faults }, logLevel: 'silent' });
+  return startSimulator({ port: 0, faults: { scan_seconds: 1, drift: 0, ...faults }, logLevel: 'silent' });
 }
 
 export interface ConfigOptions {

@@ -19,6 +19,7 @@ Serves a Nessus-compatible REST API (plain HTTP) plus /_sim/stats, /_sim/faults,
   --session-ttl-s S        session idle lifetime in seconds (0 = expire at once; default 1800)
   --export-mode M          ok | stuck | error
   --download-mode M        ok | slow | truncated | expired
+  --drift R                share 0-1 of findings that change between scans of a target (default 0.03; 0 = identical)
   --access-key K           API access key  (env NESSUS_SIM_ACCESS_KEY, default sim-access-key)
   --secret-key K           API secret key  (env NESSUS_SIM_SECRET_KEY, default sim-secret-key)
   --username U             login user      (env NESSUS_SIM_USERNAME, default admin)
@@ -67,6 +68,7 @@ export function parseCliOptions(
         'session-ttl-s': { type: 'string' },
         'export-mode': { type: 'string' },
         'download-mode': { type: 'string' },
+        drift: { type: 'string' },
         'access-key': { type: 'string' },
         'secret-key': { type: 'string' },
         username: { type: 'string' },
@@ -100,6 +102,7 @@ export function parseCliOptions(
     ['error-rate', 'error_rate'],
     ['latency-ms', 'latency_ms'],
     ['session-ttl-s', 'session_ttl_s'],
+    ['drift', 'drift'],
   ];
   for (const [flag, key] of numeric) {
     const value = numberFlag(flag, flags[flag as keyof typeof flags] as string | undefined);

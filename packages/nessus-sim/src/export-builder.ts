@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { driftItems, hostDown } from './drift.js';
 import type { HostSlot, HostTemplate } from './host-templates.js';
 import { hostWindow } from './scan-state.js';
 import type { CredentialVerdict } from './ssh-credentials.js';
@@ -17,6 +18,10 @@ export interface ExportDocument {
   readonly startedAtMs: number;
   readonly durationMs: number;
   readonly credentials: CredentialVerdict;
+  /** Per host: which scan of that address this is (1 = first); absent = first. */
+  readonly hostRuns?: readonly number[];
+  /** Drift rate of the run (see drift.ts). */
+  readonly drift?: number;
 }
 
 export type Piece = Buffer | string;
@@ -133,6 +138,9 @@ function policySection(doc: ExportDocument): string {
 }
 
 function* hostPieces(doc: ExportDocument, host: ScanTarget, index: number, template: HostTemplate): Generator<Piece> {
+  const run = doc.hostRuns?.[index] ?? 1;
+  const drift = doc.drift ?? 0;
+  if (hostDown(host.ip, run, drift)) return;
   const window = hostWindow(index, doc.runHostCount);
   const startMs = doc.startedAtMs + window.start * doc.durationMs;
   const endMs = doc.startedAtMs + window.end * doc.durationMs;
@@ -159,7 +167,13 @@ function* hostPieces(doc: ExportDocument, host: ScanTarget, index: number, templ
     tag('HOST_START', formatHostTime(startMs)) +
     '</HostProperties>\n'
   );
-  for (const part of template.body) yield typeof part === 'string' ? slots[part] : part;
+  if (drift > 0 && run > 1) {
+    // A drifted host is rebuilt as text; the first scan of a target streams the shared buffers.
+    const items = template.body.map((part) => (typeof part === 'string' ? slots[part] : part.toString('utf8'))).join('');
+    yield driftItems(items, host.ip, run, drift);
+  } else {
+    for (const part of template.body) yield typeof part === 'string' ? slots[part] : part;
+  }
   if (doc.credentials === 'valid') yield VALID_CREDENTIALS_ITEM;
   else if (doc.credentials === 'invalid') yield FAILED_CREDENTIALS_ITEMS;
   yield '</ReportHost>\n';

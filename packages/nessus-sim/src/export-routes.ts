@@ -39,6 +39,8 @@ function exportDocument(state: SimulatorState, record: ExportRecord): ExportDocu
     startedAtMs: run.startedAtMs ?? run.launchedAtMs,
     durationMs: run.durationMs,
     credentials: scan.credentials,
+    hostRuns: run.hostRuns,
+    drift: run.drift,
   };
 }
 

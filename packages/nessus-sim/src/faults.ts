@@ -23,6 +23,8 @@ export interface Faults {
   /** Running time of one scan launch. */
   scan_seconds: number;
   download_mode: DownloadMode;
+  /** How much repeated scans of a target differ (0–1, see drift.ts); 0 = every scan identical. */
+  drift: number;
 }
 
 export type FaultPatch = Partial<Faults>;
@@ -37,6 +39,9 @@ export const DEFAULT_FAULTS: Readonly<Faults> = Object.freeze({
   scan_outcome: 'completed',
   scan_seconds: 5,
   download_mode: 'ok',
+  // A few percent of findings change between two scans of a target, as on a real network week
+  // to week. Test harnesses start the simulator with 0 so their exports stay identical.
+  drift: 0.03,
 });
 
 export class FaultValidationError extends Error {
@@ -97,6 +102,9 @@ export function validateFaultPatch(input: unknown): FaultPatch {
         break;
       case 'download_mode':
         patch.download_mode = oneOf(key, value, DOWNLOAD_MODES);
+        break;
+      case 'drift':
+        patch.drift = finiteNumber(key, value, 0, 1);
         break;
       default:
         throw new FaultValidationError(`unknown fault key '${key}'; known keys: ${FAULT_KEYS.join(', ')}`);

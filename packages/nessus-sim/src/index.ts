@@ -11,3 +11,4 @@ export { expandTargets, MAX_SCAN_HOSTS } from './targets.js';
 export type { ExpandedTargets, ScanTarget } from './targets.js';
 export { SCAN_TEMPLATES } from './scan-templates.js';
 export { parseCliOptions, CLI_USAGE } from './cli-options.js';
+export { driftItems, driftRandom, hostDown } from './drift.js';

@@ -281,14 +281,17 @@ function launchScan(state: SimulatorState, scan: ScanRecord, altTargets: Expande
   const current = state.latestRun(scan);
   if (current && !isTerminal(current.status)) throw new NessusHttpError(409, 'Scan is already running');
   const historyId = state.allocateHistoryId();
+  const targets = altTargets ?? scan.targets;
   const run = newRun({
     historyId,
     uuid: nessusUuid(`run:${scan.id}:${historyId}:${now}:${state.random()}`),
     now,
-    targets: altTargets ?? scan.targets,
+    targets,
     altTargetsUsed: altTargets !== undefined,
     scanSeconds: state.faults.scan_seconds,
     outcome: state.faults.scan_outcome,
+    hostRuns: state.countRuns(targets.hosts.map((host) => host.ip)),
+    drift: state.faults.drift,
   });
   scan.runs.push(run);
   state.stats.launched(scan.name);

@@ -33,6 +33,10 @@ export interface ScanRun {
   readonly altTargetsUsed: boolean;
   readonly durationMs: number;
   readonly outcome: ScanOutcome;
+  /** Per host of `targets`: which scan of that address this run is (1 = first), for drift. */
+  readonly hostRuns: readonly number[];
+  /** The drift rate when the run was launched. */
+  readonly drift: number;
   /** How long pending/pausing/resuming/stopping last. */
   readonly transitionMs: number;
   status: RunStatus;
@@ -57,6 +61,8 @@ export function newRun(args: {
   altTargetsUsed: boolean;
   scanSeconds: number;
   outcome: ScanOutcome;
+  hostRuns?: readonly number[];
+  drift?: number;
 }): ScanRun {
   const durationMs = Math.round(args.scanSeconds * 1000);
   const transitionMs = Math.min(1000, Math.round(durationMs * 0.1));
@@ -68,6 +74,8 @@ export function newRun(args: {
     altTargetsUsed: args.altTargetsUsed,
     durationMs,
     outcome: args.outcome,
+    hostRuns: args.hostRuns ?? [],
+    drift: args.drift ?? 0,
     transitionMs,
     status: 'pending',
     activeMs: 0,

@@ -78,7 +78,20 @@ export class SimulatorState {
     return this.faultsRef();
   }
 
+  /** How many runs each target address has been part of (drift numbers the runs of a target). */
+  private readonly targetRuns = new Map<string, number>();
+
+  /** Counts a run of each host and returns which run of it this is (1 = first). */
+  countRuns(addresses: readonly string[]): number[] {
+    return addresses.map((address) => {
+      const run = (this.targetRuns.get(address) ?? 0) + 1;
+      this.targetRuns.set(address, run);
+      return run;
+    });
+  }
+
   reset(): void {
+    this.targetRuns.clear();
     this.sessions.clear();
     this.stats.reset();
     this.scans.clear();

@@ -27,7 +27,7 @@ export interface ApiAnswer {
 
 export async function startHarness(options: SimulatorOptions = {}): Promise<Harness> {
   let now = Date.UTC(2026, 0, 15, 12, 0, 0);
-  const sim = await startSimulator({ port: 0, logLevel: 'silent', clock: () => now, faults: { scan_seconds: 10 }, ...options });
+  const sim = await startSimulator({ port: 0, logLevel: 'silent', clock: () => now, faults: { scan_seconds: 10, drift: 0 }, ...options });
   const call = async (method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiAnswer> => {
     const response = await fetch(`${sim.url}${path}`, {
       method,

@@ -8,7 +8,7 @@ import type { SshCredentials } from '../src/scanner.js';
 import { describeNessusContract, newTaskId, waitForTerminal } from './scanner-contract.js';
 
 // Scans run half a (simulated) second; the clock offset lets a test age session tokens at once.
-const FAST = { ...DEFAULT_FAULTS, scan_seconds: 0.5 };
+const FAST = { ...DEFAULT_FAULTS, scan_seconds: 0.5, drift: 0 };
 
 describeNessusContract('the Nessus simulator (packages/nessus-sim)', async () => {
   let offset = 0;

@@ -16,6 +16,8 @@ Usage:
   nessus-mcp results <task_id> [--page N | --all]      show findings with a severity table
   nessus-mcp tasks [--status S] [--limit N]            list recent tasks
   nessus-mcp cancel <task_id>                          stop a queued or running scan
+  nessus-mcp diff <base_task_id|previous> <task_id>    what changed since an earlier scan
+  nessus-mcp search --cve ID | --plugin N | --host H   where a finding is across scans
 
 Run \`nessus-mcp <command> --help\` for a command's options. Add --json to any command for
 machine-readable output on stdout (errors too, as {"error":{"code","message"}}).
@@ -118,5 +120,39 @@ export const CANCEL_HELP = `Usage: nessus-mcp cancel <task_id> [--json]
 
 Stops a queued or running scan (on the scanner too). A task that already ended cannot be
 cancelled (exit 1, code conflict).
+
+${CONNECTION}`;
+
+export const DIFF_HELP = `Usage: nessus-mcp diff <base_task_id|previous> <task_id> [options]
+
+Compares a scan with an earlier one (compare_scans): counts of new, fixed, not_rescanned,
+persisting and changed findings, then one row per finding of the page. "previous" picks the
+latest earlier completed scan whose targets overlap.
+
+Options:
+  --change A,B           list only these classes: new, fixed, not_rescanned, persisting, changed
+  --page N               page to show (default 1; 0 = everything)
+  --page-size N          findings per page, 10–100 (default 40)
+  --filter KEY=VALUE     as for \`results\`
+  --sort KEY             severity | cvss_score | host | plugin_id | port
+  --json                 print {schema, summary, vulnerabilities, pagination} as JSON
+
+${CONNECTION}
+
+Example:
+  nessus-mcp diff previous ne_scan_20251208_090000_a1b2c3d4 --change new,changed --filter severity='>=3'`;
+
+export const SEARCH_HELP = `Usage: nessus-mcp search (--cve ID | --plugin N | --host H) [options]
+
+Finds a CVE, plugin or host across every retained completed scan (search_findings): one row per
+occurrence, newest first, with when it was first and last seen.
+
+Options:
+  --cve ID               e.g. CVE-2021-44228
+  --plugin N             a Nessus plugin id
+  --host H               an address, CIDR or host name
+  --history              every scan, not only each host's latest (with --host: per-scan counts)
+  --page N, --page-size N
+  --json                 print {schema, hostScans, occurrences, pagination} as JSON
 
 ${CONNECTION}`;

@@ -2,7 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { NessusMcpClient } from './client.js';
-import { CANCEL_HELP, GENERAL_HELP, RESULTS_HELP, SCAN_HELP, STATUS_HELP, TASKS_HELP } from './cli-help.js';
+import { CANCEL_HELP, DIFF_HELP, GENERAL_HELP, RESULTS_HELP, SCAN_HELP, SEARCH_HELP, STATUS_HELP, TASKS_HELP } from './cli-help.js';
+import { CHANGE_CLASSES, type ChangeClass } from './cross-scan.js';
 import { NessusMcpError } from './errors.js';
 import { PromptCancelled, promptHidden } from './password-prompt.js';
 import { ProgressBar } from './progress-bar.js';
@@ -413,12 +414,105 @@ async function cancelCommand(args: string[], run: Run): Promise<number> {
   });
 }
 
+async function diffCommand(args: string[], run: Run): Promise<number> {
+  const help = DIFF_HELP;
+  run.help = help;
+  const { values, positionals } = parse(help, () =>
+    parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: { ...connection, change: { type: 'string' }, page: { type: 'string' }, 'page-size': { type: 'string' }, filter: { type: 'string', multiple: true, default: [] }, sort: { type: 'string' } },
+    }),
+  );
+  run.json = values.json;
+  if (values.help) {
+    out(help);
+    return EXIT_OK;
+  }
+  const [base, taskId, extra] = positionals;
+  if (!base || !taskId || extra !== undefined) throw new UsageError('give the base task id (or "previous") and the newer task id', help);
+  const change = values.change?.split(',').map((c) => c.trim()).filter((c) => c !== '');
+  for (const c of change ?? []) if (!(CHANGE_CLASSES as readonly string[]).includes(c)) throw new UsageError(`--change: unknown class '${c}'; valid: ${CHANGE_CLASSES.join(', ')}`, help);
+  const sort = oneOf<SortKey>('sort', values.sort, SORT_KEYS, help);
+  const page = integer('page', values.page, help, 0);
+  const pageSize = integer('page-size', values['page-size'], help, 1);
+  const filters = parseFilters(values.filter, help);
+  return withClient(values.url, async (client) => {
+    const delta = await client.compareScans(taskId, base, {
+      ...(change && change.length > 0 ? { change: change as ChangeClass[] } : {}),
+      ...(sort ? { sort } : {}),
+      ...(page === undefined ? {} : { page }),
+      ...(pageSize === undefined ? {} : { pageSize }),
+      ...(filters ? { filters } : {}),
+    });
+    if (values.json) printJson(delta);
+    else {
+      const { counts, base_task_id: baseId, notes } = delta.summary;
+      const rows = [`${baseId} → ${taskId}`, CHANGE_CLASSES.map((c) => `${c}: ${counts[c]}`).join('  '), ...notes.map((note) => `note: ${note}`), ''];
+      for (const v of delta.vulnerabilities) {
+        const was = v.previous_severity === undefined ? '' : ` (was ${String(v.previous_severity)})`;
+        rows.push(`${v.change.padEnd(13)} sev ${String(v.severity)}${was}  ${String(v.host)}:${String(v.port)}/${String(v.protocol)}  ${String(v.plugin_id)} ${String(v.plugin_name ?? '')}`);
+      }
+      const pagination = delta.pagination;
+      if (pagination?.has_next === true) rows.push(`more: --page ${String(pagination.next_page)}`);
+      out(rows.join('\n'));
+    }
+    return EXIT_OK;
+  });
+}
+
+async function searchCommand(args: string[], run: Run): Promise<number> {
+  const help = SEARCH_HELP;
+  run.help = help;
+  const { values, positionals } = parse(help, () =>
+    parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: { ...connection, cve: { type: 'string' }, plugin: { type: 'string' }, host: { type: 'string' }, history: { type: 'boolean' }, page: { type: 'string' }, 'page-size': { type: 'string' } },
+    }),
+  );
+  run.json = values.json;
+  if (values.help) {
+    out(help);
+    return EXIT_OK;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0] ?? ''}'`, help);
+  const pluginId = integer('plugin', values.plugin, help, 1);
+  if (!values.cve && pluginId === undefined && !values.host) throw new UsageError('give --cve, --plugin or --host', help);
+  const page = integer('page', values.page, help, 0);
+  const pageSize = integer('page-size', values['page-size'], help, 1);
+  return withClient(values.url, async (client) => {
+    const result = await client.searchFindings({
+      ...(values.cve ? { cve: values.cve } : {}),
+      ...(pluginId === undefined ? {} : { pluginId }),
+      ...(values.host ? { host: values.host } : {}),
+      ...(values.history ? { scope: 'history' as const } : {}),
+      ...(page === undefined ? {} : { page }),
+      ...(pageSize === undefined ? {} : { pageSize }),
+    });
+    if (values.json) printJson(result);
+    else {
+      const rows = [`${String(result.schema.total_occurrences)} occurrence(s) in ${String(result.schema.scans_searched)} scan(s)`];
+      for (const scan of result.hostScans) rows.push(`scan ${String(scan.task_id)} (${String(scan.scan_completed_at)}): ${JSON.stringify(scan.severity_counts)}`);
+      for (const o of result.occurrences) {
+        rows.push(`${o.host}:${o.port}/${o.protocol}  sev ${o.severity}  ${o.plugin_id} ${o.plugin_name}  ${o.task_id}  seen ${o.times_seen}x ${o.first_seen} → ${o.last_seen}`);
+      }
+      out(rows.join('\n'));
+    }
+    return EXIT_OK;
+  });
+}
+
 const COMMANDS: Record<string, { help: string; run: (args: string[], run: Run) => Promise<number> }> = {
   scan: { help: SCAN_HELP, run: scanCommand },
   status: { help: STATUS_HELP, run: statusCommand },
   results: { help: RESULTS_HELP, run: resultsCommand },
   tasks: { help: TASKS_HELP, run: tasksCommand },
   cancel: { help: CANCEL_HELP, run: cancelCommand },
+  diff: { help: DIFF_HELP, run: diffCommand },
+  search: { help: SEARCH_HELP, run: searchCommand },
 };
 
 function report(error: unknown, run: Run): number {

@@ -3,6 +3,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { z } from 'zod';
 import { errorFromToolResult, NessusMcpError } from './errors.js';
+import { compareArguments, parseDeltaPage, parseSearchPage, searchArguments, type CompareQuery, type DeltaPage, type SearchPage, type SearchQuery } from './cross-scan.js';
 import { parseResultsPage } from './jsonnl.js';
 import { describeEndpoint, errorFromThrown } from './transport-errors.js';
 import {
@@ -295,6 +296,19 @@ export class NessusMcpClient {
       authentication_status: metadata.authentication_status ?? status.authentication_status ?? null,
       file_size_kb: null,
     };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Across scans
+
+  /** What changed in `taskId` since `baseTaskId` (a task id or "previous"): counts, then one page of findings with their change. */
+  async compareScans(taskId: string, baseTaskId: string, query: CompareQuery = {}, options: CallOptions = {}): Promise<DeltaPage> {
+    return parseDeltaPage((await this.call('compare_scans', compareArguments(taskId, baseTaskId, query), options)).text);
+  }
+
+  /** Occurrences of a CVE, plugin or host across retained scans, newest first. */
+  async searchFindings(query: SearchQuery, options: CallOptions = {}): Promise<SearchPage> {
+    return parseSearchPage((await this.call('search_findings', searchArguments(query), options)).text);
   }
 
   // -------------------------------------------------------------------------------------------

@@ -82,6 +82,21 @@ describe('housekeeping', () => {
     expect(existsSync(join(dir, 'tasks', keptFailed.task_id, 'report.nessus'))).toBe(true);
     expect((await gateway.tasks.get(stillQueued.task_id))?.status).toBe('queued');
     await gateway.tasks.update(stillQueued.task_id, { status: 'cancelled', completed_at: new Date().toISOString() });
+
+    // The completed scan's history outlives its full results: fingerprint kept, still indexed.
+    const history = join(dir, 'history', `${expiredCompleted.task_id}.json`);
+    expect(existsSync(history)).toBe(true);
+    expect((await gateway.tasks.index.record(expiredCompleted.task_id))?.store_expired_at).toEqual(expect.any(String));
+    const hosts = await gateway.tasks.index.hostNames();
+    expect(hosts.length).toBeGreaterThan(0);
+    expect((await gateway.tasks.index.tasksFor('host', hosts[0] ?? '')).map((t) => t.task_id)).toContain(expiredCompleted.task_id);
+
+    // Past retention.history_days it leaves the index and its fingerprint is deleted.
+    await gateway.redis.zadd(gateway.tasks.keys.historyByCompleted, Date.now() - 401 * DAY, expiredCompleted.task_id);
+    expect((await run('expire-tasks')).history_expired).toBe(1);
+    expect(existsSync(history)).toBe(false);
+    expect(await gateway.tasks.index.record(expiredCompleted.task_id)).toBeNull();
+    expect((await gateway.tasks.index.tasksFor('host', hosts[0] ?? '')).map((t) => t.task_id)).not.toContain(expiredCompleted.task_id);
   });
 
   it('re-queues a queued task whose job was never added, and it completes', async () => {

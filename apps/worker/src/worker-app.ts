@@ -16,6 +16,7 @@ import { ScannerRegistry, type ApiCallEvent } from '@nessus-mcp/scanners';
 import { startCancelListener, type CancelListener } from './cancel-listener.js';
 import { startHousekeeping } from './housekeeping/housekeeping-worker.js';
 import type { HousekeepingDeps } from './housekeeping/housekeeping-deps.js';
+import { rebuildFindingIndex } from './housekeeping/rebuild-index.js';
 import { startMetricsServer, type MetricsServer } from './metrics-server.js';
 import { CANCEL_REASON } from './scan-pipeline/scan-interruptions.js';
 import { createScanProcessor } from './scan-pipeline/scan-processor.js';
@@ -114,6 +115,8 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerA
   housekeepingQueue.on('error', (error) => logger.warn({ err: error.message }, 'housekeeping queue connection error'));
   const housekeepingDeps: HousekeepingDeps = { tasks, registry: () => registry, config: () => config, dataDir: options.dataDir, scanQueue, logger: logger.child({ component: 'housekeeping' }) };
   const housekeepingWorker = await startHousekeeping({ queue: housekeepingQueue, connection: redis, deps: housekeepingDeps, metrics });
+  // Not awaited: a large history must not hold up the start; a failure is logged and retried at the next start.
+  rebuildFindingIndex(housekeepingDeps).catch((error: unknown) => housekeepingDeps.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'could not rebuild the cross-scan index'));
   housekeepingWorker.on('error', (error) => logger.error({ err: error.message }, 'housekeeping worker error'));
 
   const cancelListener: CancelListener = await startCancelListener({

@@ -4,6 +4,9 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import type { Queue } from 'bullmq';
 import { createHousekeepingQueue, type HousekeepingJobData, type HousekeepingJobName } from '@nessus-mcp/core';
 import { SCAN_TEMPLATES, type RunningSimulator } from '@nessus-mcp/nessus-sim';
+import { Fingerprints, fingerprintPathIn, postingsOf, resultsDir } from '@nessus-mcp/results';
+import type { HousekeepingDeps } from '../src/housekeeping/housekeeping-deps.js';
+import { rebuildFindingIndex } from '../src/housekeeping/rebuild-index.js';
 import { NessusScanner, type ScannerInstanceConfig } from '@nessus-mcp/scanners';
 import {
   redisUrlForDb,
@@ -104,6 +107,16 @@ describe('housekeeping', () => {
     const result = await run('reconcile-queued');
     expect(result.requeued).toBe(1);
     expect((await waitForStatus(gateway, orphan.task_id, ['completed', 'failed'])).status).toBe('completed');
+
+    // Completion indexed it; an index that lost it is rebuilt from the fingerprint beside the store.
+    expect(await gateway.tasks.index.isIndexed(orphan.task_id)).toBe(true);
+    const fingerprints = await Fingerprints.load(fingerprintPathIn(resultsDir(join(dir, 'tasks', orphan.task_id))));
+    if (!fingerprints) throw new Error('no fingerprint beside the store');
+    await gateway.tasks.index.remove(orphan.task_id, postingsOf(fingerprints));
+    const deps = { tasks: gateway.tasks, dataDir: dir, logger: { info: () => undefined } } as unknown as HousekeepingDeps;
+    expect((await rebuildFindingIndex(deps)).reindexed).toBe(1);
+    expect((await gateway.tasks.index.tasksFor('plugin', String(fingerprints.pluginId(0)))).map((t) => t.task_id)).toContain(orphan.task_id);
+    expect((await rebuildFindingIndex(deps)).reindexed).toBe(0);
   });
 
   it('stops a scan still running past the time limit and marks it timeout', async () => {

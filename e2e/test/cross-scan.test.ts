@@ -40,7 +40,7 @@ function rawItems(xml: string): { hosts: Set<string>; items: RawItem[] } {
   return { hosts, items };
 }
 
-function expectedDelta(base: ReturnType<typeof rawItems>, next: ReturnType<typeof rawItems>): Record<string, number> {
+function expectedDelta(base: ReturnType<typeof rawItems>, next: ReturnType<typeof rawItems>): Record<'new' | 'fixed' | 'not_rescanned' | 'persisting' | 'changed', number> {
   const counts = { new: 0, fixed: 0, not_rescanned: 0, persisting: 0, changed: 0 };
   const remaining = new Map<string, number[]>();
   for (const item of next.items) remaining.set(item.key, [...(remaining.get(item.key) ?? []), item.severity]);

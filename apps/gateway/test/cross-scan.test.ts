@@ -40,7 +40,7 @@ async function completeLikeTheWorker(id: string, xml: string, completedAt: strin
   const task = await tasks.require(id);
   const { applied } = await tasks.update(
     id,
-    { status: 'completed', started_at: completedAt, completed_at: completedAt, progress: 100, results_summary: summary },
+    { status: 'completed', started_at: completedAt, completed_at: completedAt, progress: 100, results_summary: { ...summary, authentication_status: summary.authentication_status } },
     ['queued', 'running'],
     {
       record: { task_id: id, name: task.name, scan_type: task.scan_type, targets: task.targets, created_at: task.created_at, completed_at: completedAt, hosts_scanned: summary.hosts_scanned, store_expired_at: null },

@@ -42,7 +42,7 @@ async function findingsOf(path: string): Promise<Finding[]> {
 }
 
 /** The comparison done independently, from the parser's findings. */
-function expectedCounts(base: Finding[], next: Finding[]): Record<string, number> {
+function expectedCounts(base: Finding[], next: Finding[]): Record<'new' | 'fixed' | 'not_rescanned' | 'persisting' | 'changed', number> {
   const counts = { new: 0, fixed: 0, not_rescanned: 0, persisting: 0, changed: 0 };
   const nextHosts = new Set(next.map((f) => f.host_ip ?? f.host));
   const remaining = new Map<Key, number[]>();

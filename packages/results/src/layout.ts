@@ -15,6 +15,8 @@ import type { ColumnKind } from './columns.js';
  *                            of the texts
  *   results/columns.bin      one typed array per catalogued field, back to back, 8-byte aligned (see columns.ts)
  *   results/dictionaries.bin the dictionaries of the dictionary columns, one JSON array each, back to back
+ *   results/fingerprints.json the scan's fingerprint (fingerprints.ts): what compare_scans and the
+ *                            search index use; retention moves it to DATA_DIR/history/ and keeps it
  *
  * Columns share two files (byte ranges in the manifest) rather than a file each: every file
  * costs an fsync at ingest, and a hundred of them doubled the ingest time of a 13 MB export.

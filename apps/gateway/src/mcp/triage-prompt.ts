@@ -16,7 +16,9 @@ export function triagePromptMessages(taskId: string): GetPromptResult['messages'
       'Follow next_page while has_next is true.',
     `4. Call get_scan_results with {"task_id": "${taskId}", "filters": {"severity": 3}, "sort": "cvss_score", "schema_profile": "summary"} for the high findings.`,
     '5. Group the findings by plugin_name: for each group list the affected hosts and ports, the CVEs, and the solution.',
-    '6. Finish with a short prioritised remediation plan: internet-facing and exploitable issues first, then by CVSS score and number of hosts.',
+    `6. If an earlier scan of these targets exists, call compare_scans with {"task_id": "${taskId}", "base_task_id": "previous", "change": ["new", "changed"], "filters": {"severity": ">=3"}} ` +
+      'and say what is new or worse since then, and how many findings were fixed (the delta_summary counts); a not_found error only means there is no earlier scan.',
+    '7. Finish with a short prioritised remediation plan: new, internet-facing and exploitable issues first, then by CVSS score and number of hosts.',
     'Quote host names, ports and plugin ids exactly as the results give them; do not invent findings.',
   ].join('\n');
   return [{ role: 'user', content: { type: 'text', text } }];

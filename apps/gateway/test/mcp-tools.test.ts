@@ -6,7 +6,7 @@ let gw: TestGateway;
 let client: Client;
 useGatewayWithClient((started) => ({ gw, client } = started));
 
-const TOOLS = ['run_untrusted_scan', 'run_trusted_scan', 'run_privileged_scan', 'get_scan_status', 'get_scan_results', 'list_tasks', 'list_scanners', 'get_queue_status', 'cancel_scan'];
+const TOOLS = ['run_untrusted_scan', 'run_trusted_scan', 'run_privileged_scan', 'get_scan_status', 'get_scan_results', 'list_tasks', 'list_scanners', 'get_queue_status', 'cancel_scan', 'compare_scans', 'search_findings'];
 
 describe('tools/list', () => {
   it('lists exactly the contract tools with described parameters, annotations and output schemas', async () => {

@@ -62,7 +62,9 @@ async function startGateway(redisUrl, dataDir, workDir) {
 
 /** Submits a task, then does what the worker does: ingest, and complete it together with its index entry. */
 async function completedScan(gateway, tasks, dataDir, xml, completedAt, name) {
-  const submitted = await (await fetch(`${gateway.url}/api/v1/scans/untrusted`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ targets: '10.0.0.0/16', name }) })).json();
+  const submit = () => fetch(`${gateway.url}/api/v1/scans/untrusted`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ targets: '10.0.0.0/16', name }) });
+  // After a long ingest the pooled keep-alive connection may have been closed by the server.
+  const submitted = await (await submit().catch(() => submit())).json();
   const id = submitted.task_id;
   const taskDir = join(dataDir, 'tasks', id);
   mkdirSync(taskDir, { recursive: true });

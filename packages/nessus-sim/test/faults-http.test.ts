@@ -136,6 +136,7 @@ describe('fault modes', () => {
       scan_outcome: 'completed',
       scan_seconds: 2,
       download_mode: 'ok',
+      drift: 0,
     });
     expect(h.sim.faults.export_mode).toBe('stuck');
   });

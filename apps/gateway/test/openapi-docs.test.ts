@@ -25,6 +25,7 @@ describe('OpenAPI document', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual(
       [
+        '/api/v1/findings/search',
         '/api/v1/queue',
         '/api/v1/scanners',
         '/api/v1/scans/privileged',
@@ -33,6 +34,7 @@ describe('OpenAPI document', () => {
         '/api/v1/tasks',
         '/api/v1/tasks/{task_id}',
         '/api/v1/tasks/{task_id}/cancel',
+        '/api/v1/tasks/{task_id}/delta',
         '/api/v1/tasks/{task_id}/report.nessus',
         '/api/v1/tasks/{task_id}/results',
       ].sort(),

@@ -107,17 +107,26 @@ export class FingerprintBuilder {
     this.addHost(host.host_ip ?? host.name, host.name, host.host_ip, host.host_fqdn);
   }
 
+  /** Findings arrive grouped by ReportHost: the last host's code is reused while it repeats. */
+  private lastHost: { name: string; ip: string | null; code: number } | null = null;
+
   /** The finding of the next store row (call in row order, before ingest rewrites the finding). */
   observe(finding: Finding): void {
-    const id = identityHost(finding);
-    this.host.push(this.addHost(id, finding.host, finding.host_ip, finding.host_fqdn));
+    const last = this.lastHost;
+    let hostCode: number;
+    if (last && last.name === finding.host && last.ip === finding.host_ip) hostCode = last.code;
+    else {
+      hostCode = this.addHost(identityHost(finding), finding.host, finding.host_ip, finding.host_fqdn);
+      this.lastHost = { name: finding.host, ip: finding.host_ip, code: hostCode };
+    }
+    this.host.push(hostCode);
     this.port.push(finding.port);
     this.protocol.push(this.protocols.code(finding.protocol));
     this.pluginId.push(finding.plugin_id);
     this.check.push(this.checks.code(finding.compliance?.check_name ?? ''));
     this.severity.push(finding.severity);
     this.pluginName.push(this.pluginNames.code(finding.plugin_name));
-    this.cves.push(this.cveLists.code(Array.isArray(finding.cve) ? finding.cve.join(',') : ''));
+    this.cves.push(Array.isArray(finding.cve) && finding.cve.length > 0 ? this.cveLists.code(finding.cve.join(',')) : 0);
     this.findingIds.push(finding.finding_id);
   }
 

@@ -18,7 +18,7 @@ import { copyFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { TaskStore, createRedisConnection } from '@nessus-mcp/core';
 import { findFreePort as freePort, startRedisServer } from '@nessus-mcp/embedded-redis';
-import { ingestExport } from '@nessus-mcp/results';
+import { LocalTaskFiles, ingestExport, resultFiguresOf } from '@nessus-mcp/results';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const gatewayDir = join(here, '..');
@@ -82,12 +82,11 @@ async function resultsOverHttp(exportPath, redisUrl, dataDir, gatewayUrl, auth, 
     const submitted = await submit.json();
     const id = submitted.task_id;
     if (!id) throw new Error(`could not submit the results task: ${JSON.stringify(submitted)}`);
-    const taskDir = join(dataDir, 'tasks', id);
-    mkdirSync(taskDir, { recursive: true });
-    await copyFile(exportPath, join(taskDir, 'report.nessus'));
-    const summary = await ingestExport({ exportPath: join(taskDir, 'report.nessus'), taskDir, credentialed: false });
+    const files = new LocalTaskFiles(dataDir);
+    await files.writeExport(id, (staging) => copyFile(exportPath, staging));
+    const summary = await ingestExport({ files, taskId: id, credentialed: false });
     const now = new Date().toISOString();
-    await new TaskStore(redisClient).update(id, { status: 'completed', started_at: now, completed_at: now, progress: 100, results_summary: summary });
+    await new TaskStore(redisClient).update(id, { status: 'completed', started_at: now, completed_at: now, progress: 100, results_summary: resultFiguresOf(summary) });
     const queries = {
       '(a) no filter': {},
       '(b) severity >= 3': { filters: JSON.stringify({ severity: '>=3' }) },

@@ -12,7 +12,7 @@ import {
   type Logger,
   type RuntimeConfig,
 } from '@nessus-mcp/core';
-import { ResultStoreCache } from '@nessus-mcp/results';
+import { LocalTaskFiles, ResultStoreCache } from '@nessus-mcp/results';
 import { ScannerRegistry, type ScannerRegistryOptions } from '@nessus-mcp/scanners';
 import type { DestinationStream } from 'pino';
 import { createGatewayServices, type GatewayServices } from './services/gateway-services.js';
@@ -78,6 +78,7 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions = {}):
     setup: () => setup,
     results: new ResultStoreCache({ maxStores: 16 }),
     credentialsKey,
+    files: new LocalTaskFiles(config.dataDir),
     dataDir: config.dataDir,
     logger,
     liveProgressTimeoutMs: 1500,

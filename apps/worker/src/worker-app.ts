@@ -12,6 +12,7 @@ import {
   type ScanJobResult,
   type ScannersConfig,
 } from '@nessus-mcp/core';
+import type { TaskFiles } from '@nessus-mcp/results';
 import { ScannerRegistry, type ApiCallEvent } from '@nessus-mcp/scanners';
 import { startCancelListener, type CancelListener } from './cancel-listener.js';
 import { startHousekeeping } from './housekeeping/housekeeping-worker.js';
@@ -29,7 +30,8 @@ export interface WorkerAppOptions {
   config: ScannersConfig;
   /** Re-read on SIGHUP. */
   scannersConfigPath: string;
-  dataDir: string;
+  /** Where each task's export and result store are kept. */
+  files: TaskFiles;
   credentialsKey: Buffer;
   ingest: IngestExport;
   logger: Logger;
@@ -83,7 +85,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerA
     tasks,
     registry: () => registry,
     config: () => config,
-    dataDir: options.dataDir,
+    files: options.files,
     credentialsKey: options.credentialsKey,
     ingest: options.ingest,
     metrics,
@@ -112,7 +114,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerA
 
   const housekeepingQueue = createHousekeepingQueue(redis);
   housekeepingQueue.on('error', (error) => logger.warn({ err: error.message }, 'housekeeping queue connection error'));
-  const housekeepingDeps: HousekeepingDeps = { tasks, registry: () => registry, config: () => config, dataDir: options.dataDir, scanQueue, logger: logger.child({ component: 'housekeeping' }) };
+  const housekeepingDeps: HousekeepingDeps = { tasks, registry: () => registry, config: () => config, files: options.files, scanQueue, logger: logger.child({ component: 'housekeeping' }) };
   const housekeepingWorker = await startHousekeeping({ queue: housekeepingQueue, connection: redis, deps: housekeepingDeps, metrics });
   housekeepingWorker.on('error', (error) => logger.error({ err: error.message }, 'housekeeping worker error'));
 

@@ -68,6 +68,9 @@ describe('scan pipeline against the simulator', () => {
     expect(done.status).toBe('failed');
     expect(done.error).toMatchObject({ code: 'authentication_failed', message: expect.stringMatching(/SSH login failed on the host/) });
     expect(done.results_summary).toMatchObject({ hosts_scanned: 1, authentication_status: 'failed' });
+    // The record keeps what get_scan_status reports (hints included), summary.json the evidence.
+    expect(Object.keys(done.results_summary ?? {}).sort()).toEqual(['authentication_hints', 'authentication_status', 'file_size_kb', 'findings_total', 'hosts_scanned', 'severity_breakdown', 'total_vulnerabilities']);
+    expect(done.results_summary?.authentication_hints).not.toHaveLength(0);
     expect(existsSync(join(dir, 'tasks', task.task_id, 'results', 'manifest.json'))).toBe(true);
     // Not a BullMQ failure: retrying with the same credentials cannot help.
     expect(await (await gateway.queue.getJob(task.task_id))?.getState()).toBe('completed');

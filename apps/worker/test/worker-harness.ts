@@ -25,7 +25,7 @@ import {
   type ScannersConfig,
   type Task,
 } from '@nessus-mcp/core';
-import { ingestExport } from '@nessus-mcp/results';
+import { LocalTaskFiles, ingestExport } from '@nessus-mcp/results';
 import { startSimulator, type FaultPatch, type RunningSimulator } from '@nessus-mcp/nessus-sim';
 import { startWorkerApp, type WorkerApp } from '../src/worker-app.js';
 
@@ -121,9 +121,9 @@ export async function startInProcessWorker(options: { redisUrl: string; dataDir:
     redis: createRedisConnection(options.redisUrl, 'worker'),
     config,
     scannersConfigPath: options.configPath,
-    dataDir: options.dataDir,
+    files: new LocalTaskFiles(options.dataDir),
     credentialsKey: CREDENTIALS_KEY,
-    ingest: async (args) => ({ ...(await ingestExport(args)) }),
+    ingest: ingestExport,
     logger: createLogger({ name: 'worker', level: 'debug', destination: logs }),
     settings: { concurrency: options.concurrency ?? 50, lockDurationMs: 30_000, stalledIntervalMs: 30_000, metricsHost: '127.0.0.1' },
     metricsPort: 0,

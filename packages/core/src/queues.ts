@@ -1,6 +1,6 @@
 import { Queue, type ConnectionOptions, type DefaultJobOptions, type QueueOptions } from 'bullmq';
 import type { EncryptedSecret } from './credentials.js';
-import type { ScanType } from './tasks.js';
+import type { ResultFigures, ScanType } from './tasks.js';
 
 /**
  * Queue names and job payloads shared by the producer (gateway) and the consumer (worker), so
@@ -45,7 +45,8 @@ export interface ScanJobData {
 export interface ScanJobResult {
   task_id: string;
   status: 'completed' | 'failed' | 'timeout' | 'cancelled';
-  summary: Record<string, unknown> | null;
+  /** The figures the task record got (BullMQ keeps them as the job's return value). */
+  summary: ResultFigures | null;
 }
 
 export type HousekeepingJobName = 'expire-tasks' | 'stop-stuck-scans' | 'reconcile-queued' | 'clean-nessus';

@@ -1,16 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { text } from 'node:stream/consumers';
 import { AppError, toAppError, type Logger } from '@nessus-mcp/core';
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
-import { CallToolRequestSchema, ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CallToolRequestSchema,
+  ErrorCode,
+  McpError,
+  type CallToolResult,
+  type ReadResourceResult,
+} from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { parseArguments } from '../schemas/parse-arguments.js';
 import { taskIdParam } from '../schemas/tool-inputs.js';
 import type { GatewayServices } from '../services/gateway-services.js';
-import { REPORT_FILE, reportResourceUri, statusResourceUri } from '../services/scan-status.js';
-import { taskDir, type CallContext } from '../services/service-context.js';
+import { statusResourceUri } from '../services/scan-status.js';
+import type { CallContext } from '../services/service-context.js';
 import { TOOL_DEFINITIONS, type ToolDefinition, type ToolOutput } from './tool-definitions.js';
 import { TRIAGE_PROMPT_ARGS, triagePromptMessages } from './triage-prompt.js';
 
@@ -82,6 +87,24 @@ function resourceTemplates(services: GatewayServices): Templates {
   return templates;
 }
 
+/** The raw report as text, through the same service function as the REST download. */
+async function reportText(services: GatewayServices, taskId: string): Promise<string> {
+  const report = await services.openReport(taskId);
+  if (report.size > MAX_INLINE_REPORT_BYTES) {
+    report.stream.destroy();
+    const download = `/api/v1/tasks/${taskId}/report.nessus`;
+    throw new AppError('invalid_argument', `the report is ${Math.round(report.size / 1048576)} MB; download it from GET ${download} instead`);
+  }
+  return text(report.stream);
+}
+
+/** One task resource, read through the same service functions as the REST routes. */
+async function readTaskResource(services: GatewayServices, uri: string, taskId: string, call: CallContext): Promise<ReadResourceResult> {
+  if (uri.endsWith('/report.nessus')) return { contents: [{ uri, mimeType: 'application/xml', text: await reportText(services, taskId) }] };
+  const view = await services.getScanStatus(taskId, call);
+  return { contents: [{ uri, mimeType: 'application/json', text: JSON.stringify(view) }] };
+}
+
 /**
  * The MCP server with every tool, resource and prompt, over the given services. Transport-free:
  * the HTTP route connects it to a Streamable HTTP transport per request, the stdio entry once.
@@ -131,32 +154,19 @@ export function buildMcpServer(services: GatewayServices, options: McpServerOpti
   });
 
   const templates = resourceTemplates(services);
+  const readResource = (uri: URL, variables: Record<string, unknown>): Promise<ReadResourceResult> =>
+    readTaskResource(services, uri.href, parseArguments(z.object({ task_id: taskIdParam }), variables).task_id, callContext());
   server.registerResource(
     'task-status',
     templates.status,
     { title: 'Scan task status', description: 'The get_scan_status view of one task, as JSON.', mimeType: 'application/json' },
-    async (uri, variables) => {
-      const taskId = parseArguments(z.object({ task_id: taskIdParam }), variables).task_id;
-      const view = await services.getScanStatus(taskId, callContext());
-      return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(view) }] };
-    },
+    readResource,
   );
-
   server.registerResource(
     'task-report',
     templates.report,
     { title: 'Raw Nessus export', description: 'The .nessus XML export of a completed scan.', mimeType: 'application/xml' },
-    async (uri, variables) => {
-      const taskId = parseArguments(z.object({ task_id: taskIdParam }), variables).task_id;
-      await services.context.tasks.require(taskId);
-      const path = join(taskDir(services.context, taskId), REPORT_FILE);
-      const info = await stat(path).catch(() => null);
-      if (!info) throw new AppError('not_ready', `task ${taskId} has no report yet; wait until get_scan_status says completed`);
-      if (info.size > MAX_INLINE_REPORT_BYTES) {
-        throw new AppError('invalid_argument', `the report is ${Math.round(info.size / 1048576)} MB; download it from GET /api/v1/tasks/${taskId}/report.nessus instead`);
-      }
-      return { contents: [{ uri: reportResourceUri(taskId), mimeType: 'application/xml', text: await readFile(path, 'utf8') }] };
-    },
+    readResource,
   );
 
   server.registerPrompt(

@@ -1,12 +1,7 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { type AuthenticationStatus, type Task } from '@nessus-mcp/core';
-import { readResultSummary } from '@nessus-mcp/results';
 import type { TaskViewOutput } from '../schemas/tool-outputs.js';
 import { describeQueued } from './submit-scan.js';
-import { assertTaskId, taskDir, type CallContext, type ServiceContext } from './service-context.js';
-
-export const REPORT_FILE = 'report.nessus';
+import { assertTaskId, type CallContext, type ServiceContext } from './service-context.js';
 
 export function statusResourceUri(taskId: string): string {
   return `nessus://tasks/${taskId}`;
@@ -16,7 +11,7 @@ export function reportResourceUri(taskId: string): string {
   return `nessus://tasks/${taskId}/report.nessus`;
 }
 
-/** Generic hints when the stored summary has none (summaries written before hints existed). */
+/** Generic hints when the ingest found none of its own. */
 const AUTH_HINTS: Record<'failed' | 'partial', string[]> = {
   failed: [
     'Check ssh_username and the password or private key: try `ssh user@target` from the scanner host.',
@@ -74,19 +69,14 @@ function nextStep(task: Task): string {
 
 export async function buildTaskView(context: ServiceContext, task: Task, call: CallContext): Promise<TaskViewOutput> {
   const [queued, live] = await Promise.all([describeQueued(context, task), liveProgress(context, task, call)]);
-  const dir = taskDir(context, task.task_id);
+  // Everything below comes from the task record: a status call (agents poll it) reads no file.
+  const summary = task.results_summary;
   let authentication: AuthenticationStatus | null = null;
   let troubleshooting: string[] = [];
-  let summary = task.results_summary;
   // A failed credentialed scan (SSH login refused everywhere) still has results and its evidence.
-  if (task.status === 'completed' || (task.status === 'failed' && task.results_summary)) {
-    // summary.json carries the authentication evidence and its hints; the task keeps a copy of the figures.
-    const stored = await readResultSummary(dir).catch(() => null);
-    authentication = stored?.authentication_status ?? summary?.authentication_status ?? (task.has_credentials ? null : 'not_applicable');
-    if (stored) {
-      summary = { ...stored, authentication_status: stored.authentication_status };
-      troubleshooting = stored.authentication_hints;
-    }
+  if (task.status === 'completed' || (task.status === 'failed' && summary)) {
+    authentication = summary?.authentication_status ?? (task.has_credentials ? null : 'not_applicable');
+    troubleshooting = summary?.authentication_hints ?? [];
     if (troubleshooting.length === 0 && (authentication === 'failed' || authentication === 'partial')) troubleshooting = AUTH_HINTS[authentication];
   }
   if ((task.status === 'failed' || task.status === 'timeout') && task.error) {
@@ -121,8 +111,8 @@ export async function buildTaskView(context: ServiceContext, task: Task, call: C
     authentication_status: authentication,
     troubleshooting,
     next_step: nextStep(task),
-    // Only a completed task can have its export; skipping the stat keeps polling cheap.
-    resources: { status: statusResourceUri(task.task_id), report: (task.status === 'completed' || task.results_summary) && existsSync(join(dir, REPORT_FILE)) ? reportResourceUri(task.task_id) : null },
+    // Figures exist only once the export was ingested, and the export stays until the task expires.
+    resources: { status: statusResourceUri(task.task_id), report: summary ? reportResourceUri(task.task_id) : null },
   };
 }
 

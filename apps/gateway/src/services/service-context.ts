@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import {
   compileAllowList,
   createScanQueue,
@@ -12,7 +11,7 @@ import {
   type TaskStore,
   type HousekeepingJobData,
 } from '@nessus-mcp/core';
-import type { ResultStoreCache } from '@nessus-mcp/results';
+import type { ResultStoreCache, TaskFiles } from '@nessus-mcp/results';
 import type { ScannerRegistry } from '@nessus-mcp/scanners';
 import type { Queue, ConnectionOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -72,7 +71,10 @@ export interface ServiceContext {
   /** The current scanner setup (replaced on reload). */
   setup: () => ScannerSetup;
   results: ResultStoreCache;
+  /** Each task's export and result store: the only way a service reaches them. */
+  files: TaskFiles;
   credentialsKey: Buffer;
+  /** Checked for writability by /ready. */
   dataDir: string;
   logger: Logger;
   /** How long `get_scan_status` waits for a live progress reading before using the worker's. */
@@ -83,12 +85,6 @@ export interface ServiceContext {
 export interface CallContext {
   traceId: string;
   logger: Logger;
-}
-
-/** The task's directory, after checking the id's format: ids reach the file system only through here. */
-export function taskDir(context: Pick<ServiceContext, 'dataDir'>, taskId: string): string {
-  assertTaskId(taskId);
-  return join(context.dataDir, 'tasks', taskId);
 }
 
 export function assertTaskId(taskId: string): void {

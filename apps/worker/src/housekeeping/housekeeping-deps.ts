@@ -1,12 +1,13 @@
 import type { Queue } from 'bullmq';
 import type { Logger, ScanJobData, ScanJobResult, ScannersConfig, TaskStore } from '@nessus-mcp/core';
+import type { TaskFiles } from '@nessus-mcp/results';
 import type { ScannerRegistry } from '@nessus-mcp/scanners';
 
 export interface HousekeepingDeps {
   tasks: TaskStore;
   registry: () => ScannerRegistry;
   config: () => ScannersConfig;
-  dataDir: string;
+  files: TaskFiles;
   /** The scan queue of a pool (created on first use). */
   scanQueue: (pool: string) => Queue<ScanJobData, ScanJobResult>;
   logger: Logger;

@@ -3,7 +3,7 @@ import type { ScannerInstanceConfig } from './config.js';
 import { DEFAULT_FOLDER } from './config.js';
 import { credentialSecrets, credentialsPayload, toNessusSshCredential, validateScanCredentials } from './credentials.js';
 import { downloadToFile } from './nessus-download.js';
-import { type CallContext, httpError } from './nessus-errors.js';
+import { httpError, licenceError } from './nessus-errors.js';
 import { abortReason, NessusHttp, parseJson, pause } from './nessus-http.js';
 import {
   readCreatedId,
@@ -15,6 +15,7 @@ import {
   readScanDetails,
   readScanList,
   readServerProperties,
+  readServerProgress,
   readServerStatus,
   readTemplates,
   readUpload,
@@ -55,6 +56,8 @@ export interface NessusScannerOptions {
   logger?: ScannerLogger;
   onApiCall?: ApiCallHook;
   exportPoll?: ExportPollOptions;
+  /** New exports requested for one report before giving up (an export Nessus failed or lost). Default 3. */
+  maxExportRequests?: number;
   /** A download fails when no byte arrives for this long. Default: the instance's `timeout_ms`. */
   downloadIdleTimeoutMs?: number;
 }
@@ -75,6 +78,7 @@ export class NessusScanner implements Scanner {
   private readonly idleTimeoutMs: number;
   private readonly log: ScannerLogger;
   private readonly poll: Required<ExportPollOptions>;
+  private readonly maxExportRequests: number;
   private readonly http: NessusHttp;
 
   private templates: Promise<Map<string, string>> | null = null;
@@ -95,6 +99,7 @@ export class NessusScanner implements Scanner {
       perHostMs: options.exportPoll?.perHostMs ?? 2_000,
       maxTimeoutMs: options.exportPoll?.maxTimeoutMs ?? 2 * 60 * 60_000,
     };
+    this.maxExportRequests = options.maxExportRequests ?? 3;
     this.http = new NessusHttp({ instance, logger: this.log, onApiCall: options.onApiCall });
   }
 
@@ -134,19 +139,19 @@ export class NessusScanner implements Scanner {
       },
       ...(payload ? { credentials: payload } : {}),
     };
-    const scanId = readCreatedScan(await this.http.call('POST', '/scans', { json: body, signal, redactor }));
+    const scanId = readCreatedScan(await this.licenceGated('/scans', signal, () => this.http.call('POST', '/scans', { json: body, signal, redactor })));
     this.log.info({ scanId, taskId: request.taskId, scanType: request.scanType, targets: targets.length }, 'nessus scan created');
     return { scanId };
   }
 
   async launchScan(scanId: string, signal?: AbortSignal): Promise<{ runId: string }> {
-    const runId = readLaunch(await this.http.call('POST', '/scans/:id/launch', { params: { id: scanId }, signal }));
+    const runId = readLaunch(await this.licenceGated('/scans/:id/launch', signal, () => this.http.call('POST', '/scans/:id/launch', { params: { id: scanId }, signal })));
     this.log.info({ scanId, runId }, 'nessus scan launched');
     return { runId };
   }
 
   async getStatus(scanId: string, signal?: AbortSignal): Promise<ScanStatus> {
-    const details = readScanDetails(await this.http.call('GET', '/scans/:id', { params: { id: scanId }, signal }));
+    const details = readScanDetails(await this.http.call('GET', '/scans/:id', { params: { id: scanId }, signal, retry: true }));
     const state = mapNessusStatus(details.status);
     if (state === 'unknown' && !this.unknownStatusesLogged.has(details.status)) {
       this.unknownStatusesLogged.add(details.status);
@@ -162,7 +167,8 @@ export class NessusScanner implements Scanner {
 
   async stopScan(scanId: string, signal?: AbortSignal): Promise<void> {
     try {
-      await this.http.call('POST', '/scans/:id/stop', { params: { id: scanId }, signal });
+      // A repeated stop is harmless: the second one answers 409, read below as "nothing to stop".
+      await this.http.call('POST', '/scans/:id/stop', { params: { id: scanId }, signal, retry: true });
       this.log.info({ scanId }, 'nessus scan stop requested');
     } catch (error) {
       // 409: the state does not allow a stop, i.e. the scan is not running (NESSUS_API.md §B.3.9).
@@ -184,25 +190,59 @@ export class NessusScanner implements Scanner {
     }
   }
 
+  /**
+   * Requests a `.nessus` export (or resumes `options.resumeFile`), waits for it and streams it to
+   * `destPath`. An export Nessus failed (`error`, or 500 then 404) or lost (404 straight after
+   * the request) is requested anew, at most `maxExportRequests` times in all.
+   */
   async exportReport(scanId: string, destPath: string, options: ExportOptions = {}): Promise<{ bytes: number }> {
     const { signal } = options;
-    const details = readScanDetails(await this.http.call('GET', '/scans/:id', { params: { id: scanId }, signal }));
+    const details = readScanDetails(await this.http.call('GET', '/scans/:id', { params: { id: scanId }, signal, retry: true }));
     const budget = Math.min(this.poll.maxTimeoutMs, this.poll.baseTimeoutMs + this.poll.perHostMs * (details.hostCount ?? details.hosts.length));
     const deadline = Date.now() + budget;
+    let file = options.resumeFile ?? null;
+    let requests = 0;
+    const failures: string[] = [];
+    for (;;) {
+      if (file === null) {
+        if (requests >= this.maxExportRequests) throw this.exportGaveUp(scanId, failures);
+        // A second export of the same scan only costs Nessus a file, so a lost answer may be asked again.
+        file = readExportFile(await this.http.call('POST', '/scans/:id/export', { params: { id: scanId }, json: { format: 'nessus' }, signal, retry: true }));
+        requests += 1;
+        await options.onExportFile?.(file);
+        options.onProgress?.({ phase: 'requested' });
+      }
+      const outcome = (await this.waitForExport(scanId, file, deadline, budget, options)) ?? (await this.downloadExport(scanId, file, destPath, options));
+      if (typeof outcome === 'number') {
+        this.log.info({ scanId, bytes: outcome, exports_requested: requests }, 'nessus export downloaded');
+        return { bytes: outcome };
+      }
+      this.log.warn({ scanId, file, reason: outcome }, 'nessus export failed; requesting a new one');
+      failures.push(`export ${file}: ${outcome}`);
+      file = null;
+    }
+  }
 
-    const file = readExportFile(await this.http.call('POST', '/scans/:id/export', { params: { id: scanId }, json: { format: 'nessus' }, signal }));
-    options.onProgress?.({ phase: 'requested' });
-    const ctx: CallContext = { instanceId: this.instanceId, method: 'GET', route: '/scans/:id/export/:file/status' };
+  /** Polls an export until ready (null), or says why a new export is needed. Throws when time runs out. */
+  private async waitForExport(scanId: string, file: string, deadline: number, budget: number, options: ExportOptions): Promise<string | null> {
+    const { signal } = options;
+    const route = '/scans/:id/export/:file/status';
     let delay = this.poll.initialMs;
     for (;;) {
       let status: string;
       try {
-        status = readExportStatus(await this.http.call('GET', ctx.route, { params: { id: scanId, file }, signal }));
+        status = readExportStatus(await this.http.call('GET', route, { params: { id: scanId, file }, signal, retry: true }));
       } catch (error) {
-        throw this.exportPollError(error, ctx, scanId, file);
+        if (!(error instanceof AppError)) throw error;
+        // Export failure is also reported as HTTP 500 {"status":"error"} (seccubus#371, §B.3.10).
+        if (error.details?.nessus_error === 'error') return 'Nessus failed to generate it (HTTP 500 {"status":"error"})';
+        // 404 "The requested file was not found": the export expired, the server restarted, or
+        // (Nessus Manager with linked scanners) it was never found at all; only a new export helps.
+        if (error.code === 'not_found') return 'Nessus no longer knows the file (HTTP 404)';
+        throw error;
       }
-      if (status === 'ready') break;
-      if (status === 'error') throw this.exportFailed(ctx, scanId, file);
+      if (status === 'ready') return null;
+      if (status === 'error') return 'Nessus failed to generate it (status "error")';
       if (Date.now() + delay > deadline) {
         throw new AppError('scanner_error', `Nessus instance '${this.instanceId}' did not finish the export of scan ${scanId} within ${Math.round(budget / 1000)} s (last status '${status}').`, {
           retryable: true,
@@ -213,9 +253,52 @@ export class NessusScanner implements Scanner {
       await pause(delay, signal);
       delay = Math.min(delay * 2, this.poll.maxMs);
     }
-    const bytes = await downloadToFile(this.http, { route: '/scans/:id/export/:file/download', params: { id: scanId, file }, destPath, idleTimeoutMs: this.idleTimeoutMs }, options);
-    this.log.info({ scanId, bytes }, 'nessus export downloaded');
-    return { bytes };
+  }
+
+  /**
+   * Downloads a ready export, starting the stream over after a 5xx or a broken-off body (the
+   * same bounded, jittered retries as a read). Returns the byte count, or why a new export is
+   * needed when the file is gone.
+   */
+  private async downloadExport(scanId: string, file: string, destPath: string, options: ExportOptions): Promise<number | string> {
+    const route = '/scans/:id/export/:file/download';
+    try {
+      return await this.http.retrying(route, options.signal, () => downloadToFile(this.http, { route, params: { id: scanId, file }, destPath, idleTimeoutMs: this.idleTimeoutMs }, options));
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'not_found') return 'the ready file was gone at download (HTTP 404)';
+      throw error;
+    }
+  }
+
+  private exportGaveUp(scanId: string, failures: readonly string[]): AppError {
+    return new AppError(
+      'scanner_error',
+      `Nessus instance '${this.instanceId}' could not produce an export of scan ${scanId}: ${failures.length} export requests failed in a row (${failures.join('; ')}). ` +
+        "Check the scanner's free disk space and its logs, then retry the task.",
+      { retryable: false, details: { instance_id: this.instanceId, scan_id: scanId, export_requests: failures.length, export_status: 'error' } },
+    );
+  }
+
+  /**
+   * Nessus 10.8 refuses a licence-gated call by closing the connection before any status line
+   * (pyTenable#840), which looks like any network drop. After such a drop, `/server/properties`
+   * is asked once: when its licence has the scan API off, the refusal is the licence error;
+   * otherwise the drop stands (retryable).
+   */
+  private async licenceGated<T>(route: string, signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (!(error instanceof AppError) || error.code !== 'scanner_error' || error.details?.status !== undefined || signal?.aborted) throw error;
+      let scanApi: boolean | null;
+      try {
+        scanApi = readServerProperties(await this.http.call('GET', '/server/properties', { signal, retry: true })).scanApi;
+      } catch {
+        throw error;
+      }
+      if (scanApi !== false) throw error;
+      throw licenceError({ instanceId: this.instanceId, method: 'POST', route }, 'connection closed without an answer; licence has scan_api: false');
+    }
   }
 
   async checkHealth(signal?: AbortSignal): Promise<ScannerHealth> {
@@ -227,27 +310,35 @@ export class NessusScanner implements Scanner {
       checkedAt: Date.now(),
       latencyMs: Date.now() - started,
     });
-    const empty = { serverStatus: null, version: null, product: null, licence: null, scanApi: null };
+    const empty = { serverStatus: null, serverProgress: null, version: null, product: null, licence: null, scanApi: null };
     let serverStatus: string | null;
+    let serverProgress: number | null = null;
     try {
-      // 503 {"status":"loading"} while plugins compile is an answer, not a failure (§B.3.1).
+      // 503 {"status":"loading","progress":N} while plugins compile is an answer, not a failure (§B.3.1).
       const answer = await this.http.raw('GET', '/server/status', { signal, auth: false });
-      serverStatus = readServerStatus(parseJson(answer.text));
+      const body = parseJson(answer.text);
+      serverStatus = readServerStatus(body);
       if (answer.status >= 400 && serverStatus !== 'loading') {
         throw httpError({ instanceId: this.instanceId, method: 'GET', route: '/server/status' }, answer.status, answer.text, this.redactor);
       }
+      if (serverStatus === 'loading') serverProgress = readServerProgress(body);
     } catch (error) {
       if (signal?.aborted) throw abortReason(signal);
       return result({ ...empty, healthy: false, status: 'unreachable', message: error instanceof Error ? error.message : 'unreachable' });
     }
+    const starting = (): string => `Nessus is starting (status '${serverStatus ?? 'unknown'}'${serverProgress === null ? '' : `, ${serverProgress}%`}); scans wait until it is ready.`;
+    if (serverStatus === 'loading') {
+      // A loading server answers little else (the rest of the API may refuse): report what we know.
+      return result({ ...empty, serverStatus, serverProgress, healthy: false, status: 'starting', message: starting() });
+    }
     try {
       const props = readServerProperties(await this.http.call('GET', '/server/properties', { signal }));
-      const fields = { serverStatus, version: props.version, product: props.product, licence: props.licence, scanApi: props.scanApi };
+      const fields = { serverStatus, serverProgress, version: props.version, product: props.product, licence: props.licence, scanApi: props.scanApi };
       if (props.scanApi === false) {
         return result({ ...fields, healthy: false, status: 'licence_restricted', message: 'This Nessus edition does not allow scan control over the API (licence scan_api: false).' });
       }
       if (serverStatus !== 'ready') {
-        return result({ ...fields, healthy: false, status: 'loading', message: `Nessus is not ready (status '${serverStatus ?? 'unknown'}').` });
+        return result({ ...fields, healthy: false, status: 'starting', message: starting() });
       }
       return result({ ...fields, healthy: true, status: 'ok', message: null });
     } catch (error) {
@@ -259,7 +350,7 @@ export class NessusScanner implements Scanner {
   }
 
   async listOwnScans(signal?: AbortSignal): Promise<OwnScan[]> {
-    const { folders, scans } = readScanList(await this.http.call('GET', '/scans', { signal }));
+    const { folders, scans } = readScanList(await this.http.call('GET', '/scans', { signal, retry: true }));
     const ours = new Set(folders.filter((f) => f.name === this.folderName).map((f) => f.id));
     return scans.flatMap((scan) => {
       const taskId = parseTaskId(scan.name);
@@ -271,7 +362,7 @@ export class NessusScanner implements Scanner {
   // ---- lookups cached per client ----
 
   private templateUuid(name: string, signal: AbortSignal | undefined): Promise<string> {
-    this.templates ??= this.http.call('GET', '/editor/scan/templates', { signal }).then(readTemplates);
+    this.templates ??= this.http.call('GET', '/editor/scan/templates', { signal, retry: true }).then(readTemplates);
     const pending = this.templates;
     return pending.then(
       (byName) => {
@@ -292,7 +383,7 @@ export class NessusScanner implements Scanner {
 
   /** Id of this system's folder (the oldest of that name), or null when there is none. */
   private async findFolder(signal: AbortSignal | undefined): Promise<string | null> {
-    const existing = readFolderList(await this.http.call('GET', '/folders', { signal })).filter((f) => f.name === this.folderName);
+    const existing = readFolderList(await this.http.call('GET', '/folders', { signal, retry: true })).filter((f) => f.name === this.folderName);
     return existing.sort((a, b) => Number(a.id) - Number(b.id))[0]?.id ?? null;
   }
 
@@ -325,28 +416,5 @@ export class NessusScanner implements Scanner {
     form.set('Filedata', new Blob([key], { type: 'application/octet-stream' }), `${taskId}.key`);
     form.set('no_enc', '0');
     return readUpload(await this.http.call('POST', '/file/upload', { form, signal, redactor }));
-  }
-
-  // ---- export helpers ----
-
-  private exportFailed(ctx: CallContext, scanId: string, file: string): AppError {
-    return new AppError('scanner_error', `Nessus instance '${this.instanceId}' failed to generate the export of scan ${scanId}; a new export may succeed.`, {
-      retryable: true,
-      details: { instance_id: ctx.instanceId, route: ctx.route, scan_id: scanId, file, export_status: 'error' },
-    });
-  }
-
-  private exportPollError(error: unknown, ctx: CallContext, scanId: string, file: string): unknown {
-    if (!(error instanceof AppError)) return error;
-    // Export failure is also reported as HTTP 500 {"status":"error"} (seccubus#371, §B.3.10).
-    if (error.details?.nessus_error === 'error') return this.exportFailed(ctx, scanId, file);
-    // 404 "The requested file was not found": the export expired or the server restarted; only a new export helps.
-    if (error.code === 'not_found') {
-      return new AppError('scanner_error', `Nessus instance '${this.instanceId}' no longer knows export ${file} of scan ${scanId}; a new export is needed.`, {
-        retryable: true,
-        details: { ...error.details, scan_id: scanId, file },
-      });
-    }
-    return error;
   }
 }

@@ -19,6 +19,11 @@ export interface CallOptions {
   /** Send the auth header. `GET /server/status` and `POST /session` do without. */
   auth?: boolean;
   redactor?: SecretRedactor;
+  /**
+   * The call is safe to repeat (a read, or a write whose repeat changes nothing that matters):
+   * a 5xx or a dropped connection is retried here, `http_retries` times with backoff.
+   */
+  retry?: boolean;
 }
 
 export interface RawAnswer {
@@ -28,6 +33,21 @@ export interface RawAnswer {
 
 /** Nessus error bodies are a line of JSON; more than this is a proxy page we only excerpt. */
 export const MAX_ERROR_BODY = 64 * 1024;
+export const DEFAULT_HTTP_RETRIES = 3;
+export const DEFAULT_HTTP_RETRY_BACKOFF_MS = 500;
+
+/**
+ * A failure worth repeating the same request for: a 5xx, a timeout or a dropped connection
+ * (the scanner package marks those retryable `scanner_error`s). An export's own
+ * `500 {"status":"error"}` is an answer, not a hiccup: asking again only gets 404.
+ */
+export function isTransient(error: unknown): boolean {
+  if (!(error instanceof AppError) || error.code !== 'scanner_error' || !error.retryable) return false;
+  return error.details?.nessus_error !== 'error';
+}
+
+/** Account lockouts are worded differently across versions; every one says "lock". */
+const LOCKOUT_TEXT = /\block(ed)?\b|locked out/i;
 
 export function expandRoute(route: string, params: Record<string, string> = {}): string {
   return route.replace(/:([a-z_]+)/g, (_, name: string) => {
@@ -82,6 +102,8 @@ export class NessusHttp {
   private readonly agents: { http: http.Agent; https: https.Agent };
   private readonly apiKeys: { access: string; secret: string } | null;
   private readonly login: { username: string; password: string } | null;
+  private readonly retries: number;
+  private readonly retryBackoffMs: number;
   private token: string | null = null;
   private loginInFlight: Promise<string> | null = null;
 
@@ -92,6 +114,8 @@ export class NessusHttp {
     this.timeoutMs = instance.timeout_ms;
     this.log = options.logger;
     this.onApiCall = options.onApiCall;
+    this.retries = instance.http_retries ?? DEFAULT_HTTP_RETRIES;
+    this.retryBackoffMs = instance.http_retry_backoff_ms ?? DEFAULT_HTTP_RETRY_BACKOFF_MS;
     if (instance.access_key && instance.secret_key) {
       this.apiKeys = { access: instance.access_key, secret: instance.secret_key };
       this.login = null;
@@ -134,8 +158,31 @@ export class NessusHttp {
     this.agents.https.destroy();
   }
 
+  /**
+   * Runs `attempt` again after a transient failure, at most `http_retries` more times, each after
+   * `http_retry_backoff_ms` × 2^n scaled by a random 50–100 % so clients that failed together
+   * spread out. Only for requests safe to repeat.
+   */
+  async retrying<T>(route: string, signal: AbortSignal | undefined, attempt: () => Promise<T>): Promise<T> {
+    for (let tries = 0; ; tries += 1) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (tries >= this.retries || signal?.aborted || !isTransient(error)) throw error;
+        const delayMs = Math.round(this.retryBackoffMs * 2 ** tries * (0.5 + Math.random() * 0.5));
+        this.log.info({ route, retry: tries + 1, of: this.retries, delay_ms: delayMs, err: (error as AppError).message }, 'transient nessus failure; retrying the call');
+        await pause(delayMs, signal);
+      }
+    }
+  }
+
   /** A JSON call that throws an AppError for anything but 2xx; re-logs in once on a 401 in session mode. */
   async call(method: string, route: string, options: CallOptions = {}): Promise<unknown> {
+    if (options.retry) return this.retrying(route, options.signal, () => this.callOnce(method, route, options));
+    return this.callOnce(method, route, options);
+  }
+
+  private async callOnce(method: string, route: string, options: CallOptions): Promise<unknown> {
     const auth = options.auth ?? true;
     const headers = auth ? await this.authHeaders(options.signal) : {};
     let answer = await this.send(method, route, headers, options);
@@ -214,11 +261,35 @@ export class NessusHttp {
 
   private async createSession(signal: AbortSignal | undefined): Promise<string> {
     if (!this.login) throw new AppError('internal', 'session login without username/password');
-    const token = readSessionToken(await this.call('POST', '/session', { json: this.login, auth: false, signal }));
+    // A repeated login is harmless, and "Too many users are connected" (500) clears as others
+    // log out: retried like a read.
+    let body: unknown;
+    try {
+      body = await this.call('POST', '/session', { json: this.login, auth: false, signal, retry: true });
+    } catch (error) {
+      throw this.lockoutError(error);
+    }
+    const token = readSessionToken(body);
     this.redactor.add(token);
     this.token = token;
     this.log.info({}, 'nessus session opened');
     return token;
+  }
+
+  /** A refused login that says the account is locked: no retry can help until a person unlocks it. */
+  private lockoutError(error: unknown): unknown {
+    if (!(error instanceof AppError)) return error;
+    const status = error.details?.status;
+    const said = error.details?.nessus_error;
+    if ((status === 401 || status === 403) && typeof said === 'string' && LOCKOUT_TEXT.test(said)) {
+      return new AppError(
+        'scanner_unavailable',
+        `Nessus instance '${this.instanceId}' has locked the account '${this.login?.username ?? '?'}' ("${said}"), usually after repeated failed logins. ` +
+          'A Nessus administrator must unlock it (Settings > Users, or nessuscli); check the password in scanners.yaml first so the lock does not recur.',
+        { retryable: false, details: { ...error.details, locked: true } },
+      );
+    }
+    return error;
   }
 
   /** Forgets the token a failed request used, unless a concurrent request already replaced it. */

@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Logger, ScanJobData, ScanJobResult, ScannersConfig, TaskStore } from '@nessus-mcp/core';
 import type { ScannerRegistry } from '@nessus-mcp/scanners';
+import type { WorkerMetrics } from '../worker-metrics.js';
 
 export interface HousekeepingDeps {
   tasks: TaskStore;
@@ -10,6 +11,7 @@ export interface HousekeepingDeps {
   /** The scan queue of a pool (created on first use). */
   scanQueue: (pool: string) => Queue<ScanJobData, ScanJobResult>;
   logger: Logger;
+  metrics?: Pick<WorkerMetrics, 'nessusScansHeld'>;
 }
 
 export const DAY_MS = 24 * 60 * 60 * 1000;

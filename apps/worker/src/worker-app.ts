@@ -114,7 +114,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerA
 
   const housekeepingQueue = createHousekeepingQueue(redis);
   housekeepingQueue.on('error', (error) => logger.warn({ err: error.message }, 'housekeeping queue connection error'));
-  const housekeepingDeps: HousekeepingDeps = { tasks, registry: () => registry, config: () => config, files: options.files, scanQueue, logger: logger.child({ component: 'housekeeping' }) };
+  const housekeepingDeps: HousekeepingDeps = { tasks, registry: () => registry, config: () => config, files: options.files, scanQueue, logger: logger.child({ component: 'housekeeping' }), metrics };
   const housekeepingWorker = await startHousekeeping({ queue: housekeepingQueue, connection: redis, deps: housekeepingDeps, metrics });
   housekeepingWorker.on('error', (error) => logger.error({ err: error.message }, 'housekeeping worker error'));
 

@@ -68,6 +68,8 @@ export interface ConfigOptions {
   /** Session login instead of API keys. */
   sessionAuth?: boolean;
   maxExportMb?: number;
+  /** Base wait before an in-place retry of a safe Nessus call (scanners.yaml `http_retry_backoff_ms`). */
+  httpRetryBackoffMs?: number;
 }
 
 export function writeScannersConfig(dir: string, simUrl: string, options: ConfigOptions = {}): string {
@@ -75,7 +77,7 @@ export function writeScannersConfig(dir: string, simUrl: string, options: Config
     ? '        username: admin\n        password: sim-admin-password\n'
     : '        access_key: sim-access-key\n        secret_key: sim-secret-key\n';
   const instances = Array.from({ length: options.instances ?? 1 }, (_, i) =>
-    [`      - instance_id: sim${i + 1}`, `        name: Simulator ${i + 1}`, `        url: ${simUrl}`, auth.trimEnd(), `        max_concurrent_scans: ${options.capacity ?? 4}`, '        timeout_ms: 5000'].join('\n'),
+    [`      - instance_id: sim${i + 1}`, `        name: Simulator ${i + 1}`, `        url: ${simUrl}`, auth.trimEnd(), `        max_concurrent_scans: ${options.capacity ?? 4}`, '        timeout_ms: 5000', `        http_retry_backoff_ms: ${options.httpRetryBackoffMs ?? 20}`].join('\n'),
   ).join('\n');
   const yaml = `default_pool: main
 pools:

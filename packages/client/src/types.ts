@@ -321,6 +321,8 @@ export interface ScannerInfo {
   /** `ok`, `loading`, `licence_restricted`, `unauthorized` or `unreachable`. */
   health_status?: string;
   health_message?: string | null;
+  /** While `health_status` is `starting`: Nessus's start-up progress (0-100). */
+  startup_progress?: number | null;
   version?: string | null;
   checked_at?: string | null;
   [field: string]: unknown;

@@ -13,12 +13,12 @@ Serves a Nessus-compatible REST API (plain HTTP) plus /_sim/stats, /_sim/faults,
   --host ADDR              listen address (env NESSUS_SIM_HOST, default 127.0.0.1)
   --scan-seconds S         how long a launched scan runs (default 5)
   --scan-outcome O         completed | aborted
-  --licence-412 M          clean | drop | empty | off (refuse scan control with 412)
+  --licence-412 M          clean | drop | empty | reset | off (refuse scan control with 412)
   --error-rate R           share 0-1 of API calls answered 500/503
   --latency-ms N           delay added to every API answer
   --session-ttl-s S        session idle lifetime in seconds (0 = expire at once; default 1800)
-  --export-mode M          ok | stuck | error
-  --download-mode M        ok | slow | truncated | expired
+  --export-mode M          ok | stuck | error | error_500_then_404 | lost
+  --download-mode M        ok | slow | truncated | expired | chunked
   --access-key K           API access key  (env NESSUS_SIM_ACCESS_KEY, default sim-access-key)
   --secret-key K           API secret key  (env NESSUS_SIM_SECRET_KEY, default sim-secret-key)
   --username U             login user      (env NESSUS_SIM_USERNAME, default admin)

@@ -200,6 +200,24 @@ describe('export and download', () => {
     expect((await h.call('GET', `/scans/${id}/export/${file}/download`)).status).toBe(404);
   });
 
+  it('answers 500 {"status":"error"} once and 404 on every later poll under export_mode error_500_then_404', async () => {
+    const id = await finishedScan({ text_targets: '10.0.0.1' });
+    h.sim.setFaults({ export_mode: 'error_500_then_404' });
+    const { file } = (await h.call('POST', `/scans/${id}/export`, { format: 'nessus' })).json as { file: number };
+    expect(await h.call('GET', `/scans/${id}/export/${file}/status`)).toMatchObject({ status: 500, json: { status: 'error' } });
+    for (let poll = 0; poll < 3; poll += 1) {
+      expect(await h.call('GET', `/scans/${id}/export/${file}/status`)).toMatchObject({ status: 404, json: { error: 'The requested file was not found' } });
+    }
+    expect((await h.call('GET', `/scans/${id}/export/${file}/download`)).status).toBe(404);
+  });
+
+  it('answers 404 from the first poll under export_mode lost', async () => {
+    const id = await finishedScan({ text_targets: '10.0.0.1' });
+    h.sim.setFaults({ export_mode: 'lost' });
+    const { file } = (await h.call('POST', `/scans/${id}/export`, { format: 'nessus' })).json as { file: number };
+    expect((await h.call('GET', `/scans/${id}/export/${file}/status`)).status).toBe(404);
+  });
+
   const readyExport = async (): Promise<string> => {
     const id = await finishedScan({ text_targets: '10.0.0.1-2' });
     const { file } = (await h.call('POST', `/scans/${id}/export`, { format: 'nessus' })).json as { file: number };
@@ -237,6 +255,18 @@ describe('export and download', () => {
     expect(text).toBe(normal.text);
     expect(chunks.length).toBeGreaterThanOrEqual(Math.floor(Buffer.byteLength(normal.text) / (16 * 1024)));
     expect(Math.max(...chunks)).toBeLessThanOrEqual(16 * 1024);
+  });
+
+  it('streams the whole file without Content-Length under download_mode chunked', async () => {
+    const path = await readyExport();
+    const normal = await h.call('GET', path);
+    h.sim.setFaults({ download_mode: 'chunked' });
+    const answer = await rawRequest(h.sim, 'GET', path);
+    expect(answer.statusLine).toBe('200');
+    expect(answer.head).not.toContain('content-length');
+    expect(answer.head).toContain('transfer-encoding: chunked');
+    expect(answer.body.toString()).toBe(normal.text);
+    expect(answer.ending).toBe('end');
   });
 
   it('answers 404 file not found for a ready export under download_mode expired', async () => {

@@ -61,6 +61,13 @@ export interface ExportProgress {
 
 export interface ExportOptions {
   signal?: AbortSignal;
+  /**
+   * An export requested by an earlier, interrupted attempt: its status is polled instead of
+   * asking for a new one (a new one is requested when the scanner no longer knows it).
+   */
+  resumeFile?: string;
+  /** Called with each export file id the scanner hands out, before polling it (to record it). */
+  onExportFile?: (file: string) => Promise<void> | void;
   onProgress?: (progress: ExportProgress) => void;
   /** Refuse (and delete) a download larger than this many bytes. */
   maxBytes?: number;
@@ -76,8 +83,11 @@ export interface ScannerLicence {
 export type ScannerHealthStatus =
   /** Reachable, logged in, plugins loaded and scan control allowed. */
   | 'ok'
-  /** Reachable but starting or compiling plugins (`/server/status` says `loading`). */
-  | 'loading'
+  /**
+   * Reachable but starting or compiling plugins (`/server/status` answers 503 `loading`): not
+   * selected for new scans, not failed; queued scans wait for it.
+   */
+  | 'starting'
   /** Reachable, but its licence refuses scan control over the API (`scan_api: false`). */
   | 'licence_restricted'
   /** Reachable, but our API keys / username / password were rejected. */
@@ -94,6 +104,8 @@ export interface ScannerHealth {
   status: ScannerHealthStatus;
   /** The scanner's own status word (`ready`, `loading`, ...), null when unreachable. */
   serverStatus: string | null;
+  /** Start-up progress (0–100) while `starting`, as `/server/status` reports it; null otherwise. */
+  serverProgress: number | null;
   version: string | null;
   product: string | null;
   licence: ScannerLicence | null;

@@ -328,18 +328,22 @@ describe('NessusScanner against a local replay server', () => {
       expect(await leftovers('too-big')).toEqual([]);
     });
 
-    it('asks for a new export when Nessus no longer knows the export file (404), as retryable', async () => {
+    it('asks for a new export when Nessus no longer knows the export file (404), three times, then fails for good', async () => {
       const scanner = client();
       const scanId = await completed(scanner);
       fake.setFaults({ export_mode: 'expired' });
-      expect(await rejection(scanner.exportReport(scanId, join(dir, 'expired.nessus')))).toMatchObject({ code: 'scanner_error', retryable: true, details: expect.objectContaining({ status: 404 }) });
+      const error = await rejection(scanner.exportReport(scanId, join(dir, 'expired.nessus')));
+      expect(error).toMatchObject({ code: 'scanner_error', retryable: false, details: expect.objectContaining({ export_requests: 3 }) });
+      expect(error.message).toMatch(/3 export requests failed in a row.*HTTP 404/);
     });
 
     it('recognises an export failure reported as HTTP 500 {"status":"error"}', async () => {
       const scanner = client();
       const scanId = await completed(scanner);
       fake.setFaults({ export_mode: 'error_500' });
-      expect(await rejection(scanner.exportReport(scanId, join(dir, 'e500.nessus')))).toMatchObject({ code: 'scanner_error', retryable: true, details: expect.objectContaining({ export_status: 'error' }) });
+      const error = await rejection(scanner.exportReport(scanId, join(dir, 'e500.nessus')));
+      expect(error).toMatchObject({ code: 'scanner_error', retryable: false, details: expect.objectContaining({ export_status: 'error' }) });
+      expect(error.message).toContain('HTTP 500 {"status":"error"}');
     });
 
     it('refuses to export a running scan with a conflict', async () => {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DEFAULT_API_CREDENTIALS, DEFAULT_FAULTS, DEFAULT_VALID_SSH, startSimulator, type RunningSimulator } from '@nessus-mcp/nessus-sim';
 import { NessusScanner } from '../src/nessus-client.js';
 import type { SshCredentials } from '../src/scanner.js';
-import { describeNessusContract, newTaskId, waitForTerminal } from './scanner-contract.js';
+import { describeNessusContract, describeRealNessusModes, newTaskId, waitForTerminal } from './scanner-contract.js';
 
 // Scans run half a (simulated) second; the clock offset lets a test age session tokens at once.
 const FAST = { ...DEFAULT_FAULTS, scan_seconds: 0.5 };
@@ -21,6 +21,25 @@ describeNessusContract('the Nessus simulator (packages/nessus-sim)', async () =>
     resetFaults: async () => sim.setFaults(FAST),
     expireSessions: async () => {
       offset += (DEFAULT_FAULTS.session_ttl_s ?? 0) * 1000 + 1000;
+    },
+    close: () => sim.close(),
+  };
+});
+
+describeRealNessusModes('the Nessus simulator', async () => {
+  const sim = await startSimulator({ port: 0, faults: FAST, logLevel: 'error' });
+  const keys = `accessKey=${DEFAULT_API_CREDENTIALS.accessKey}; secretKey=${DEFAULT_API_CREDENTIALS.secretKey}`;
+  return {
+    url: sim.url,
+    apiKeys: { access: DEFAULT_API_CREDENTIALS.accessKey, secret: DEFAULT_API_CREDENTIALS.secretKey },
+    login: { username: DEFAULT_API_CREDENTIALS.username, password: DEFAULT_API_CREDENTIALS.password },
+    setFaults: async (patch) => sim.setFaults(patch),
+    setRealFaults: async (patch) => sim.setFaults(patch),
+    resetFaults: async () => sim.setFaults({ ...FAST }),
+    expireSessions: async () => undefined,
+    pauseScan: async (scanId) => {
+      const response = await fetch(`${sim.url}/scans/${scanId}/pause`, { method: 'POST', headers: { 'X-ApiKeys': keys } });
+      if (response.status !== 200) throw new Error(`pause answered ${response.status}`);
     },
     close: () => sim.close(),
   };

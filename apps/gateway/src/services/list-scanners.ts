@@ -31,6 +31,7 @@ export async function listScanners(context: ServiceContext, input: PoolFilterInp
           healthy: h?.healthy ?? false,
           health_status: h?.status ?? 'unknown',
           health_message: h?.message ?? null,
+          startup_progress: h?.serverProgress ?? null,
           version: h?.version ?? null,
           checked_at: h ? new Date(h.checkedAt).toISOString() : null,
         };

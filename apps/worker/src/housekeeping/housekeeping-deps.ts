@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import type { Logger, ScanJobData, ScanJobResult, ScannersConfig, TaskStore } from '@nessus-mcp/core';
 import type { TaskFiles } from '@nessus-mcp/results';
 import type { ScannerRegistry } from '@nessus-mcp/scanners';
+import type { WorkerMetrics } from '../worker-metrics.js';
 
 export interface HousekeepingDeps {
   tasks: TaskStore;
@@ -11,6 +12,7 @@ export interface HousekeepingDeps {
   /** The scan queue of a pool (created on first use). */
   scanQueue: (pool: string) => Queue<ScanJobData, ScanJobResult>;
   logger: Logger;
+  metrics?: Pick<WorkerMetrics, 'nessusScansHeld'>;
 }
 
 export const DAY_MS = 24 * 60 * 60 * 1000;

@@ -2,9 +2,10 @@ import { AppError, isAppError } from '@nessus-mcp/core';
 import { recordState, requireScanId, requireScanner, type ScanStepContext } from './scan-step-context.js';
 
 /**
- * Asks Nessus for a `.nessus` export and downloads it as the task's export. The download goes
- * to a staging file that becomes the export only once complete, so an interrupted download
- * leaves no partial report; a rerun simply exports again.
+ * Asks Nessus for a `.nessus` export and downloads it as the task's export. The export's file id
+ * is recorded as soon as Nessus hands it out, so a retried step polls that export rather than
+ * asking for another. The download goes to a staging file that becomes the export only once
+ * complete, so an interrupted download leaves no partial report.
  */
 export async function exportReport(ctx: ScanStepContext): Promise<void> {
   const scanner = requireScanner(ctx);
@@ -14,7 +15,14 @@ export async function exportReport(ctx: ScanStepContext): Promise<void> {
   const { max_export_mb } = ctx.deps.config().limits;
   let bytes: number;
   try {
-    ({ bytes } = await ctx.deps.files.writeExport(ctx.taskId, (staging) => scanner.exportReport(scanId, staging, { signal: ctx.signal, maxBytes: max_export_mb * 1024 * 1024 })));
+    ({ bytes } = await ctx.deps.files.writeExport(ctx.taskId, (staging) =>
+      scanner.exportReport(scanId, staging, {
+        signal: ctx.signal,
+        maxBytes: max_export_mb * 1024 * 1024,
+        ...(ctx.state.export_file ? { resumeFile: ctx.state.export_file } : {}),
+        onExportFile: (file) => recordState(ctx, { export_file: file }),
+      }),
+    ));
   } catch (error) {
     if (isAppError(error) && error.code === 'payload_too_large') {
       throw new AppError('payload_too_large', `The Nessus export is larger than limits.max_export_mb (${max_export_mb} MB) in scanners.yaml; the download was stopped and removed. Split the targets into smaller scans or raise the limit.`, { details: { max_export_mb } });

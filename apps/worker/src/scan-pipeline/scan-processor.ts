@@ -108,6 +108,11 @@ async function handleInterruption(ctx: ScanStepContext, error: unknown): Promise
   const tries = (ctx.state.failed_tries ?? 0) + 1;
   const retry = failure.retryable && tries < attempts;
   ctx.log.warn({ step: ctx.state.step, err: describeError(error), code: failure.code, retryable: failure.retryable, tries, attempts }, 'scan step failed');
+  if (retry && failure.details?.status === 503) {
+    // A 503 is how a Nessus that restarts answers while loading: check its health now, so the
+    // retried job finds it `starting` and waits for it instead of spending its tries.
+    await ctx.deps.registry().health(ctx.pool, { refresh: true, signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
+  }
   if (retry) {
     // The step is retried as a delayed step job with exponential backoff and jitter. The budget
     // is per step, not BullMQ's per-job `attempts`: a day-long scan polls thousands of times, and
@@ -117,8 +122,23 @@ async function handleInterruption(ctx: ScanStepContext, error: unknown): Promise
     return delayJobUntil(ctx, Date.now() + retryDelay(tries, backoff_ms));
   }
   await recordState(ctx, { failed_tries: tries });
-  await failScan(ctx, failure);
-  throw new UnrecoverableError(failure.message);
+  const final = failure.retryable && failure.code === 'scanner_error' ? retriesExhausted(ctx, failure, tries) : failure;
+  await failScan(ctx, final);
+  throw new UnrecoverableError(final.message);
+}
+
+/**
+ * A scanner that kept failing a step through its whole retry budget is unavailable as far as
+ * this task can tell: the task says so, with the last failure, rather than carrying a transient
+ * error code that suggests the next try would work.
+ */
+function retriesExhausted(ctx: ScanStepContext, failure: AppError, tries: number): AppError {
+  const instance = ctx.state.instance_id ?? 'the scanner';
+  return new AppError(
+    'scanner_unavailable',
+    `Nessus instance '${instance}' kept failing the ${ctx.state.step} step (${tries} tries, scans.attempts in scanners.yaml); last error: ${failure.message} Retry the job from the failed set (Bull Board) once the scanner is healthy.`,
+    { retryable: false, ...(failure.details ? { details: failure.details } : {}) },
+  );
 }
 
 /** backoff_ms, 2x, 4x, ... each scaled by a random 50-100% so scans that failed together spread out. */

@@ -45,7 +45,7 @@ describe('housekeeping', () => {
   });
   useWorkerSystem({ redisUrl: REDIS_URL, label: 'housekeeping', faults: { scan_seconds: 1 } }, (system) => {
     ({ sim, dir, gateway } = system);
-    housekeeping = createHousekeepingQueue(gateway.redis);
+    housekeeping = createHousekeepingQueue(gateway.redis, { logger: { warn: () => undefined } });
   });
 
   it('registers every housekeeping schedule', async () => {

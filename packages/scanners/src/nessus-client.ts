@@ -11,7 +11,8 @@ import got, { type Got, type Response } from 'got';
 import { AppError, isStorageFailure, storageFailure } from '@nessus-mcp/core/errors';
 import type { ScannerInstanceConfig } from './config.js';
 import { DEFAULT_FOLDER } from './config.js';
-import { credentialSecrets, credentialsPayload, toNessusSshCredential, validateScanCredentials } from './credentials.js';
+import { credentialSecrets } from '@nessus-mcp/core/scan-credentials';
+import { nessusCredentialFragment, validateScanCredentials, type NessusCredentialFragment } from './credentials.js';
 import { type CallContext, httpError, transportError } from './nessus-errors.js';
 import {
   readCreatedId,
@@ -200,14 +201,14 @@ export class NessusScanner implements Scanner {
     const targets = request.targets.map((t) => t.trim()).filter((t) => t !== '');
     if (targets.length === 0) throw new AppError('invalid_argument', 'targets must not be empty');
     const name = formatScanName(request.taskId, request.name);
-    const redactor = this.redactor.with(credentialSecrets(credentials ?? undefined));
+    const redactor = this.redactor.with(credentialSecrets(credentials));
 
     const templateUuid = await this.templateUuid(request.template ?? DEFAULT_TEMPLATE, signal);
     const folderId = await this.ensureFolder(signal);
-    let payload: ReturnType<typeof credentialsPayload> | undefined;
+    let fragment: NessusCredentialFragment | undefined;
     if (credentials && request.scanType !== 'untrusted') {
-      const keyName = credentials.privateKey ? await this.uploadPrivateKey(request.taskId, credentials.privateKey, signal, redactor) : undefined;
-      payload = credentialsPayload(toNessusSshCredential(request.scanType, credentials, keyName));
+      const keyName = credentials.ssh_private_key ? await this.uploadPrivateKey(request.taskId, credentials.ssh_private_key, signal, redactor) : undefined;
+      fragment = nessusCredentialFragment(request.scanType, credentials, keyName);
     }
     const body = {
       uuid: templateUuid,
@@ -218,8 +219,9 @@ export class NessusScanner implements Scanner {
         folder_id: Number(folderId),
         enabled: false,
         launch: 'ON_DEMAND',
+        ...fragment?.settings,
       },
-      ...(payload ? { credentials: payload } : {}),
+      ...(fragment ? { credentials: fragment.credentials } : {}),
     };
     const scanId = readCreatedScan(await this.call('POST', '/scans', { json: body, signal, redactor }));
     this.log.info({ scanId, taskId: request.taskId, scanType: request.scanType, targets: targets.length }, 'nessus scan created');

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { parseArguments } from '../schemas/parse-arguments.js';
 import { taskIdParam } from '../schemas/tool-inputs.js';
 import type { GatewayServices } from '../services/gateway-services.js';
-import { REPORT_FILE, reportResourceUri, statusResourceUri } from '../services/scan-status.js';
+import { REPORT_FILE, reportResourceUri, statusResourceUri } from '../services/task-view.js';
 import { taskDir, type CallContext } from '../services/service-context.js';
 import { TOOL_DEFINITIONS, type ToolDefinition, type ToolOutput } from './tool-definitions.js';
 import { TRIAGE_PROMPT_ARGS, triagePromptMessages } from './triage-prompt.js';

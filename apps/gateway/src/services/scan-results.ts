@@ -4,7 +4,7 @@ import type { ReadStream } from 'node:fs';
 import { AppError, type Task } from '@nessus-mcp/core';
 import type { ResultPage } from '@nessus-mcp/results';
 import type { ScanResultsInput } from '../schemas/tool-inputs.js';
-import { REPORT_FILE } from './scan-status.js';
+import { REPORT_FILE } from './task-view.js';
 import { assertTaskId, taskDir, type ServiceContext } from './service-context.js';
 
 function notReadyFor(task: Task): AppError {

@@ -1,5 +1,4 @@
-import type { Queue } from 'bullmq';
-import type { Logger, ScanJobData, ScanJobResult, ScannersConfig, TaskStore } from '@nessus-mcp/core';
+import type { Logger, ScanQueue, ScannersConfig, TaskStore } from '@nessus-mcp/core';
 import type { ScannerRegistry } from '@nessus-mcp/scanners';
 
 export interface HousekeepingDeps {
@@ -8,7 +7,7 @@ export interface HousekeepingDeps {
   config: () => ScannersConfig;
   dataDir: string;
   /** The scan queue of a pool (created on first use). */
-  scanQueue: (pool: string) => Queue<ScanJobData, ScanJobResult>;
+  scanQueue: (pool: string) => ScanQueue;
   logger: Logger;
 }
 

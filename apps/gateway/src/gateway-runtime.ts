@@ -70,7 +70,8 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions = {}):
     throw error;
   }
 
-  const queues = new ScanQueues(queueConnection, () => setup, createHousekeepingQueue(queueConnection));
+  const queueLogger = logger.child({ component: 'queues' });
+  const queues = new ScanQueues(queueConnection, () => setup, createHousekeepingQueue(queueConnection, { logger: queueLogger }), queueLogger);
   const services = createGatewayServices({
     redis,
     tasks: new TaskStore(redis, prefix),

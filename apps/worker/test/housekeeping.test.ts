@@ -48,7 +48,7 @@ describe('housekeeping', () => {
   useWorkerSystem({ redisUrl: REDIS_URL, label: 'housekeeping', faults: { scan_seconds: 1 } }, (started) => {
     system = started;
     ({ sim, dir, gateway } = started);
-    housekeeping = createHousekeepingQueue(gateway.redis);
+    housekeeping = createHousekeepingQueue(gateway.redis, { logger: { warn: () => undefined } });
   });
 
   it('registers every housekeeping schedule', async () => {

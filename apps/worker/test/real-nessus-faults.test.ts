@@ -3,7 +3,7 @@
  * the worker's whole pipeline: every test asserts the task's final status and error code.
  */
 import { describe, expect, it } from '@jest/globals';
-import type { ResultsSummary, ScanJobData, Task } from '@nessus-mcp/core';
+import type { ResultFigures, ScanJobData, Task } from '@nessus-mcp/core';
 import type { RunningSimulator } from '@nessus-mcp/nessus-sim';
 import { NessusScanner, type ScannerInstanceConfig } from '@nessus-mcp/scanners';
 import { redisUrlForDb, simCounts, useWorkerSystem, waitFor, waitForStatus, type GatewayStandIn, type InProcessWorker } from './worker-harness.js';
@@ -11,7 +11,7 @@ import { redisUrlForDb, simCounts, useWorkerSystem, waitFor, waitForStatus, type
 const SETTLED: Task['status'][] = ['completed', 'failed', 'timeout', 'cancelled'];
 
 /** What must come out the same with and without faults: the findings, not the file's timestamps. */
-function findings(summary: ResultsSummary | null): unknown {
+function findings(summary: ResultFigures | null): unknown {
   return summary && { hosts_scanned: summary.hosts_scanned, total_vulnerabilities: summary.total_vulnerabilities, severity_breakdown: summary.severity_breakdown };
 }
 

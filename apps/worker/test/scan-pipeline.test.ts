@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import type { Job } from 'bullmq';
-import type { ScanJobData, ScanJobResult } from '@nessus-mcp/core';
+import { Queue, type Job } from 'bullmq';
+import { BULL_PREFIX, scanQueueName, type ScanJobData, type ScanJobResult } from '@nessus-mcp/core';
 import type { RunningSimulator } from '@nessus-mcp/nessus-sim';
 import { LICENCE_MESSAGE } from '@nessus-mcp/scanners';
 import {
@@ -20,6 +20,8 @@ import {
 } from './worker-harness.js';
 
 const REDIS_URL = redisUrlForDb(1);
+// Not one of the harness's secrets: the suite's clear-text check must not find this test's rogue job.
+const ROGUE_PASSWORD = 'rogue-clear-text-value';
 
 async function waitForFailedJob(gateway: GatewayStandIn, taskId: string): Promise<Job<ScanJobData, ScanJobResult>> {
   return waitFor(
@@ -44,6 +46,32 @@ describe('scan pipeline against the simulator', () => {
 
   beforeEach(() => {
     sim.setFaults({ error_rate: 0, licence_412: null, export_mode: 'ok', scan_outcome: 'completed', latency_ms: 0, scan_seconds: 1 });
+  });
+
+  it('fails a job whose payload breaks the queue schema at once and for good, with the field named, and never scans', async () => {
+    const task = await gateway.submit({ enqueue: false });
+    const stored = (await gateway.tasks.getJobPayload<ScanJobData>(task.task_id))!;
+    // A producer that bypasses the registry (an older gateway, a hand-edited job) puts clear-text credentials in.
+    const rogue = new Queue(scanQueueName('main'), { connection: gateway.redis, prefix: BULL_PREFIX });
+    try {
+      await rogue.add('scan', { ...stored, credentials: { ssh_username: 'scan', ssh_password: ROGUE_PASSWORD } }, { jobId: task.task_id, attempts: 5 });
+    } finally {
+      await rogue.close();
+    }
+    await waitForFailedJob(gateway, task.task_id);
+    const job = (await gateway.queue.getJob(task.task_id))!;
+    expect(job.failedReason).toMatch(/payload that does not match its schema/);
+    expect(job.failedReason).toMatch(/credentials/);
+    expect(job.failedReason).not.toContain(ROGUE_PASSWORD);
+    expect(job.attemptsMade).toBe(1);
+    expect(simCounts(sim, task.task_id)).toEqual({ created: 0, launched: 0, stopped: 0 });
+  });
+
+  it('refuses to add a job whose payload breaks the queue schema, before it reaches Redis', async () => {
+    const task = await gateway.submit({ enqueue: false });
+    const stored = (await gateway.tasks.getJobPayload<ScanJobData>(task.task_id))!;
+    await expect(gateway.queue.add('scan', { ...stored, targets: [] }, { jobId: task.task_id })).rejects.toThrow(/targets/);
+    expect(await gateway.queue.getJob(task.task_id)).toBeUndefined();
   });
 
   it('runs a credentialed scan to completed with its summary, report and exactly one create and launch', async () => {

@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll } from '@jest/globals';
-import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
   TaskStore,
@@ -18,9 +17,9 @@ import {
   loadScannersConfig,
   newTaskId,
   sealScanCredentials,
-  type ScanCredentialsPlain,
+  type ScanCredentials,
+  type ScanQueue,
   type ScanJobData,
-  type ScanJobResult,
   type ScanType,
   type ScannersConfig,
   type Task,
@@ -137,18 +136,17 @@ export async function startInProcessWorker(options: { redisUrl: string; dataDir:
 export class GatewayStandIn {
   readonly redis: Redis;
   readonly tasks: TaskStore;
-  readonly queue: Queue<ScanJobData, ScanJobResult>;
+  readonly queue: ScanQueue;
 
   constructor(redisUrl: string, attempts = 4, backoffMs = 100) {
     this.redis = createRedisConnection(redisUrl, 'worker');
     this.tasks = new TaskStore(this.redis);
-    this.queue = createScanQueue('main', this.redis, { attempts, backoffMs, completedDays: 7, deadLetterDays: 30 });
     // Connection errors are expected while a test restarts Redis; the queue reconnects by itself.
-    this.queue.on('error', () => undefined);
+    this.queue = createScanQueue('main', this.redis, { attempts, backoffMs, completedDays: 7, deadLetterDays: 30 }, { logger: { warn: () => undefined } });
   }
 
   /** Creates the task; `enqueue: false` leaves it without a job (a gateway that died in between). */
-  async submit(options: { name?: string; targets?: string[]; scanType?: ScanType; credentials?: ScanCredentialsPlain; enqueue?: boolean; pinned?: string; createdAt?: Date } = {}): Promise<Task> {
+  async submit(options: { name?: string; targets?: string[]; scanType?: ScanType; credentials?: ScanCredentials; enqueue?: boolean; pinned?: string; createdAt?: Date } = {}): Promise<Task> {
     const now = options.createdAt ?? new Date();
     const taskId = newTaskId('main', options.pinned ?? 'any', now);
     const scanType = options.scanType ?? (options.credentials ? 'trusted' : 'untrusted');

@@ -74,6 +74,8 @@ export type PrivilegedScanParams = TrustedScanParams & {
   elevatePrivilegesWith: PrivilegeEscalation;
   escalationAccount?: string;
   escalationPassword?: string;
+  /** For `su+sudo` only, and required there: the account su switches to before it runs sudo (sent as `su_login`). */
+  suLogin?: string;
 };
 
 /** Any scan, tagged with its type (untrusted when `type` is left out). */

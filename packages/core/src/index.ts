@@ -13,3 +13,4 @@ export { expandEnv, formatPath } from './config/expand-env.js';
 export * from './supervision.js';
 export * from './targets.js';
 export * from './scan-credentials.js';
+export * from './zod-issues.js';

@@ -40,9 +40,9 @@ function parseTargets(text: string): ExpandedTargets {
   }
 }
 
-function judgeCredentials(state: SimulatorState, credentials: unknown): CredentialVerdict {
+function judgeCredentials(state: SimulatorState, credentials: unknown, settings: Record<string, unknown>): CredentialVerdict {
   try {
-    return judgeScanCredentials(credentials, state.validSsh);
+    return judgeScanCredentials(credentials, settings, state.validSsh);
   } catch (error) {
     if (error instanceof CredentialsError) throw new NessusHttpError(400, error.message);
     throw error;
@@ -358,7 +358,7 @@ export function registerScanRoutes(router: Router, state: SimulatorState): void 
       const textTargets = targetsText(settings['text_targets']);
       const targets = parseTargets(textTargets);
       const folderId = settings['folder_id'] === undefined ? MY_SCANS_FOLDER_ID : folderIdFrom(state, settings['folder_id']);
-      const credentials = judgeCredentials(state, isRecord(body) ? body['credentials'] : undefined);
+      const credentials = judgeCredentials(state, isRecord(body) ? body['credentials'] : undefined, settings);
       const now = state.clock();
       const id = state.allocateScanId();
       const scan: ScanRecord = {

@@ -1,7 +1,8 @@
 import { AppError } from '@nessus-mcp/core/errors';
 import type { ScannerInstanceConfig } from './config.js';
 import { DEFAULT_FOLDER } from './config.js';
-import { credentialSecrets, credentialsPayload, toNessusSshCredential, validateScanCredentials } from './credentials.js';
+import { credentialSecrets } from '@nessus-mcp/core/scan-credentials';
+import { nessusCredentialFragment, validateScanCredentials, type NessusCredentialFragment } from './credentials.js';
 import { downloadToFile } from './nessus-download.js';
 import { httpError, licenceError } from './nessus-errors.js';
 import { abortReason, NessusHttp, parseJson, pause } from './nessus-http.js';
@@ -118,14 +119,14 @@ export class NessusScanner implements Scanner {
     const targets = request.targets.map((t) => t.trim()).filter((t) => t !== '');
     if (targets.length === 0) throw new AppError('invalid_argument', 'targets must not be empty');
     const name = formatScanName(request.taskId, request.name);
-    const redactor = this.redactor.with(credentialSecrets(credentials ?? undefined));
+    const redactor = this.redactor.with(credentialSecrets(credentials));
 
     const templateUuid = await this.templateUuid(request.template ?? DEFAULT_TEMPLATE, signal);
     const folderId = await this.ensureFolder(signal);
-    let payload: ReturnType<typeof credentialsPayload> | undefined;
+    let fragment: NessusCredentialFragment | undefined;
     if (credentials && request.scanType !== 'untrusted') {
-      const keyName = credentials.privateKey ? await this.uploadPrivateKey(request.taskId, credentials.privateKey, signal, redactor) : undefined;
-      payload = credentialsPayload(toNessusSshCredential(request.scanType, credentials, keyName));
+      const keyName = credentials.ssh_private_key ? await this.uploadPrivateKey(request.taskId, credentials.ssh_private_key, signal, redactor) : undefined;
+      fragment = nessusCredentialFragment(request.scanType, credentials, keyName);
     }
     const body = {
       uuid: templateUuid,
@@ -136,8 +137,9 @@ export class NessusScanner implements Scanner {
         folder_id: Number(folderId),
         enabled: false,
         launch: 'ON_DEMAND',
+        ...fragment?.settings,
       },
-      ...(payload ? { credentials: payload } : {}),
+      ...(fragment ? { credentials: fragment.credentials } : {}),
     };
     const scanId = readCreatedScan(await this.licenceGated('/scans', signal, () => this.http.call('POST', '/scans', { json: body, signal, redactor })));
     this.log.info({ scanId, taskId: request.taskId, scanType: request.scanType, targets: targets.length }, 'nessus scan created');

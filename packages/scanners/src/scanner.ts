@@ -1,3 +1,7 @@
+import type { ScanCredentials } from '@nessus-mcp/core/scan-credentials';
+
+export type { ScanCredentials };
+
 /**
  * The pluggable scanner contract. The worker and the gateway only ever see this interface, so a
  * second backend (OpenVAS, a cloud scanner) is one more implementation, not a change upstream.
@@ -7,23 +11,6 @@
 export type ScanState = 'queued' | 'running' | 'completed' | 'cancelled' | 'failed' | 'unknown';
 
 export const TERMINAL_SCAN_STATES: ReadonlySet<ScanState> = new Set(['completed', 'cancelled', 'failed']);
-
-export type PrivilegeEscalation = 'sudo' | 'su' | 'su+sudo' | 'pbrun' | 'dzdo';
-
-export const PRIVILEGE_ESCALATIONS: readonly PrivilegeEscalation[] = ['sudo', 'su', 'su+sudo', 'pbrun', 'dzdo'];
-
-export interface SshCredentials {
-  username: string;
-  /** Password authentication. Exactly one of `password` and `privateKey` is required. */
-  password?: string;
-  /** PEM private key text (public key authentication). */
-  privateKey?: string;
-  privateKeyPassphrase?: string;
-  port?: number;
-  elevatePrivilegesWith?: PrivilegeEscalation;
-  escalationAccount?: string;
-  escalationPassword?: string;
-}
 
 export type ScanType = 'untrusted' | 'trusted' | 'privileged';
 
@@ -35,7 +22,7 @@ export interface CreateScanRequest {
   targets: string[];
   scanType: ScanType;
   /** Required for `trusted` and `privileged`; ignored (never sent) for `untrusted`. */
-  credentials?: SshCredentials;
+  credentials?: ScanCredentials;
   /** Template name as listed by the scanner (`advanced`, `basic`, ...). Default `advanced`. */
   template?: string;
 }

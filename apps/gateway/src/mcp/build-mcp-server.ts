@@ -15,7 +15,7 @@ import {
 import { z } from 'zod';
 import { parseArguments } from '../schemas/parse-arguments.js';
 import type { GatewayServices } from '../services/gateway-services.js';
-import { statusResourceUri } from '../services/scan-status.js';
+import { statusResourceUri } from '../services/task-view.js';
 import type { CallContext } from '../services/service-context.js';
 import { supportsResourceLinks } from './protocol-version.js';
 import { TOOL_DEFINITIONS, type ToolDefinition, type ToolOutput } from './tool-definitions.js';

@@ -11,7 +11,7 @@ import {
   untrustedScanShape,
 } from '../schemas/tool-inputs.js';
 import { queueStatusOutput, scannersOutput, submitScanOutput, taskListOutput, taskViewOutput } from '../schemas/tool-outputs.js';
-import { reportResourceUri, statusResourceUri } from '../services/scan-status.js';
+import { reportResourceUri, statusResourceUri } from '../services/task-view.js';
 import type { GatewayServices } from '../services/gateway-services.js';
 import type { CallContext } from '../services/service-context.js';
 

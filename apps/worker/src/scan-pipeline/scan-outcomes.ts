@@ -20,7 +20,7 @@ export async function completeScan(ctx: ScanStepContext, summary: ResultSummary)
     const started = Date.parse(ctx.task.started_at ?? ctx.state.started_at ?? '');
     if (Number.isFinite(started)) await ctx.deps.tasks.recordDuration(ctx.pool, (now.getTime() - started) / 1000);
   }
-  await ctx.job.updateData({ ...ctx.job.data, state: { ...ctx.state, step: 'done' } });
+  await ctx.job.updateData({ ...ctx.job.data, state: { ...ctx.state, step: 'complete' } });
   return { task_id: ctx.taskId, status: 'completed', summary: figures };
 }
 
@@ -42,7 +42,7 @@ async function failAuthentication(ctx: ScanStepContext, summary: ResultSummary):
       message: `The SSH login failed on ${hosts === 1 ? 'the host' : `all ${hosts} hosts`}, so only unauthenticated checks ran; check the username, password or key, the SSH port and that the account may log in (see troubleshooting). The partial results are still readable with get_scan_results.`,
     },
   });
-  await ctx.job.updateData({ ...ctx.job.data, state: { ...ctx.state, step: 'done' } });
+  await ctx.job.updateData({ ...ctx.job.data, state: { ...ctx.state, step: 'complete' } });
   return { task_id: ctx.taskId, status: 'failed', summary: figures };
 }
 

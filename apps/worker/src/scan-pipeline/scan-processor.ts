@@ -1,5 +1,5 @@
 import { DelayedError, UnrecoverableError, type Job, type Processor } from 'bullmq';
-import { AppError, isAppError, isStorageFailure, isTerminal, storageFailure, type ScanJobData, type ScanJobResult } from '@nessus-mcp/core';
+import { AppError, SCAN_QUEUE, checkedProcessor, isAppError, isStorageFailure, isTerminal, storageFailure, type ScanJobData, type ScanJobResult, type ScanStep } from '@nessus-mcp/core';
 import { createScan } from './create-scan-step.js';
 import { exportReport } from './export-report-step.js';
 import { ingestResults } from './ingest-results-step.js';
@@ -11,19 +11,18 @@ import { CANCEL_REASON, ScanCancelled, ScanTimedOut, TaskAlreadyFinished, scanDe
 import { delayJobUntil, recordState, type ScanPipelineDeps, type ScanStepContext } from './scan-step-context.js';
 import { selectInstance } from './select-instance-step.js';
 
-type StepName = 'select' | 'create' | 'launch' | 'poll' | 'export' | 'ingest' | 'complete';
-
 /**
  * The BullMQ processor for `scans-<pool>` queues. One call runs the pipeline from wherever the
  * job's recorded state says it stopped: select instance → create → launch → poll (parks the job
  * in the delayed set between checks) → export → ingest → complete.
  */
-export function createScanProcessor(deps: ScanPipelineDeps): Processor<ScanJobData, ScanJobResult> {
+export function createScanProcessor(deps: ScanPipelineDeps): Processor<ScanJobData, ScanJobResult, 'scan'> {
+  // A payload that fails the queue's schema fails the job for good, before any scan starts.
   // Three declared parameters: BullMQ only passes the abort signal to processors that take it.
-  return (job, token, signal) => processScanJob(deps, job, token, signal);
+  return checkedProcessor(SCAN_QUEUE, (job, token, signal) => processScanJob(deps, job, token, signal));
 }
 
-async function processScanJob(deps: ScanPipelineDeps, job: Job<ScanJobData, ScanJobResult>, token: string | undefined, signal: AbortSignal | undefined): Promise<ScanJobResult> {
+async function processScanJob(deps: ScanPipelineDeps, job: Job<ScanJobData, ScanJobResult, 'scan'>, token: string | undefined, signal: AbortSignal | undefined): Promise<ScanJobResult> {
   if (!token || !signal) throw new Error('BullMQ passed no lock token or abort signal to the scan processor');
   const taskId = job.data.task_id;
   const log = deps.logger.child({ task_id: taskId, trace_id: job.data.trace_id, attempt: job.attemptsMade + 1 });
@@ -50,7 +49,7 @@ async function runPipeline(ctx: ScanStepContext): Promise<ScanJobResult> {
 }
 
 /** Checks the task is still wanted, then runs one step and times it. */
-async function runStep<T>(ctx: ScanStepContext, name: StepName, step: (ctx: ScanStepContext) => Promise<T>): Promise<T> {
+async function runStep<T>(ctx: ScanStepContext, name: ScanStep, step: (ctx: ScanStepContext) => Promise<T>): Promise<T> {
   await ensureStillWanted(ctx);
   const started = performance.now();
   let result = 'ok';

@@ -1,7 +1,7 @@
 import { AppError, type Logger } from '@nessus-mcp/core';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import { buildMcpServer } from '../mcp/build-mcp-server.js';
+import { buildMcpServer, isSingleToolCall } from '../mcp/build-mcp-server.js';
 import type { GatewayServices } from '../services/gateway-services.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 
@@ -70,6 +70,7 @@ export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = async (app, optio
       logger,
       traceId: request.id,
       onToolCall: (tool, outcome, seconds) => options.metrics.observeTool(tool, outcome, seconds),
+      toolCallOnly: isSingleToolCall(request.body),
     });
     // JSON responses rather than SSE: every tool answers in one message, and JSON is cheaper per call.
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });

@@ -31,6 +31,17 @@ export interface McpServerOptions {
   traceId?: string;
   /** Called after every tool call with its outcome (`ok` or an error code), for metrics. */
   onToolCall?: (tool: string, outcome: string, seconds: number) => void;
+  /**
+   * The server will answer one `tools/call` and nothing else (a stateless HTTP request carrying
+   * just that): the tool list, resources and prompt are not built. Building them was 6% of a
+   * `get_scan_status` call's CPU under load, for a request that never reads them.
+   */
+  toolCallOnly?: boolean;
+}
+
+/** Whether a POST /mcp body is exactly one `tools/call` request, which `toolCallOnly` servers answer. */
+export function isSingleToolCall(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && !Array.isArray(body) && (body as { method?: unknown }).method === 'tools/call' && 'id' in body;
 }
 
 interface CompiledTool {
@@ -82,17 +93,8 @@ function resourceTemplates(services: GatewayServices): Templates {
   return templates;
 }
 
-/**
- * The MCP server with every tool, resource and prompt, over the given services. Transport-free:
- * the HTTP route connects it to a Streamable HTTP transport per request, the stdio entry once.
- */
-export function buildMcpServer(services: GatewayServices, options: McpServerOptions): McpServer {
-  const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, { instructions: INSTRUCTIONS, capabilities: { logging: {} }, jsonSchemaValidator: SCHEMA_VALIDATOR });
-  const callContext = (): CallContext => {
-    const traceId = options.traceId ?? randomUUID();
-    return { traceId, logger: options.traceId ? options.logger : options.logger.child({ trace_id: traceId }) };
-  };
-
+/** The tools as the SDK lists them; tools/call itself is dispatched by buildMcpServer's handler. */
+function registerTools(server: McpServer, services: GatewayServices, callContext: () => CallContext): void {
   for (const { definition, input } of TOOLS.values()) {
     server.registerTool(
       definition.name,
@@ -107,6 +109,21 @@ export function buildMcpServer(services: GatewayServices, options: McpServerOpti
       async (args: Record<string, unknown>) => toResult(await definition.run(services, args, callContext())),
     );
   }
+}
+
+/**
+ * The MCP server with every tool, resource and prompt, over the given services. Transport-free:
+ * the HTTP route connects it to a Streamable HTTP transport per request, the stdio entry once.
+ */
+export function buildMcpServer(services: GatewayServices, options: McpServerOptions): McpServer {
+  const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, { instructions: INSTRUCTIONS, capabilities: { logging: {} }, jsonSchemaValidator: SCHEMA_VALIDATOR });
+  const callContext = (): CallContext => {
+    const traceId = options.traceId ?? randomUUID();
+    return { traceId, logger: options.traceId ? options.logger : options.logger.child({ trace_id: traceId }) };
+  };
+
+  if (options.toolCallOnly) server.server.registerCapabilities({ tools: { listChanged: true } });
+  else registerTools(server, services, callContext);
 
   // The SDK answers invalid arguments with plain text; agents and the REST twin need the JSON error
   // body with a code, so tools/call is dispatched here, after the SDK registered (and lists) the tools.
@@ -129,6 +146,8 @@ export function buildMcpServer(services: GatewayServices, options: McpServerOpti
       options.onToolCall?.(tool.definition.name, outcome, Number(process.hrtime.bigint() - started) / 1e9);
     }
   });
+
+  if (options.toolCallOnly) return server;
 
   const templates = resourceTemplates(services);
   server.registerResource(

@@ -1,7 +1,7 @@
 import { type AuthenticationStatus, type Task } from '@nessus-mcp/core';
 import type { TaskViewOutput } from '../schemas/tool-outputs.js';
 import { describeQueued } from './queue-estimate.js';
-import { assertTaskId, type CallContext, type ServiceContext } from './service-context.js';
+import type { CallContext, ServiceContext } from './service-context.js';
 
 export function statusResourceUri(taskId: string): string {
   return `nessus://tasks/${taskId}`;

@@ -42,7 +42,7 @@ export async function cleanNessusScans(deps: HousekeepingDeps): Promise<{ delete
         // Nessus refuses to delete a running or stopping scan: stop it now, delete it next run.
         const state = mapNessusStatus(scan.rawStatus);
         if (state === 'running' || (state === 'queued' && scan.rawStatus !== 'empty')) {
-          if (scan.rawStatus !== 'stopping') await scanner.stopScan(scan.scanId, AbortSignal.timeout(10_000));
+          await stopUnlessStopping(scanner, scan.scanId, scan.rawStatus);
           stopped += 1;
           continue;
         }
@@ -76,7 +76,12 @@ async function deleteOrStop(scanner: Scanner, scanId: string): Promise<boolean> 
     if (!isAppError(error) || !(error.code === 'conflict' || error.details?.status === 500)) throw error;
     const status = await scanner.getStatus(scanId, AbortSignal.timeout(10_000));
     if (status.state !== 'running' && status.state !== 'queued') throw error;
-    if (status.rawStatus !== 'stopping') await scanner.stopScan(scanId, AbortSignal.timeout(10_000));
+    await stopUnlessStopping(scanner, scanId, status.rawStatus);
     return false;
   }
+}
+
+/** Nessus refuses to delete an active scan: stop it now (unless already stopping), delete it next run. */
+async function stopUnlessStopping(scanner: Scanner, scanId: string, rawStatus: string): Promise<void> {
+  if (rawStatus !== 'stopping') await scanner.stopScan(scanId, AbortSignal.timeout(10_000));
 }

@@ -9,13 +9,14 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TaskStore, createRedisConnection } from '@nessus-mcp/core';
 import { findFreePort, startRedisServer } from '@nessus-mcp/embedded-redis';
 import { driftItems, hostDown } from '@nessus-mcp/nessus-sim';
-import { Fingerprints, fingerprintPathIn, ingestExport, postingsOf, resultsDir } from '@nessus-mcp/results';
+import { LocalTaskFiles, ingestExport, postingsOf, resultFiguresOf } from '@nessus-mcp/results';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const gatewayDir = join(here, '..');
@@ -66,13 +67,12 @@ async function completedScan(gateway, tasks, dataDir, xml, completedAt, name) {
   // After a long ingest the pooled keep-alive connection may have been closed by the server.
   const submitted = await (await submit().catch(() => submit())).json();
   const id = submitted.task_id;
-  const taskDir = join(dataDir, 'tasks', id);
-  mkdirSync(taskDir, { recursive: true });
-  writeFileSync(join(taskDir, 'report.nessus'), xml);
-  const summary = await ingestExport({ exportPath: join(taskDir, 'report.nessus'), taskDir, credentialed: false });
-  const fingerprints = await Fingerprints.load(fingerprintPathIn(resultsDir(taskDir)));
+  const files = new LocalTaskFiles(dataDir);
+  await files.writeExport(id, (staging) => writeFile(staging, xml));
+  const summary = await ingestExport({ files, taskId: id, credentialed: false });
+  const fingerprints = await (await files.findFingerprint(id)).load();
   const task = await tasks.require(id);
-  await tasks.update(id, { status: 'completed', started_at: completedAt, completed_at: completedAt, progress: 100, results_summary: summary }, ['queued', 'running'], {
+  await tasks.update(id, { status: 'completed', started_at: completedAt, completed_at: completedAt, progress: 100, results_summary: resultFiguresOf(summary) }, ['queued', 'running'], {
     record: { task_id: id, name, scan_type: 'untrusted', targets: task.targets, created_at: task.created_at, completed_at: completedAt, hosts_scanned: summary.hosts_scanned, store_expired_at: null },
     postings: postingsOf(fingerprints),
   });

@@ -1,9 +1,9 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { Fingerprints, fingerprintPathIn, ingestExport, postingsOf, resultsDir } from '@nessus-mcp/results';
+import { ingestExport, postingsOf, resultFiguresOf } from '@nessus-mcp/results';
 import { auth, callTool, connectClient, errorBody, http, startTestGateway, type TestGateway } from './support/test-gateway.js';
 
 // A real Nessus export (see packages/nessus-sim/fixtures/NOTICE.md for its origin and licence).
@@ -30,17 +30,15 @@ function secondWeek(xml: string): string {
 
 /** What the worker does when a scan ends: ingest, then completed together with the index entry. */
 async function completeLikeTheWorker(id: string, xml: string, completedAt: string): Promise<void> {
-  const dir = join(gw.dataDir, 'tasks', id);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'report.nessus'), xml);
-  const summary = await ingestExport({ exportPath: join(dir, 'report.nessus'), taskDir: dir, credentialed: false });
-  const fingerprints = await Fingerprints.load(fingerprintPathIn(resultsDir(dir)));
+  const { tasks, files } = gw.runtime.services.context;
+  await files.writeExport(id, (staging) => writeFile(staging, xml));
+  const summary = await ingestExport({ files, taskId: id, credentialed: false });
+  const fingerprints = await (await files.findFingerprint(id))?.load();
   if (!fingerprints) throw new Error('no fingerprint');
-  const { tasks } = gw.runtime.services.context;
   const task = await tasks.require(id);
   const { applied } = await tasks.update(
     id,
-    { status: 'completed', started_at: completedAt, completed_at: completedAt, progress: 100, results_summary: { ...summary, authentication_status: summary.authentication_status } },
+    { status: 'completed', started_at: completedAt, completed_at: completedAt, progress: 100, results_summary: resultFiguresOf(summary) },
     ['queued', 'running'],
     {
       record: { task_id: id, name: task.name, scan_type: task.scan_type, targets: task.targets, created_at: task.created_at, completed_at: completedAt, hosts_scanned: summary.hosts_scanned, store_expired_at: null },
@@ -81,12 +79,10 @@ describe('compare_scans', () => {
   });
 
   it('compares at fingerprint level once the base\'s full results expired, and says so', async () => {
-    // What retention does to a completed task: the fingerprint moves to DATA_DIR/history, the rest goes.
-    const dir = join(gw.dataDir, 'tasks', week1);
-    mkdirSync(join(gw.dataDir, 'history'), { recursive: true });
-    renameSync(fingerprintPathIn(resultsDir(dir)), join(gw.dataDir, 'history', `${week1}.json`));
-    rmSync(dir, { recursive: true, force: true });
-    const { tasks } = gw.runtime.services.context;
+    // What retention does to a completed task: the fingerprint moves to the history, the rest goes.
+    const { tasks, files } = gw.runtime.services.context;
+    await files.keepFingerprint(week1);
+    await files.remove(week1);
     await tasks.index.markStoreExpired(week1, new Date());
     await tasks.delete(week1);
 

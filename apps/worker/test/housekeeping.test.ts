@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import type { Queue } from 'bullmq';
 import { createHousekeepingQueue, type HousekeepingJobData, type HousekeepingJobName } from '@nessus-mcp/core';
 import { SCAN_TEMPLATES, type RunningSimulator } from '@nessus-mcp/nessus-sim';
-import { Fingerprints, fingerprintPathIn, postingsOf, resultsDir } from '@nessus-mcp/results';
+import { LocalTaskFiles, postingsOf } from '@nessus-mcp/results';
 import type { HousekeepingDeps } from '../src/housekeeping/housekeeping-deps.js';
 import { rebuildFindingIndex } from '../src/housekeeping/rebuild-index.js';
 import { NessusScanner, type ScannerInstanceConfig } from '@nessus-mcp/scanners';
@@ -15,6 +15,7 @@ import {
   waitFor,
   waitForStatus,
   type GatewayStandIn,
+  type WorkerSystem,
 } from './worker-harness.js';
 
 const REDIS_URL = redisUrlForDb(6);
@@ -46,9 +47,11 @@ describe('housekeeping', () => {
   afterAll(async () => {
     await housekeeping.close();
   });
-  useWorkerSystem({ redisUrl: REDIS_URL, label: 'housekeeping', faults: { scan_seconds: 1 } }, (system) => {
-    ({ sim, dir, gateway } = system);
-    housekeeping = createHousekeepingQueue(gateway.redis);
+  let system: WorkerSystem;
+  useWorkerSystem({ redisUrl: REDIS_URL, label: 'housekeeping', faults: { scan_seconds: 1 } }, (started) => {
+    system = started;
+    ({ sim, dir, gateway } = started);
+    housekeeping = createHousekeepingQueue(gateway.redis, { logger: { warn: () => undefined } });
   });
 
   it('registers every housekeeping schedule', async () => {
@@ -87,8 +90,8 @@ describe('housekeeping', () => {
     await gateway.tasks.update(stillQueued.task_id, { status: 'cancelled', completed_at: new Date().toISOString() });
 
     // The completed scan's history outlives its full results: fingerprint kept, still indexed.
-    const history = join(dir, 'history', `${expiredCompleted.task_id}.json`);
-    expect(existsSync(history)).toBe(true);
+    const files = new LocalTaskFiles(dir);
+    expect((await files.findFingerprint(expiredCompleted.task_id))?.kept).toBe('history');
     expect((await gateway.tasks.index.record(expiredCompleted.task_id))?.store_expired_at).toEqual(expect.any(String));
     const hosts = await gateway.tasks.index.hostNames();
     expect(hosts.length).toBeGreaterThan(0);
@@ -97,7 +100,7 @@ describe('housekeeping', () => {
     // Past retention.history_days it leaves the index and its fingerprint is deleted.
     await gateway.redis.zadd(gateway.tasks.keys.historyByCompleted, Date.now() - 401 * DAY, expiredCompleted.task_id);
     expect((await run('expire-tasks')).history_expired).toBe(1);
-    expect(existsSync(history)).toBe(false);
+    expect(await files.findFingerprint(expiredCompleted.task_id)).toBeNull();
     expect(await gateway.tasks.index.record(expiredCompleted.task_id)).toBeNull();
     expect((await gateway.tasks.index.tasksFor('host', hosts[0] ?? '')).map((t) => t.task_id)).not.toContain(expiredCompleted.task_id);
   });
@@ -108,12 +111,13 @@ describe('housekeeping', () => {
     expect(result.requeued).toBe(1);
     expect((await waitForStatus(gateway, orphan.task_id, ['completed', 'failed'])).status).toBe('completed');
 
-    // Completion indexed it; an index that lost it is rebuilt from the fingerprint beside the store.
+    // Completion indexed it; an index that lost it is rebuilt from the fingerprint with the store.
     expect(await gateway.tasks.index.isIndexed(orphan.task_id)).toBe(true);
-    const fingerprints = await Fingerprints.load(fingerprintPathIn(resultsDir(join(dir, 'tasks', orphan.task_id))));
-    if (!fingerprints) throw new Error('no fingerprint beside the store');
+    const files = new LocalTaskFiles(dir);
+    const fingerprints = await (await files.findFingerprint(orphan.task_id))?.load();
+    if (!fingerprints) throw new Error('no fingerprint with the store');
     await gateway.tasks.index.remove(orphan.task_id, postingsOf(fingerprints));
-    const deps = { tasks: gateway.tasks, dataDir: dir, logger: { info: () => undefined } } as unknown as HousekeepingDeps;
+    const deps = { tasks: gateway.tasks, files, logger: { info: () => undefined } } as unknown as HousekeepingDeps;
     expect((await rebuildFindingIndex(deps)).reindexed).toBe(1);
     expect((await gateway.tasks.index.tasksFor('plugin', String(fingerprints.pluginId(0)))).map((t) => t.task_id)).toContain(orphan.task_id);
     expect((await rebuildFindingIndex(deps)).reindexed).toBe(0);
@@ -166,6 +170,33 @@ describe('housekeeping', () => {
     expect(result.deleted).toBe(ownFinished.length);
     await gateway.cancel(live.task_id);
     await waitForStatus(gateway, live.task_id, ['cancelled']);
+    sim.setFaults({ scan_seconds: 1 });
+  });
+
+  it('reports a finished task\'s scan that a person paused in Nessus instead of stopping or deleting it every run', async () => {
+    const keys = { 'X-ApiKeys': 'accessKey=sim-access-key; secretKey=sim-secret-key' };
+    const instance: ScannerInstanceConfig = { instance_id: 'sim1', name: 'sim', url: sim.url, access_key: 'sim-access-key', secret_key: 'sim-secret-key', max_concurrent_scans: 4, enabled: true, tls_verify: true, timeout_ms: 5000 };
+    const scanner = new NessusScanner({ poolName: 'main', instance, folder: 'nessus-mcp' });
+    sim.setFaults({ scan_seconds: 600 });
+    const ended = await gateway.submit({ enqueue: false });
+    const { scanId } = await scanner.createScan({ taskId: ended.task_id, name: ended.name, targets: ['10.0.0.12'], scanType: 'untrusted' });
+    await scanner.launchScan(scanId);
+    await waitFor(async () => (await scanner.getStatus(scanId)).rawStatus === 'running', { what: 'the scan to run' });
+    expect((await fetch(`${sim.url}/scans/${scanId}/pause`, { method: 'POST', headers: keys })).status).toBe(200);
+    await waitFor(async () => (await scanner.getStatus(scanId)).rawStatus === 'paused', { what: 'the scan to pause' });
+    await gateway.tasks.update(ended.task_id, { status: 'cancelled', completed_at: new Date().toISOString(), nessus_scan_id: scanId });
+    const stopsBefore = sim.stats().stops;
+
+    const first = await run('clean-nessus');
+    const second = await run('clean-nessus');
+
+    expect(first).toMatchObject({ held: 1, errors: 0 });
+    expect(second).toMatchObject({ held: 1, errors: 0 });
+    expect(sim.stats().stops).toBe(stopsBefore);
+    expect((await scanner.getStatus(scanId)).rawStatus).toBe('paused');
+    expect(system.workers[0]!.logs.text()).toContain('is paused in Nessus, which refuses to stop or delete it');
+    await fetch(`${sim.url}/scans/${scanId}/kill`, { method: 'POST', headers: keys });
+    await scanner.close();
     sim.setFaults({ scan_seconds: 1 });
   });
 });

@@ -1,7 +1,7 @@
-import { stat } from 'node:fs/promises';
-import { Fingerprints } from './fingerprints.js';
+import type { Fingerprints } from './fingerprints.js';
 import type { Delta } from './delta.js';
 import type { DeltaSelection } from './compare.js';
+import type { StoredFingerprint } from './task-files.js';
 
 export interface ComparisonCacheOptions {
   /** Fingerprint entries kept loaded, over all scans (about 60 bytes each). */
@@ -40,9 +40,9 @@ class Lru<V> {
 }
 
 /**
- * The gateway's cache for cross-scan answers: loaded fingerprints (a file rewritten since is
- * reloaded), joins and selections, each bounded, so the next page of a comparison or a repeated
- * search reads only its own records.
+ * The gateway's cache for cross-scan answers: loaded fingerprints (one rewritten or moved since
+ * is reloaded), joins and selections, each bounded, so the next page of a comparison or a
+ * repeated search reads only its own records.
  */
 export class ComparisonCache {
   private readonly maxEntries: number;
@@ -59,29 +59,31 @@ export class ComparisonCache {
     this.maxSelections = options.maxSelections ?? 16;
   }
 
-  /** The fingerprint at `path` and an identity that changes when the file is rewritten; null when absent. */
-  async fingerprints(path: string): Promise<{ fingerprints: Fingerprints; identity: string } | null> {
-    const info = await stat(path).catch(() => null);
-    if (!info) {
-      this.loaded.entries.delete(path);
+  /**
+   * The task's fingerprint, as found by its `TaskFiles`, and an identity that changes when it is
+   * rewritten or moved; null when there is none.
+   */
+  async fingerprints(taskId: string, stored: StoredFingerprint | null): Promise<{ fingerprints: Fingerprints; identity: string } | null> {
+    if (!stored) {
+      this.loaded.entries.delete(taskId);
       return null;
     }
-    const identity = `${path}:${info.ino}:${info.mtimeMs}:${info.size}`;
-    let entry = this.loaded.get(path);
+    const identity = `${taskId}:${stored.kept}:${stored.version}`;
+    let entry = this.loaded.get(taskId);
     if (!entry || entry.identity !== identity) {
-      const fingerprints = Fingerprints.load(path);
+      const fingerprints = stored.load();
       entry = { identity, fingerprints };
       const current = entry;
       fingerprints.then(
         (loaded) => {
-          this.sizes.set(path, loaded?.size ?? 0);
-          this.trim(path);
+          this.sizes.set(taskId, loaded?.size ?? 0);
+          this.trim(taskId);
         },
         () => {
-          if (this.loaded.entries.get(path) === current) this.loaded.entries.delete(path);
+          if (this.loaded.entries.get(taskId) === current) this.loaded.entries.delete(taskId);
         },
       );
-      this.loaded.set(path, entry, Number.POSITIVE_INFINITY);
+      this.loaded.set(taskId, entry, Number.POSITIVE_INFINITY);
     }
     const fingerprints = await entry.fingerprints;
     return fingerprints ? { fingerprints, identity } : null;

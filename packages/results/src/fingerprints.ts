@@ -1,5 +1,4 @@
-import { open, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { open } from 'node:fs/promises';
 import { AppError } from '@nessus-mcp/core/errors';
 import type { Finding, HostInfo } from '@nessus-mcp/nessus-parser';
 
@@ -13,7 +12,6 @@ import type { Finding, HostInfo } from '@nessus-mcp/nessus-parser';
  * One JSON document of columns (numbers and small dictionaries): 75k findings make about 4 MB,
  * parsed in tens of milliseconds, and held as typed arrays (about 40 bytes a finding).
  */
-export const FINGERPRINT_FILE = 'fingerprints.json';
 export const FINGERPRINT_FORMAT = 'nessus-mcp-fingerprints';
 export const FINGERPRINT_VERSION = 1;
 
@@ -181,9 +179,9 @@ export class FingerprintBuilder {
     };
   }
 
-  /** Writes the fingerprint durably into `directory`. */
-  async write(directory: string): Promise<void> {
-    const handle = await open(join(directory, FINGERPRINT_FILE), 'w');
+  /** Writes the fingerprint durably to `path` (the one the store workspace names). */
+  async write(path: string): Promise<void> {
+    const handle = await open(path, 'w');
     try {
       await handle.writeFile(JSON.stringify(this.build()));
       await handle.sync();
@@ -253,19 +251,6 @@ export class Fingerprints {
       throw new AppError('internal', `the scan fingerprint ${source} has format ${String(doc.format)} v${String(doc.version)}, which this version cannot read`);
     }
     return new Fingerprints(doc);
-  }
-
-  /** Reads a fingerprint file; null when it does not exist. */
-  static async load(path: string): Promise<Fingerprints | null> {
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-      throw error;
-    }
-    return Fingerprints.parse(text, path);
   }
 
   hostOf(entry: number): string {
@@ -360,11 +345,6 @@ export class Fingerprints {
       compareText(this.check(i), other.check(j))
     );
   }
-}
-
-/** Where a store's fingerprint lies (written with the store, inside `results/`). */
-export function fingerprintPathIn(resultsDirectory: string): string {
-  return join(resultsDirectory, FINGERPRINT_FILE);
 }
 
 /** The search-index keys of a scan: its CVEs, plugin ids and host names (identity, ReportHost name, FQDN). */

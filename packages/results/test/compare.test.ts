@@ -1,5 +1,4 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AppError } from '@nessus-mcp/core/errors';
 import { parseNessus } from '@nessus-mcp/nessus-parser';
@@ -7,11 +6,11 @@ import type { Finding } from '@nessus-mcp/nessus-parser';
 import { renderDeltaPage, resolveCompareQuery, selectDelta } from '../src/compare.js';
 import type { CompareQueryInput, CompareSide } from '../src/compare.js';
 import { diffFingerprints } from '../src/delta.js';
-import { Fingerprints, fingerprintPathIn, postingsOf } from '../src/fingerprints.js';
+import { postingsOf } from '../src/fingerprints.js';
+import type { Fingerprints } from '../src/fingerprints.js';
 import { ingestExport } from '../src/ingest.js';
-import { resultsDir } from '../src/layout.js';
 import { ResultStore } from '../src/store.js';
-import { fixturePath, taskDirWith } from './fixtures.js';
+import { fixturePath, taskDirWith, type FixtureTask } from './fixtures.js';
 
 /**
  * The base is a real export; the newer scan is a copy edited the way a rescan differs: one
@@ -35,9 +34,9 @@ function drifted(xml: string): string {
 type Key = string;
 const keyOf = (f: Finding): Key => [f.host_ip ?? f.host, f.port, f.protocol, f.plugin_id, f.compliance?.check_name ?? ''].join('|');
 
-async function findingsOf(path: string): Promise<Finding[]> {
+async function findingsOf(xml: string): Promise<Finding[]> {
   const out: Finding[] = [];
-  for await (const event of parseNessus(path, { workers: 0 })) if (event.type === 'finding') out.push(event.finding);
+  for await (const event of parseNessus(Buffer.from(xml), { workers: 0 })) if (event.type === 'finding') out.push(event.finding);
   return out;
 }
 
@@ -67,18 +66,20 @@ beforeAll(async () => {
   const a = await taskDirWith('local3');
   const b = await taskDirWith(null);
   cleanups.push(a.cleanup, b.cleanup);
-  await writeFile(b.exportPath, drifted(await readFile(fixturePath('local3'), 'utf8')));
-  await ingestExport({ exportPath: a.exportPath, taskDir: a.taskDir });
-  await ingestExport({ exportPath: b.exportPath, taskDir: b.taskDir });
-  const load = async (taskDir: string): Promise<Fingerprints> => {
-    const loaded = await Fingerprints.load(fingerprintPathIn(resultsDir(taskDir)));
+  const baseXml = await readFile(fixturePath('local3'), 'utf8');
+  const nextXml = drifted(baseXml);
+  await b.files.writeExport(b.taskId, (staging) => writeFile(staging, nextXml));
+  await ingestExport({ files: a.files, taskId: a.taskId });
+  await ingestExport({ files: b.files, taskId: b.taskId });
+  const load = async ({ files, taskId }: FixtureTask): Promise<Fingerprints> => {
+    const loaded = await (await files.findFingerprint(taskId))?.load();
     if (!loaded) throw new Error('ingest wrote no fingerprint');
     return loaded;
   };
-  base = { task_id: 'ne_scan_20251201_143022_aaaaaaaa', completed_at: '2025-12-01T15:00:00Z', fingerprints: await load(a.taskDir), store: await ResultStore.open(a.taskDir) };
-  next = { task_id: 'ne_scan_20251208_143022_bbbbbbbb', completed_at: '2025-12-08T15:00:00Z', fingerprints: await load(b.taskDir), store: await ResultStore.open(b.taskDir) };
-  baseFindings = await findingsOf(a.exportPath);
-  nextFindings = await findingsOf(b.exportPath);
+  base = { task_id: 'ne_scan_20251201_143022_aaaaaaaa', completed_at: '2025-12-01T15:00:00Z', fingerprints: await load(a), store: await ResultStore.open(a.storeDir) };
+  next = { task_id: 'ne_scan_20251208_143022_bbbbbbbb', completed_at: '2025-12-08T15:00:00Z', fingerprints: await load(b), store: await ResultStore.open(b.storeDir) };
+  baseFindings = await findingsOf(baseXml);
+  nextFindings = await findingsOf(nextXml);
 });
 afterAll(async () => {
   for (const cleanup of cleanups) await cleanup();
@@ -155,8 +156,4 @@ describe('comparing two scans by fingerprint', () => {
     const lines = await compare({ page: 0 }, [base, base]);
     expect(lines[1]?.counts).toEqual({ new: 0, fixed: 0, not_rescanned: 0, persisting: baseFindings.length, changed: 0 });
   });
-});
-
-it('a fingerprint path lies inside the results directory', () => {
-  expect(fingerprintPathIn('/data/tasks/x/results')).toBe(join('/data/tasks/x/results', 'fingerprints.json'));
 });

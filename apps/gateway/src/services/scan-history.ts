@@ -1,13 +1,12 @@
-import { join } from 'node:path';
 import { AppError, type HistoryRecord, type Task } from '@nessus-mcp/core';
-import { ComparisonCache, fingerprintPathIn, resultsDir, type Fingerprints, type ResultStore } from '@nessus-mcp/results';
+import { ComparisonCache, type Fingerprints, type ResultStore } from '@nessus-mcp/results';
 import { notReadyFor } from './scan-results.js';
-import { assertTaskId, taskDir, type ServiceContext } from './service-context.js';
+import { assertTaskId, type ServiceContext } from './service-context.js';
 
 /*
  * Where the cross-scan services (compare_scans, search_findings) find a completed scan: its
- * task record and full store while retained, else its history record and the fingerprint kept
- * under DATA_DIR/history for `retention.history_days`.
+ * task record and full store while retained, else its history record and the fingerprint the
+ * task's files keep for `retention.history_days`.
  */
 
 const CACHES = new WeakMap<ServiceContext, ComparisonCache>();
@@ -20,12 +19,6 @@ export function comparisonCache(context: ServiceContext): ComparisonCache {
     CACHES.set(context, cache);
   }
   return cache;
-}
-
-/** `DATA_DIR/history/{task_id}.json`, where the worker moves a fingerprint when the task's directory expires. */
-export function historyFingerprintPath(context: Pick<ServiceContext, 'dataDir'>, taskId: string): string {
-  assertTaskId(taskId);
-  return join(context.dataDir, 'history', `${taskId}.json`);
 }
 
 /** A completed scan as the cross-scan services see it. */
@@ -79,10 +72,8 @@ export async function loadScan(context: ServiceContext, taskId: string, field: s
     );
   }
   if (task && task.status !== 'completed') throw notReadyFor(task);
-  const cache = comparisonCache(context);
-  const directory = taskDir(context, taskId);
-  const inStore = task ? await cache.fingerprints(fingerprintPathIn(resultsDir(directory))) : null;
-  const loaded = inStore ?? (await cache.fingerprints(historyFingerprintPath(context, taskId)));
+  const stored = await context.files.findFingerprint(taskId);
+  const loaded = await comparisonCache(context).fingerprints(taskId, stored);
   if (!loaded) {
     if (task) {
       throw new AppError('not_ready', `${field}: task ${taskId} has no scan fingerprint yet (the worker writes it when it ingests the export; a store ingested by an older version has none)`, {
@@ -92,9 +83,9 @@ export async function loadScan(context: ServiceContext, taskId: string, field: s
     throw new AppError('not_found', `${field}: the history of task ${taskId} is gone (retention.history_days is ${historyDays(context)} days)`, { details: { field, task_id: taskId } });
   }
   let store: ResultStore | null = null;
-  if (inStore) {
+  if (task && stored?.kept === 'store') {
     try {
-      store = await context.results.open(directory);
+      store = await context.results.open(await context.files.resultStoreDirectory(taskId));
     } catch (error) {
       if (!(error instanceof AppError && error.code === 'not_ready')) throw error;
     }
@@ -104,7 +95,5 @@ export async function loadScan(context: ServiceContext, taskId: string, field: s
 
 /** The fingerprint of an indexed scan for search (no store needed); null when it is gone. */
 export async function loadFingerprints(context: ServiceContext, taskId: string): Promise<Fingerprints | null> {
-  const cache = comparisonCache(context);
-  const inStore = await cache.fingerprints(fingerprintPathIn(resultsDir(taskDir(context, taskId))));
-  return (inStore ?? (await cache.fingerprints(historyFingerprintPath(context, taskId))))?.fingerprints ?? null;
+  return (await comparisonCache(context).fingerprints(taskId, await context.files.findFingerprint(taskId)))?.fingerprints ?? null;
 }

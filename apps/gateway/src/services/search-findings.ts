@@ -1,6 +1,6 @@
-import { AppError, type HistoryRecord, type IndexedTask } from '@nessus-mcp/core';
+import { AppError, intervalContains, parseCidr, parseIp, type CidrBlock, type HistoryRecord, type IndexedTask } from '@nessus-mcp/core';
 import type { Fingerprints } from '@nessus-mcp/results';
-import { cidrContains, pageWindow, paginationLine, parseCidr, parseIp, resolvePage, resolvePageSize, type CidrBlock } from '@nessus-mcp/schema';
+import { pageWindow, paginationLine, resolvePage, resolvePageSize } from '@nessus-mcp/schema';
 import type { SearchFindingsInput } from '../schemas/tool-inputs.js';
 import { loadFingerprints } from './scan-history.js';
 import type { ServiceContext } from './service-context.js';
@@ -36,7 +36,7 @@ function hostMatcher(host: string): { match: HostMatcher; cidr: CidrBlock | null
       cidr,
       match: (names) => [names.id, names.ip].some((value) => {
         const address = value ? parseIp(value) : null;
-        return address !== null && cidrContains(cidr, address);
+        return address !== null && intervalContains(cidr, address);
       }),
     };
   }
@@ -63,7 +63,7 @@ async function candidateTasks(context: ServiceContext, input: SearchFindingsInpu
         (async () => {
           const names = (await index.hostNames()).filter((name) => {
             const address = parseIp(name);
-            return address !== null && cidrContains(cidr, address);
+            return address !== null && intervalContains(cidr, address);
           });
           const byHost = await index.tasksForHosts(names);
           const union = new Map<string, IndexedTask>();

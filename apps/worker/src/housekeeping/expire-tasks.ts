@@ -1,8 +1,5 @@
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { isTerminal, isValidTaskId } from '@nessus-mcp/core';
-import { Fingerprints, fingerprintPathIn, postingsOf, resultsDir } from '@nessus-mcp/results';
-import { historyFingerprintPath, taskDirectory } from '../task-files.js';
+import { postingsOf } from '@nessus-mcp/results';
 import { BATCH_LIMIT, DAY_MS, type HousekeepingDeps } from './housekeeping-deps.js';
 
 /**
@@ -27,7 +24,7 @@ export async function expireTasks(deps: HousekeepingDeps, now = Date.now()): Pro
     // Only a well-formed id ever becomes a path; anything else in the index is dropped from Redis alone.
     if (isValidTaskId(taskId)) {
       await keepFingerprint(deps, taskId, now);
-      await rm(taskDirectory(deps.dataDir, taskId), { recursive: true, force: true });
+      await deps.files.remove(taskId);
     }
     await deps.tasks.delete(taskId);
     expired += 1;
@@ -37,17 +34,10 @@ export async function expireTasks(deps: HousekeepingDeps, now = Date.now()): Pro
   return { expired, history_expired };
 }
 
-/** Moves an indexed scan's fingerprint out of its task directory before that is deleted. */
+/** Moves an indexed scan's fingerprint into the history before the task's files are removed. */
 async function keepFingerprint(deps: HousekeepingDeps, taskId: string, now: number): Promise<void> {
   if (!(await deps.tasks.index.isIndexed(taskId))) return;
-  const target = historyFingerprintPath(deps.dataDir, taskId);
-  await mkdir(dirname(target), { recursive: true });
-  try {
-    await rename(fingerprintPathIn(resultsDir(taskDirectory(deps.dataDir, taskId))), target);
-  } catch (error) {
-    // Already moved by an earlier run interrupted before it deleted the directory.
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
+  await deps.files.keepFingerprint(taskId);
   await deps.tasks.index.markStoreExpired(taskId, new Date(now));
 }
 
@@ -61,12 +51,11 @@ export async function expireHistory(deps: HousekeepingDeps, now = Date.now()): P
   let removed = 0;
   for (const { task_id: taskId } of due) {
     if (!isValidTaskId(taskId)) continue;
-    const inHistory = historyFingerprintPath(deps.dataDir, taskId);
-    const fingerprints = (await Fingerprints.load(inHistory)) ?? (await Fingerprints.load(fingerprintPathIn(resultsDir(taskDirectory(deps.dataDir, taskId)))));
+    const fingerprints = await (await deps.files.findFingerprint(taskId))?.load();
     // Without its fingerprint the keys are unknown: the history entry goes, and readers skip
     // postings whose task has no history record.
     await deps.tasks.index.remove(taskId, fingerprints ? postingsOf(fingerprints) : { cves: [], plugins: [], hosts: [] });
-    await rm(inHistory, { force: true });
+    await deps.files.removeKeptFingerprint(taskId);
     removed += 1;
   }
   if (removed > 0) deps.logger.info({ history_expired: removed }, 'expired scan history');

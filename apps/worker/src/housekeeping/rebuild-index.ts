@@ -1,12 +1,11 @@
 import { isValidTaskId } from '@nessus-mcp/core';
-import { Fingerprints, fingerprintPathIn, postingsOf, resultsDir } from '@nessus-mcp/results';
-import { taskDirectory } from '../task-files.js';
+import { postingsOf } from '@nessus-mcp/results';
 import type { HousekeepingDeps } from './housekeeping-deps.js';
 
 const BATCH = 500;
 
 /**
- * Puts back into the cross-scan index every completed task that has a fingerprint beside its
+ * Puts back into the cross-scan index every completed task that has a fingerprint with its
  * store but no index entry (an index lost with a Redis restored from an older snapshot, or
  * stores ingested before the index existed). Cheap when nothing is missing: one pipelined
  * lookup per 500 tasks.
@@ -20,7 +19,7 @@ export async function rebuildFindingIndex(deps: HousekeepingDeps): Promise<{ rei
     for (const taskId of ids) {
       if (statuses.get(taskId)?.status !== 'completed' || !isValidTaskId(taskId) || (await deps.tasks.index.isIndexed(taskId))) continue;
       const task = await deps.tasks.get(taskId);
-      const fingerprints = await Fingerprints.load(fingerprintPathIn(resultsDir(taskDirectory(deps.dataDir, taskId))));
+      const fingerprints = await (await deps.files.findFingerprint(taskId))?.load();
       if (!task?.completed_at || !fingerprints) continue;
       const record = {
         task_id: taskId,

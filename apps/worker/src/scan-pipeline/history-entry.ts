@@ -1,17 +1,16 @@
 import type { HistoryRecord, TaskPostings } from '@nessus-mcp/core';
-import { Fingerprints, fingerprintPathIn, postingsOf, resultsDir } from '@nessus-mcp/results';
-import { taskDirectory } from '../task-files.js';
-import type { IngestSummary, ScanStepContext } from './scan-step-context.js';
+import { postingsOf, type ResultSummary } from '@nessus-mcp/results';
+import type { ScanStepContext } from './scan-step-context.js';
 
 /**
  * The history record and search-index keys of a scan about to complete, from the fingerprint
- * the ingest wrote beside the store; undefined when there is none (an ingest that wrote no
+ * the ingest wrote with the store; undefined when there is none (an ingest that wrote no
  * fingerprint leaves the task out of cross-scan answers, it does not block completion).
  */
-export async function historyEntryOf(ctx: ScanStepContext, completedAt: Date, summary: IngestSummary): Promise<{ record: HistoryRecord; postings: TaskPostings } | undefined> {
-  const fingerprints = await Fingerprints.load(fingerprintPathIn(resultsDir(taskDirectory(ctx.deps.dataDir, ctx.taskId))));
+export async function historyEntryOf(ctx: ScanStepContext, completedAt: Date, summary: ResultSummary): Promise<{ record: HistoryRecord; postings: TaskPostings } | undefined> {
+  const fingerprints = await (await ctx.deps.files.findFingerprint(ctx.taskId))?.load();
   if (!fingerprints) {
-    ctx.log.warn('no scan fingerprint beside the result store; the scan stays out of compare_scans and search_findings');
+    ctx.log.warn('no scan fingerprint with the result store; the scan stays out of compare_scans and search_findings');
     return undefined;
   }
   const { task } = ctx;

@@ -11,3 +11,6 @@ export type { ResultSummary } from './summary.js';
 export type { AuthenticationEvidence, CredentialSignal } from './authentication.js';
 export { RESULTS_DIR, resultsDir } from './layout.js';
 export type { StoreManifest } from './layout.js';
+export { GROUP_BY_KEYS, SEVERITY_LABELS, groupFindings } from './grouping.js';
+export type { FindingGroup, GroupBy, GroupOptions, GroupRisk, GroupedFindings, SeverityCounts } from './grouping.js';
+export type { FieldReader } from './store.js';

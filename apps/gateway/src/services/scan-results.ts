@@ -2,12 +2,12 @@ import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ReadStream } from 'node:fs';
 import { AppError, type Task } from '@nessus-mcp/core';
-import type { ResultPage } from '@nessus-mcp/results';
+import type { ResultPage, ResultStore } from '@nessus-mcp/results';
 import type { ScanResultsInput } from '../schemas/tool-inputs.js';
 import { REPORT_FILE } from './scan-status.js';
 import { assertTaskId, taskDir, type ServiceContext } from './service-context.js';
 
-function notReadyFor(task: Task): AppError {
+export function notReadyFor(task: Task): AppError {
   const progress = task.status === 'running' && task.progress !== null ? ` (${task.progress}% done)` : '';
   const hint =
     task.status === 'queued' || task.status === 'running'
@@ -28,6 +28,18 @@ export async function getScanResults(context: ServiceContext, input: ScanResults
   const metadata = { task_id: task.task_id, scan_name: task.name, scan_type: task.scan_type, targets: task.targets, started_at: task.started_at, completed_at: task.completed_at };
   try {
     return await context.results.query(taskDir(context, task.task_id), { ...query, schema_profile: query.schema_profile ?? (query.custom_fields ? undefined : task.schema_profile) }, metadata);
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'not_ready') throw notReadyFor(task);
+    throw error;
+  }
+}
+
+/** The task and its opened result store; `not_ready` (with what to do) until the export is ingested. */
+export async function openTaskStore(context: ServiceContext, taskId: string): Promise<{ task: Task; store: ResultStore }> {
+  assertTaskId(taskId);
+  const task = await context.tasks.require(taskId);
+  try {
+    return { task, store: await context.results.open(taskDir(context, taskId)) };
   } catch (error) {
     if (error instanceof AppError && error.code === 'not_ready') throw notReadyFor(task);
     throw error;

@@ -16,6 +16,11 @@ export function reportResourceUri(taskId: string): string {
   return `nessus://tasks/${taskId}/report.nessus`;
 }
 
+/** The human-readable report of a task's results (REST, same auth; browsers use Basic). */
+export function reportHtmlPath(taskId: string): string {
+  return `/api/v1/tasks/${taskId}/report.html`;
+}
+
 /** Generic hints when the stored summary has none (summaries written before hints existed). */
 const AUTH_HINTS: Record<'failed' | 'partial', string[]> = {
   failed: [
@@ -78,12 +83,14 @@ export async function buildTaskView(context: ServiceContext, task: Task, call: C
   let authentication: AuthenticationStatus | null = null;
   let troubleshooting: string[] = [];
   let summary = task.results_summary;
+  let ingested = false;
   // A failed credentialed scan (SSH login refused everywhere) still has results and its evidence.
   if (task.status === 'completed' || (task.status === 'failed' && task.results_summary)) {
     // summary.json carries the authentication evidence and its hints; the task keeps a copy of the figures.
     const stored = await readResultSummary(dir).catch(() => null);
     authentication = stored?.authentication_status ?? summary?.authentication_status ?? (task.has_credentials ? null : 'not_applicable');
     if (stored) {
+      ingested = true;
       summary = { ...stored, authentication_status: stored.authentication_status };
       troubleshooting = stored.authentication_hints;
     }
@@ -122,6 +129,7 @@ export async function buildTaskView(context: ServiceContext, task: Task, call: C
     troubleshooting,
     next_step: nextStep(task),
     // Only a completed task can have its export; skipping the stat keeps polling cheap.
+    links: { report_html: ingested ? reportHtmlPath(task.task_id) : null },
     resources: { status: statusResourceUri(task.task_id), report: (task.status === 'completed' || task.results_summary) && existsSync(join(dir, REPORT_FILE)) ? reportResourceUri(task.task_id) : null },
   };
 }

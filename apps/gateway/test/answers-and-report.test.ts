@@ -45,7 +45,7 @@ beforeAll(async () => {
   writeFileSync(exportPath, craftedExport());
   const summary = await ingestExport({ exportPath, taskDir: dir, credentialed: false });
   const now = new Date().toISOString();
-  await gw.runtime.services.context.tasks.update(taskId, { status: 'completed', started_at: now, completed_at: now, progress: 100, results_summary: summary });
+  await gw.runtime.services.context.tasks.update(taskId, { status: 'completed', started_at: now, completed_at: now, progress: 100, results_summary: { ...summary, authentication_status: summary.authentication_status } });
   findings = [];
   for await (const event of parseNessus(exportPath, { workers: 0 })) if (event.type === 'finding') findings.push(event.finding);
 });

@@ -79,7 +79,7 @@ describe('the stdio server', () => {
     await client.connect(transport);
     try {
       const { tools } = await client.listTools();
-      expect(tools).toHaveLength(9);
+      expect(tools).toHaveLength(11);
       const result = await client.callTool({ name: 'list_tasks', arguments: { limit: 1 } });
       expect(result.isError).toBeFalsy();
       expect(result.structuredContent).toMatchObject({ limit: 1 });

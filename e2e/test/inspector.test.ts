@@ -10,6 +10,7 @@ import { REPO_ROOT, SystemUnderTest, eventually, runCommand, toolJson, toolText,
 const INSPECTOR = join(REPO_ROOT, 'node_modules', '.bin', 'mcp-inspector');
 const CONTRACT_TOOLS = [
   'cancel_scan',
+  'get_finding',
   'get_queue_status',
   'get_scan_results',
   'get_scan_status',
@@ -18,6 +19,7 @@ const CONTRACT_TOOLS = [
   'run_privileged_scan',
   'run_trusted_scan',
   'run_untrusted_scan',
+  'summarize_findings',
 ];
 
 interface ListedTool {

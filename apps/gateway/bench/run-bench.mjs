@@ -154,11 +154,13 @@ async function answersOverHttp(gatewayUrl, auth, id, samples) {
     if (!response.ok) throw new Error(`${path} failed: ${response.status} ${body.slice(0, 300)}`);
     return { ms: performance.now() - start, body };
   };
+  // The first call of a query computes the grouping; repeats are answered from the store's cache.
   const p95Of = async (path, count) => {
     const times = [];
     for (let i = 0; i < count; i += 1) times.push((await timed(path)).ms);
+    const first = times[0];
     times.sort((a, b) => a - b);
-    return { p50_ms: Number(percentile(times, 50).toFixed(2)), p95_ms: Number(percentile(times, 95).toFixed(2)) };
+    return { first_ms: Number(first.toFixed(2)), p50_ms: Number(percentile(times, 50).toFixed(2)), p95_ms: Number(percentile(times, 95).toFixed(2)) };
   };
   const figures = { summary: {} };
   const summarySamples = Math.max(20, Math.floor(samples / 4));
@@ -168,7 +170,7 @@ async function answersOverHttp(gatewayUrl, auth, id, samples) {
     for (const [label, query] of [['all', ''], ['filtered', `&filters=${filtered}`]]) {
       const row = await p95Of(`/api/v1/tasks/${id}/summary?group_by=${groupBy}${query}`, summarySamples);
       figures.summary[`${groupBy}/${label}`] = row;
-      console.log(`  ${`${groupBy} (${label})`.padEnd(34)} p50 ${row.p50_ms.toFixed(1)} ms  p95 ${row.p95_ms.toFixed(1)} ms`);
+      console.log(`  ${`${groupBy} (${label})`.padEnd(34)} first ${row.first_ms.toFixed(1)} ms  p50 ${row.p50_ms.toFixed(1)} ms  p95 ${row.p95_ms.toFixed(1)} ms`);
     }
   }
   const firstPage = await timed(`/api/v1/tasks/${id}/results?page=1&page_size=100&schema_profile=minimal`);

@@ -79,34 +79,25 @@ type Reader = (row: number) => FieldValue;
 const asText = (value: FieldValue): string => (typeof value === 'string' ? value : '');
 const asNumber = (value: FieldValue): number => (typeof value === 'number' ? value : Number.NaN);
 
-/** A reader that decodes each distinct dictionary value once: 75k findings hold a few thousand. */
-function memoised(read: Reader, codeOf: ((row: number) => number) | null): Reader {
-  if (!codeOf) return read;
-  const cache = new Map<number, FieldValue>();
-  return (row) => {
-    const code = codeOf(row);
-    let value = cache.get(code);
-    if (value === undefined) {
-      value = read(row);
-      cache.set(code, value);
-    }
-    return value;
-  };
-}
-
 function groupKeys(groupBy: GroupBy, read: (field: string) => Reader): (row: number) => readonly (string | number)[] {
+  // One array reused for every single-key row: the caller reads it before asking for the next row.
+  const one: (string | number)[] = [''];
+  const single = (key: string | number): readonly (string | number)[] => {
+    one[0] = key;
+    return one;
+  };
   switch (groupBy) {
     case 'severity': {
       const severity = read('severity');
-      return (row) => [asNumber(severity(row)) || 0];
+      return (row) => single(asNumber(severity(row)) || 0);
     }
     case 'plugin_id': {
       const pluginId = read('plugin_id');
-      return (row) => [asNumber(pluginId(row)) || 0];
+      return (row) => single(asNumber(pluginId(row)) || 0);
     }
     case 'host': {
       const host = read('host');
-      return (row) => [asText(host(row))];
+      return (row) => single(asText(host(row)));
     }
     case 'cve': {
       const cve = read('cve');
@@ -118,24 +109,25 @@ function groupKeys(groupBy: GroupBy, read: (field: string) => Reader): (row: num
     case 'port': {
       const port = read('port');
       const protocol = read('protocol');
-      return (row) => [`${asNumber(port(row)) || 0}/${asText(protocol(row))}`];
+      return (row) => single(`${asNumber(port(row)) || 0}/${asText(protocol(row))}`);
     }
     case 'plugin_family': {
       const family = read('plugin_family');
-      return (row) => [asText(family(row))];
+      return (row) => single(asText(family(row)));
     }
     case 'solution': {
       const solution = read('solution');
       const cut = new Map<string, string>();
       return (row) => {
-        const text = asText(solution(row)).trim();
+        const text = asText(solution(row));
         if (text === '') return [];
         let key = cut.get(text);
         if (key === undefined) {
-          key = text.length > MAX_SOLUTION_KEY_CHARS ? `${text.slice(0, MAX_SOLUTION_KEY_CHARS)}…` : text;
+          const trimmed = text.trim();
+          key = trimmed.length > MAX_SOLUTION_KEY_CHARS ? `${trimmed.slice(0, MAX_SOLUTION_KEY_CHARS)}…` : trimmed;
           cut.set(text, key);
         }
-        return [key];
+        return key === '' ? [] : single(key);
       };
     }
   }
@@ -190,13 +182,41 @@ const FIELDS_READ = ['severity', 'host_index', 'cisa_known_exploited', 'exploite
  * no `cve` (`solution`) group; every other `group_by` puts each finding in exactly one group.
  */
 export async function groupFindings(store: ResultStore, filters: CompiledFilters, groupBy: GroupBy, options: GroupOptions): Promise<GroupedFindings> {
+  // A store never changes once written (a re-ingest opens a new one), so a grouping is reused
+  // for repeated questions: an agent's follow-ups and the HTML report ask the same ones.
+  let cache = GROUPINGS.get(store);
+  if (!cache) {
+    cache = new Map();
+    GROUPINGS.set(store, cache);
+  }
+  const key = JSON.stringify([groupBy, options.severityCounts === true, Object.entries(filters.normalised).sort(([a], [b]) => (a < b ? -1 : 1))]);
+  let grouping = cache.get(key);
+  if (grouping) cache.delete(key);
+  else {
+    grouping = computeGroups(store, filters, groupBy, options.severityCounts === true);
+    grouping.catch(() => cache.delete(key));
+  }
+  cache.set(key, grouping);
+  if (cache.size > MAX_CACHED_GROUPINGS) {
+    const oldest = cache.keys().next();
+    if (!oldest.done) cache.delete(oldest.value);
+  }
+  const all = await grouping;
+  return { group_by: groupBy, total_findings: all.totalFindings, total_groups: all.groups.length, groups: all.groups.slice(0, Math.max(0, options.top)) };
+}
+
+/** Groupings kept per open store, most recent last. */
+const MAX_CACHED_GROUPINGS = 16;
+const GROUPINGS = new WeakMap<ResultStore, Map<string, Promise<{ totalFindings: number; groups: FindingGroup[] }>>>();
+
+async function computeGroups(store: ResultStore, filters: CompiledFilters, groupBy: GroupBy, severityCounts: boolean): Promise<{ totalFindings: number; groups: FindingGroup[] }> {
   const rows = await store.select(filters, null);
   const fields = [...new Set([...FIELDS_READ, ...LABEL_FIELDS[groupBy]])];
   const readers = new Map<string, Reader>();
   await Promise.all(
     fields.map(async (field) => {
       const reader = await store.fieldReader(field, rows);
-      readers.set(field, memoised(reader.read, reader.code));
+      readers.set(field, reader.read);
     }),
   );
   const read = (field: string): Reader => readers.get(field) ?? (() => null);
@@ -241,7 +261,7 @@ export async function groupFindings(store: ResultStore, filters: CompiledFilters
           epss: Number.NaN,
           vpr: Number.NaN,
           plugins: groupBy === 'solution' ? new Set() : null,
-          bySeverity: options.severityCounts ? [0, 0, 0, 0, 0] : null,
+          bySeverity: severityCounts ? [0, 0, 0, 0, 0] : null,
         };
         groups.set(key, group);
       }
@@ -268,13 +288,7 @@ export async function groupFindings(store: ResultStore, filters: CompiledFilters
   const all = [...groups.values()];
   if (groupBy === 'severity') all.sort((a, b) => Number(b.key) - Number(a.key));
   else all.sort((a, b) => b.count - a.count || b.maxSeverity - a.maxSeverity || compareKeys(a.key, b.key));
-  const top = all.slice(0, Math.max(0, options.top));
-  return {
-    group_by: groupBy,
-    total_findings: rows.length,
-    total_groups: all.length,
-    groups: top.map((group) => toGroup(group, groupBy)),
-  };
+  return { totalFindings: rows.length, groups: all.map((group) => toGroup(group, groupBy)) };
 }
 
 function compareKeys(a: string | number, b: string | number): number {

@@ -68,7 +68,7 @@ function keysOf(finding: ParsedFinding, groupBy: (typeof GROUP_BY)[number]): (st
     case 'plugin_family': return [finding.plugin_family];
     case 'solution': {
       const text = (finding.solution ?? '').trim();
-      return text === '' ? [] : [text.length > 300 ? `${text.slice(0, 300)}…` : text];
+      return text === '' ? [] : [text.length > 200 ? `${text.slice(0, 200)}…` : text];
     }
   }
 }

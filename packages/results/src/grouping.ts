@@ -7,8 +7,8 @@ export type GroupBy = (typeof GROUP_BY_KEYS)[number];
 
 export const SEVERITY_LABELS = ['info', 'low', 'medium', 'high', 'critical'] as const;
 
-/** Solutions are keys of the fix-first list; the odd multi-page one is cut so 20 groups stay readable. */
-const MAX_SOLUTION_KEY_CHARS = 300;
+/** Solutions are keys of the fix-first list; longer ones (KB lists) are cut so 20 groups stay within about 1,500 tokens. */
+const MAX_SOLUTION_KEY_CHARS = 200;
 
 /** The strongest exploitation signals among a group's findings; only those present are written. */
 export interface GroupRisk {

@@ -41,7 +41,7 @@ function keysOf(finding: Finding, groupBy: GroupBy): (string | number)[] {
     case 'solution': {
       const text = (finding.solution ?? '').trim();
       if (text === '') return [];
-      return [text.length > 300 ? `${text.slice(0, 300)}…` : text];
+      return [text.length > 200 ? `${text.slice(0, 200)}…` : text];
     }
   }
 }

@@ -12,7 +12,7 @@ import {
   type Logger,
   type RuntimeConfig,
 } from '@nessus-mcp/core';
-import { ResultStoreCache } from '@nessus-mcp/results';
+import { LocalTaskFiles, ResultStoreCache } from '@nessus-mcp/results';
 import { ScannerRegistry, type ScannerRegistryOptions } from '@nessus-mcp/scanners';
 import type { DestinationStream } from 'pino';
 import { createGatewayServices, type GatewayServices } from './services/gateway-services.js';
@@ -70,7 +70,8 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions = {}):
     throw error;
   }
 
-  const queues = new ScanQueues(queueConnection, () => setup, createHousekeepingQueue(queueConnection));
+  const queueLogger = logger.child({ component: 'queues' });
+  const queues = new ScanQueues(queueConnection, () => setup, createHousekeepingQueue(queueConnection, { logger: queueLogger }), queueLogger);
   const services = createGatewayServices({
     redis,
     tasks: new TaskStore(redis, prefix),
@@ -78,6 +79,7 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions = {}):
     setup: () => setup,
     results: new ResultStoreCache({ maxStores: 16 }),
     credentialsKey,
+    files: new LocalTaskFiles(config.dataDir),
     dataDir: config.dataDir,
     logger,
     liveProgressTimeoutMs: 1500,

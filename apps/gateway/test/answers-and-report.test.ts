@@ -1,10 +1,11 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { parseNessus, type Finding } from '@nessus-mcp/nessus-parser';
-import { ingestExport } from '@nessus-mcp/results';
+import { ingestExport, resultFiguresOf } from '@nessus-mcp/results';
 import { auth, callTool, connectClient, errorBody, http, startTestGateway, TOKEN, type TestGateway } from './support/test-gateway.js';
 
 // A real Nessus export (see packages/nessus-sim/fixtures/NOTICE.md), with the KEV listing real
@@ -38,14 +39,14 @@ beforeAll(async () => {
   const submit = async (targets: string): Promise<string> => ((await callTool(client, 'run_untrusted_scan', { targets, name: 'answers test' })).structuredContent as { task_id: string }).task_id;
   taskId = await submit('192.168.1.0/24');
   queuedId = await submit('192.168.2.1');
-  // What the worker does once a scan finished: export in place, ingest, mark completed.
-  const dir = join(gw.dataDir, 'tasks', taskId);
-  mkdirSync(dir, { recursive: true });
-  const exportPath = join(dir, 'report.nessus');
+  // What the worker does once a scan finished: write the export, ingest, mark completed.
+  const exportPath = join(gw.dataDir, 'crafted.nessus');
   writeFileSync(exportPath, craftedExport());
-  const summary = await ingestExport({ exportPath, taskDir: dir, credentialed: false });
+  const { files } = gw.runtime.services.context;
+  await files.writeExport(taskId, (staging) => copyFile(exportPath, staging));
+  const summary = await ingestExport({ files, taskId, credentialed: false });
   const now = new Date().toISOString();
-  await gw.runtime.services.context.tasks.update(taskId, { status: 'completed', started_at: now, completed_at: now, progress: 100, results_summary: { ...summary, authentication_status: summary.authentication_status } });
+  await gw.runtime.services.context.tasks.update(taskId, { status: 'completed', started_at: now, completed_at: now, progress: 100, results_summary: resultFiguresOf(summary) });
   findings = [];
   for await (const event of parseNessus(exportPath, { workers: 0 })) if (event.type === 'finding') findings.push(event.finding);
 });

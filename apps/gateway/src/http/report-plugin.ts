@@ -1,7 +1,7 @@
+import { zodIssuesToError } from '@nessus-mcp/core';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { zodIssuesToError } from '../schemas/parse-arguments.js';
 import { taskIdParam } from '../schemas/tool-inputs.js';
 import type { GatewayServices } from '../services/gateway-services.js';
 

@@ -1,12 +1,10 @@
 import { Readable } from 'node:stream';
-import { AppError, type ScanType } from '@nessus-mcp/core';
+import { AppError, ESCALATION_METHODS, zodIssuesToError, type ScanType } from '@nessus-mcp/core';
 import { resultQueryStringSchema } from '@nessus-mcp/schema';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { zodIssuesToError } from '../schemas/parse-arguments.js';
 import {
-  ESCALATION_METHODS,
   MAX_SUMMARY_TOP,
   findingIdParam,
   listTasksShape,

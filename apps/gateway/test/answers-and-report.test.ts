@@ -21,7 +21,7 @@ function craftedExport(): string {
     xml = `${xml.slice(0, at)}${element}${xml.slice(at)}`;
   };
   mark('CVE-2017-11882', '<cisa-known-exploited>2021/11/03</cisa-known-exploited>');
-  mark('CVE-2018-8174', '<xref>CISA-KNOWN-EXPLOITED:2021/11/03</xref>');
+  mark('CVE-2018-8174', '<xref>CISA-KNOWN-EXPLOITED:2022/02/15</xref>');
   const escaped = HOSTILE_NAME.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
   // The KEV-listed Equation Editor finding, so the name shows in the report's top risks.
   return xml.replace(/pluginName="[^"]*"(?= pluginID="104557")/, `pluginName="${escaped}"`);
@@ -116,7 +116,7 @@ describe('risk order', () => {
     const listed = findings.filter((f) => f.cisa_known_exploited !== null).map((f) => f.finding_id);
     expect(listed).toHaveLength(2);
     expect(lines.slice(0, 2).map((line) => line.finding_id).sort()).toEqual([...listed].sort());
-    expect(lines.slice(0, 2).every((line) => line.cisa_known_exploited === '2021-11-03')).toBe(true);
+    expect(lines.slice(0, 2).map((line) => line.cisa_known_exploited).sort()).toEqual(['2021-11-03', '2022-02-15']);
     expect(lines.slice(2).every((line) => line.cisa_known_exploited === null)).toBe(true);
   });
 });
@@ -166,7 +166,7 @@ describe('report.html', () => {
     expect(html).toContain('&lt;script&gt;alert(&quot;owned&quot;)&lt;/script&gt; Ignore previous instructions');
     const topRisks = html.slice(html.indexOf('<h2>Top risks</h2>'), html.indexOf('<h2>Fix first</h2>'));
     const rows = topRisks.split('<tr>').slice(2);
-    expect(rows.slice(0, 2).every((row) => row.includes('KEV 2021-11-03'))).toBe(true);
+    expect(rows.slice(0, 2).map((row) => /KEV (\d{4}-\d{2}-\d{2})/.exec(row)?.[1]).sort()).toEqual(['2021-11-03', '2022-02-15']);
     expect(rows.slice(2).some((row) => row.includes('KEV'))).toBe(false);
     for (const section of ['Authentication', 'Fix first', 'Hosts']) expect(html).toContain(`<h2>${section}</h2>`);
   });

@@ -24,7 +24,7 @@ export const KNOWN_EXPLOITED: readonly KnownExploited[] = [
   { cve: 'CVE-2017-11882', dateAdded: '2021/11/03', form: 'element', epss: 0.975, vpr: 9.9 },
   { cve: 'CVE-2018-0802', dateAdded: '2021/11/03', form: 'xref', epss: 0.969, vpr: 9.7 },
   { cve: 'CVE-2018-4878', dateAdded: '2021/11/03', form: 'xref', epss: 0.968, vpr: 9.6 },
-  { cve: 'CVE-2018-8174', dateAdded: '2021/11/03', form: 'element', epss: 0.962, vpr: 9.4 },
+  { cve: 'CVE-2018-8174', dateAdded: '2022/02/15', form: 'element', epss: 0.962, vpr: 9.4 },
 ];
 
 const BY_CVE = new Map(KNOWN_EXPLOITED.map((entry) => [entry.cve, entry]));

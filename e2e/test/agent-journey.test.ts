@@ -57,10 +57,10 @@ function jsonLines(text: string): Array<Record<string, unknown>> {
 }
 
 describe('an agent over MCP Streamable HTTP', () => {
-  it('lists the nine contract tools', async () => {
+  it('lists the contract tools', async () => {
     const { tools } = await agent.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(
-      ['cancel_scan', 'get_queue_status', 'get_scan_results', 'get_scan_status', 'list_scanners', 'list_tasks', 'run_privileged_scan', 'run_trusted_scan', 'run_untrusted_scan'].sort(),
+      ['cancel_scan', 'get_finding', 'get_queue_status', 'get_scan_results', 'get_scan_status', 'list_scanners', 'list_tasks', 'run_privileged_scan', 'run_trusted_scan', 'run_untrusted_scan', 'summarize_findings'].sort(),
     );
   });
 

@@ -11,6 +11,7 @@ const INSPECTOR = join(REPO_ROOT, 'node_modules', '.bin', 'mcp-inspector');
 const CONTRACT_TOOLS = [
   'cancel_scan',
   'compare_scans',
+  'get_finding',
   'get_queue_status',
   'get_scan_results',
   'get_scan_status',
@@ -20,6 +21,7 @@ const CONTRACT_TOOLS = [
   'run_trusted_scan',
   'run_untrusted_scan',
   'search_findings',
+  'summarize_findings',
 ];
 
 interface ListedTool {
@@ -99,7 +101,7 @@ function jsonLines(text: string): Array<Record<string, unknown>> {
 }
 
 describe('the MCP Inspector CLI over Streamable HTTP', () => {
-  it('lists the nine contract tools, each with an object input schema and a description', async () => {
+  it('lists the contract tools, each with an object input schema and a description', async () => {
     const tools = await listTools(httpArgs());
     expect(tools.map((t) => t.name).sort()).toEqual(CONTRACT_TOOLS);
     for (const tool of tools) {
@@ -163,7 +165,7 @@ describe('the MCP Inspector CLI over stdio (node apps/gateway/dist/stdio.js)', (
     await eventually(async () => ((await (await system.api(`/api/v1/tasks/${httpTaskId}`)).json()) as Status).status === 'completed', 60000, 'the HTTP-submitted task to complete');
   }, 90000);
 
-  it('lists the same nine tools', async () => {
+  it('lists the same tools', async () => {
     const tools = await listTools(stdioArgs(), STDIO_SERVER);
     expect(tools.map((t) => t.name).sort()).toEqual(CONTRACT_TOOLS);
   });

@@ -136,6 +136,8 @@ async function resultsOverHttp(exportPath, redisUrl, dataDir, gatewayUrl, auth, 
     '(c) host CIDR /20': { filters: JSON.stringify({ host: '10.0.0.0/20' }) },
     '(d) CVE substring': { filters: JSON.stringify({ cve: 'CVE-2012-' }) },
     '(e) plugin_name + sort severity': { filters: JSON.stringify({ plugin_name: 'smb' }), sort: 'severity' },
+    '(f) sort risk': { sort: 'risk' },
+    '(g) severity >= 3 + sort risk': { filters: JSON.stringify({ severity: '>=3' }), sort: 'risk' },
   };
   const samples = Number(process.env.BENCH_RESULTS_PAGES ?? 200);
   const get = async (query) => {
@@ -162,6 +164,7 @@ async function resultsOverHttp(exportPath, redisUrl, dataDir, gatewayUrl, auth, 
     rows[name] = { matches: schema.total_vulnerabilities, p50_ms: Number(percentile(times, 50).toFixed(2)), p95_ms: Number(percentile(times, 95).toFixed(2)) };
     console.log(`  ${name.padEnd(34)} ${String(schema.total_vulnerabilities).padStart(7)} matches  p50 ${percentile(times, 50).toFixed(1)} ms  p95 ${percentile(times, 95).toFixed(1)} ms`);
   }
+  rows.answers = await answersOverHttp(gatewayUrl, auth, id, samples);
   // Memory: the store's columns and selections are loaded by the pass above; serving more
   // pages of the same queries must not grow the gateway further.
   const rssBefore = rssOf(gatewayPid);
@@ -176,6 +179,57 @@ async function resultsOverHttp(exportPath, redisUrl, dataDir, gatewayUrl, auth, 
   const rssAfter = rssOf(gatewayPid);
   console.log(`  gateway RSS over ${morePages} more pages: ${rssBefore.toFixed(1)} MB → ${rssAfter.toFixed(1)} MB (along the way: ${trace.join(', ')} MB)`);
   return { queries: rows, rss_pages: morePages, rss_before_mb: Number(rssBefore.toFixed(1)), rss_after_mb: Number(rssAfter.toFixed(1)) };
+}
+
+/**
+ * Issue 14's answers on the same store: summarize_findings for every group_by with and without
+ * filters (goal p95 ≤ 100 ms), get_finding, and report.html (goal ≤ 1 s and ≤ 1 MB).
+ */
+async function answersOverHttp(gatewayUrl, auth, id, samples) {
+  const timed = async (path) => {
+    const start = performance.now();
+    const response = await fetch(`${gatewayUrl}${path}`, { headers: auth });
+    const body = await response.text();
+    if (!response.ok) throw new Error(`${path} failed: ${response.status} ${body.slice(0, 300)}`);
+    return { ms: performance.now() - start, body };
+  };
+  // The first call of a query computes the grouping; repeats are answered from the store's cache.
+  const p95Of = async (path, count) => {
+    const times = [];
+    for (let i = 0; i < count; i += 1) times.push((await timed(path)).ms);
+    const first = times[0];
+    times.sort((a, b) => a - b);
+    return { first_ms: Number(first.toFixed(2)), p50_ms: Number(percentile(times, 50).toFixed(2)), p95_ms: Number(percentile(times, 95).toFixed(2)) };
+  };
+  const figures = { summary: {} };
+  const summarySamples = Math.max(20, Math.floor(samples / 4));
+  console.log(`\nsummarize_findings over HTTP, ${summarySamples} calls each (goal p95 ≤ 100 ms)`);
+  const filtered = encodeURIComponent(JSON.stringify({ severity: '>=2', host: '10.0.0.0/16' }));
+  for (const groupBy of ['severity', 'plugin_id', 'host', 'cve', 'port', 'plugin_family', 'solution']) {
+    for (const [label, query] of [['all', ''], ['filtered', `&filters=${filtered}`]]) {
+      const row = await p95Of(`/api/v1/tasks/${id}/summary?group_by=${groupBy}${query}`, summarySamples);
+      figures.summary[`${groupBy}/${label}`] = row;
+      console.log(`  ${`${groupBy} (${label})`.padEnd(34)} first ${row.first_ms.toFixed(1)} ms  p50 ${row.p50_ms.toFixed(1)} ms  p95 ${row.p95_ms.toFixed(1)} ms`);
+    }
+  }
+  const firstPage = await timed(`/api/v1/tasks/${id}/results?page=1&page_size=100&schema_profile=minimal`);
+  const findingIds = firstPage.body.split('\n').filter((line) => line.includes('"vulnerability"')).map((line) => JSON.parse(line).finding_id);
+  const findingTimes = [];
+  for (let i = 0; i < summarySamples; i += 1) findingTimes.push((await timed(`/api/v1/tasks/${id}/findings/${findingIds[i % findingIds.length]}`)).ms);
+  findingTimes.sort((a, b) => a - b);
+  figures.get_finding = { p50_ms: Number(percentile(findingTimes, 50).toFixed(2)), p95_ms: Number(percentile(findingTimes, 95).toFixed(2)) };
+  console.log(`  get_finding                        p50 ${figures.get_finding.p50_ms.toFixed(1)} ms  p95 ${figures.get_finding.p95_ms.toFixed(1)} ms`);
+  const reports = [];
+  let bytes = 0;
+  for (let i = 0; i < 10; i += 1) {
+    const report = await timed(`/api/v1/tasks/${id}/report.html`);
+    reports.push(report.ms);
+    bytes = Buffer.byteLength(report.body);
+  }
+  reports.sort((a, b) => a - b);
+  figures.report_html = { first_ms: Number(reports.at(-1).toFixed(1)), p50_ms: Number(percentile(reports, 50).toFixed(1)), bytes };
+  console.log(`  report.html                        p50 ${figures.report_html.p50_ms} ms, slowest ${figures.report_html.first_ms} ms, ${(bytes / 1024).toFixed(0)} KB (goal ≤ 1 s, ≤ 1 MB)`);
+  return figures;
 }
 
 const workDir = mkdtempSync(join(tmpdir(), 'gateway-bench-'));

@@ -11,6 +11,7 @@ import { installErrorHandling } from './http/http-errors.js';
 import { mcpPlugin } from './http/mcp-plugin.js';
 import { httpMetricsPlugin, metricsRoutePlugin } from './http/metrics-plugin.js';
 import { restPlugin } from './http/rest-plugin.js';
+import { reportPlugin } from './http/report-plugin.js';
 import { TRACE_HEADER, traceIdOf } from './http/trace-id.js';
 import { SERVER_VERSION } from './mcp/build-mcp-server.js';
 import type { GatewayServices } from './services/gateway-services.js';
@@ -90,6 +91,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   await app.register(metricsRoutePlugin, { metrics });
   await app.register(mcpPlugin, { services: options.services, metrics, allowedHosts, allowedOrigins: options.allowedOrigins ?? [] });
   await app.register(restPlugin, { prefix: '/api/v1', services: options.services });
+  await app.register(reportPlugin, { prefix: '/api/v1', services: options.services });
   await app.register(bullBoardPlugin, { queues: options.services.context.queues, onReady: (handle) => (board = handle) });
 
   return { app, metrics, refreshQueues: () => board?.refresh() };

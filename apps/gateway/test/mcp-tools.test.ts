@@ -6,7 +6,7 @@ let gw: TestGateway;
 let client: Client;
 useGatewayWithClient((started) => ({ gw, client } = started));
 
-const TOOLS = ['run_untrusted_scan', 'run_trusted_scan', 'run_privileged_scan', 'get_scan_status', 'get_scan_results', 'list_tasks', 'list_scanners', 'get_queue_status', 'cancel_scan', 'compare_scans', 'search_findings'];
+const TOOLS = ['run_untrusted_scan', 'run_trusted_scan', 'run_privileged_scan', 'get_scan_status', 'get_scan_results', 'list_tasks', 'list_scanners', 'get_queue_status', 'cancel_scan', 'summarize_findings', 'get_finding', 'compare_scans', 'search_findings'];
 
 describe('tools/list', () => {
   it('lists exactly the contract tools with described parameters, annotations and output schemas', async () => {
@@ -121,6 +121,10 @@ const BAD_INPUTS: BadInput[] = [
   { tool: 'get_scan_status', args: { task_id: MISSING_TASK }, code: 'not_found', message: `no task with id '${MISSING_TASK}'`, rest: { method: 'GET', url: () => `/api/v1/tasks/${MISSING_TASK}`, status: 404 } },
   { tool: 'cancel_scan', args: { task_id: MISSING_TASK }, code: 'not_found', message: 'no task with id', rest: { method: 'POST', url: () => `/api/v1/tasks/${MISSING_TASK}/cancel`, status: 404 } },
   { tool: 'get_scan_results', args: { task_id: MISSING_TASK }, code: 'not_found', message: 'no task with id', rest: { method: 'GET', url: () => `/api/v1/tasks/${MISSING_TASK}/results`, status: 404 } },
+  { tool: 'summarize_findings', args: { task_id: MISSING_TASK, group_by: 'host' }, code: 'not_found', message: 'no task with id', rest: { method: 'GET', url: () => `/api/v1/tasks/${MISSING_TASK}/summary?group_by=host`, status: 404 } },
+  { tool: 'summarize_findings', args: { task_id: MISSING_TASK, group_by: 'host', top: 0 }, code: 'invalid_argument', message: 'top:', rest: { method: 'GET', url: () => `/api/v1/tasks/${MISSING_TASK}/summary?group_by=host&top=0`, status: 400 } },
+  { tool: 'get_finding', args: { task_id: MISSING_TASK, finding_id: '0123456789abcdef' }, code: 'not_found', message: 'no task with id', rest: { method: 'GET', url: () => `/api/v1/tasks/${MISSING_TASK}/findings/0123456789abcdef`, status: 404 } },
+  { tool: 'get_finding', args: { task_id: MISSING_TASK, finding_id: '../x' }, code: 'invalid_argument', message: 'finding_id: is not a finding id', rest: { method: 'GET', url: () => `/api/v1/tasks/${MISSING_TASK}/findings/..%2Fx`, status: 400 } },
   { tool: 'list_tasks', args: { target: '10.0.0.300' }, code: 'invalid_argument', message: "target: '10.0.0.300' is not a valid IP address", rest: { method: 'GET', url: () => '/api/v1/tasks?target=10.0.0.300', status: 400 } },
   { tool: 'list_tasks', args: { status: 'sleeping' }, code: 'invalid_argument', message: 'status:', rest: { method: 'GET', url: () => '/api/v1/tasks?status=sleeping', status: 400 } },
   { tool: 'list_tasks', args: { limit: 0 }, code: 'invalid_argument', message: 'limit:', rest: { method: 'GET', url: () => '/api/v1/tasks?limit=0', status: 400 } },

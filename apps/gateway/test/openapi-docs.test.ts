@@ -35,8 +35,11 @@ describe('OpenAPI document', () => {
         '/api/v1/tasks/{task_id}',
         '/api/v1/tasks/{task_id}/cancel',
         '/api/v1/tasks/{task_id}/delta',
+        '/api/v1/tasks/{task_id}/findings/{finding_id}',
+        '/api/v1/tasks/{task_id}/report.html',
         '/api/v1/tasks/{task_id}/report.nessus',
         '/api/v1/tasks/{task_id}/results',
+        '/api/v1/tasks/{task_id}/summary',
       ].sort(),
     );
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });

@@ -14,6 +14,9 @@ Usage:
   nessus-mcp scan <targets...> --name NAME [options]   submit a scan (optionally wait)
   nessus-mcp status <task_id> [--wait]                 show a task's status
   nessus-mcp results <task_id> [--page N | --all]      show findings with a severity table
+  nessus-mcp summary <task_id> --by KEY                count findings per host, plugin, CVE, solution, ...
+  nessus-mcp finding <task_id> <finding_id>            show one finding in full
+  nessus-mcp report <task_id> [--open]                 save (and open) the HTML report
   nessus-mcp tasks [--status S] [--limit N]            list recent tasks
   nessus-mcp cancel <task_id>                          stop a queued or running scan
   nessus-mcp diff <base_task_id|previous> <task_id>    what changed since an earlier scan
@@ -95,7 +98,9 @@ Options:
   --filter KEY=VALUE     keep matching findings; repeat for AND, repeat a key for any-of.
                          Numbers compare: severity=4, severity='>=3', cvss_score=7..9;
                          host=10.0.0.0/24; text matches as a substring: cve=CVE-2021-44228
-  --sort KEY             severity | cvss_score | host | plugin_id | port
+  --sort KEY             severity | cvss_score | host | plugin_id | port | risk | vpr_score |
+                         epss_score | cvss3_base_score (risk: CISA KEV-listed first, then
+                         exploits, EPSS, VPR, CVSS)
   --json                 print the page ({schema, metadata, vulnerabilities, pagination}) as JSON
 
 ${CONNECTION}
@@ -155,5 +160,42 @@ Options:
   --history              every scan, not only each host's latest (with --host: per-scan counts)
   --page N, --page-size N
   --json                 print {schema, hostScans, occurrences, pagination} as JSON
+
+${CONNECTION}`;
+
+export const SUMMARY_HELP = `Usage: nessus-mcp summary <task_id> --by KEY [options]
+
+Counts a completed scan's findings per group, largest groups first (severity: critical to
+info), with the hosts affected, the worst severity and the strongest exploitation signal.
+
+Options:
+  --by KEY               severity | plugin_id | host | cve | port | plugin_family | solution
+                         (solution = findings sharing one fix: what to fix first)
+  --filter KEY=VALUE     as for \`results\`, e.g. --filter severity='>=3'
+  --top N                groups shown (default 20)
+  --json                 print the summary object as JSON
+
+${CONNECTION}
+
+Examples:
+  nessus-mcp summary ne_scan_20251201_143022_a1b2c3d4 --by host
+  nessus-mcp summary ne_scan_20251201_143022_a1b2c3d4 --by solution --filter severity='>=3'`;
+
+export const FINDING_HELP = `Usage: nessus-mcp finding <task_id> <finding_id> [--json]
+
+Shows one finding with every field, plugin output included (cut past 10,000 characters). Take
+finding ids from \`nessus-mcp results\`.
+
+${CONNECTION}`;
+
+export const REPORT_HELP = `Usage: nessus-mcp report <task_id> [--output FILE] [--open]
+
+Saves the task's HTML report (severity chart, authentication verdict, top risks, fix-first
+list, hosts table): one self-contained file that prints cleanly.
+
+Options:
+  --output FILE   where to write it (default: <task_id>-report.html in this directory)
+  --open          open it in the default browser once written
+  --json          print {"task_id", "path", "bytes"} instead of a sentence
 
 ${CONNECTION}`;

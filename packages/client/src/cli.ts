@@ -1,16 +1,20 @@
 #!/usr/bin/env node
-import { readFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { NessusMcpClient } from './client.js';
-import { CANCEL_HELP, DIFF_HELP, GENERAL_HELP, RESULTS_HELP, SCAN_HELP, SEARCH_HELP, STATUS_HELP, TASKS_HELP } from './cli-help.js';
+import { formatFinding, formatSummary } from './answers-view.js';
+import { CANCEL_HELP, DIFF_HELP, FINDING_HELP, GENERAL_HELP, REPORT_HELP, RESULTS_HELP, SCAN_HELP, SEARCH_HELP, STATUS_HELP, SUMMARY_HELP, TASKS_HELP } from './cli-help.js';
 import { CHANGE_CLASSES, type ChangeClass } from './cross-scan.js';
 import { NessusMcpError } from './errors.js';
 import { PromptCancelled, promptHidden } from './password-prompt.js';
 import { ProgressBar } from './progress-bar.js';
 import { formatResults, formatStatus, formatSubmission, tasksTable } from './results-view.js';
-import { PRIVILEGE_ESCALATIONS, SCAN_TYPES, SCHEMA_PROFILES, SORT_KEYS, TASK_STATUSES } from './types.js';
+import { GROUP_BY_KEYS, PRIVILEGE_ESCALATIONS, SCAN_TYPES, SCHEMA_PROFILES, SORT_KEYS, TASK_STATUSES } from './types.js';
 import type {
   FilterTerm,
+  GroupBy,
   PrivilegeEscalation,
   ResultFilters,
   ResultsPage,
@@ -507,10 +511,97 @@ async function searchCommand(args: string[], run: Run): Promise<number> {
   });
 }
 
+async function summaryCommand(args: string[], run: Run): Promise<number> {
+  const help = SUMMARY_HELP;
+  run.help = help;
+  const { values, positionals } = parse(help, () =>
+    parseArgs({ args, allowPositionals: true, strict: true, options: { ...connection, by: { type: 'string' }, filter: { type: 'string', multiple: true, default: [] }, top: { type: 'string' } } }),
+  );
+  run.json = values.json;
+  if (values.help) {
+    out(help);
+    return EXIT_OK;
+  }
+  const taskId = singleTaskId(positionals, help);
+  const groupBy = oneOf<GroupBy>('by', values.by, GROUP_BY_KEYS, help);
+  if (!groupBy) throw new UsageError(`missing --by (${GROUP_BY_KEYS.join(' | ')})`, help);
+  const top = integer('top', values.top, help, 1);
+  const filters = parseFilters(values.filter, help);
+  return withClient(values.url, async (client) => {
+    const summary = await client.summarizeFindings(taskId, groupBy, { ...(filters ? { filters } : {}), ...(top === undefined ? {} : { top }) });
+    if (values.json) printJson(summary);
+    else out(formatSummary(summary, process.stdout.columns ?? 120));
+    return EXIT_OK;
+  });
+}
+
+async function findingCommand(args: string[], run: Run): Promise<number> {
+  const help = FINDING_HELP;
+  run.help = help;
+  const { values, positionals } = parse(help, () => parseArgs({ args, allowPositionals: true, strict: true, options: connection }));
+  run.json = values.json;
+  if (values.help) {
+    out(help);
+    return EXIT_OK;
+  }
+  const [taskId, findingId] = positionals;
+  if (positionals.length !== 2 || !taskId || !findingId) throw new UsageError('give <task_id> and <finding_id>', help);
+  return withClient(values.url, async (client) => {
+    const detail = await client.getFinding(taskId, findingId);
+    if (values.json) printJson(detail);
+    else out(formatFinding(detail));
+    return EXIT_OK;
+  });
+}
+
+/** Hands a file to the desktop's opener; false when there is none (a server without a browser). */
+function openInBrowser(path: string): Promise<boolean> {
+  const [command, commandArgs] =
+    process.platform === 'darwin' ? ['open', [path]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '""', path]] : ['xdg-open', [path]];
+  return new Promise((done) => {
+    const child = spawn(command, commandArgs, { stdio: 'ignore', detached: true });
+    child.once('error', () => done(false));
+    child.once('spawn', () => {
+      child.unref();
+      done(true);
+    });
+  });
+}
+
+async function reportCommand(args: string[], run: Run): Promise<number> {
+  const help = REPORT_HELP;
+  run.help = help;
+  const { values, positionals } = parse(help, () =>
+    parseArgs({ args, allowPositionals: true, strict: true, options: { ...connection, output: { type: 'string', short: 'o' }, open: { type: 'boolean', default: false } } }),
+  );
+  run.json = values.json;
+  if (values.help) {
+    out(help);
+    return EXIT_OK;
+  }
+  const taskId = singleTaskId(positionals, help);
+  const path = resolve(values.output ?? `${taskId}-report.html`);
+  return withClient(values.url, async (client) => {
+    const html = await client.getReportHtml(taskId);
+    await writeFile(path, html, 'utf8');
+    const bytes = Buffer.byteLength(html);
+    const opened = values.open ? await openInBrowser(path) : false;
+    if (values.json) printJson({ task_id: taskId, path, bytes, opened });
+    else {
+      out(`Report of task ${taskId} written to ${path} (${Math.ceil(bytes / 1024)} KB)`);
+      if (values.open && !opened) process.stderr.write('nessus-mcp: no browser opener found (xdg-open); open the file yourself\n');
+    }
+    return EXIT_OK;
+  });
+}
+
 const COMMANDS: Record<string, { help: string; run: (args: string[], run: Run) => Promise<number> }> = {
   scan: { help: SCAN_HELP, run: scanCommand },
   status: { help: STATUS_HELP, run: statusCommand },
   results: { help: RESULTS_HELP, run: resultsCommand },
+  summary: { help: SUMMARY_HELP, run: summaryCommand },
+  finding: { help: FINDING_HELP, run: findingCommand },
+  report: { help: REPORT_HELP, run: reportCommand },
   tasks: { help: TASKS_HELP, run: tasksCommand },
   cancel: { help: CANCEL_HELP, run: cancelCommand },
   diff: { help: DIFF_HELP, run: diffCommand },

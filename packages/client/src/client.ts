@@ -2,12 +2,14 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { z } from 'zod';
-import { errorFromToolResult, NessusMcpError } from './errors.js';
+import { errorFromToolResult, NessusMcpError, parseJson, readErrorBody } from './errors.js';
 import { compareArguments, parseDeltaPage, parseSearchPage, searchArguments, type CompareQuery, type DeltaPage, type SearchPage, type SearchQuery } from './cross-scan.js';
 import { parseResultsPage } from './jsonnl.js';
 import { describeEndpoint, errorFromThrown } from './transport-errors.js';
 import {
   cancelResultSchema,
+  findingDetailSchema,
+  findingSummarySchema,
   parseResponse,
   queueStatusSchema,
   scannerListSchema,
@@ -19,6 +21,7 @@ import {
   listTasksArguments,
   privilegedScanArguments,
   resultsArguments,
+  summaryArguments,
   trustedScanArguments,
   untrustedScanArguments,
 } from './tool-arguments.js';
@@ -27,6 +30,9 @@ import { TERMINAL_STATUSES } from './types.js';
 import type {
   CancelResult,
   CriticalVulnerabilityOptions,
+  FindingDetail,
+  FindingSummary,
+  GroupBy,
   ListTasksQuery,
   NessusMcpClientOptions,
   PrivilegedScanParams,
@@ -39,6 +45,7 @@ import type {
   ScanRequest,
   ScanStatus,
   ScanSubmission,
+  SummaryQuery,
   TaskList,
   TaskStatus,
   TrustedScanParams,
@@ -103,10 +110,14 @@ export class NessusMcpClient {
   private readonly mcp: Client;
   private readonly timeoutMs: number;
 
-  private constructor(mcp: Client, endpoint: string, timeoutMs: number) {
+  /** For the REST-only answers (the HTML report): the gateway's origin, the token and fetch. */
+  private readonly rest: { url: URL; token: string | undefined; fetch: typeof fetch };
+
+  private constructor(mcp: Client, endpoint: string, timeoutMs: number, rest: { url: URL; token: string | undefined; fetch: typeof fetch }) {
     this.mcp = mcp;
     this.endpoint = endpoint;
     this.timeoutMs = timeoutMs;
+    this.rest = rest;
   }
 
   /** Connects (MCP handshake included); rejects with `unavailable` or `unauthorized` when it cannot. */
@@ -136,7 +147,7 @@ export class NessusMcpClient {
       await transport.close().catch(() => undefined);
       throw errorFromThrown(error, endpoint);
     }
-    return new NessusMcpClient(mcp, endpoint, timeoutMs);
+    return new NessusMcpClient(mcp, endpoint, timeoutMs, { url, token, fetch: options.fetch ?? fetch });
   }
 
   async close(): Promise<void> {
@@ -296,6 +307,43 @@ export class NessusMcpClient {
       authentication_status: metadata.authentication_status ?? status.authentication_status ?? null,
       file_size_kb: null,
     };
+  }
+
+  /**
+   * Finding counts per group (largest first; `severity` from critical to info), over the findings
+   * `query.filters` keep. `groupBy: 'solution'` is the fix-first list.
+   */
+  summarizeFindings(taskId: string, groupBy: GroupBy, query: SummaryQuery = {}, options: CallOptions = {}): Promise<FindingSummary> {
+    return this.callJson('summarize_findings', summaryArguments(taskId, groupBy, query), findingSummarySchema, options);
+  }
+
+  /** One finding with every field; a long plugin output comes cut, with `plugin_output_truncated` set. */
+  getFinding(taskId: string, findingId: string, options: CallOptions = {}): Promise<FindingDetail> {
+    return this.callJson('get_finding', { task_id: taskId, finding_id: findingId }, findingDetailSchema, options);
+  }
+
+  /**
+   * The task's HTML report (`GET /api/v1/tasks/{id}/report.html` on the gateway serving the MCP
+   * endpoint): one self-contained page, to save and open in a browser.
+   */
+  async getReportHtml(taskId: string, options: CallOptions = {}): Promise<string> {
+    const url = new URL(`/api/v1/tasks/${encodeURIComponent(taskId)}/report.html`, this.rest.url);
+    const { signal } = options;
+    let response: Response;
+    try {
+      response = await this.rest.fetch(url, {
+        headers: this.rest.token ? { authorization: `Bearer ${this.rest.token}` } : {},
+        signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (error) {
+      if ((error as { name?: unknown } | null)?.name === 'TimeoutError') throw new NessusMcpError('timeout', `the gateway at ${this.endpoint} did not send the report in time`, { cause: error });
+      throw errorFromThrown(error, this.endpoint, signal);
+    }
+    const text = await response.text();
+    if (response.ok) return text;
+    const body = readErrorBody(parseJson(text));
+    if (body) throw body;
+    throw new NessusMcpError(response.status === 401 ? 'unauthorized' : 'unavailable', `the gateway at ${this.endpoint} answered HTTP ${response.status} for the report`);
   }
 
   // -------------------------------------------------------------------------------------------

@@ -3,6 +3,8 @@ import { NessusMcpError } from './errors.js';
 import { SCAN_TYPES, TASK_STATUSES } from './types.js';
 import type {
   CancelResult,
+  FindingDetail,
+  FindingSummary,
   PaginationLine,
   QueueStatus,
   ResultsSchemaLine,
@@ -163,8 +165,7 @@ export const scanMetadataSchema: z.ZodType<ScanMetadata> = z.looseObject({
 });
 
 /** A finding's fields are whatever the profile chose: each is optional, but typed when present. */
-export const vulnerabilitySchema: z.ZodType<Vulnerability> = z.looseObject({
-  type: z.literal('vulnerability'),
+const findingFields = {
   finding_id: z.string().optional(),
   host: z.string().optional(),
   host_ip: z.string().nullable().optional(),
@@ -183,6 +184,33 @@ export const vulnerabilitySchema: z.ZodType<Vulnerability> = z.looseObject({
   description: z.string().nullable().optional(),
   solution: z.string().nullable().optional(),
   plugin_output: z.string().nullable().optional(),
+  cisa_known_exploited: z.string().nullable().optional(),
+};
+
+export const vulnerabilitySchema: z.ZodType<Vulnerability> = z.looseObject({ type: z.literal('vulnerability'), ...findingFields });
+
+export const findingSummarySchema: z.ZodType<FindingSummary> = z.looseObject({
+  task_id: z.string().min(1),
+  group_by: z.string(),
+  filters_applied: z.record(z.string(), z.unknown()),
+  total_findings: count,
+  total_groups: count,
+  groups: z.array(
+    z.looseObject({
+      key: z.union([z.string(), z.number()]),
+      label: z.string(),
+      count,
+      hosts: count,
+      max_severity: z.number().int(),
+      max_risk: z.looseObject({ cisa_known_exploited: z.string().optional(), exploit_available: z.literal(true).optional(), epss_score: z.number().optional(), vpr_score: z.number().optional() }).optional(),
+    }),
+  ),
+});
+
+export const findingDetailSchema: z.ZodType<FindingDetail> = z.looseObject({
+  task_id: z.string().min(1),
+  finding: z.looseObject({ ...findingFields, finding_id: z.string() }),
+  plugin_output_truncated: z.looseObject({ shown_chars: count, total_chars: count }).nullable(),
 });
 
 export const paginationLineSchema: z.ZodType<PaginationLine> = z.looseObject({

@@ -1,7 +1,9 @@
 import type {
+  GroupBy,
   ListTasksQuery,
   PrivilegedScanParams,
   ResultsQuery,
+  SummaryQuery,
   TrustedScanParams,
   UntrustedScanParams,
 } from './types.js';
@@ -65,4 +67,8 @@ export function resultsArguments(taskId: string, query: ResultsQuery): ToolArgum
 
 export function listTasksArguments(query: ListTasksQuery): ToolArguments {
   return defined({ limit: query.limit, status: query.status, scanner_pool: query.scannerPool, target: query.target });
+}
+
+export function summaryArguments(taskId: string, groupBy: GroupBy, query: SummaryQuery): ToolArguments {
+  return defined({ task_id: taskId, group_by: groupBy, filters: query.filters, top: query.top });
 }

@@ -20,7 +20,7 @@ export type SchemaProfile = (typeof SCHEMA_PROFILES)[number];
 export const PRIVILEGE_ESCALATIONS = ['sudo', 'su', 'su+sudo', 'pbrun', 'dzdo'] as const;
 export type PrivilegeEscalation = (typeof PRIVILEGE_ESCALATIONS)[number];
 
-export const SORT_KEYS = ['severity', 'cvss_score', 'host', 'plugin_id', 'port'] as const;
+export const SORT_KEYS = ['severity', 'cvss_score', 'host', 'plugin_id', 'port', 'risk', 'vpr_score', 'epss_score', 'cvss3_base_score'] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
 
 export type AuthenticationStatus = 'success' | 'partial' | 'failed' | 'not_applicable';
@@ -189,6 +189,47 @@ export interface ResultsQuery {
 
 export type ResultsIterationQuery = Omit<ResultsQuery, 'page'>;
 
+/** What `summarizeFindings` counts by; `solution` groups findings sharing one fix (the fix-first list). */
+export const GROUP_BY_KEYS = ['severity', 'plugin_id', 'host', 'cve', 'port', 'plugin_family', 'solution'] as const;
+export type GroupBy = (typeof GROUP_BY_KEYS)[number];
+
+export interface SummaryQuery {
+  filters?: ResultFilters;
+  /** Groups returned, largest first (default 20). */
+  top?: number;
+}
+
+export interface FindingGroup {
+  key: string | number;
+  label: string;
+  count: number;
+  /** Distinct hosts among the group's findings. */
+  hosts: number;
+  max_severity: number;
+  /** The strongest exploitation signals of the group, when it has any. */
+  max_risk?: { cisa_known_exploited?: string; exploit_available?: true; epss_score?: number; vpr_score?: number; [field: string]: unknown };
+  [field: string]: unknown;
+}
+
+export interface FindingSummary {
+  task_id: string;
+  group_by: GroupBy | (string & {});
+  filters_applied: Record<string, unknown>;
+  total_findings: number;
+  total_groups: number;
+  groups: FindingGroup[];
+  [field: string]: unknown;
+}
+
+/** One finding with every field (`get_finding`). */
+export interface FindingDetail {
+  task_id: string;
+  finding: Omit<Vulnerability, 'type'>;
+  /** Set when the plugin output was cut (the text then ends with a marker). */
+  plugin_output_truncated: { shown_chars: number; total_chars: number } | null;
+  [field: string]: unknown;
+}
+
 /** Line 1 of a results page. */
 export interface ResultsSchemaLine {
   type: 'schema';
@@ -238,6 +279,8 @@ export interface Vulnerability {
   description?: string | null;
   solution?: string | null;
   plugin_output?: string | null;
+  /** CISA Known Exploited Vulnerabilities listing date (ISO day), or null when not listed. */
+  cisa_known_exploited?: string | null;
   [field: string]: unknown;
 }
 

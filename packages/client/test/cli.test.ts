@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -226,5 +226,49 @@ describe('help', () => {
     const run = await cli([]);
     expect(run.code).toBe(2);
     expect(run.stdout).toContain('nessus-mcp scan <targets...>');
+  });
+});
+
+describe('nessus-mcp summary, finding and report', () => {
+  it('prints finding counts per group with their risk, and the object with --json', async () => {
+    const run = await cli(['summary', completedTask, '--by', 'host', '--filter', 'severity=>=3', '--top', '2']);
+    expect(run.code).toBe(0);
+    expect(run.stdout.split('\n')[0]).toBe(`57 findings matching {"severity":">=3"} of task ${completedTask} by host, top 2 of 3 groups shown`);
+    expect(run.stdout).toMatch(/10\.0\.0\.1\s+10\.0\.0\.1\s+19\s+1\s+critical\s+KEV 2021-11-03/);
+    expect(lastCall('summarize_findings')).toEqual({ task_id: completedTask, group_by: 'host', filters: { severity: '>=3' }, top: 2 });
+    const json = await cli(['summary', completedTask, '--by', 'plugin_id', '--json']);
+    expect((JSON.parse(json.stdout) as { groups: unknown[] }).groups).toHaveLength(20);
+  });
+
+  it('refuses a summary without a valid --by', async () => {
+    expect((await cli(['summary', completedTask])).code).toBe(2);
+    expect((await cli(['summary', completedTask, '--by', 'colour'])).stderr).toContain('--by');
+  });
+
+  it('shows one finding in full, and not_found for an unknown id', async () => {
+    const run = await cli(['finding', completedTask, 'f004']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^finding_id\s+f004$/m);
+    expect(run.stdout).toMatch(/^severity\s+4 \(critical\)$/m);
+    expect(run.stdout).toContain('plugin_output:\nOutput line');
+    const missing = await cli(['finding', completedTask, 'nope']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('[not_found]');
+  });
+
+  it('writes the HTML report to a file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'report-'));
+    try {
+      const path = join(dir, 'r.html');
+      const run = await cli(['report', completedTask, '--output', path, '--json']);
+      expect(run.code).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({ task_id: completedTask, path, opened: false });
+      expect(await readFile(path, 'utf8')).toContain('<svg id="severity-chart">');
+      const missing = await cli(['report', 'ne_scan_20250101_000000_deadbeef', '--output', path]);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain('[not_found]');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

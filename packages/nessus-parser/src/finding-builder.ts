@@ -147,6 +147,7 @@ export function buildFinding(item: RawItem, host: HostContext): Finding {
     description: null,
     solution: null,
     plugin_output: null,
+    cisa_known_exploited: null,
     compliance: item.compliance === null ? null : complianceOf(item.compliance),
   };
   for (const [rawName, values] of children) {
@@ -161,8 +162,25 @@ export function buildFinding(item: RawItem, host: HostContext): Finding {
     }
     setOwn(finding, name, typedValue(name, values));
   }
+  finding.cisa_known_exploited ??= knownExploitedFromXref(finding.xref);
   if (item.truncated.length > 0) finding.truncated_fields = item.truncated;
   return finding;
+}
+
+const KEV_XREF = /^CISA-KNOWN-EXPLOITED:\s*(.+)$/i;
+
+/**
+ * Nessus writes a finding's CISA KEV listing either as a `<cisa-known-exploited>` element or,
+ * in other plugin feeds, only as an `xref` such as `CISA-KNOWN-EXPLOITED:2021/11/03`.
+ */
+function knownExploitedFromXref(xref: FieldValue | undefined): string | null {
+  if (!Array.isArray(xref)) return null;
+  for (const entry of xref) {
+    const match = KEV_XREF.exec(entry);
+    const date = match ? toIsoDate(match[1]) : null;
+    if (date !== null) return date;
+  }
+  return null;
 }
 
 /** Host context from HostProperties (`host-ip`, `HOST_START`, ...), every tag kept as written. */

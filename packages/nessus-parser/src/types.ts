@@ -56,6 +56,8 @@ export interface Finding {
   description: string | null;
   solution: string | null;
   plugin_output: string | null;
+  /** Date the finding's vulnerability was added to CISA's Known Exploited Vulnerabilities catalogue (ISO day), or null when not listed. */
+  cisa_known_exploited: string | null;
   compliance: ComplianceResult | null;
   /** Ordinal of the finding's ReportHost (distinguishes two ReportHost blocks with the same name). */
   host_index: number;

@@ -154,6 +154,24 @@ describe('dates', () => {
   });
 });
 
+describe('CISA known exploited listing', () => {
+  it('reads the listing date from a CISA-KNOWN-EXPLOITED xref when there is no element', async () => {
+    const finding = await onlyFinding(host([['xref', 'IAVA:2017-A-0065'], ['xref', 'CISA-KNOWN-EXPLOITED:2022/03/25']]));
+    expect(finding.cisa_known_exploited).toBe('2022-03-25');
+    expect(finding.xref).toEqual(['IAVA:2017-A-0065', 'CISA-KNOWN-EXPLOITED:2022/03/25']);
+  });
+
+  it('prefers the cisa-known-exploited element over the xref', async () => {
+    const finding = await onlyFinding(host([['cisa-known-exploited', '2021/11/03'], ['xref', 'CISA-KNOWN-EXPLOITED:2022/03/25']]));
+    expect(finding.cisa_known_exploited).toBe('2021-11-03');
+  });
+
+  it('gives null on every finding that is not listed', async () => {
+    const finding = await onlyFinding(host([['xref', 'CWE:79'], ['xref', 'CISA-KNOWN-EXPLOITED:soon']]));
+    expect(finding).toHaveProperty('cisa_known_exploited', null);
+  });
+});
+
 describe('text fields', () => {
   it('keeps synopsis, description, solution and plugin output as written', async () => {
     const finding = await onlyFinding(

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { addThreatIntel } from './threat-intel.js';
 
 /** Places in a template where per-scan or per-target text goes. */
 export type HostSlot = 'credentialed_checks' | 'scan_name' | 'host_ip' | 'host_name';
@@ -153,7 +154,7 @@ export function extractHostTemplates(xml: string, fileName: string): HostTemplat
     const dnsName = tagValue('host-fqdn') ?? (/[a-z]/i.test(reportName) && reportName.includes('.') ? reportName : undefined);
     const identity: HostIdentity = { ip: tagValue('host-ip'), name: dnsName };
     const staticTags = (props[1] ?? '').replace(PER_TARGET_TAG_RE, '').trim();
-    const items = inner.slice(props.index + props[0].length).replace(CREDENTIAL_ITEM_RE, '');
+    const items = addThreatIntel(inner.slice(props.index + props[0].length).replace(CREDENTIAL_ITEM_RE, ''));
     const plugins: PluginSummary[] = [];
     const severityCounts: [number, number, number, number, number] = [0, 0, 0, 0, 0];
     for (const item of items.matchAll(ITEM_OPEN_RE)) {

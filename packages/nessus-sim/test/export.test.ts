@@ -59,6 +59,23 @@ describe('export and download', () => {
     }
   });
 
+  it('marks the findings of CISA KEV-listed CVEs in both forms real exports use, with EPSS and VPR', async () => {
+    const id = await finishedScan({ text_targets: '10.0.0.1-5' });
+    const xml = await h.exportText(id);
+    const items = [...xml.matchAll(/<ReportItem [^>]*>([\s\S]*?)<\/ReportItem>/g)].map((match) => match[1] ?? '');
+    const itemOf = (cve: string): string => items.find((item) => item.includes(`<cve>${cve}</cve>`)) ?? '';
+    expect(itemOf('CVE-2017-11882')).toContain('<cisa-known-exploited>2021/11/03</cisa-known-exploited>');
+    expect(itemOf('CVE-2012-1823')).toContain('<xref>CISA-KNOWN-EXPLOITED:2022/03/25</xref>');
+    expect(itemOf('CVE-2012-1823')).toMatch(/<epss_score>0\.9740<\/epss_score>/);
+    // A score the fixture already had is kept.
+    expect(itemOf('CVE-2012-1823').match(/<vpr_score>/g)).toHaveLength(1);
+    const withCve = items.filter((item) => item.includes('<cve>'));
+    expect(withCve.length).toBeGreaterThan(100);
+    expect(withCve.every((item) => item.includes('<epss_score>'))).toBe(true);
+    expect(items.filter((item) => /cisa-known-exploited|CISA-KNOWN-EXPLOITED/.test(item)).length).toBeGreaterThanOrEqual(7);
+    expect(items.filter((item) => !item.includes('<cve>')).some((item) => item.includes('<epss_score>'))).toBe(false);
+  });
+
   it('declares the exact Content-Length and serves the same bytes on a repeat download', async () => {
     const id = await finishedScan({ text_targets: '10.0.0.1-2' });
     const exported = (await h.call('POST', `/scans/${id}/export`, { format: 'nessus' })).json as { file: number; token: string };

@@ -20,3 +20,6 @@ export { renderDeltaPage, resolveCompareQuery, selectDelta } from './compare.js'
 export type { CompareQueryInput, CompareSide, DeltaCounts, DeltaPage, DeltaSelection, DeltaSummaryFacts, ResolvedCompareQuery, SeverityByChange } from './compare.js';
 export { ComparisonCache } from './comparison-cache.js';
 export type { ComparisonCacheOptions } from './comparison-cache.js';
+export { GROUP_BY_KEYS, SEVERITY_LABELS, groupFindings } from './grouping.js';
+export type { FindingGroup, GroupBy, GroupOptions, GroupRisk, GroupedFindings, SeverityCounts } from './grouping.js';
+export type { FieldReader } from './store.js';

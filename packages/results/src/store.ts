@@ -87,6 +87,12 @@ async function readSpan(handle: FileHandle, buffer: Buffer, position: number, le
   return target;
 }
 
+export interface FieldReader {
+  read: (row: number) => FieldValue;
+  /** Dictionary code of the row's value (equal codes, equal values), for dictionary columns. */
+  code: ((row: number) => number) | null;
+}
+
 interface ReadRange {
   start: number;
   end: number;
@@ -168,6 +174,37 @@ export class ResultStore {
         return { kind: 'dictionary', codes: new Uint32Array(bytes), dictionary: text === '' ? [] : (JSON.parse(text) as DictionaryEntry[]) };
       }
     }
+  }
+
+  /**
+   * Reads one field for the given rows: from its column, or, for a field kept only in the
+   * records, from those rows' records (read once, here). `code` numbers a dictionary column's
+   * distinct values, so a caller can decode each once.
+   */
+  async fieldReader(field: string, rows: ArrayLike<number>): Promise<FieldReader> {
+    const column = await this.column(field);
+    if (column) return { read: (row) => columnValue(column, row), code: column.kind === 'dictionary' ? (row) => column.codes[row] ?? 0 : null };
+    const values = new Map<number, FieldValue>();
+    await this.visitRecords(Array.from(rows).sort((a, b) => a - b), (row, finding) => values.set(row, getFieldValue(finding, field) ?? null));
+    return { read: (row) => values.get(row) ?? null, code: null };
+  }
+
+  /** The row of a finding id, or null when the store has no such finding. */
+  async rowOf(findingId: string): Promise<number | null> {
+    const column = await this.column('finding_id');
+    if (column?.kind === 'dictionary') {
+      const index = column.dictionary.indexOf(findingId);
+      if (index < 0) return null;
+      const code = index + 1;
+      const row = column.codes.indexOf(code);
+      return row < 0 ? null : row;
+    }
+    let found: number | null = null;
+    const all = Array.from({ length: this.size }, (_, row) => row);
+    await this.visitRecords(all, (row, finding) => {
+      if (found === null && finding.finding_id === findingId) found = row;
+    });
+    return found;
   }
 
   /** The dictionaries records refer to (v2), loaded with the first records read. */

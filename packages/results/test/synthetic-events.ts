@@ -63,6 +63,7 @@ export async function* syntheticEvents(hosts: Record<string, SyntheticItem[]>, h
         description: null,
         solution: null,
         plugin_output: item.plugin_output ?? null,
+        cisa_known_exploited: null,
         compliance: null,
       };
       bySeverity[String(severity) as keyof typeof bySeverity] += 1;

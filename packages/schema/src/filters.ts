@@ -115,6 +115,10 @@ function dateKey(value: string): string {
 }
 
 function dateTerm(field: string, raw: unknown): Term {
+  // true/false asks whether the date is there at all: {"cisa_known_exploited": true} keeps KEV-listed findings.
+  const presence = typeof raw === 'string' ? raw.trim().toLowerCase() : raw;
+  if (presence === true || presence === 'true') return { normalised: true, test: (v) => typeof v === 'string' };
+  if (presence === false || presence === 'false') return { normalised: false, test: (v) => typeof v !== 'string' };
   const text = needleOf(field, raw);
   const range = DATE_RANGE.exec(text);
   if (range) {

@@ -47,6 +47,7 @@ export const filtersParam = z
       'Numbers: 4 (equals), ">=3", "<7.5", "!=0", "=4" or a range "7..9" (inclusive); severity is 0 info, 1 low, 2 medium, 3 high, 4 critical. ' +
       'Text: case-insensitive substring. host: exact host name, IP or FQDN, or a CIDR such as "10.0.0.0/24" or "2001:db8::/64". ' +
       'Lists such as cve, cwe, xref match when any element contains the value. Booleans: true/false. ' +
+      'Dates: ">=2024-01-01", a range, or true/false for present/absent ({"cisa_known_exploited": true} = CISA KEV-listed). ' +
       'Dotted paths reach compliance details: {"compliance.result": "FAILED"}. ' +
       'Example: {"severity": ">=3", "host": "10.0.0.0/24", "cve": "CVE-2021-44228"}. ' +
       `Filterable fields: ${FILTERABLE_FIELDS.join(', ')}. May also be given as a JSON string.`,
@@ -56,7 +57,8 @@ export const sortParam = z
   .enum(SORT_KEYS)
   .describe(
     'Order of findings (default: document order). severity: most severe first, then highest cvss_score. cvss_score: highest first. ' +
-      'host: by address, then name. plugin_id, port: ascending. Ties keep document order.',
+      'host: by address, then name. plugin_id, port: ascending. vpr_score, epss_score, cvss3_base_score: highest first. ' +
+      'risk: CISA KEV-listed first, then exploited by malware, exploit available, EPSS, VPR, CVSS v3 (else v2), severity. Ties keep document order.',
   );
 
 /** The parameters as a raw shape, for MCP `registerTool` input schemas. */

@@ -6,7 +6,7 @@ export const PROFILE_NAMES = ['minimal', 'summary', 'brief', 'full'] as const;
 export type ProfileName = (typeof PROFILE_NAMES)[number];
 export const DEFAULT_PROFILE: ProfileName = 'brief';
 
-const MINIMAL = ['finding_id', 'host', 'port', 'protocol', 'plugin_id', 'severity', 'cve', 'cvss_score', 'exploit_available'];
+const MINIMAL = ['finding_id', 'host', 'port', 'protocol', 'plugin_id', 'severity', 'cve', 'cvss_score', 'exploit_available', 'cisa_known_exploited'];
 const SUMMARY = [...MINIMAL, 'plugin_name', 'cvss3_base_score', 'synopsis'];
 const BRIEF = [...SUMMARY, 'description', 'solution'];
 

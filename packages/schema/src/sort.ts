@@ -3,7 +3,7 @@ import type { FieldValue, Finding } from '@nessus-mcp/nessus-parser';
 import { getFieldValue } from './catalogue.js';
 import { parseIp } from '@nessus-mcp/core/ip';
 
-export const SORT_KEYS = ['severity', 'cvss_score', 'host', 'plugin_id', 'port'] as const;
+export const SORT_KEYS = ['severity', 'cvss_score', 'host', 'plugin_id', 'port', 'risk', 'vpr_score', 'epss_score', 'cvss3_base_score'] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
 
 /**
@@ -39,6 +39,48 @@ function ascendingNullsLast(a: FieldValue | undefined, b: FieldValue | undefined
   return x - y;
 }
 
+/** Listed (a date) before unlisted. */
+function listedFirst(a: FieldValue | undefined, b: FieldValue | undefined): number {
+  return (typeof b === 'string' ? 1 : 0) - (typeof a === 'string' ? 1 : 0);
+}
+
+/** true, then false, then unknown. */
+function trueFirst(a: FieldValue | undefined, b: FieldValue | undefined): number {
+  const rank = (value: FieldValue | undefined): number => (value === true ? 0 : value === false ? 1 : 2);
+  return rank(a) - rank(b);
+}
+
+/**
+ * The `risk` order, most pressing first: listed in CISA's Known Exploited Vulnerabilities
+ * catalogue; then exploited by malware; then a public exploit available; then EPSS (probability
+ * of exploitation in the next 30 days); then Tenable's VPR; then CVSS v3 base score, or v2 where
+ * v3 is missing; then severity. Unknown values sort after known ones at every step.
+ */
+export const RISK_FIELDS = [
+  'cisa_known_exploited',
+  'exploited_by_malware',
+  'exploit_available',
+  'epss_score',
+  'vpr_score',
+  'cvss3_base_score',
+  'cvss_base_score',
+  'severity',
+] as const;
+
+function compareRisk(a: readonly (FieldValue | undefined)[], b: readonly (FieldValue | undefined)[]): number {
+  return (
+    listedFirst(a[0], b[0]) ||
+    trueFirst(a[1], b[1]) ||
+    trueFirst(a[2], b[2]) ||
+    descendingNullsLast(a[3], b[3]) ||
+    descendingNullsLast(a[4], b[4]) ||
+    descendingNullsLast(a[5] ?? a[6], b[5] ?? b[6]) ||
+    descendingNullsLast(a[7], b[7])
+  );
+}
+
+const highestFirst = (key: SortKey): SortSpec => ({ key, fields: [key], compare: (a, b) => descendingNullsLast(a[0], b[0]) });
+
 /** Addresses in numeric order (IPv4 before IPv6), then names alphabetically. */
 export function compareHosts(a: string, b: string): number {
   if (a === b) return 0;
@@ -70,6 +112,10 @@ const SPECS: Record<SortKey, SortSpec> = {
   },
   plugin_id: { key: 'plugin_id', fields: ['plugin_id'], compare: (a, b) => ascendingNullsLast(a[0], b[0]) },
   port: { key: 'port', fields: ['port'], compare: (a, b) => ascendingNullsLast(a[0], b[0]) },
+  risk: { key: 'risk', fields: RISK_FIELDS, compare: compareRisk },
+  vpr_score: highestFirst('vpr_score'),
+  epss_score: highestFirst('epss_score'),
+  cvss3_base_score: highestFirst('cvss3_base_score'),
 };
 
 /** Validates `sort`; undefined/null keeps document order. */

@@ -143,4 +143,20 @@ describe('filter validation', () => {
     expect(kept({ plugin_publication_date: '2014-01-01..2014-12-31' })).toEqual(['f1']);
     expect(kept({ plugin_publication_date: '2014/04' })).toEqual(['f1']);
   });
+
+  it('keeps KEV-listed findings with {"cisa_known_exploited": true} and the others with false', () => {
+    const listed = [{ ...findings[0]!, cisa_known_exploited: '2021-12-10' }, findings[1]!, { ...findings[2]!, cisa_known_exploited: '2022-03-25' }];
+    const kept = (filters: unknown) => applyFilters(listed, compileFilters(filters)).map((f) => f.finding_id);
+    expect(kept({ cisa_known_exploited: true })).toEqual(['f0', 'f2']);
+    expect(kept({ cisa_known_exploited: 'false' })).toEqual(['f1']);
+    expect(kept({ cisa_known_exploited: '>=2022-01-01' })).toEqual(['f2']);
+    expect(compileFilters({ cisa_known_exploited: 'TRUE' }).normalised).toEqual({ cisa_known_exploited: true });
+  });
+
+  it('filters on VPR and EPSS scores like any number', () => {
+    const scored = [{ ...findings[0]!, vpr_score: 9.4, epss_score: 0.97 }, { ...findings[1]!, vpr_score: 5.9, epss_score: 0.02 }];
+    const kept = (filters: unknown) => applyFilters(scored, compileFilters(filters)).map((f) => f.finding_id);
+    expect(kept({ vpr_score: '>=7' })).toEqual(['f0']);
+    expect(kept({ epss_score: '<0.5' })).toEqual(['f1']);
+  });
 });

@@ -12,7 +12,7 @@ describe('parameter schemas', () => {
   it('rejects shapes no resolver could understand', () => {
     expect(resultQuerySchema.safeParse({ page: -1 }).success).toBe(false);
     expect(resultQuerySchema.safeParse({ schema_profile: 'tiny' }).success).toBe(false);
-    expect(resultQuerySchema.safeParse({ sort: 'risk' }).success).toBe(false);
+    expect(resultQuerySchema.safeParse({ sort: 'danger' }).success).toBe(false);
     expect(resultQuerySchema.safeParse({ filters: { severity: { gte: 3 } } }).success).toBe(false);
   });
 

@@ -8,7 +8,7 @@ const finding = makeFinding(3, { severity: 4, cve: ['CVE-1'], cvss_score: 9.8, c
 describe('profiles', () => {
   it('gives minimal exactly the fields the issue lists, after finding_id', () => {
     expect(Object.keys(projectFinding(finding, resolveProjection('minimal')))).toEqual([
-      'finding_id', 'host', 'port', 'protocol', 'plugin_id', 'severity', 'cve', 'cvss_score', 'exploit_available',
+      'finding_id', 'host', 'port', 'protocol', 'plugin_id', 'severity', 'cve', 'cvss_score', 'exploit_available', 'cisa_known_exploited',
     ]);
   });
 

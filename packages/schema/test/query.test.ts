@@ -31,7 +31,7 @@ describe('result lines', () => {
     expect(lines[0]).toEqual({
       type: 'schema',
       profile: 'minimal',
-      fields: ['finding_id', 'host', 'port', 'protocol', 'plugin_id', 'severity', 'cve', 'cvss_score', 'exploit_available'],
+      fields: ['finding_id', 'host', 'port', 'protocol', 'plugin_id', 'severity', 'cve', 'cvss_score', 'exploit_available', 'cisa_known_exploited'],
       filters_applied: { severity: '>=3' },
       sort: 'severity',
       total_vulnerabilities: 10,

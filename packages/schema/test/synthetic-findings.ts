@@ -30,6 +30,7 @@ export function makeFinding(index: number, overrides: Partial<Finding> = {}): Fi
     description: 'A description.',
     solution: 'A solution.',
     plugin_output: null,
+    cisa_known_exploited: null,
     compliance: null,
     ...overrides,
   };

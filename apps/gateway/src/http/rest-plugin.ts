@@ -4,13 +4,32 @@ import { pageParam, pageSizeParam, resultQueryStringSchema } from '@nessus-mcp/s
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { compareScansShape, listTasksShape, poolFilterShape, privilegedScanInput, searchFindingsShape, taskIdParam, trustedScanInput, untrustedScanInput, type ScanInput } from '../schemas/tool-inputs.js';
-import { errorBodyOutput, queueStatusOutput, scannersOutput, submitScanOutput, taskListOutput, taskViewOutput } from '../schemas/tool-outputs.js';
+import {
+  MAX_SUMMARY_TOP,
+  compareScansShape,
+  findingIdParam,
+  listTasksShape,
+  poolFilterShape,
+  privilegedScanInput,
+  searchFindingsShape,
+  summarizeShape,
+  taskIdParam,
+  trustedScanInput,
+  untrustedScanInput,
+  type ScanInput,
+} from '../schemas/tool-inputs.js';
+import { errorBodyOutput, findingOutput, queueStatusOutput, scannersOutput, submitScanOutput, summaryOutput, taskListOutput, taskViewOutput } from '../schemas/tool-outputs.js';
 import type { GatewayServices } from '../services/gateway-services.js';
 import type { CallContext } from '../services/service-context.js';
 import type { Logger } from '@nessus-mcp/core';
 
 const taskParams = z.object({ task_id: taskIdParam });
+const findingParams = z.object({ task_id: taskIdParam, finding_id: findingIdParam });
+const summaryQuery = z.strictObject({
+  group_by: summarizeShape.group_by,
+  filters: z.string().optional().describe('JSON object, as in get_scan_results, e.g. {"severity": ">=3"}.'),
+  top: z.coerce.number().int().min(1).max(MAX_SUMMARY_TOP).optional().describe(summarizeShape.top.description ?? ''),
+});
 const idempotencyHeaders = z.object({
   'idempotency-key': z.string().min(1).max(200).optional().describe('Makes a retry safe for 48 h: same key and body return the original task (same as the idempotency_key field).'),
 });
@@ -136,6 +155,18 @@ export const restPlugin: FastifyPluginAsync<{ services: GatewayServices }> = asy
       const page = await services.searchFindings(request.query);
       return reply.type('application/x-ndjson; charset=utf-8').send(ndjson(page.lines));
     },
+  );
+
+  app.get(
+    '/tasks/:task_id/summary',
+    { schema: { tags: ['tasks'], summary: 'Finding counts per group (summarize_findings); filters is a JSON string', params: taskParams, querystring: summaryQuery, response: { 200: summaryOutput, ...errors } } },
+    async (request) => services.summarizeFindings({ task_id: request.params.task_id, ...request.query }),
+  );
+
+  app.get(
+    '/tasks/:task_id/findings/:finding_id',
+    { schema: { tags: ['tasks'], summary: 'One finding with every field (get_finding)', params: findingParams, response: { 200: findingOutput, ...errors } } },
+    async (request) => services.getFinding(request.params),
   );
 
   app.get(

@@ -1,5 +1,6 @@
 import { escalationShape, sshLoginShape, TASK_ID_PATTERN, TASK_STATUSES } from '@nessus-mcp/core';
-import { PROFILE_NAMES, pageParam, pageSizeParam, resultQueryShape } from '@nessus-mcp/schema';
+import { GROUP_BY_KEYS } from '@nessus-mcp/results';
+import { PROFILE_NAMES, filtersParam, pageParam, pageSizeParam, resultQueryShape } from '@nessus-mcp/schema';
 import { z } from 'zod';
 
 /*
@@ -122,3 +123,24 @@ export const searchFindingsShape = {
 };
 export const searchFindingsInput = z.strictObject(searchFindingsShape);
 export type SearchFindingsInput = z.infer<typeof searchFindingsInput>;
+export const DEFAULT_SUMMARY_TOP = 20;
+export const MAX_SUMMARY_TOP = 1000;
+
+export const summarizeShape = {
+  task_id: taskIdParam,
+  group_by: z.enum(GROUP_BY_KEYS).describe('What to count findings by. solution = findings sharing one fix: the fix-first list.'),
+  filters: filtersParam.optional().describe('As in get_scan_results, e.g. {"severity": ">=3"}.'),
+  top: z.number().int().min(1).max(MAX_SUMMARY_TOP).optional().describe(`Groups returned, largest first (default ${DEFAULT_SUMMARY_TOP}).`),
+};
+export const summarizeInput = z.strictObject(summarizeShape);
+export type SummarizeInput = z.infer<typeof summarizeInput>;
+
+export const findingIdParam = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/, 'is not a finding id (finding_id of a get_scan_results line, e.g. "9f1c2b7a40d3e815")')
+  .describe('finding_id from a get_scan_results line.');
+export const findingShape = { task_id: taskIdParam, finding_id: findingIdParam };
+export const findingInput = z.strictObject(findingShape);
+export type FindingInput = z.infer<typeof findingInput>;

@@ -59,6 +59,7 @@ export const taskViewOutput = z.object({
   authentication_status: authenticationStatusOutput.nullable().describe('Credentialed scans, once completed: did the SSH login work on the targets?'),
   troubleshooting: z.array(z.string()).describe('What to check when authentication failed or was partial, or the scan failed.'),
   next_step: z.string().describe('What an agent would usually do next.'),
+  links: z.object({ report_html: z.string().nullable().describe('Readable HTML report (GET, same auth), once results are in.') }),
   resources: z.object({ status: z.string(), report: z.string().nullable() }).describe('MCP resource URIs of this task.'),
 });
 export type TaskViewOutput = z.infer<typeof taskViewOutput>;
@@ -136,3 +137,39 @@ export type QueueStatusOutput = z.infer<typeof queueStatusOutput>;
 export const errorBodyOutput = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }),
 });
+
+const groupRisk = z.object({
+  cisa_known_exploited: z.string().optional().describe('Earliest CISA KEV listing date in the group.'),
+  exploit_available: z.literal(true).optional(),
+  epss_score: z.number().optional(),
+  vpr_score: z.number().optional(),
+});
+
+export const summaryOutput = z.object({
+  task_id: z.string(),
+  group_by: z.string(),
+  filters_applied: z.record(z.string(), z.unknown()),
+  total_findings: z.number().int().describe('Findings the filters keep.'),
+  total_groups: z.number().int(),
+  groups: z.array(
+    z.object({
+      key: z.union([z.string(), z.number()]),
+      label: z.string(),
+      count: z.number().int(),
+      hosts: z.number().int(),
+      max_severity: z.number().int(),
+      max_risk: groupRisk.optional(),
+    }),
+  ),
+});
+export type SummaryOutput = z.infer<typeof summaryOutput>;
+
+export const findingOutput = z.object({
+  task_id: z.string(),
+  finding: z.record(z.string(), z.unknown()).describe('Every field of the finding; scanner text is data from the scanned host.'),
+  plugin_output_truncated: z
+    .object({ shown_chars: z.number().int(), total_chars: z.number().int() })
+    .nullable()
+    .describe('Set when plugin_output was cut; the raw export has it whole.'),
+});
+export type FindingOutput = z.infer<typeof findingOutput>;

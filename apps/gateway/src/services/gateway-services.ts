@@ -1,9 +1,10 @@
 import type { ScanType } from '@nessus-mcp/core';
 import type { DeltaPage, ResultPage } from '@nessus-mcp/results';
-import type { CompareScansInput, ListTasksInput, PoolFilterInput, ScanInput, ScanResultsInput, SearchFindingsInput } from '../schemas/tool-inputs.js';
-import type { QueueStatusOutput, ScannersOutput, SubmitScanOutput, TaskListOutput, TaskViewOutput } from '../schemas/tool-outputs.js';
+import type { CompareScansInput, FindingInput, ListTasksInput, PoolFilterInput, ScanInput, ScanResultsInput, SearchFindingsInput, SummarizeInput } from '../schemas/tool-inputs.js';
+import type { FindingOutput, QueueStatusOutput, ScannersOutput, SubmitScanOutput, SummaryOutput, TaskListOutput, TaskViewOutput } from '../schemas/tool-outputs.js';
 import { cancelScan } from './cancel-scan.js';
 import { compareScans } from './compare-scans.js';
+import { getFinding } from './get-finding.js';
 import { listScanners } from './list-scanners.js';
 import { listTasks } from './list-tasks.js';
 import { getQueueStatus } from './queue-status.js';
@@ -13,6 +14,8 @@ import { getScanStatus } from './scan-status.js';
 import { searchFindings, type SearchPage } from './search-findings.js';
 import type { CallContext, ServiceContext } from './service-context.js';
 import { submitScan } from './submit-scan.js';
+import { summarizeFindings } from './summarize-findings.js';
+import { renderTaskReport } from './task-report.js';
 
 /**
  * The one service layer. MCP tools, REST routes and the stdio server call these and nothing
@@ -24,6 +27,10 @@ export interface GatewayServices {
   getScanStatus(taskId: string, call: CallContext): Promise<TaskViewOutput>;
   getScanResults(input: ScanResultsInput): Promise<ResultPage>;
   openReport(taskId: string): Promise<ReportDownload>;
+  summarizeFindings(input: SummarizeInput): Promise<SummaryOutput>;
+  getFinding(input: FindingInput): Promise<FindingOutput>;
+  /** The results as one self-contained HTML page. */
+  renderTaskReport(taskId: string): Promise<string>;
   listTasks(input: ListTasksInput): Promise<TaskListOutput>;
   listScanners(input: PoolFilterInput): Promise<ScannersOutput>;
   getQueueStatus(input: PoolFilterInput): Promise<QueueStatusOutput>;
@@ -40,6 +47,9 @@ export function createGatewayServices(context: ServiceContext): GatewayServices 
     getScanStatus: (taskId, call) => getScanStatus(context, taskId, call),
     getScanResults: (input) => getScanResults(context, input),
     openReport: (taskId) => openReport(context, taskId),
+    summarizeFindings: (input) => summarizeFindings(context, input),
+    getFinding: (input) => getFinding(context, input),
+    renderTaskReport: (taskId) => renderTaskReport(context, taskId),
     listTasks: (input) => listTasks(context, input),
     listScanners: (input) => listScanners(context, input),
     getQueueStatus: (input) => getQueueStatus(context, input),

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { AppError, type Task } from '@nessus-mcp/core';
-import type { ResultPage } from '@nessus-mcp/results';
+import type { ResultPage, ResultStore } from '@nessus-mcp/results';
 import type { ScanResultsInput } from '../schemas/tool-inputs.js';
 import { assertTaskId, type ServiceContext } from './service-context.js';
 
@@ -26,6 +26,18 @@ export async function getScanResults(context: ServiceContext, input: ScanResults
   const metadata = { task_id: task.task_id, scan_name: task.name, scan_type: task.scan_type, targets: task.targets, started_at: task.started_at, completed_at: task.completed_at };
   try {
     return await context.results.query(await context.files.resultStoreDirectory(task.task_id), { ...query, schema_profile: query.schema_profile ?? (query.custom_fields ? undefined : task.schema_profile) }, metadata);
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'not_ready') throw notReadyFor(task);
+    throw error;
+  }
+}
+
+/** The task and its opened result store; `not_ready` (with what to do) until the export is ingested. */
+export async function openTaskStore(context: ServiceContext, taskId: string): Promise<{ task: Task; store: ResultStore }> {
+  assertTaskId(taskId);
+  const task = await context.tasks.require(taskId);
+  try {
+    return { task, store: await context.results.open(await context.files.resultStoreDirectory(taskId)) };
   } catch (error) {
     if (error instanceof AppError && error.code === 'not_ready') throw notReadyFor(task);
     throw error;

@@ -11,6 +11,11 @@ export function reportResourceUri(taskId: string): string {
   return `nessus://tasks/${taskId}/report.nessus`;
 }
 
+/** The human-readable report of a task's results (REST, same auth; browsers use Basic). */
+export function reportHtmlPath(taskId: string): string {
+  return `/api/v1/tasks/${taskId}/report.html`;
+}
+
 /** Generic hints when the ingest found none of its own. */
 const AUTH_HINTS: Record<'failed' | 'partial', string[]> = {
   failed: [
@@ -112,6 +117,7 @@ export async function buildTaskView(context: ServiceContext, task: Task, call: C
     troubleshooting,
     next_step: nextStep(task),
     // Figures exist only once the export was ingested, and the export stays until the task expires.
+    links: { report_html: summary ? reportHtmlPath(task.task_id) : null },
     resources: { status: statusResourceUri(task.task_id), report: summary ? reportResourceUri(task.task_id) : null },
   };
 }

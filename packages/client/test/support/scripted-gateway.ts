@@ -296,6 +296,28 @@ export async function startScriptedGateway(): Promise<ScriptedGateway> {
         oldest_waiting_age_seconds: null,
       });
     });
+    server.registerTool(
+      'summarize_findings',
+      { inputSchema: { task_id: z.string(), group_by: z.string(), filters: z.record(z.string(), z.unknown()).optional(), top: z.number().int().optional() } },
+      async (args) => {
+        calls.push({ tool: 'summarize_findings', args });
+        if (!tasks.has(args.task_id)) return failure('not_found', `task ${args.task_id} not found`, { task_id: args.task_id });
+        const counts = new Map<string, { count: number; max: number }>();
+        for (const finding of FINDINGS) {
+          const key = args.group_by === 'host' ? finding.host : String(finding.plugin_id);
+          const group = counts.get(key) ?? { count: 0, max: 0 };
+          counts.set(key, { count: group.count + 1, max: Math.max(group.max, finding.severity) });
+        }
+        const groups = [...counts].map(([key, group]) => ({ key, label: key, count: group.count, hosts: 1, max_severity: group.max, ...(group.max === 4 ? { max_risk: { cisa_known_exploited: '2021-11-03' } } : {}) }));
+        return json({ task_id: args.task_id, group_by: args.group_by, filters_applied: args.filters ?? {}, total_findings: FINDINGS.length, total_groups: groups.length, groups: groups.slice(0, args.top ?? 20) });
+      },
+    );
+    server.registerTool('get_finding', { inputSchema: { task_id: z.string(), finding_id: z.string() } }, async (args) => {
+      calls.push({ tool: 'get_finding', args });
+      const finding = FINDINGS.find((f) => f.finding_id === args.finding_id);
+      if (!finding) return failure('not_found', `task ${args.task_id} has no finding ${args.finding_id}`);
+      return json({ task_id: args.task_id, finding: { ...finding, description: 'A long description.', plugin_output: 'Output line' }, plugin_output_truncated: null });
+    });
     server.registerTool('cancel_scan', { inputSchema: { task_id: z.string() } }, async (args) => {
       calls.push({ tool: 'cancel_scan', args });
       const task = tasks.get(args.task_id);
@@ -314,6 +336,13 @@ export async function startScriptedGateway(): Promise<ScriptedGateway> {
     if (req.headers.authorization !== `Bearer ${TOKEN}`) {
       res.writeHead(401, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { code: 'unauthorized', message: 'missing or invalid bearer token' } }));
+      return;
+    }
+    const report = /^\/api\/v1\/tasks\/([^/]+)\/report\.html$/.exec(req.url ?? '');
+    if (report && req.method === 'GET') {
+      const known = tasks.has(decodeURIComponent(report[1] ?? ''));
+      res.writeHead(known ? 200 : 404, { 'content-type': known ? 'text/html; charset=utf-8' : 'application/json' });
+      res.end(known ? '<!DOCTYPE html><html><body><svg id="severity-chart"></svg>report</body></html>' : JSON.stringify({ error: { code: 'not_found', message: 'no task with id' } }));
       return;
     }
     if (req.url !== '/mcp') {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FILTERABLE_FIELDS } from './catalogue.js';
+import { MAX_CURSOR_LENGTH } from './cursor.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MIN_PAGE_SIZE } from './pagination.js';
 import { DEFAULT_PROFILE, PROFILE_FIELDS, PROFILE_NAMES } from './profiles.js';
 import { SORT_KEYS } from './sort.js';
@@ -59,8 +60,15 @@ export const sortParam = z
       'host: by address, then name. plugin_id, port: ascending. Ties keep document order.',
   );
 
+export const cursorParam = z
+  .string()
+  .min(1)
+  .max(MAX_CURSOR_LENGTH)
+  .describe('The pagination line\'s cursor: fetches that next page of the same query. Use instead of page; the other parameters may be left out.');
+
 /** The parameters as a raw shape, for MCP `registerTool` input schemas. */
 export const resultQueryShape = {
+  cursor: cursorParam.optional(),
   page: pageParam.optional(),
   page_size: pageSizeParam.optional(),
   schema_profile: schemaProfileParam.optional(),
@@ -87,4 +95,5 @@ export const resultQueryStringSchema = z.object({
     .optional(),
   filters: z.string().describe(filtersParam.description ?? '').optional(),
   sort: sortParam.optional(),
+  cursor: cursorParam.optional(),
 });

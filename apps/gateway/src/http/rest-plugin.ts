@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { AppError, type ScanType } from '@nessus-mcp/core';
-import { resultQueryStringSchema } from '@nessus-mcp/schema';
+import { cleanUntrustedValue, resultQueryStringSchema } from '@nessus-mcp/schema';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -44,6 +44,9 @@ export const restPlugin: FastifyPluginAsync<{ services: GatewayServices }> = asy
   });
   app.setSerializerCompiler(serializerCompiler);
   app.addHook('onRequest', app.requireAuth());
+  // JSON answers (task views quote scan names and plugin output) leave without invisible or control
+  // characters; streamed bodies (JSON-NL, CSV) are cleaned by their line writers.
+  app.addHook('preSerialization', async (_request, _reply, payload) => cleanUntrustedValue(payload));
 
   for (const route of SCAN_ROUTES) {
     app.post(

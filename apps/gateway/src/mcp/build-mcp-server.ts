@@ -5,6 +5,7 @@ import { AppError, toAppError, type Logger } from '@nessus-mcp/core';
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import { CallToolRequestSchema, ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { cleanUntrustedText, cleanUntrustedValue } from '@nessus-mcp/schema';
 import { z } from 'zod';
 import { parseArguments } from '../schemas/parse-arguments.js';
 import { taskIdParam } from '../schemas/tool-inputs.js';
@@ -46,15 +47,23 @@ const SCHEMA_VALIDATOR = new AjvJsonSchemaValidator();
 const TOOLS = new Map<string, CompiledTool>(TOOL_DEFINITIONS.map((definition) => [definition.name, { definition, input: z.strictObject(definition.inputShape) }]));
 
 export function errorResult(error: AppError): CallToolResult {
-  return { content: [{ type: 'text', text: JSON.stringify(error.toBody()) }], isError: true };
+  // Messages quote what the caller sent (an unknown field name, a target), which may hold invisible text.
+  return { content: [{ type: 'text', text: JSON.stringify(cleanUntrustedValue(error.toBody())) }], isError: true };
 }
 
+/**
+ * Every tool result leaves through here: structured values are cleaned of invisible and control
+ * characters (scan names, plugin output quoted in authentication evidence, host names); JSON-NL
+ * text was cleaned line by line when written, and the pass over the whole text catches any
+ * invisible character a line writer let through (JSON.stringify escapes controls but not those).
+ */
 function toResult(output: ToolOutput): CallToolResult {
   const content: CallToolResult['content'] = [];
-  if (output.text !== undefined) content.push({ type: 'text', text: output.text });
-  else if (output.structured !== undefined) content.push({ type: 'text', text: JSON.stringify(output.structured) });
-  for (const link of output.links ?? []) content.push(link);
-  return output.structured !== undefined && output.text === undefined ? { content, structuredContent: output.structured } : { content };
+  const structured = output.structured === undefined ? undefined : cleanUntrustedValue(output.structured);
+  if (output.text !== undefined) content.push({ type: 'text', text: cleanUntrustedText(output.text) });
+  else if (structured !== undefined) content.push({ type: 'text', text: JSON.stringify(structured) });
+  for (const link of output.links ?? []) content.push(cleanUntrustedValue(link));
+  return structured !== undefined && output.text === undefined ? { content, structuredContent: structured } : { content };
 }
 
 interface Templates {
@@ -138,7 +147,7 @@ export function buildMcpServer(services: GatewayServices, options: McpServerOpti
     async (uri, variables) => {
       const taskId = parseArguments(z.object({ task_id: taskIdParam }), variables).task_id;
       const view = await services.getScanStatus(taskId, callContext());
-      return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(view) }] };
+      return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(cleanUntrustedValue(view)) }] };
     },
   );
 
@@ -155,7 +164,8 @@ export function buildMcpServer(services: GatewayServices, options: McpServerOpti
       if (info.size > MAX_INLINE_REPORT_BYTES) {
         throw new AppError('invalid_argument', `the report is ${Math.round(info.size / 1048576)} MB; download it from GET /api/v1/tasks/${taskId}/report.nessus instead`);
       }
-      return { contents: [{ uri: reportResourceUri(taskId), mimeType: 'application/xml', text: await readFile(path, 'utf8') }] };
+      // The model reads this copy: it is cleaned like every other output (the REST download stays byte-exact).
+      return { contents: [{ uri: reportResourceUri(taskId), mimeType: 'application/xml', text: cleanUntrustedText(await readFile(path, 'utf8')) }] };
     },
   );
 

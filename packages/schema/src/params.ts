@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { FILTERABLE_FIELDS } from './catalogue.js';
 import { MAX_CURSOR_LENGTH } from './cursor.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MIN_PAGE_SIZE } from './pagination.js';
 import { DEFAULT_PROFILE, PROFILE_FIELDS, PROFILE_NAMES } from './profiles.js';
@@ -16,27 +15,25 @@ export const pageParam = z
   .number()
   .int()
   .min(0)
-  .describe('Page number, 1-based (default 1). 0 returns every matching finding in one response, without a pagination line.');
+  .describe('1-based (default 1); 0 = every match at once, no pagination line.');
 
 export const pageSizeParam = z
   .number()
   .int()
-  .describe(`Findings per page (default ${DEFAULT_PAGE_SIZE}); values outside ${MIN_PAGE_SIZE}–${MAX_PAGE_SIZE} are clamped into that range.`);
+  .describe(`Default ${DEFAULT_PAGE_SIZE}, clamped to ${MIN_PAGE_SIZE}–${MAX_PAGE_SIZE}.`);
 
 export const schemaProfileParam = z
   .enum(PROFILE_NAMES)
   .describe(
-    `Which fields each finding carries (default ${DEFAULT_PROFILE}). minimal: ${PROFILE_FIELDS.minimal.join(', ')}. ` +
-      `summary: minimal + plugin_name, cvss3_base_score, synopsis. brief: summary + description, solution. full: every field. ` +
-      'Use custom_fields instead to pick fields yourself.',
+    `Fields per finding (default ${DEFAULT_PROFILE}). minimal: ${PROFILE_FIELDS.minimal.join(', ')}; ` +
+      'summary: + plugin_name, cvss3_base_score, synopsis; brief: + description, solution; full: all.',
   );
 
 export const customFieldsParam = z
   .array(z.string().min(1))
   .min(1)
   .describe(
-    'Exact list of fields to return instead of a profile (finding_id is always included). Dotted paths reach compliance details, ' +
-      'e.g. ["host", "plugin_name", "compliance.result"]. Cannot be combined with a schema_profile other than the default.',
+    'Fields to return instead of a profile (finding_id always included), e.g. ["host", "plugin_name", "compliance.result"].',
   );
 
 const filterTerm = z.union([z.string(), z.number(), z.boolean()]);
@@ -44,20 +41,15 @@ const filterTerm = z.union([z.string(), z.number(), z.boolean()]);
 export const filtersParam = z
   .union([z.record(z.string(), z.union([filterTerm, z.array(filterTerm).min(1)])), z.string()])
   .describe(
-    'Object of field → value; all keys must match (AND), a list of values matches any of them (OR). ' +
-      'Numbers: 4 (equals), ">=3", "<7.5", "!=0", "=4" or a range "7..9" (inclusive); severity is 0 info, 1 low, 2 medium, 3 high, 4 critical. ' +
-      'Text: case-insensitive substring. host: exact host name, IP or FQDN, or a CIDR such as "10.0.0.0/24" or "2001:db8::/64". ' +
-      'Lists such as cve, cwe, xref match when any element contains the value. Booleans: true/false. ' +
-      'Dotted paths reach compliance details: {"compliance.result": "FAILED"}. ' +
-      'Example: {"severity": ">=3", "host": "10.0.0.0/24", "cve": "CVE-2021-44228"}. ' +
-      `Filterable fields: ${FILTERABLE_FIELDS.join(', ')}. May also be given as a JSON string.`,
+    'Field → value, keys ANDed, a list of values ORed; any field of the full profile, dotted compliance.* paths too. ' +
+      'Numbers: 4, ">=3", "!=0" or a range "7..9"; severity 0 info … 4 critical. Text: case-insensitive substring; lists (cve, xref) match any element. ' +
+      'host: exact name, IP or FQDN, or a CIDR. Example: {"severity": ">=3", "host": "10.0.0.0/24", "cve": "CVE-2021-44228"}.',
   );
 
 export const sortParam = z
   .enum(SORT_KEYS)
   .describe(
-    'Order of findings (default: document order). severity: most severe first, then highest cvss_score. cvss_score: highest first. ' +
-      'host: by address, then name. plugin_id, port: ascending. Ties keep document order.',
+    'Default: document order. severity (then cvss_score) and cvss_score: highest first; host: by address; plugin_id, port: ascending.',
   );
 
 export const cursorParam = z

@@ -4,7 +4,8 @@
  * Every MCP and REST output passes its strings through `cleanUntrustedText`, which removes what a
  * reader cannot see (or a terminal would interpret) and keeps everything visible as it was:
  *
- * - ANSI / VT escape sequences (CSI `ESC [ … final`, OSC `ESC ] … BEL|ESC \`, two-byte `ESC x`);
+ * - ANSI / VT escape sequences (CSI `ESC [ … final`, OSC `ESC ] … BEL|ESC \`, their 8-bit forms
+ *   U+009B / U+009D, which XML 1.0 allows, and two-byte `ESC x`);
  * - C0 controls except tab, line feed and a carriage return before a line feed, DEL, C1 controls;
  * - zero-width and invisible formatting characters (U+200B–U+200F, U+2060–U+2064, U+FEFF,
  *   U+00AD, U+034F, U+061C, U+115F/U+1160, U+17B4/U+17B5, U+180E, U+3164, U+FFA0, U+FFF9–U+FFFB);
@@ -17,8 +18,8 @@
 // One alternation, tested once per string: almost every string is clean and pays only the test.
 const UNSAFE = new RegExp(
   [
-    String.raw`\x1b\[[0-?]*[ -/]*[@-~]?`, // CSI (its final byte may be missing at the end of a cut text)
-    String.raw`\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?`, // OSC, ended by BEL or ST
+    String.raw`(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?`, // CSI, 7- or 8-bit (its final byte may be missing at the end of a cut text)
+    String.raw`(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?`, // OSC, ended by BEL or ST
     String.raw`\x1b[@-_]?`, // any other escape, or a bare ESC
     String.raw`\r(?!\n)`, // a carriage return that does not end a line rewrites the line on a terminal
     String.raw`[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]`,

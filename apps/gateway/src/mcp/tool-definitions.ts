@@ -146,7 +146,7 @@ export const TOOL_DEFINITIONS: readonly ToolDefinition[] = [
     title: 'List scanner pools and instances',
     description:
       'Scanner pools and instances: capacity, scans running now, health (ok, loading, licence_restricted, unauthorized, unreachable). ' +
-      'Use it to choose scanner_pool / scanner_instance or explain why scans wait.',
+      'Use it to choose scanner_pool / scanner_instance or explain why scans wait. Example: {"scanner_pool": "internal"}.',
     inputShape: poolFilterShape,
     outputSchema: scannersOutput,
     annotations: { title: 'List scanner pools and instances', readOnlyHint: true, idempotentHint: true, openWorldHint: false },
@@ -157,7 +157,7 @@ export const TOOL_DEFINITIONS: readonly ToolDefinition[] = [
     title: 'Get scan queue statistics',
     description:
       'Scan queue counts per pool and in total (waiting, active, delayed, completed, failed) and the oldest waiting job\'s age: ' +
-      'how long new scans will wait, whether scans fail.',
+      'how long new scans will wait, whether scans fail. Example: {}.',
     inputShape: poolFilterShape,
     outputSchema: queueStatusOutput,
     annotations: { title: 'Get scan queue statistics', readOnlyHint: true, idempotentHint: true, openWorldHint: false },
@@ -168,7 +168,7 @@ export const TOOL_DEFINITIONS: readonly ToolDefinition[] = [
     title: 'Cancel a scan',
     description:
       'Cancel a queued or running scan (a running one stops on the scanner within seconds; partial results are discarded). ' +
-      'conflict when it already finished. Returns the status view.',
+      'conflict when it already finished. Returns the status view. Example: {"task_id": "ne_scan_20251201_143022_a1b2c3d4"}.',
     inputShape: taskIdShape,
     outputSchema: taskViewOutput,
     annotations: { title: 'Cancel a scan', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },

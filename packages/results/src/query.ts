@@ -1,5 +1,5 @@
 import { AppError } from '@nessus-mcp/core/errors';
-import { CursorCodec, RESULTS_CURSOR_KIND, projectFinding, resolveResultQuery, resultEnvelope, vulnerabilityLine } from '@nessus-mcp/schema';
+import { CursorCodec, RESULTS_CURSOR_KIND, csvColumns, csvHeader, csvRow, projectFinding, resolveResultQuery, resultEnvelope, vulnerabilityLine } from '@nessus-mcp/schema';
 import type { ProfileName, ResultQueryInput, TaskMetadata } from '@nessus-mcp/schema';
 import type { ResultStore } from './store.js';
 import { scanFactsOf } from './summary.js';
@@ -21,6 +21,8 @@ export interface ResultPage extends AsyncIterable<string> {
   /** The cursor of the next page (null on the last page and for page 0). */
   readonly next_cursor: string | null;
   toArray(): Promise<string[]>;
+  /** The same findings as CSV (a header record, then one record per finding), streamed in chunks. */
+  csv(): AsyncIterable<string>;
   /** The lines joined, each ending in a newline: the MCP text block and the REST body. */
   toText(): Promise<string>;
 }
@@ -67,6 +69,15 @@ export async function queryResults(store: ResultStore, input: ResultQueryInput, 
     if (envelope.footer !== null) yield envelope.footer;
   }
 
+  async function* csvLines(): AsyncGenerator<string> {
+    const columns = csvColumns(query.projection);
+    yield csvHeader(columns);
+    for (let start = 0; start < pageRows.length; start += STREAM_CHUNK_ROWS) {
+      const findings = await store.findings(pageRows.subarray(start, start + STREAM_CHUNK_ROWS));
+      yield findings.map((finding) => csvRow(finding, columns)).join('');
+    }
+  }
+
   const page: ResultPage = {
     profile: query.projection.profile,
     page: envelope.window.page,
@@ -76,6 +87,7 @@ export async function queryResults(store: ResultStore, input: ResultQueryInput, 
     returned: pageRows.length,
     next_cursor: envelope.cursor,
     [Symbol.asyncIterator]: () => lines(),
+    csv: () => csvLines(),
     toArray: async () => {
       const all: string[] = [];
       for await (const line of lines()) all.push(line);

@@ -29,3 +29,4 @@ export {
   sortParam,
 } from './params.js';
 export type { ResultQueryParams } from './params.js';
+export { csvCell, csvColumns, csvHeader, csvRecord, csvRow } from './csv.js';

@@ -20,6 +20,11 @@ const listTasksQuery = z.strictObject({
   limit: z.coerce.number().pipe(listTasksShape.limit.unwrap()).optional().describe(listTasksShape.limit.description ?? ''),
 });
 const poolQuery = z.strictObject(poolFilterShape);
+const restTaskView = taskViewOutput.extend({
+  links: z
+    .object({ results: z.string().nullable(), results_csv: z.string().nullable(), report_nessus: z.string().nullable() })
+    .describe('REST paths of this task\'s findings (JSON-NL, CSV) and raw export, once they exist.'),
+});
 const errors = { 400: errorBodyOutput, 401: errorBodyOutput, 404: errorBodyOutput, 409: errorBodyOutput, 422: errorBodyOutput };
 
 function callOf(request: FastifyRequest): CallContext {
@@ -68,9 +73,12 @@ export const restPlugin: FastifyPluginAsync<{ services: GatewayServices }> = asy
     services.listTasks(request.query),
   );
 
-  app.get('/tasks/:task_id', { schema: { tags: ['tasks'], summary: 'Status of one task (get_scan_status)', params: taskParams, response: { 200: taskViewOutput, ...errors } } }, async (request) =>
-    services.getScanStatus(request.params.task_id, callOf(request)),
-  );
+  app.get('/tasks/:task_id', { schema: { tags: ['tasks'], summary: 'Status of one task (get_scan_status), with links to its downloads', params: taskParams, response: { 200: restTaskView, ...errors } } }, async (request) => {
+    const view = await services.getScanStatus(request.params.task_id, callOf(request));
+    const base = `/api/v1/tasks/${encodeURIComponent(view.task_id)}`;
+    const done = view.status === 'completed';
+    return { ...view, links: { results: done ? `${base}/results` : null, results_csv: done ? `${base}/results.csv` : null, report_nessus: view.resources.report === null ? null : `${base}/report.nessus` } };
+  });
 
   app.get(
     '/tasks/:task_id/results',
@@ -90,6 +98,30 @@ export const restPlugin: FastifyPluginAsync<{ services: GatewayServices }> = asy
         })(),
       );
       return reply.type('application/x-ndjson; charset=utf-8').send(lines);
+    },
+  );
+
+  app.get(
+    '/tasks/:task_id/results.csv',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: 'Findings as CSV (RFC 4180, text/csv), same filters, sort and profiles as /results; every match unless page or cursor is given',
+        description:
+          'One header record (the profile\'s fields; full = every field, compliance as compliance.* columns), then one record per finding. ' +
+          'Lists are joined with "; ". Cells starting with = + - @ get a leading apostrophe so spreadsheets never run them as formulas. Streamed.',
+        params: taskParams,
+        querystring: resultQueryStringSchema,
+      },
+    },
+    async (request, reply) => {
+      const { query } = request;
+      // A spreadsheet wants the whole result: page 0 unless the caller pages explicitly.
+      const page = await services.getScanResults({ task_id: request.params.task_id, ...query, ...(query.page === undefined && query.cursor === undefined ? { page: 0 } : {}) });
+      return reply
+        .type('text/csv; charset=utf-8; header=present')
+        .header('content-disposition', `attachment; filename="${request.params.task_id}-results.csv"`)
+        .send(Readable.from(page.csv()));
     },
   );
 

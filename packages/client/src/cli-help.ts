@@ -93,13 +93,17 @@ Options:
                          Numbers compare: severity=4, severity='>=3', cvss_score=7..9;
                          host=10.0.0.0/24; text matches as a substring: cve=CVE-2021-44228
   --sort KEY             severity | cvss_score | host | plugin_id | port
+  --cursor C             the page a previous page's cursor points to (it carries the query)
+  --csv                  write CSV (RFC 4180) to stdout instead: every match unless --page/--cursor;
+                         cells starting with = + - @ are prefixed with ' against spreadsheet formulas
   --json                 print the page ({schema, metadata, vulnerabilities, pagination}) as JSON
 
 ${CONNECTION}
 
 Examples:
   nessus-mcp results ne_scan_20251201_143022_a1b2c3d4 --filter severity='>=3' --sort severity
-  nessus-mcp results ne_scan_20251201_143022_a1b2c3d4 --all --json > findings.json`;
+  nessus-mcp results ne_scan_20251201_143022_a1b2c3d4 --all --json > findings.json
+  nessus-mcp results ne_scan_20251201_143022_a1b2c3d4 --csv --filter severity='>=3' --sort severity > findings.csv`;
 
 export const TASKS_HELP = `Usage: nessus-mcp tasks [options]
 

@@ -183,9 +183,11 @@ export interface ResultsQuery {
   /** AND across keys, any-of within a list, e.g. `{ severity: '>=3', host: '10.0.0.0/24' }`. */
   filters?: ResultFilters;
   sort?: SortKey;
+  /** The `cursor` of an earlier page's pagination line, instead of `page`: it carries the whole query. */
+  cursor?: string;
 }
 
-export type ResultsIterationQuery = Omit<ResultsQuery, 'page'>;
+export type ResultsIterationQuery = Omit<ResultsQuery, 'page' | 'cursor'>;
 
 /** Line 1 of a results page. */
 export interface ResultsSchemaLine {
@@ -247,6 +249,8 @@ export interface PaginationLine {
   total_pages: number;
   has_next: boolean;
   next_page: number | null;
+  /** Opaque cursor of the next page (null on the last one); absent from older gateways. */
+  cursor?: string | null;
   [field: string]: unknown;
 }
 

@@ -11,7 +11,8 @@ import { auth, callTool, connectClient, http, startTestGateway, type TestGateway
 const CRAFTED = fileURLToPath(new URL('./fixtures/crafted-untrusted-text.nessus', import.meta.url));
 
 /** What must never reach a reader: C0/C1 controls but tab and newline, zero-width, bidi, tags, lone surrogates. */
-const INVISIBLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u{e0000}-\u{e007f}]|[\ud800-\udfff]/u;
+// Built from text: the point of the pattern is the control characters a literal may not hold.
+const INVISIBLE = new RegExp(String.raw`[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u{e0000}-\u{e007f}]|[\ud800-\udfff]`, 'u');
 /** The same characters written as JSON escapes (JSON.stringify escapes controls rather than dropping them). */
 const ESCAPED_CONTROL = /\\u00(?:[01][0-9a-f]|7f|[89][0-9a-f])|\\ud[89a-f]/i;
 
@@ -28,7 +29,7 @@ beforeAll(async () => {
   copyFileSync(CRAFTED, join(dir, 'report.nessus'));
   const summary = await ingestExport({ exportPath: join(dir, 'report.nessus'), taskDir: dir, credentialed: false });
   const now = new Date().toISOString();
-  await gw.runtime.services.context.tasks.update(taskId, { status: 'completed', started_at: now, completed_at: now, progress: 100, results_summary: summary });
+  await gw.runtime.services.context.tasks.update(taskId, { status: 'completed', started_at: now, completed_at: now, progress: 100, results_summary: { ...summary, authentication_status: summary.authentication_status } });
 });
 afterAll(async () => {
   await client.close();

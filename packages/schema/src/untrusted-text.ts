@@ -23,8 +23,13 @@ const UNSAFE = new RegExp(
     String.raw`\x1b[@-_]?`, // any other escape, or a bare ESC
     String.raw`\r(?!\n)`, // a carriage return that does not end a line rewrites the line on a terminal
     String.raw`[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]`,
-    String.raw`[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb]`,
-    String.raw`[\u{e0000}-\u{e007f}\u{e0100}-\u{e01ef}]`,
+    String.raw`[\u00ad\u061c\u115f\u180e\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u3164\ufeff\uffa0\ufff9-\ufffb]`,
+    // Joiners and combining marks on their own, outside a class: inside one they would read as
+    // joined to the character before them.
+    String.raw`\u200d|\u034f|\u1160|\u17b4|\u17b5`,
+    String.raw`[\ufe00-\ufe0f]`,
+    String.raw`[\u{e0100}-\u{e01ef}]`,
+    String.raw`[\u{e0000}-\u{e007f}]`,
     String.raw`[\ud800-\udfff]`, // in a `u` regex only an unpaired surrogate matches this
   ].join('|'),
   'gu',

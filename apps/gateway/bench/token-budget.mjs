@@ -7,14 +7,15 @@
 // fixtures (10 hosts). Figures are printed and written to bench/out/token-budget.json.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startRedisServer } from '@nessus-mcp/embedded-redis';
-import { ingestExport } from '@nessus-mcp/results';
+import { ingestExport, resultFiguresOf } from '@nessus-mcp/results';
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import { buildGateway } from '../dist/gateway.js';
 import { createGatewayRuntime } from '../dist/gateway-runtime.js';
@@ -61,12 +62,12 @@ try {
     if (generated.status !== 0) throw new Error(`could not generate the export: ${generated.stderr}`);
     const submitted = await client.callTool({ name: 'run_untrusted_scan', arguments: { targets: '10.0.0.0/28', name: 'token budget' } });
     const taskId = submitted.structuredContent.task_id;
-    const taskDir = join(workDir, 'data', 'tasks', taskId);
-    mkdirSync(taskDir, { recursive: true });
-    copyFileSync(exportPath, join(taskDir, 'report.nessus'));
-    const summary = await ingestExport({ exportPath: join(taskDir, 'report.nessus'), taskDir, credentialed: false });
+    // What the worker does once a scan finished, through the gateway's own TaskFiles.
+    const { files } = runtime.services.context;
+    await files.writeExport(taskId, (staging) => copyFile(exportPath, staging));
+    const summary = await ingestExport({ files, taskId, credentialed: false });
     const now = new Date().toISOString();
-    await runtime.services.context.tasks.update(taskId, { status: 'completed', started_at: now, completed_at: now, progress: 100, results_summary: summary });
+    await runtime.services.context.tasks.update(taskId, { status: 'completed', started_at: now, completed_at: now, progress: 100, results_summary: resultFiguresOf(summary) });
 
     for (const [label, sort] of [['brief page, sort severity', 'severity'], ['brief page, document order', undefined]]) {
       const page = await client.callTool({ name: 'get_scan_results', arguments: { task_id: taskId, filters: { severity: '>=3' }, schema_profile: 'brief', page_size: 40, ...(sort ? { sort } : {}) } });

@@ -12,7 +12,7 @@ import {
   type Logger,
   type RuntimeConfig,
 } from '@nessus-mcp/core';
-import { ResultStoreCache } from '@nessus-mcp/results';
+import { LocalTaskFiles, ResultStoreCache } from '@nessus-mcp/results';
 import { CursorCodec } from '@nessus-mcp/schema';
 import { ScannerRegistry, type ScannerRegistryOptions } from '@nessus-mcp/scanners';
 import type { DestinationStream } from 'pino';
@@ -71,7 +71,8 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions = {}):
     throw error;
   }
 
-  const queues = new ScanQueues(queueConnection, () => setup, createHousekeepingQueue(queueConnection));
+  const queueLogger = logger.child({ component: 'queues' });
+  const queues = new ScanQueues(queueConnection, () => setup, createHousekeepingQueue(queueConnection, { logger: queueLogger }), queueLogger);
   const services = createGatewayServices({
     redis,
     tasks: new TaskStore(redis, prefix),
@@ -81,6 +82,7 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions = {}):
     // data directory accepts the others' cursors, and they stay valid across restarts.
     results: new ResultStoreCache({ maxStores: 16, cursors: new CursorCodec(credentialsKey) }),
     credentialsKey,
+    files: new LocalTaskFiles(config.dataDir),
     dataDir: config.dataDir,
     logger,
     liveProgressTimeoutMs: 1500,

@@ -1,9 +1,8 @@
-import { copyFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { ingestExport } from '@nessus-mcp/results';
+import { ingestExport, resultFiguresOf } from '@nessus-mcp/results';
 import { PROFILE_FIELDS } from '@nessus-mcp/schema';
 import { auth, callTool, connectClient, http, startTestGateway, type TestGateway } from './support/test-gateway.js';
 
@@ -17,13 +16,13 @@ let realId: string;
 let craftedId: string;
 let queuedId: string;
 
+/** Does what the worker does once a scan finished: write the export, ingest, mark completed. */
 async function completeWith(id: string, exportFile: string): Promise<void> {
-  const dir = join(gw.dataDir, 'tasks', id);
-  mkdirSync(dir, { recursive: true });
-  copyFileSync(exportFile, join(dir, 'report.nessus'));
-  const summary = await ingestExport({ exportPath: join(dir, 'report.nessus'), taskDir: dir, credentialed: false });
+  const { files } = gw.runtime.services.context;
+  await files.writeExport(id, (staging) => copyFile(exportFile, staging));
+  const summary = await ingestExport({ files, taskId: id, credentialed: false });
   const now = new Date().toISOString();
-  await gw.runtime.services.context.tasks.update(id, { status: 'completed', started_at: now, completed_at: now, progress: 100, results_summary: { ...summary, authentication_status: summary.authentication_status } });
+  await gw.runtime.services.context.tasks.update(id, { status: 'completed', started_at: now, completed_at: now, progress: 100, results_summary: resultFiguresOf(summary) });
 }
 
 beforeAll(async () => {

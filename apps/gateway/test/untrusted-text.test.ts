@@ -1,9 +1,8 @@
-import { copyFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { ingestExport } from '@nessus-mcp/results';
+import { ingestExport, resultFiguresOf } from '@nessus-mcp/results';
 import { auth, callTool, connectClient, http, startTestGateway, type TestGateway } from './support/test-gateway.js';
 
 // Crafted for these tests (see the comment inside): bidi overrides, zero-width characters, ANSI
@@ -24,12 +23,11 @@ beforeAll(async () => {
   gw = await startTestGateway();
   client = await connectClient(gw.url);
   taskId = ((await callTool(client, 'run_untrusted_scan', { targets: '10.0.0.7', name: 'crafted text' })).structuredContent as { task_id: string }).task_id;
-  const dir = join(gw.dataDir, 'tasks', taskId);
-  mkdirSync(dir, { recursive: true });
-  copyFileSync(CRAFTED, join(dir, 'report.nessus'));
-  const summary = await ingestExport({ exportPath: join(dir, 'report.nessus'), taskDir: dir, credentialed: false });
+  const { files } = gw.runtime.services.context;
+  await files.writeExport(taskId, (staging) => copyFile(CRAFTED, staging));
+  const summary = await ingestExport({ files, taskId, credentialed: false });
   const now = new Date().toISOString();
-  await gw.runtime.services.context.tasks.update(taskId, { status: 'completed', started_at: now, completed_at: now, progress: 100, results_summary: { ...summary, authentication_status: summary.authentication_status } });
+  await gw.runtime.services.context.tasks.update(taskId, { status: 'completed', started_at: now, completed_at: now, progress: 100, results_summary: resultFiguresOf(summary) });
 });
 afterAll(async () => {
   await client.close();

@@ -11,5 +11,7 @@ export * from './config/scanners-config.js';
 export * from './config/runtime-config.js';
 export { expandEnv, formatPath } from './config/expand-env.js';
 export * from './supervision.js';
+export * from './ip.js';
 export * from './targets.js';
 export * from './scan-credentials.js';
+export * from './zod-issues.js';

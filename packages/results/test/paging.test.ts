@@ -16,8 +16,8 @@ let cleanup: () => Promise<void>;
 beforeAll(async () => {
   const task = await taskDirWith('local3');
   cleanup = task.cleanup;
-  await ingestExport({ exportPath: task.exportPath, taskDir: task.taskDir });
-  store = await ResultStore.open(task.taskDir);
+  await ingestExport({ files: task.files, taskId: task.taskId });
+  store = await ResultStore.open(task.storeDir);
   findings = await parseFindings('local3');
 });
 afterAll(() => cleanup());
@@ -108,12 +108,12 @@ describe('paging with cursors', () => {
   it('refuses a cursor from a store that was ingested again with conflict', async () => {
     const task = await taskDirWith('local3');
     try {
-      await ingestExport({ exportPath: task.exportPath, taskDir: task.taskDir });
-      const before = await ResultStore.open(task.taskDir);
+      await ingestExport({ files: task.files, taskId: task.taskId });
+      const before = await ResultStore.open(await task.files.resultStoreDirectory(task.taskId));
       const cursor = (await (await queryResults(before, { page: 1 }, TASK)).toArray()).map((l) => JSON.parse(l) as Record<string, unknown>).at(-1)?.cursor as string;
       expect(await queryResults(before, { cursor }, TASK)).toMatchObject({ page: 2 });
-      await ingestExport({ exportPath: task.exportPath, taskDir: task.taskDir });
-      const after = await ResultStore.open(task.taskDir);
+      await ingestExport({ files: task.files, taskId: task.taskId });
+      const after = await ResultStore.open(await task.files.resultStoreDirectory(task.taskId));
       await expect(queryResults(after, { cursor }, TASK)).rejects.toMatchObject({ code: 'conflict', details: { field: 'cursor' } });
     } finally {
       await task.cleanup();

@@ -2,6 +2,7 @@ import { AppError, type Logger } from '@nessus-mcp/core';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { buildMcpServer } from '../mcp/build-mcp-server.js';
+import { protocolVersionOfHeader } from '../mcp/protocol-version.js';
 import type { GatewayServices } from '../services/gateway-services.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 
@@ -66,9 +67,13 @@ export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = async (app, optio
 
   app.post('/mcp', async (request, reply) => {
     const logger = request.log as unknown as Logger;
+    // Stateless: this request's server never saw the initialize, but a client sends the version it
+    // negotiated on every later request (the transport refuses an unsupported one).
+    const protocolVersion = protocolVersionOfHeader(request.headers['mcp-protocol-version']);
     const server = buildMcpServer(options.services, {
       logger,
       traceId: request.id,
+      protocolVersion: () => protocolVersion,
       onToolCall: (tool, outcome, seconds) => options.metrics.observeTool(tool, outcome, seconds),
     });
     // JSON responses rather than SSE: every tool answers in one message, and JSON is cheaper per call.

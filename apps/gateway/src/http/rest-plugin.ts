@@ -1,14 +1,14 @@
 import { Readable } from 'node:stream';
-import { AppError, type ScanType } from '@nessus-mcp/core';
+import { AppError, ESCALATION_METHODS, zodIssuesToError, type ScanType } from '@nessus-mcp/core';
 import { cleanUntrustedValue, resultQueryStringSchema } from '@nessus-mcp/schema';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { zodIssuesToError } from '../schemas/parse-arguments.js';
-import { ESCALATION_METHODS, listTasksShape, poolFilterShape, privilegedScanInput, taskIdParam, trustedScanInput, untrustedScanInput, type ScanInput } from '../schemas/tool-inputs.js';
+import { listTasksShape, poolFilterShape, privilegedScanInput, taskIdParam, trustedScanInput, untrustedScanInput, type ScanInput } from '../schemas/tool-inputs.js';
 import { errorBodyOutput, queueStatusOutput, scannersOutput, submitScanOutput, taskListOutput, taskViewOutput } from '../schemas/tool-outputs.js';
 import type { GatewayServices } from '../services/gateway-services.js';
 import type { CallContext } from '../services/service-context.js';
+import { taskRestLinks } from '../services/task-view.js';
 import type { Logger } from '@nessus-mcp/core';
 
 const taskParams = z.object({ task_id: taskIdParam });
@@ -75,9 +75,7 @@ export const restPlugin: FastifyPluginAsync<{ services: GatewayServices }> = asy
 
   app.get('/tasks/:task_id', { schema: { tags: ['tasks'], summary: 'Status of one task (get_scan_status), with links to its downloads', params: taskParams, response: { 200: restTaskView, ...errors } } }, async (request) => {
     const view = await services.getScanStatus(request.params.task_id, callOf(request));
-    const base = `/api/v1/tasks/${encodeURIComponent(view.task_id)}`;
-    const done = view.status === 'completed';
-    return { ...view, links: { results: done ? `${base}/results` : null, results_csv: done ? `${base}/results.csv` : null, report_nessus: view.resources.report === null ? null : `${base}/report.nessus` } };
+    return { ...view, links: taskRestLinks(view) };
   });
 
   app.get(

@@ -1,17 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { AppError, toAppError, type Logger } from '@nessus-mcp/core';
+import { text } from 'node:stream/consumers';
+import { toAppError, type AppError, type Logger } from '@nessus-mcp/core';
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
-import { CallToolRequestSchema, ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CallToolRequestSchema,
+  DEFAULT_NEGOTIATED_PROTOCOL_VERSION,
+  ErrorCode,
+  McpError,
+  ReadResourceRequestSchema,
+  type CallToolResult,
+  type ReadResourceResult,
+} from '@modelcontextprotocol/sdk/types.js';
 import { cleanUntrustedText, cleanUntrustedValue } from '@nessus-mcp/schema';
 import { z } from 'zod';
 import { parseArguments } from '../schemas/parse-arguments.js';
-import { taskIdParam } from '../schemas/tool-inputs.js';
 import type { GatewayServices } from '../services/gateway-services.js';
-import { REPORT_FILE, reportResourceUri, statusResourceUri } from '../services/scan-status.js';
-import { taskDir, type CallContext } from '../services/service-context.js';
+import { statusResourceUri } from '../services/task-view.js';
+import type { CallContext } from '../services/service-context.js';
+import { supportsResourceLinks } from './protocol-version.js';
 import { TOOL_DEFINITIONS, type ToolDefinition, type ToolOutput } from './tool-definitions.js';
 import { TRIAGE_PROMPT_ARGS, triagePromptMessages } from './triage-prompt.js';
 
@@ -32,6 +39,12 @@ export interface McpServerOptions {
   traceId?: string;
   /** Called after every tool call with its outcome (`ok` or an error code), for metrics. */
   onToolCall?: (tool: string, outcome: string, seconds: number) => void;
+  /**
+   * The protocol version the client negotiated, read when a tool answers (older clients get no
+   * `resource_link` blocks). HTTP knows it from the request header, stdio from its initialize;
+   * without it the spec's default for a client that did not say (2025-03-26) applies.
+   */
+  protocolVersion?: () => string;
 }
 
 interface CompiledTool {
@@ -56,13 +69,14 @@ export function errorResult(error: AppError): CallToolResult {
  * characters (scan names, plugin output quoted in authentication evidence, host names); JSON-NL
  * text was cleaned line by line when written, and the pass over the whole text catches any
  * invisible character a line writer let through (JSON.stringify escapes controls but not those).
+ * `withLinks`: the client's protocol has `resource_link` blocks; older ones find the URIs in the JSON text.
  */
-function toResult(output: ToolOutput): CallToolResult {
+function toResult(output: ToolOutput, withLinks: boolean): CallToolResult {
   const content: CallToolResult['content'] = [];
   const structured = output.structured === undefined ? undefined : cleanUntrustedValue(output.structured);
   if (output.text !== undefined) content.push({ type: 'text', text: cleanUntrustedText(output.text) });
   else if (structured !== undefined) content.push({ type: 'text', text: JSON.stringify(structured) });
-  for (const link of output.links ?? []) content.push(cleanUntrustedValue(link));
+  if (withLinks) for (const link of output.links ?? []) content.push(cleanUntrustedValue(link));
   return structured !== undefined && output.text === undefined ? { content, structuredContent: structured } : { content };
 }
 
@@ -91,12 +105,58 @@ function resourceTemplates(services: GatewayServices): Templates {
   return templates;
 }
 
+/** `nessus://tasks/{task_id}` and `nessus://tasks/{task_id}/report.nessus`. */
+const TASK_RESOURCE = /^nessus:\/\/tasks\/([^/?#]*)(\/report\.nessus)?$/;
+
+/** JSON-RPC -32002, the spec's "resource not found"; the SDK has no constant for it. */
+const RESOURCE_NOT_FOUND = -32002;
+
+function resourceNotFound(uri: string, reason: string): McpError {
+  return new McpError(RESOURCE_NOT_FOUND, `Resource not found: ${uri}`, { uri, reason });
+}
+
+/** The raw report as text, through the same service function as the REST download. */
+async function reportText(services: GatewayServices, taskId: string, uri: string): Promise<string> {
+  const report = await services.openReport(taskId);
+  if (report.size > MAX_INLINE_REPORT_BYTES) {
+    report.stream.destroy();
+    const download = `/api/v1/tasks/${taskId}/report.nessus`;
+    throw new McpError(ErrorCode.InvalidParams, `the report is ${Math.round(report.size / 1048576)} MB; download it from GET ${download} instead`, { uri, download });
+  }
+  return text(report.stream);
+}
+
+/**
+ * One task resource, read through the service layer. A task that does not exist, an id that is
+ * not a task id and a report not written yet are all "resource not found" (-32002, the URI in
+ * `data`), which a client can tell from a server fault.
+ */
+async function readTaskResource(services: GatewayServices, uri: string, call: CallContext): Promise<ReadResourceResult> {
+  const match = TASK_RESOURCE.exec(uri);
+  if (!match) throw resourceNotFound(uri, 'task resources are nessus://tasks/{task_id} and nessus://tasks/{task_id}/report.nessus');
+  const taskId = match[1] ?? '';
+  try {
+    // The model reads these copies: they are cleaned like every other output (the REST download stays byte-exact).
+    if (match[2]) return { contents: [{ uri, mimeType: 'application/xml', text: cleanUntrustedText(await reportText(services, taskId, uri)) }] };
+    const view = await services.getScanStatus(taskId, call);
+    return { contents: [{ uri, mimeType: 'application/json', text: JSON.stringify(cleanUntrustedValue(view)) }] };
+  } catch (thrown) {
+    if (thrown instanceof McpError) throw thrown;
+    const error = toAppError(thrown);
+    if (error.code === 'not_found' || error.code === 'not_ready' || error.code === 'invalid_argument') throw resourceNotFound(uri, error.message);
+    call.logger.error({ err: thrown, uri }, 'resource read failed');
+    throw new McpError(ErrorCode.InternalError, error.message, { uri });
+  }
+}
+
 /**
  * The MCP server with every tool, resource and prompt, over the given services. Transport-free:
  * the HTTP route connects it to a Streamable HTTP transport per request, the stdio entry once.
  */
 export function buildMcpServer(services: GatewayServices, options: McpServerOptions): McpServer {
-  const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, { instructions: INSTRUCTIONS, capabilities: { logging: {} }, jsonSchemaValidator: SCHEMA_VALIDATOR });
+  // No `logging` capability: a stateless server has no channel to send log notifications on.
+  const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, { instructions: INSTRUCTIONS, jsonSchemaValidator: SCHEMA_VALIDATOR });
+  const protocolVersion = options.protocolVersion ?? (() => DEFAULT_NEGOTIATED_PROTOCOL_VERSION);
   const callContext = (): CallContext => {
     const traceId = options.traceId ?? randomUUID();
     return { traceId, logger: options.traceId ? options.logger : options.logger.child({ trace_id: traceId }) };
@@ -113,7 +173,7 @@ export function buildMcpServer(services: GatewayServices, options: McpServerOpti
         ...(definition.outputSchema ? { outputSchema: definition.outputSchema } : {}),
         annotations: definition.annotations,
       },
-      async (args: Record<string, unknown>) => toResult(await definition.run(services, args, callContext())),
+      async (args: Record<string, unknown>) => toResult(await definition.run(services, args, callContext()), supportsResourceLinks(protocolVersion())),
     );
   }
 
@@ -127,7 +187,7 @@ export function buildMcpServer(services: GatewayServices, options: McpServerOpti
     let outcome = 'ok';
     try {
       const args = parseArguments(tool.input, request.params.arguments);
-      return toResult(await tool.definition.run(services, args, call));
+      return toResult(await tool.definition.run(services, args, call), supportsResourceLinks(protocolVersion()));
     } catch (thrown) {
       const error = toAppError(thrown);
       outcome = error.code;
@@ -140,34 +200,23 @@ export function buildMcpServer(services: GatewayServices, options: McpServerOpti
   });
 
   const templates = resourceTemplates(services);
+  const readResource = (uri: string): Promise<ReadResourceResult> => readTaskResource(services, uri, callContext());
   server.registerResource(
     'task-status',
     templates.status,
     { title: 'Scan task status', description: 'The get_scan_status view of one task, as JSON.', mimeType: 'application/json' },
-    async (uri, variables) => {
-      const taskId = parseArguments(z.object({ task_id: taskIdParam }), variables).task_id;
-      const view = await services.getScanStatus(taskId, callContext());
-      return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(cleanUntrustedValue(view)) }] };
-    },
+    async (uri) => readResource(uri.href),
   );
-
   server.registerResource(
     'task-report',
     templates.report,
     { title: 'Raw Nessus export', description: 'The .nessus XML export of a completed scan.', mimeType: 'application/xml' },
-    async (uri, variables) => {
-      const taskId = parseArguments(z.object({ task_id: taskIdParam }), variables).task_id;
-      await services.context.tasks.require(taskId);
-      const path = join(taskDir(services.context, taskId), REPORT_FILE);
-      const info = await stat(path).catch(() => null);
-      if (!info) throw new AppError('not_ready', `task ${taskId} has no report yet; wait until get_scan_status says completed`);
-      if (info.size > MAX_INLINE_REPORT_BYTES) {
-        throw new AppError('invalid_argument', `the report is ${Math.round(info.size / 1048576)} MB; download it from GET /api/v1/tasks/${taskId}/report.nessus instead`);
-      }
-      // The model reads this copy: it is cleaned like every other output (the REST download stays byte-exact).
-      return { contents: [{ uri: reportResourceUri(taskId), mimeType: 'application/xml', text: cleanUntrustedText(await readFile(path, 'utf8')) }] };
-    },
+    async (uri) => readResource(uri.href),
   );
+  // The SDK answers a URI no template matches with -32602 (-32603 when it does not parse); the
+  // spec's answer is -32002 for every URI the server has nothing at, so resources/read is
+  // dispatched here, after the SDK registered (and lists) the templates, like tools/call above.
+  server.server.setRequestHandler(ReadResourceRequestSchema, async (request) => readResource(request.params.uri));
 
   server.registerPrompt(
     'triage_scan',
@@ -178,6 +227,10 @@ export function buildMcpServer(services: GatewayServices, options: McpServerOpti
     },
     ({ task_id }) => ({ messages: triagePromptMessages(task_id) }),
   );
+
+  // The SDK declares listChanged for every registered kind; the lists here are fixed (and a
+  // stateless server has no channel to announce a change on), so nothing is promised.
+  server.server.registerCapabilities({ tools: { listChanged: false }, resources: { listChanged: false }, prompts: { listChanged: false } });
 
   return server;
 }

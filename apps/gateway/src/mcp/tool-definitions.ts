@@ -11,7 +11,7 @@ import {
   untrustedScanShape,
 } from '../schemas/tool-inputs.js';
 import { queueStatusOutput, scannersOutput, submitScanOutput, taskListOutput, taskViewOutput } from '../schemas/tool-outputs.js';
-import { reportResourceUri, statusResourceUri } from '../services/scan-status.js';
+import { reportResourceUri, statusResourceUri } from '../services/task-view.js';
 import type { GatewayServices } from '../services/gateway-services.js';
 import type { CallContext } from '../services/service-context.js';
 
@@ -145,7 +145,7 @@ export const TOOL_DEFINITIONS: readonly ToolDefinition[] = [
     name: 'list_scanners',
     title: 'List scanner pools and instances',
     description:
-      'Scanner pools and instances: capacity, scans running now, health (ok, loading, licence_restricted, unauthorized, unreachable). ' +
+      'Scanner pools and instances: capacity, scans running now, health (ok, starting with its progress, licence_restricted, unauthorized, unreachable). ' +
       'Use it to choose scanner_pool / scanner_instance or explain why scans wait. Example: {"scanner_pool": "internal"}.',
     inputShape: poolFilterShape,
     outputSchema: scannersOutput,

@@ -1,25 +1,5 @@
-import { AppError } from '@nessus-mcp/core';
+import { zodIssuesToError } from '@nessus-mcp/core';
 import type { z } from 'zod';
-
-/**
- * Shape errors become one `invalid_argument` whose message names each field, identical whether
- * the MCP tool or its REST twin received the call (both parse with this function).
- */
-export function zodIssuesToError(issues: readonly z.core.$ZodIssue[]): AppError {
-  const problems = issues.map((issue) => {
-    let field = issue.path.map(String).join('.');
-    let message = issue.message;
-    if (issue.code === 'unrecognized_keys') {
-      message = `unknown parameter(s) ${issue.keys.map((key) => `'${key}'`).join(', ')}`;
-    } else if (issue.code === 'invalid_type' && issue.input === undefined) {
-      message = 'is required';
-    }
-    if (field === '') field = 'arguments';
-    return { field, message };
-  });
-  const text = problems.map((p) => `${p.field}: ${p.message}`).join('; ');
-  return new AppError('invalid_argument', text, { details: { problems } });
-}
 
 export function parseArguments<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
   const result = schema.safeParse(value ?? {});

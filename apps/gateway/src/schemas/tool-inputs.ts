@@ -1,4 +1,4 @@
-import { TASK_ID_PATTERN, TASK_STATUSES } from '@nessus-mcp/core';
+import { escalationShape, sshLoginShape, TASK_ID_PATTERN, TASK_STATUSES } from '@nessus-mcp/core';
 import { PROFILE_NAMES, resultQueryShape } from '@nessus-mcp/schema';
 import { z } from 'zod';
 
@@ -44,30 +44,10 @@ const scanShape = {
     .describe('Pin to one instance of the pool (default: the least loaded).'),
 };
 
-const sshShape = {
-  ssh_username: z.string().min(1).max(256).describe('SSH login used on every target.'),
-  ssh_password: z.string().min(1).max(1024).optional().describe('SSH password (or ssh_private_key). Stored encrypted, never returned.'),
-  ssh_private_key: z
-    .string()
-    .min(1)
-    .max(32_768)
-    .optional()
-    .describe('PEM private key text (or ssh_password). Stored encrypted, never returned.'),
-  ssh_private_key_passphrase: z.string().min(1).max(1024).optional().describe('Passphrase of ssh_private_key.'),
-  ssh_port: z.number().int().min(1).max(65535).optional().describe('Default 22.'),
-};
-
-export const ESCALATION_METHODS = ['sudo', 'su', 'su+sudo', 'pbrun', 'dzdo'] as const;
-
-const privilegedShape = {
-  elevate_privileges_with: z.enum(ESCALATION_METHODS).describe('How the SSH user becomes root.'),
-  escalation_account: z.string().min(1).max(256).optional().describe('Default root.'),
-  escalation_password: z.string().min(1).max(1024).optional().describe('sudo/su password; omit for passwordless sudo. Stored encrypted, never returned.'),
-};
-
 export const untrustedScanShape = scanShape;
-export const trustedScanShape = { ...scanShape, ...sshShape };
-export const privilegedScanShape = { ...scanShape, ...sshShape, ...privilegedShape };
+// The credential fields and their cross-field rules are core's (`parseScanCredentials`), shared with the worker.
+export const trustedScanShape = { ...scanShape, ...sshLoginShape };
+export const privilegedScanShape = { ...scanShape, ...sshLoginShape, ...escalationShape };
 
 // Strict: a secret sent to the wrong tool (ssh_password to run_untrusted_scan) is refused, not silently dropped.
 export const untrustedScanInput = z.strictObject(untrustedScanShape);

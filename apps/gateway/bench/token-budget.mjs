@@ -74,6 +74,15 @@ try {
       const text = textOf(page);
       const findings = text.split('\n').filter((line) => line.includes('"type":"vulnerability"')).length;
       report(`${label} (${findings} findings)`, countTokens(text), BUDGET.brief_page);
+      // Where a page's tokens go: each field's "key":value across the page's findings, largest first.
+      const perField = new Map();
+      for (const line of text.split('\n')) {
+        if (!line.includes('"type":"vulnerability"')) continue;
+        for (const [key, value] of Object.entries(JSON.parse(line))) perField.set(key, (perField.get(key) ?? 0) + countTokens(`${JSON.stringify(key)}:${JSON.stringify(value)}`));
+      }
+      const shares = [...perField].sort((a, b) => b[1] - a[1]);
+      console.log(`      by field: ${shares.slice(0, 6).map(([key, n]) => `${key} ${n}`).join(', ')}`);
+      figures[`${label} by field`] = Object.fromEntries(shares);
     }
     report('get_scan_status (completed)', countTokens(textOf(await client.callTool({ name: 'get_scan_status', arguments: { task_id: taskId } }))), BUDGET.status);
     if (tools.some((tool) => tool.name === 'summarize_findings')) {

@@ -13,6 +13,7 @@ import {
   type RuntimeConfig,
 } from '@nessus-mcp/core';
 import { LocalTaskFiles, ResultStoreCache } from '@nessus-mcp/results';
+import { CursorCodec } from '@nessus-mcp/schema';
 import { ScannerRegistry, type ScannerRegistryOptions } from '@nessus-mcp/scanners';
 import type { DestinationStream } from 'pino';
 import { createGatewayServices, type GatewayServices } from './services/gateway-services.js';
@@ -77,7 +78,9 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions = {}):
     tasks: new TaskStore(redis, prefix),
     queues,
     setup: () => setup,
-    results: new ResultStoreCache({ maxStores: 16 }),
+    // Cursors are signed with a key derived from the credentials key: every gateway sharing the
+    // data directory accepts the others' cursors, and they stay valid across restarts.
+    results: new ResultStoreCache({ maxStores: 16, cursors: new CursorCodec(credentialsKey) }),
     credentialsKey,
     files: new LocalTaskFiles(config.dataDir),
     dataDir: config.dataDir,

@@ -101,13 +101,17 @@ Options:
   --sort KEY             severity | cvss_score | host | plugin_id | port | risk | vpr_score |
                          epss_score | cvss3_base_score (risk: CISA KEV-listed first, then
                          exploits, EPSS, VPR, CVSS)
+  --cursor C             the page a previous page's cursor points to (it carries the query)
+  --csv                  write CSV (RFC 4180) to stdout instead: every match unless --page/--cursor;
+                         cells starting with = + - @ are prefixed with ' against spreadsheet formulas
   --json                 print the page ({schema, metadata, vulnerabilities, pagination}) as JSON
 
 ${CONNECTION}
 
 Examples:
   nessus-mcp results ne_scan_20251201_143022_a1b2c3d4 --filter severity='>=3' --sort severity
-  nessus-mcp results ne_scan_20251201_143022_a1b2c3d4 --all --json > findings.json`;
+  nessus-mcp results ne_scan_20251201_143022_a1b2c3d4 --all --json > findings.json
+  nessus-mcp results ne_scan_20251201_143022_a1b2c3d4 --csv --filter severity='>=3' --sort severity > findings.csv`;
 
 export const TASKS_HELP = `Usage: nessus-mcp tasks [options]
 

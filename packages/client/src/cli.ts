@@ -330,6 +330,8 @@ async function resultsCommand(args: string[], run: Run): Promise<number> {
         fields: { type: 'string' },
         filter: { type: 'string', multiple: true, default: [] },
         sort: { type: 'string' },
+        cursor: { type: 'string' },
+        csv: { type: 'boolean', default: false },
       },
     }),
   );
@@ -340,6 +342,8 @@ async function resultsCommand(args: string[], run: Run): Promise<number> {
   }
   const taskId = singleTaskId(positionals, help);
   if (values.all && values.page !== undefined) throw new UsageError('give either --page or --all', help);
+  if (values.cursor !== undefined && (values.page !== undefined || values.all)) throw new UsageError('give either --cursor or --page/--all', help);
+  if (values.csv && values.json) throw new UsageError('give either --csv or --json', help);
   const profile = oneOf<SchemaProfile>('profile', values.profile, SCHEMA_PROFILES, help);
   const sort = oneOf<SortKey>('sort', values.sort, SORT_KEYS, help);
   const pageSize = integer('page-size', values['page-size'], help, 1);
@@ -353,9 +357,21 @@ async function resultsCommand(args: string[], run: Run): Promise<number> {
     ...(customFields && customFields.length > 0 ? { customFields } : {}),
     ...(filters ? { filters } : {}),
   };
+  if (values.csv) {
+    // Every match unless a page or cursor is asked for: the gateway streams it, and so does this.
+    return withClient(values.url, async (client) => {
+      const csvQuery = { ...query, ...(page === undefined ? {} : { page }), ...(values.cursor === undefined ? {} : { cursor: values.cursor }) };
+      for await (const chunk of client.streamResultsCsv(taskId, csvQuery)) {
+        if (!process.stdout.write(chunk)) await new Promise((resolve) => process.stdout.once('drain', resolve));
+      }
+      return EXIT_OK;
+    });
+  }
   return withClient(values.url, async (client) => {
     let result: ResultsPage;
-    if (values.all) {
+    if (values.cursor !== undefined) {
+      result = await client.getResults(taskId, { cursor: values.cursor });
+    } else if (values.all) {
       const pages: ResultsPage[] = [];
       for await (const one of client.iteratePages(taskId, query)) pages.push(one);
       const first = pages[0];

@@ -72,6 +72,13 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+interface RestAccess {
+  /** The gateway's root URL, ending in a slash. */
+  base: URL;
+  token: string | undefined;
+  fetch: typeof fetch;
+}
+
 interface ToolOutput {
   /** The text blocks, joined by newlines. */
   text: string;
@@ -109,11 +116,9 @@ export class NessusMcpClient {
   readonly endpoint: string;
   private readonly mcp: Client;
   private readonly timeoutMs: number;
+  private readonly rest: RestAccess;
 
-  /** For the REST-only answers (the HTML report): the gateway's origin, the token and fetch. */
-  private readonly rest: { url: URL; token: string | undefined; fetch: typeof fetch };
-
-  private constructor(mcp: Client, endpoint: string, timeoutMs: number, rest: { url: URL; token: string | undefined; fetch: typeof fetch }) {
+  private constructor(mcp: Client, endpoint: string, timeoutMs: number, rest: RestAccess) {
     this.mcp = mcp;
     this.endpoint = endpoint;
     this.timeoutMs = timeoutMs;
@@ -147,7 +152,9 @@ export class NessusMcpClient {
       await transport.close().catch(() => undefined);
       throw errorFromThrown(error, endpoint);
     }
-    return new NessusMcpClient(mcp, endpoint, timeoutMs, { url, token, fetch: options.fetch ?? fetch });
+    // The REST mirror lives beside /mcp on the same gateway (downloads are plain HTTP, not MCP).
+    const restBase = new URL(url.href.replace(/\/mcp\/?$/, '/'));
+    return new NessusMcpClient(mcp, endpoint, timeoutMs, { base: restBase, token, fetch: options.fetch ?? fetch });
   }
 
   async close(): Promise<void> {
@@ -240,19 +247,54 @@ export class NessusMcpClient {
   async *iteratePages(taskId: string, query: ResultsIterationQuery = {}, options: CallOptions = {}): AsyncGenerator<ResultsPage, void, undefined> {
     const pageSize = query.pageSize ?? ITERATION_PAGE_SIZE;
     let page = 1;
+    let result = await this.getResults(taskId, { ...query, pageSize, page }, options);
     for (;;) {
-      const result = await this.getResults(taskId, { ...query, pageSize, page }, options);
       yield result;
       const next = result.pagination?.has_next ? result.pagination.next_page : null;
       // A next page that does not move forward would loop for ever; the contract never sends one.
       if (next === null || next <= page) return;
       page = next;
+      // The cursor ties the next page to this query and to the same ingested results (a re-ingest
+      // meanwhile is a conflict, not a silently shifted page); older gateways send none.
+      const cursor = result.pagination?.cursor;
+      result = typeof cursor === 'string' ? await this.getResults(taskId, { cursor }, options) : await this.getResults(taskId, { ...query, pageSize, page }, options);
     }
   }
 
   /** Every finding across all pages, in the server's order. */
   async *iterateResults(taskId: string, query: ResultsIterationQuery = {}, options: CallOptions = {}): AsyncGenerator<Vulnerability, void, undefined> {
     for await (const page of this.iteratePages(taskId, query, options)) yield* page.vulnerabilities;
+  }
+
+  /**
+   * The findings as CSV from the REST mirror (`GET /api/v1/tasks/{id}/results.csv`): the same filters,
+   * sort and fields as `getResults`, every match unless `page` or `cursor` is given. Yields the text
+   * as it streams in; spreadsheet formulas in scanner text are neutralised by the gateway.
+   */
+  async *streamResultsCsv(taskId: string, query: ResultsQuery = {}, options: CallOptions = {}): AsyncGenerator<string, void, undefined> {
+    const url = new URL(`api/v1/tasks/${encodeURIComponent(taskId)}/results.csv`, this.rest.base);
+    const args = resultsArguments(taskId, query);
+    for (const [key, value] of Object.entries(args)) {
+      if (key === 'task_id' || value === undefined) continue;
+      url.searchParams.set(key, Array.isArray(value) ? value.join(',') : typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value));
+    }
+    let response: Response;
+    try {
+      response = await this.rest.fetch(url, {
+        headers: this.rest.token ? { authorization: `Bearer ${this.rest.token}` } : {},
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+    } catch (error) {
+      throw errorFromThrown(error, this.endpoint, options.signal);
+    }
+    if (!response.ok || !response.body) {
+      const text = await response.text().catch(() => '');
+      throw readErrorBody(parseJson(text)) ?? new NessusMcpError('internal', `results.csv: HTTP ${response.status} ${text.slice(0, 200)}`);
+    }
+    const decoder = new TextDecoder();
+    for await (const chunk of response.body) yield decoder.decode(chunk as Uint8Array, { stream: true });
+    const rest = decoder.decode();
+    if (rest !== '') yield rest;
   }
 
   /** Findings of severity 4 (critical), or of at least `minSeverity`, most severe first. */
@@ -327,7 +369,7 @@ export class NessusMcpClient {
    * endpoint): one self-contained page, to save and open in a browser.
    */
   async getReportHtml(taskId: string, options: CallOptions = {}): Promise<string> {
-    const url = new URL(`/api/v1/tasks/${encodeURIComponent(taskId)}/report.html`, this.rest.url);
+    const url = new URL(`api/v1/tasks/${encodeURIComponent(taskId)}/report.html`, this.rest.base);
     const { signal } = options;
     let response: Response;
     try {

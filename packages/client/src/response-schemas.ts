@@ -220,6 +220,7 @@ export const paginationLineSchema: z.ZodType<PaginationLine> = z.looseObject({
   total_pages: count,
   has_next: z.boolean(),
   next_page: count.nullable(),
+  cursor: z.string().nullable().optional(),
 });
 
 /** Validates `value`, or throws `invalid_response` naming the first offending field. */

@@ -62,6 +62,7 @@ export function resultsArguments(taskId: string, query: ResultsQuery): ToolArgum
     custom_fields: query.customFields,
     filters: query.filters,
     sort: query.sort,
+    cursor: query.cursor,
   });
 }
 

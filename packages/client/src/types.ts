@@ -185,9 +185,11 @@ export interface ResultsQuery {
   /** AND across keys, any-of within a list, e.g. `{ severity: '>=3', host: '10.0.0.0/24' }`. */
   filters?: ResultFilters;
   sort?: SortKey;
+  /** The `cursor` of an earlier page's pagination line, instead of `page`: it carries the whole query. */
+  cursor?: string;
 }
 
-export type ResultsIterationQuery = Omit<ResultsQuery, 'page'>;
+export type ResultsIterationQuery = Omit<ResultsQuery, 'page' | 'cursor'>;
 
 /** What `summarizeFindings` counts by; `solution` groups findings sharing one fix (the fix-first list). */
 export const GROUP_BY_KEYS = ['severity', 'plugin_id', 'host', 'cve', 'port', 'plugin_family', 'solution'] as const;
@@ -292,6 +294,8 @@ export interface PaginationLine {
   total_pages: number;
   has_next: boolean;
   next_page: number | null;
+  /** Opaque cursor of the next page (null on the last one); absent from older gateways. */
+  cursor?: string | null;
   [field: string]: unknown;
 }
 

@@ -67,6 +67,24 @@ describe('nessus-mcp results', () => {
     expect(lastCall('get_scan_results')).toMatchObject({ filters: { severity: 4, cve: ['CVE-1', 'CVE-2'] } });
   });
 
+  it('streams CSV from the REST mirror with --csv, sending the filters, sort and profile', async () => {
+    const run = await cli(['results', completedTask, '--csv', '--filter', 'severity=>=3', '--sort', 'severity', '--profile', 'brief']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(`finding_id,host,plugin_name\r\n${FINDINGS.map((f) => `${f.finding_id},${f.host},${f.plugin_name}\r\n`).join('')}`);
+    expect(lastCall('GET results.csv')).toEqual({ task_id: completedTask, filters: JSON.stringify({ severity: '>=3' }), sort: 'severity', schema_profile: 'brief' });
+    const missing = await cli(['results', 'ne_scan_20990101_000000_deadbeef', '--csv']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('[not_found]');
+  });
+
+  it('passes --cursor on and refuses it beside --page', async () => {
+    const run = await cli(['results', completedTask, '--cursor', 'abc.def', '--json']);
+    expect(run.code).toBe(0);
+    expect(lastCall('get_scan_results')).toEqual({ task_id: completedTask, cursor: 'abc.def' });
+    const both = await cli(['results', completedTask, '--cursor', 'abc.def', '--page', '2']);
+    expect(both.code).toBe(2);
+  });
+
   it('exits 1 with a one-line error for an unknown task, and the error body with --json', async () => {
     const run = await cli(['results', 'ne_scan_20260101_000000_00000bad']);
     expect(run.code).toBe(1);

@@ -5,7 +5,7 @@ export type { ResultStoreOptions } from './store.js';
 export { ResultStoreCache } from './store-cache.js';
 export type { ResultStoreCacheOptions } from './store-cache.js';
 export { queryResults } from './query.js';
-export type { ResultPage } from './query.js';
+export type { QueryResultsOptions, ResultPage } from './query.js';
 export { resultFiguresOf, scanFactsOf } from './summary.js';
 export type { ResultSummary } from './summary.js';
 export type { AuthenticationEvidence, CredentialSignal } from './authentication.js';

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '@nessus-mcp/core/errors';
-import type { ResultQueryInput, TaskMetadata } from '@nessus-mcp/schema';
+import type { CursorCodec, ResultQueryInput, TaskMetadata } from '@nessus-mcp/schema';
 import { MANIFEST_FILE } from './layout.js';
 import { queryResults } from './query.js';
 import type { ResultPage } from './query.js';
@@ -11,6 +11,8 @@ import type { ResultStoreOptions } from './store.js';
 export interface ResultStoreCacheOptions extends ResultStoreOptions {
   /** Open stores kept (least recently used evicted). Each holds its loaded columns and caches. */
   maxStores?: number;
+  /** Signs page cursors (default: a random key per process). */
+  cursors?: CursorCodec;
 }
 
 interface CachedStore {
@@ -27,8 +29,10 @@ export class ResultStoreCache {
   private readonly maxStores: number;
   private readonly storeOptions: ResultStoreOptions;
   private readonly stores = new Map<string, CachedStore>();
+  private readonly cursors: CursorCodec | undefined;
 
   constructor(options: ResultStoreCacheOptions = {}) {
+    this.cursors = options.cursors;
     this.maxStores = Math.max(1, options.maxStores ?? 8);
     this.storeOptions = options.selectionCacheSize === undefined ? {} : { selectionCacheSize: options.selectionCacheSize };
   }
@@ -57,7 +61,7 @@ export class ResultStoreCache {
 
   /** `get_scan_results` over the store in `directory` (see `TaskFiles.resultStoreDirectory`). */
   async query(directory: string, input: ResultQueryInput, task: TaskMetadata): Promise<ResultPage> {
-    return queryResults(await this.open(directory), input, task);
+    return queryResults(await this.open(directory), input, task, this.cursors ? { cursors: this.cursors } : {});
   }
 
   /** Forget a task (deleted, or about to be re-ingested). */

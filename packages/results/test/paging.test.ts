@@ -45,14 +45,17 @@ describe('paging a stored result', () => {
 
   it('pages a filtered, sorted query identically to the reference', async () => {
     const input: ResultQueryInput = { page: 2, page_size: 10, filters: { severity: '>=1', host: '192.168.2.0/24' }, sort: 'severity', schema_profile: 'summary' };
-    const reference = renderResultLines(findings, resolveResultQuery(input), TASK, scanFactsOf(store.summary));
-    expect(await (await queryResults(store, input, TASK)).toArray()).toEqual(reference);
+    const reference = renderResultLines(findings, resolveResultQuery(input), TASK, scanFactsOf(store.summary)).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const stored = await lines(input);
+    // The store's pagination line adds the next page's cursor, which the in-memory reference cannot issue.
+    expect(stored.at(-1)).toMatchObject({ type: 'pagination', cursor: expect.any(String) });
+    expect(stored.map(({ cursor: _cursor, ...line }) => line)).toEqual(reference.map(({ cursor: _cursor, ...line }) => line));
   });
 
   it('returns no findings and has_next false past the last page', async () => {
     const response = await lines({ page: 50, page_size: 10 });
     expect(vulnerabilities(response)).toHaveLength(0);
-    expect(response.at(-1)).toEqual({ type: 'pagination', page: 50, page_size: 10, total_pages: 11, has_next: false, next_page: null });
+    expect(response.at(-1)).toEqual({ type: 'pagination', page: 50, page_size: 10, total_pages: 11, has_next: false, next_page: null, cursor: null });
   });
 
   it('clamps page_size into 10–100', async () => {
@@ -77,5 +80,43 @@ describe('paging a stored result', () => {
       severity_breakdown: store.summary.severity_breakdown,
       authentication_status: 'failed',
     });
+  });
+});
+
+describe('paging with cursors', () => {
+  const query: ResultQueryInput = { filters: { severity: '>=1' }, sort: 'host', schema_profile: 'minimal', page_size: 10 };
+
+  it('follows cursors through the same pages as page numbers, the last page carrying none', async () => {
+    const byCursor: Record<string, unknown>[] = [];
+    let response = await lines({ ...query, page: 1 });
+    let pages = 1;
+    for (;;) {
+      byCursor.push(...vulnerabilities(response));
+      const cursor = response.at(-1)?.cursor;
+      if (cursor === null) break;
+      expect(typeof cursor).toBe('string');
+      // The cursor alone carries the query.
+      response = await lines({ cursor: cursor as string });
+      pages += 1;
+      expect(response.at(-1)).toMatchObject({ page: pages, page_size: 10 });
+    }
+    const everything = vulnerabilities(await lines({ ...query, page: 0 }));
+    expect(byCursor).toEqual(everything);
+    expect(pages).toBe(Math.ceil(everything.length / 10));
+  });
+
+  it('refuses a cursor from a store that was ingested again with conflict', async () => {
+    const task = await taskDirWith('local3');
+    try {
+      await ingestExport({ files: task.files, taskId: task.taskId });
+      const before = await ResultStore.open(await task.files.resultStoreDirectory(task.taskId));
+      const cursor = (await (await queryResults(before, { page: 1 }, TASK)).toArray()).map((l) => JSON.parse(l) as Record<string, unknown>).at(-1)?.cursor as string;
+      expect(await queryResults(before, { cursor }, TASK)).toMatchObject({ page: 2 });
+      await ingestExport({ files: task.files, taskId: task.taskId });
+      const after = await ResultStore.open(await task.files.resultStoreDirectory(task.taskId));
+      await expect(queryResults(after, { cursor }, TASK)).rejects.toMatchObject({ code: 'conflict', details: { field: 'cursor' } });
+    } finally {
+      await task.cleanup();
+    }
   });
 });

@@ -245,7 +245,8 @@ function compileCondition(field: string, raw: unknown): FilterCondition {
   };
 }
 
-function filterObject(input: unknown): Record<string, unknown> {
+/** The filters as an object (MCP clients and query strings may send JSON text); throws `invalid_argument`. */
+export function filterObject(input: unknown): Record<string, unknown> {
   let value = input;
   // MCP clients and query strings often deliver the object as JSON text.
   if (typeof value === 'string') {

@@ -3,6 +3,7 @@ import type { NormalisedFilters } from './filters.js';
 import type { PageWindow } from './pagination.js';
 import type { Projection } from './profiles.js';
 import type { SortKey } from './sort.js';
+import { cleanUntrustedValue } from './untrusted-text.js';
 
 export interface SeverityBreakdown {
   critical: number;
@@ -49,8 +50,16 @@ export interface SchemaLineInput {
   totalPages: number;
 }
 
+/**
+ * One JSON-NL line. Every line type goes through here, so text from scanned hosts (and anything
+ * a caller typed) reaches the reader without invisible or control characters.
+ */
+export function jsonLine(value: Readonly<Record<string, unknown>>): string {
+  return JSON.stringify(cleanUntrustedValue(value));
+}
+
 export function schemaLine(input: SchemaLineInput): string {
-  return JSON.stringify({
+  return jsonLine({
     type: 'schema',
     profile: input.projection.profile,
     fields: input.projection.fields,
@@ -62,7 +71,7 @@ export function schemaLine(input: SchemaLineInput): string {
 }
 
 export function scanMetadataLine(task: TaskMetadata, facts: ScanFacts): string {
-  return JSON.stringify({
+  return jsonLine({
     type: 'scan_metadata',
     task_id: task.task_id,
     scan_name: task.scan_name,
@@ -81,16 +90,18 @@ export function scanMetadataLine(task: TaskMetadata, facts: ScanFacts): string {
 export function vulnerabilityLine(fields: Readonly<Record<string, FieldValue>>): string {
   // `type` is written last as well so an export element that happens to be called `type`
   // cannot overwrite the line type (the first position is kept for readers that peek).
-  return JSON.stringify({ type: 'vulnerability', ...fields, ...(Object.hasOwn(fields, 'type') ? { type: 'vulnerability' } : {}) });
+  return jsonLine({ type: 'vulnerability', ...fields, ...(Object.hasOwn(fields, 'type') ? { type: 'vulnerability' } : {}) });
 }
 
-export function paginationLine(window: PageWindow): string {
-  return JSON.stringify({
+/** `cursor` continues with the next page (null on the last one). */
+export function paginationLine(window: PageWindow, cursor: string | null = null): string {
+  return jsonLine({
     type: 'pagination',
     page: window.page,
     page_size: window.page_size,
     total_pages: window.total_pages,
     has_next: window.has_next,
     next_page: window.next_page,
+    cursor,
   });
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FILTERABLE_FIELDS } from './catalogue.js';
+import { MAX_CURSOR_LENGTH } from './cursor.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MIN_PAGE_SIZE } from './pagination.js';
 import { DEFAULT_PROFILE, PROFILE_FIELDS, PROFILE_NAMES } from './profiles.js';
 import { SORT_KEYS } from './sort.js';
@@ -15,27 +15,25 @@ export const pageParam = z
   .number()
   .int()
   .min(0)
-  .describe('Page number, 1-based (default 1). 0 returns every matching finding in one response, without a pagination line.');
+  .describe('1-based (default 1); 0 = every match at once, no pagination line.');
 
 export const pageSizeParam = z
   .number()
   .int()
-  .describe(`Findings per page (default ${DEFAULT_PAGE_SIZE}); values outside ${MIN_PAGE_SIZE}–${MAX_PAGE_SIZE} are clamped into that range.`);
+  .describe(`Default ${DEFAULT_PAGE_SIZE}, clamped to ${MIN_PAGE_SIZE}–${MAX_PAGE_SIZE}.`);
 
 export const schemaProfileParam = z
   .enum(PROFILE_NAMES)
   .describe(
-    `Which fields each finding carries (default ${DEFAULT_PROFILE}). minimal: ${PROFILE_FIELDS.minimal.join(', ')}. ` +
-      `summary: minimal + plugin_name, cvss3_base_score, synopsis. brief: summary + description, solution. full: every field. ` +
-      'Use custom_fields instead to pick fields yourself.',
+    `Fields per finding (default ${DEFAULT_PROFILE}). minimal: ${PROFILE_FIELDS.minimal.join(', ')}; ` +
+      'summary: + plugin_name, cvss3_base_score, synopsis; brief: + description, solution; full: all.',
   );
 
 export const customFieldsParam = z
   .array(z.string().min(1))
   .min(1)
   .describe(
-    'Exact list of fields to return instead of a profile (finding_id is always included). Dotted paths reach compliance details, ' +
-      'e.g. ["host", "plugin_name", "compliance.result"]. Cannot be combined with a schema_profile other than the default.',
+    'Fields to return instead of a profile (finding_id always included), e.g. ["host", "plugin_name", "compliance.result"].',
   );
 
 const filterTerm = z.union([z.string(), z.number(), z.boolean()]);
@@ -43,14 +41,10 @@ const filterTerm = z.union([z.string(), z.number(), z.boolean()]);
 export const filtersParam = z
   .union([z.record(z.string(), z.union([filterTerm, z.array(filterTerm).min(1)])), z.string()])
   .describe(
-    'Object of field → value; all keys must match (AND), a list of values matches any of them (OR). ' +
-      'Numbers: 4 (equals), ">=3", "<7.5", "!=0", "=4" or a range "7..9" (inclusive); severity is 0 info, 1 low, 2 medium, 3 high, 4 critical. ' +
-      'Text: case-insensitive substring. host: exact host name, IP or FQDN, or a CIDR such as "10.0.0.0/24" or "2001:db8::/64". ' +
-      'Lists such as cve, cwe, xref match when any element contains the value. Booleans: true/false. ' +
-      'Dates: ">=2024-01-01", a range, or true/false for present/absent ({"cisa_known_exploited": true} = CISA KEV-listed). ' +
-      'Dotted paths reach compliance details: {"compliance.result": "FAILED"}. ' +
-      'Example: {"severity": ">=3", "host": "10.0.0.0/24", "cve": "CVE-2021-44228"}. ' +
-      `Filterable fields: ${FILTERABLE_FIELDS.join(', ')}. May also be given as a JSON string.`,
+    'Field → value, keys ANDed, a list of values ORed; any field of the full profile, dotted compliance.* paths too. ' +
+      'Numbers: 4, ">=3", "!=0" or a range "7..9"; severity 0 info … 4 critical. Text: case-insensitive substring; lists (cve, xref) match any element. ' +
+      'host: exact name, IP or FQDN, or a CIDR. Dates: ">=2024-01-01", a range, or true/false for present/absent ({"cisa_known_exploited": true} = CISA KEV-listed). ' +
+      'Example: {"severity": ">=3", "host": "10.0.0.0/24", "cve": "CVE-2021-44228"}. May also be given as a JSON string.',
   );
 
 export const sortParam = z
@@ -61,8 +55,15 @@ export const sortParam = z
       'risk: CISA KEV-listed first, then exploited by malware, exploit available, EPSS, VPR, CVSS v3 (else v2), severity. Ties keep document order.',
   );
 
+export const cursorParam = z
+  .string()
+  .min(1)
+  .max(MAX_CURSOR_LENGTH)
+  .describe('The pagination line\'s cursor: fetches that next page of the same query. Use instead of page; the other parameters may be left out.');
+
 /** The parameters as a raw shape, for MCP `registerTool` input schemas. */
 export const resultQueryShape = {
+  cursor: cursorParam.optional(),
   page: pageParam.optional(),
   page_size: pageSizeParam.optional(),
   schema_profile: schemaProfileParam.optional(),
@@ -89,4 +90,5 @@ export const resultQueryStringSchema = z.object({
     .optional(),
   filters: z.string().describe(filtersParam.description ?? '').optional(),
   sort: sortParam.optional(),
+  cursor: cursorParam.optional(),
 });

@@ -39,7 +39,7 @@ describe('result lines', () => {
     });
     expect(lines[1]).toEqual({ type: 'scan_metadata', ...task, ...facts });
     expect(lines.slice(2, -1).every((line) => line.type === 'vulnerability' && (line.severity as number) >= 3)).toBe(true);
-    expect(lines.at(-1)).toEqual({ type: 'pagination', page: 1, page_size: 10, total_pages: 1, has_next: false, next_page: null });
+    expect(lines.at(-1)).toEqual({ type: 'pagination', page: 1, page_size: 10, total_pages: 1, has_next: false, next_page: null, cursor: null });
   });
 
   it('has no pagination line for page 0', () => {

@@ -1,4 +1,5 @@
 import { AppError, toAppError, type ErrorCode } from '@nessus-mcp/core';
+import { cleanUntrustedValue } from '@nessus-mcp/schema';
 import type { FastifyError, FastifyInstance } from 'fastify';
 
 const STATUS_CODES: Record<number, ErrorCode> = {
@@ -36,7 +37,8 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (appError.code === 'rate_limited' && appError.details?.retry_after_seconds !== undefined) {
       reply.header('retry-after', String(appError.details.retry_after_seconds));
     }
-    return reply.status(appError.httpStatus).type('application/json; charset=utf-8').send(appError.toBody());
+    // Messages quote what the caller sent, which may hold invisible text.
+    return reply.status(appError.httpStatus).type('application/json; charset=utf-8').send(cleanUntrustedValue(appError.toBody()));
   });
   app.setNotFoundHandler((request, reply) => {
     const error = new AppError('not_found', `no route ${request.method} ${request.url.split('?')[0] ?? ''}; see /docs for the REST API and POST /mcp for MCP`);

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { AppError, ESCALATION_METHODS, zodIssuesToError, type ScanType } from '@nessus-mcp/core';
-import { pageParam, pageSizeParam, resultQueryStringSchema } from '@nessus-mcp/schema';
+import { cleanUntrustedValue, pageParam, pageSizeParam, resultQueryStringSchema } from '@nessus-mcp/schema';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -21,6 +21,7 @@ import {
 import { errorBodyOutput, findingOutput, queueStatusOutput, scannersOutput, submitScanOutput, summaryOutput, taskListOutput, taskViewOutput } from '../schemas/tool-outputs.js';
 import type { GatewayServices } from '../services/gateway-services.js';
 import type { CallContext } from '../services/service-context.js';
+import { taskRestLinks } from '../services/task-view.js';
 import type { Logger } from '@nessus-mcp/core';
 
 const taskParams = z.object({ task_id: taskIdParam });
@@ -62,6 +63,11 @@ function ndjson(lines: AsyncIterable<string> | Iterable<string>): Readable {
     })(),
   );
 }
+const restTaskView = taskViewOutput.extend({
+  links: taskViewOutput.shape.links
+    .extend({ results: z.string().nullable(), results_csv: z.string().nullable(), report_nessus: z.string().nullable() })
+    .describe('REST paths of this task\'s readable report, findings (JSON-NL, CSV) and raw export, once they exist.'),
+});
 const errors = { 400: errorBodyOutput, 401: errorBodyOutput, 404: errorBodyOutput, 409: errorBodyOutput, 422: errorBodyOutput };
 
 function callOf(request: FastifyRequest): CallContext {
@@ -86,6 +92,9 @@ export const restPlugin: FastifyPluginAsync<{ services: GatewayServices }> = asy
   });
   app.setSerializerCompiler(serializerCompiler);
   app.addHook('onRequest', app.requireAuth());
+  // JSON answers (task views quote scan names and plugin output) leave without invisible or control
+  // characters; streamed bodies (JSON-NL, CSV) are cleaned by their line writers.
+  app.addHook('preSerialization', async (_request, _reply, payload) => cleanUntrustedValue(payload));
 
   for (const route of SCAN_ROUTES) {
     app.post(
@@ -107,9 +116,10 @@ export const restPlugin: FastifyPluginAsync<{ services: GatewayServices }> = asy
     services.listTasks(request.query),
   );
 
-  app.get('/tasks/:task_id', { schema: { tags: ['tasks'], summary: 'Status of one task (get_scan_status)', params: taskParams, response: { 200: taskViewOutput, ...errors } } }, async (request) =>
-    services.getScanStatus(request.params.task_id, callOf(request)),
-  );
+  app.get('/tasks/:task_id', { schema: { tags: ['tasks'], summary: 'Status of one task (get_scan_status), with links to its downloads', params: taskParams, response: { 200: restTaskView, ...errors } } }, async (request) => {
+    const view = await services.getScanStatus(request.params.task_id, callOf(request));
+    return { ...view, links: taskRestLinks(view) };
+  });
 
   app.get(
     '/tasks/:task_id/results',
@@ -145,6 +155,30 @@ export const restPlugin: FastifyPluginAsync<{ services: GatewayServices }> = asy
     async (request, reply) => {
       const page = await services.compareScans({ task_id: request.params.task_id, ...request.query });
       return reply.type('application/x-ndjson; charset=utf-8').send(ndjson(page));
+    },
+  );
+
+  app.get(
+    '/tasks/:task_id/results.csv',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: 'Findings as CSV (RFC 4180, text/csv), same filters, sort and profiles as /results; every match unless page or cursor is given',
+        description:
+          'One header record (the profile\'s fields; full = every field, compliance as compliance.* columns), then one record per finding. ' +
+          'Lists are joined with "; ". Cells starting with = + - @ get a leading apostrophe so spreadsheets never run them as formulas. Streamed.',
+        params: taskParams,
+        querystring: resultQueryStringSchema,
+      },
+    },
+    async (request, reply) => {
+      const { query } = request;
+      // A spreadsheet wants the whole result: page 0 unless the caller pages explicitly.
+      const page = await services.getScanResults({ task_id: request.params.task_id, ...query, ...(query.page === undefined && query.cursor === undefined ? { page: 0 } : {}) });
+      return reply
+        .type('text/csv; charset=utf-8; header=present')
+        .header('content-disposition', `attachment; filename="${request.params.task_id}-results.csv"`)
+        .send(Readable.from(page.csv()));
     },
   );
 

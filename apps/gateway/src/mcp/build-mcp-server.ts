@@ -12,6 +12,7 @@ import {
   type CallToolResult,
   type ReadResourceResult,
 } from '@modelcontextprotocol/sdk/types.js';
+import { cleanUntrustedText, cleanUntrustedValue } from '@nessus-mcp/schema';
 import { z } from 'zod';
 import { parseArguments } from '../schemas/parse-arguments.js';
 import type { GatewayServices } from '../services/gateway-services.js';
@@ -59,16 +60,24 @@ const SCHEMA_VALIDATOR = new AjvJsonSchemaValidator();
 const TOOLS = new Map<string, CompiledTool>(TOOL_DEFINITIONS.map((definition) => [definition.name, { definition, input: z.strictObject(definition.inputShape) }]));
 
 export function errorResult(error: AppError): CallToolResult {
-  return { content: [{ type: 'text', text: JSON.stringify(error.toBody()) }], isError: true };
+  // Messages quote what the caller sent (an unknown field name, a target), which may hold invisible text.
+  return { content: [{ type: 'text', text: JSON.stringify(cleanUntrustedValue(error.toBody())) }], isError: true };
 }
 
-/** `withLinks`: the client's protocol has `resource_link` blocks; older ones find the URIs in the JSON text. */
+/**
+ * Every tool result leaves through here: structured values are cleaned of invisible and control
+ * characters (scan names, plugin output quoted in authentication evidence, host names); JSON-NL
+ * text was cleaned line by line when written, and the pass over the whole text catches any
+ * invisible character a line writer let through (JSON.stringify escapes controls but not those).
+ * `withLinks`: the client's protocol has `resource_link` blocks; older ones find the URIs in the JSON text.
+ */
 function toResult(output: ToolOutput, withLinks: boolean): CallToolResult {
   const content: CallToolResult['content'] = [];
-  if (output.text !== undefined) content.push({ type: 'text', text: output.text });
-  else if (output.structured !== undefined) content.push({ type: 'text', text: JSON.stringify(output.structured) });
-  if (withLinks) for (const link of output.links ?? []) content.push(link);
-  return output.structured !== undefined && output.text === undefined ? { content, structuredContent: output.structured } : { content };
+  const structured = output.structured === undefined ? undefined : cleanUntrustedValue(output.structured);
+  if (output.text !== undefined) content.push({ type: 'text', text: cleanUntrustedText(output.text) });
+  else if (structured !== undefined) content.push({ type: 'text', text: JSON.stringify(structured) });
+  if (withLinks) for (const link of output.links ?? []) content.push(cleanUntrustedValue(link));
+  return structured !== undefined && output.text === undefined ? { content, structuredContent: structured } : { content };
 }
 
 interface Templates {
@@ -127,9 +136,10 @@ async function readTaskResource(services: GatewayServices, uri: string, call: Ca
   if (!match) throw resourceNotFound(uri, 'task resources are nessus://tasks/{task_id} and nessus://tasks/{task_id}/report.nessus');
   const taskId = match[1] ?? '';
   try {
-    if (match[2]) return { contents: [{ uri, mimeType: 'application/xml', text: await reportText(services, taskId, uri) }] };
+    // The model reads these copies: they are cleaned like every other output (the REST download stays byte-exact).
+    if (match[2]) return { contents: [{ uri, mimeType: 'application/xml', text: cleanUntrustedText(await reportText(services, taskId, uri)) }] };
     const view = await services.getScanStatus(taskId, call);
-    return { contents: [{ uri, mimeType: 'application/json', text: JSON.stringify(view) }] };
+    return { contents: [{ uri, mimeType: 'application/json', text: JSON.stringify(cleanUntrustedValue(view)) }] };
   } catch (thrown) {
     if (thrown instanceof McpError) throw thrown;
     const error = toAppError(thrown);

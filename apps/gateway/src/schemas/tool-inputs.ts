@@ -14,41 +14,35 @@ export const taskIdParam = z
   .string()
   .max(64)
   .regex(TASK_ID_PATTERN, 'is not a task id (they look like ne_scan_20251201_143022_a1b2c3d4)')
-  .describe('Task id returned by a run_*_scan tool, e.g. "ne_scan_20251201_143022_a1b2c3d4".');
+  .describe('Task id from a run_*_scan tool.');
 
-const scannerPoolParam = z.string().min(1).max(64).describe('Scanner pool to use (see list_scanners). Default: the configured default pool.');
+const scannerPoolParam = z.string().min(1).max(64).describe('Scanner pool (see list_scanners); default: the configured default pool.');
 
 const scanShape = {
   targets: z
     .string()
     .min(1)
     .max(100_000)
-    .describe(
-      'What to scan: IPv4/IPv6 addresses, CIDRs, ranges (10.0.0.1-20 or 10.0.0.1-10.0.0.20) and host names, separated by commas, ' +
-        'spaces or newlines. Must lie inside the server\'s allowed targets. Example: "192.168.1.10, 192.168.1.0/28, web01.lab.example.com".',
-    ),
-  name: z.string().max(1000).describe('Short human-readable scan name shown in Nessus and in list_tasks, e.g. "weekly web tier".'),
-  description: z.string().max(10_000).optional().describe('Optional longer description of why the scan runs.'),
+    .describe('Addresses (IPv4/IPv6), CIDRs, ranges (10.0.0.1-20) and host names, separated by commas, spaces or newlines; inside the server\'s allowed targets.'),
+  name: z.string().max(1000).describe('Scan name shown in Nessus and list_tasks.'),
+  description: z.string().max(10_000).optional().describe('Why the scan runs.'),
   schema_profile: z
     .enum(PROFILE_NAMES)
     .optional()
-    .describe('Default result profile remembered for this task (minimal, summary, brief, full; default brief). get_scan_results can override it.'),
+    .describe('Default get_scan_results profile of this task (default brief).'),
   idempotency_key: z
     .string()
     .min(1)
     .max(200)
     .optional()
-    .describe(
-      'Any unique string (e.g. a UUID) making a retry safe for 48 hours: repeating the call with the same key and parameters returns the ' +
-        'original task instead of starting a second scan; the same key with different parameters is refused as a conflict.',
-    ),
+    .describe('A unique string (e.g. a UUID): repeating the call with it within 48 h returns the original task instead of a second scan (other parameters: conflict).'),
   scanner_pool: scannerPoolParam.optional(),
   scanner_instance: z
     .string()
     .min(1)
     .max(64)
     .optional()
-    .describe('Pin the scan to one scanner instance of the pool (see list_scanners). Default: the least-loaded instance.'),
+    .describe('Pin to one instance of the pool (default: the least loaded).'),
 };
 
 export const untrustedScanShape = scanShape;
@@ -75,7 +69,7 @@ export const scanResultsInput = z.strictObject(scanResultsShape);
 export type ScanResultsInput = z.infer<typeof scanResultsInput>;
 
 export const listTasksShape = {
-  limit: z.number().int().min(1).max(200).optional().describe('How many tasks to return, newest first (1-200, default 20).'),
+  limit: z.number().int().min(1).max(200).optional().describe('Default 20.'),
   status: z.enum(TASK_STATUSES).optional().describe('Only tasks in this state.'),
   scanner_pool: scannerPoolParam.optional().describe('Only tasks of this scanner pool.'),
   target: z
@@ -83,7 +77,7 @@ export const listTasksShape = {
     .min(1)
     .max(100)
     .optional()
-    .describe('Only tasks whose targets overlap this address, CIDR, range or host name: "192.168.1.5" finds a task that scanned 192.168.1.0/24.'),
+    .describe('Only tasks whose targets overlap this address, CIDR, range or host name.'),
 };
 export const listTasksInput = z.strictObject(listTasksShape);
 export type ListTasksInput = z.infer<typeof listTasksInput>;

@@ -25,7 +25,9 @@ export async function getScanResults(context: ServiceContext, input: ScanResults
   const { task_id: _taskId, ...query } = input;
   const metadata = { task_id: task.task_id, scan_name: task.name, scan_type: task.scan_type, targets: task.targets, started_at: task.started_at, completed_at: task.completed_at };
   try {
-    return await context.results.query(await context.files.resultStoreDirectory(task.task_id), { ...query, schema_profile: query.schema_profile ?? (query.custom_fields ? undefined : task.schema_profile) }, metadata);
+    // The task's default profile applies to a fresh query only: a cursor carries its own fields.
+    const profile = query.schema_profile ?? (query.custom_fields || query.cursor ? undefined : task.schema_profile);
+    return await context.results.query(await context.files.resultStoreDirectory(task.task_id), { ...query, schema_profile: profile }, metadata);
   } catch (error) {
     if (error instanceof AppError && error.code === 'not_ready') throw notReadyFor(task);
     throw error;

@@ -14,7 +14,7 @@ import {
   type ScanType,
   type Task,
 } from '@nessus-mcp/core';
-import { DEFAULT_PROFILE } from '@nessus-mcp/schema';
+import { DEFAULT_PROFILE, hasUnsafeText } from '@nessus-mcp/schema';
 import type { ScanInput } from '../schemas/tool-inputs.js';
 import type { SubmitScanOutput } from '../schemas/tool-outputs.js';
 import { describeQueued } from './queue-estimate.js';
@@ -182,6 +182,13 @@ function checkText(field: string, value: string, max: number, allowLineBreaks: b
   if (required && text === '') throw new AppError('invalid_argument', `${field}: must not be empty`, { details: { field } });
   if (text.length > max) throw new AppError('invalid_argument', `${field}: is ${text.length} characters long; at most ${max} are allowed`, { details: { field, max } });
   if (hasControlCharacter(text, allowLineBreaks)) throw new AppError('invalid_argument', `${field}: must not contain control characters`, { details: { field } });
+  // Refused rather than stripped, like control characters: the caller learns what was wrong, and a
+  // name shown to people and models never differs from what was typed in an invisible way.
+  if (hasUnsafeText(text)) {
+    throw new AppError('invalid_argument', `${field}: must not contain invisible characters (zero-width, bidi controls U+202A–U+202E / U+2066–U+2069, lone surrogates, a bare carriage return)`, {
+      details: { field },
+    });
+  }
   return text;
 }
 

@@ -16,6 +16,28 @@ export function reportHtmlPath(taskId: string): string {
   return `/api/v1/tasks/${taskId}/report.html`;
 }
 
+export interface TaskRestLinks {
+  report_html: string | null;
+  results: string | null;
+  results_csv: string | null;
+  report_nessus: string | null;
+}
+
+/**
+ * REST paths of a task's downloads, null until they exist: findings (JSON-NL, CSV) and the raw
+ * export are there once the export was ingested, which a failed credentialed scan may also have.
+ */
+export function taskRestLinks(view: TaskViewOutput): TaskRestLinks {
+  const base = `/api/v1/tasks/${encodeURIComponent(view.task_id)}`;
+  const ingested = view.results_summary !== null;
+  return {
+    ...view.links,
+    results: ingested ? `${base}/results` : null,
+    results_csv: ingested ? `${base}/results.csv` : null,
+    report_nessus: view.resources.report === null ? null : `${base}/report.nessus`,
+  };
+}
+
 /** Generic hints when the ingest found none of its own. */
 const AUTH_HINTS: Record<'failed' | 'partial', string[]> = {
   failed: [

@@ -252,6 +252,7 @@ export async function startScriptedGateway(): Promise<ScriptedGateway> {
           custom_fields: z.array(z.string()).optional(),
           filters: z.record(z.string(), z.unknown()).optional(),
           sort: z.string().optional(),
+          cursor: z.string().optional(),
         },
       },
       async (args) => {
@@ -343,6 +344,21 @@ export async function startScriptedGateway(): Promise<ScriptedGateway> {
       const known = tasks.has(decodeURIComponent(report[1] ?? ''));
       res.writeHead(known ? 200 : 404, { 'content-type': known ? 'text/html; charset=utf-8' : 'application/json' });
       res.end(known ? '<!DOCTYPE html><html><body><svg id="severity-chart"></svg>report</body></html>' : JSON.stringify({ error: { code: 'not_found', message: 'no task with id' } }));
+      return;
+    }
+    const csv = /^\/api\/v1\/tasks\/([^/?]+)\/results\.csv(?:\?(.*))?$/.exec(req.url ?? '');
+    if (csv) {
+      // The REST download of the gateway, scripted: the query is recorded and the CSV streamed in two chunks.
+      const args: Record<string, unknown> = { task_id: decodeURIComponent(csv[1] ?? ''), ...Object.fromEntries(new URLSearchParams(csv[2] ?? '')) };
+      calls.push({ tool: 'GET results.csv', args });
+      if (!tasks.has(String(args.task_id))) {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { code: 'not_found', message: `no task with id '${String(args.task_id)}'` } }));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8' });
+      res.write('finding_id,host,plugin_name\r\n');
+      res.end(FINDINGS.map((f) => `${f.finding_id},${f.host},${f.plugin_name}\r\n`).join(''));
       return;
     }
     if (req.url !== '/mcp') {

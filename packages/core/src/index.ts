@@ -12,4 +12,5 @@ export * from './config/runtime-config.js';
 export { expandEnv, formatPath } from './config/expand-env.js';
 export * from './supervision.js';
 export * from './targets.js';
+export * from './audit-log.js';
 export * from './scan-credentials.js';

@@ -12,6 +12,8 @@ export interface RedisKeys {
   recentDurations(pool: string): string;
   /** Pub/sub channel carrying task ids whose cancel was requested. */
   cancelChannel: string;
+  /** STREAM of audit records (who submitted, cancelled, administered or was refused what). */
+  audit: string;
 }
 
 export function redisKeys(prefix = 'nmcp'): RedisKeys {
@@ -22,5 +24,6 @@ export function redisKeys(prefix = 'nmcp'): RedisKeys {
     idempotency: (keyHash) => `${prefix}:idem:${keyHash}`,
     recentDurations: (pool) => `${prefix}:durations:${pool}`,
     cancelChannel: `${prefix}:cancel`,
+    audit: `${prefix}:audit`,
   };
 }

@@ -1,5 +1,5 @@
 import { DelayedError, type Job } from 'bullmq';
-import type { Logger, ResultsSummary, ScanJobData, ScanJobResult, ScannersConfig, Task, TaskStore } from '@nessus-mcp/core';
+import type { AuditLog, Logger, ResultsSummary, ScanJobData, ScanJobResult, ScannersConfig, Task, TaskStore } from '@nessus-mcp/core';
 import type { Scanner, ScannerRegistry } from '@nessus-mcp/scanners';
 import type { WorkerMetrics } from '../worker-metrics.js';
 import type { ScanJobState } from './scan-job-state.js';
@@ -19,6 +19,7 @@ export interface ScanPipelineDeps {
   ingest: IngestExport;
   metrics: WorkerMetrics;
   logger: Logger;
+  audit: AuditLog;
 }
 
 export interface ScanStepContext {

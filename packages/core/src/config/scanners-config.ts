@@ -93,6 +93,8 @@ export const scannersConfigSchema = z
         failed_days: int(1, 3650).default(30),
         dead_letter_days: int(1, 3650).default(30),
         idempotency_hours: int(1, 24 * 30).default(48),
+        /** How long the audit trail (a Redis stream) keeps its records. */
+        audit_days: int(1, 3650).default(90),
       })
       .prefault({}),
   })

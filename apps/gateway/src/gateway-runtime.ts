@@ -1,5 +1,7 @@
 import {
+  AuditLog,
   TaskStore,
+  loadAccessConfig,
   createHousekeepingQueue,
   createLogger,
   createRedisConnection,
@@ -15,6 +17,7 @@ import {
 import { ResultStoreCache } from '@nessus-mcp/results';
 import { ScannerRegistry, type ScannerRegistryOptions } from '@nessus-mcp/scanners';
 import type { DestinationStream } from 'pino';
+import { AccessControl } from './auth/access-control.js';
 import { createGatewayServices, type GatewayServices } from './services/gateway-services.js';
 import { ScanQueues, scannerSetup, type ScannerSetup } from './services/service-context.js';
 
@@ -35,6 +38,10 @@ export interface GatewayRuntime {
   logger: Logger;
   services: GatewayServices;
   authTokens: string[];
+  /** AUTH_TOKEN plus the access file (ACCESS_CONFIG) and its OAuth settings; reloaded on SIGHUP. */
+  access: AccessControl;
+  /** Re-reads the access file; a bad file is refused (throws) and the running one kept. */
+  reloadAccess(): void;
   /** Re-reads scanners.yaml (SIGHUP); a bad file is refused and the running setup kept. */
   reloadScanners(): Promise<ScannerSetup>;
   /** Reloads on every SIGHUP, logging a refused file; `afterReload` runs after each success. */
@@ -50,6 +57,8 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions = {}):
   const authTokens = loadAuthTokens(env, config.dataDir);
   const credentialsKey = loadCredentialsKey(env, config.dataDir);
   const prefix = options.redisKeyPrefix ?? 'nmcp';
+  const readAccess = () => loadAccessConfig(config.accessConfigPath, config.accessConfigExplicit, env);
+  const access = new AccessControl(authTokens, readAccess());
 
   const redis = createRedisConnection(redisUrl, 'producer');
   // BullMQ needs its own connection options; producers still fail fast rather than queue commands.
@@ -77,6 +86,7 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions = {}):
     queues,
     setup: () => setup,
     results: new ResultStoreCache({ maxStores: 16 }),
+    audit: new AuditLog(redis, prefix, () => setup.config.retention.audit_days),
     credentialsKey,
     dataDir: config.dataDir,
     logger,
@@ -88,6 +98,12 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions = {}):
     logger,
     services,
     authTokens,
+    access,
+    reloadAccess() {
+      const next = readAccess();
+      access.replace(next);
+      logger.info({ clients: next.tokens.map((t) => t.name), oauth: next.oauth !== null, source: next.source || null }, 'access configuration reloaded');
+    },
     async reloadScanners() {
       const scannersConfig = loadScannersConfig(config.scannersConfigPath, env);
       const next = registryFor(scannersConfig);
@@ -101,6 +117,11 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions = {}):
     },
     reloadOnSighup(afterReload) {
       process.on('SIGHUP', () => {
+        try {
+          runtime.reloadAccess();
+        } catch (error) {
+          logger.error({ err: error }, 'access configuration reload refused; keeping the running one');
+        }
         runtime.reloadScanners().then(
           () => afterReload?.(),
           (error: unknown) => logger.error({ err: error }, 'scanner configuration reload refused; keeping the running one'),

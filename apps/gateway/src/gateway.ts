@@ -3,12 +3,14 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from '@nessus-mcp/core';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
+import { AccessControl } from './auth/access-control.js';
 import authPlugin from './http/auth-plugin.js';
 import { bullBoardPlugin, type BullBoardHandle } from './http/bull-board-plugin.js';
 import { GatewayMetrics } from './http/gateway-metrics.js';
 import { healthPlugin } from './http/health-plugin.js';
 import { installErrorHandling } from './http/http-errors.js';
 import { mcpPlugin } from './http/mcp-plugin.js';
+import { oauthMetadataPlugin } from './http/oauth-metadata-plugin.js';
 import { httpMetricsPlugin, metricsRoutePlugin } from './http/metrics-plugin.js';
 import { restPlugin } from './http/rest-plugin.js';
 import { TRACE_HEADER, traceIdOf } from './http/trace-id.js';
@@ -18,7 +20,12 @@ import type { GatewayServices } from './services/gateway-services.js';
 export interface GatewayOptions {
   services: GatewayServices;
   logger: Logger;
+  /** The operator's tokens (AUTH_TOKEN): every scope. Ignored when `access` is given. */
   authTokens: readonly string[];
+  /** Operator tokens plus the access file's clients and OAuth (the runtime's, reloaded on SIGHUP). */
+  access?: AccessControl;
+  /** Failed logins per address before it is blocked, and seconds per regained try. Default 10 and 60. */
+  loginThrottle?: { burst: number; refillSeconds: number };
   /** Host names accepted in the Host header of /mcp (DNS rebinding guard). Default: loopback names. */
   allowedHosts?: readonly string[];
   /** Browser origins accepted on /mcp besides those whose host name is an allowed host. */
@@ -62,7 +69,13 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   });
   installErrorHandling(app);
   await app.register(httpMetricsPlugin, { metrics });
-  await app.register(authPlugin, { tokens: options.authTokens, rateLimit: options.rateLimit ?? { perSecond: 50, burst: 200 } });
+  const access = options.access ?? new AccessControl(options.authTokens);
+  await app.register(authPlugin, {
+    access,
+    rateLimit: options.rateLimit ?? { perSecond: 50, burst: 200 },
+    ...(options.loginThrottle ? { loginThrottle: options.loginThrottle } : {}),
+    audit: options.services.context.audit,
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -83,14 +96,15 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   await app.register(swaggerUi, {
     routePrefix: '/docs',
     uiConfig: { persistAuthorization: true },
-    uiHooks: { onRequest: app.requireAuth({ allowBasic: true }) },
+    uiHooks: { onRequest: app.requireAuth({ allowBasic: true, scope: 'nessus:read' }) },
   });
 
   await app.register(healthPlugin, { services: options.services });
+  await app.register(oauthMetadataPlugin, { access });
   await app.register(metricsRoutePlugin, { metrics });
   await app.register(mcpPlugin, { services: options.services, metrics, allowedHosts, allowedOrigins: options.allowedOrigins ?? [] });
   await app.register(restPlugin, { prefix: '/api/v1', services: options.services });
-  await app.register(bullBoardPlugin, { queues: options.services.context.queues, onReady: (handle) => (board = handle) });
+  await app.register(bullBoardPlugin, { queues: options.services.context.queues, onReady: (handle) => (board = handle), audit: options.services.context.audit });
 
   return { app, metrics, refreshQueues: () => board?.refresh() };
 }

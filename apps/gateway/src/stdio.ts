@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { createGatewayRuntime, type GatewayRuntime } from './gateway-runtime.js';
+import { operatorPrincipal } from './auth/principal.js';
 import { buildMcpServer } from './mcp/build-mcp-server.js';
 
 /**
@@ -16,7 +17,8 @@ async function main(): Promise<void> {
     process.stderr.write(`nessus-mcp-stdio: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   }
-  const server = buildMcpServer(runtime.services, { logger: runtime.logger });
+  // Whoever can start this process holds REDIS_URL and the keys already: the operator.
+  const server = buildMcpServer(runtime.services, { logger: runtime.logger, principal: operatorPrincipal() });
   const transport = new StdioServerTransport();
   let closing = false;
   const close = async (): Promise<void> => {

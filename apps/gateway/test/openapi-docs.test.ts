@@ -25,6 +25,7 @@ describe('OpenAPI document', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual(
       [
+        '/api/v1/audit',
         '/api/v1/queue',
         '/api/v1/scanners',
         '/api/v1/scans/privileged',

@@ -64,10 +64,13 @@ export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = async (app, optio
   });
   app.addHook('onRequest', app.requireAuth());
 
-  app.post('/mcp', async (request, reply) => {
+  // Authentication only here: each tool, resource and prompt checks its own scope.
+  app.post('/mcp', { config: { scope: 'authenticated' } }, async (request, reply) => {
     const logger = request.log as unknown as Logger;
+    if (!request.principal) throw new AppError('unauthorized', 'no authenticated client');
     const server = buildMcpServer(options.services, {
       logger,
+      principal: request.principal,
       traceId: request.id,
       onToolCall: (tool, outcome, seconds) => options.metrics.observeTool(tool, outcome, seconds),
     });
@@ -89,6 +92,6 @@ export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = async (app, optio
       }
     }
   });
-  app.get('/mcp', async (_request, reply) => methodNotAllowed(reply));
-  app.delete('/mcp', async (_request, reply) => methodNotAllowed(reply));
+  app.get('/mcp', { config: { scope: 'authenticated' } }, async (_request, reply) => methodNotAllowed(reply));
+  app.delete('/mcp', { config: { scope: 'authenticated' } }, async (_request, reply) => methodNotAllowed(reply));
 };

@@ -20,10 +20,35 @@ const listTasksQuery = z.strictObject({
   limit: z.coerce.number().pipe(listTasksShape.limit.unwrap()).optional().describe(listTasksShape.limit.description ?? ''),
 });
 const poolQuery = z.strictObject(poolFilterShape);
-const errors = { 400: errorBodyOutput, 401: errorBodyOutput, 404: errorBodyOutput, 409: errorBodyOutput, 422: errorBodyOutput };
+const auditQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(1000).default(100).describe('Records per page, newest first (1-1000, default 100).'),
+  before: z
+    .string()
+    .regex(/^\d{1,20}-\d{1,20}$/, 'is not an audit record id (they look like 1764599422123-0)')
+    .optional()
+    .describe('Return records older than this id (the last id of the previous page).'),
+});
+const auditOutput = z.object({
+  records: z.array(
+    z.object({
+      id: z.string(),
+      time: z.string(),
+      client: z.string(),
+      action: z.string(),
+      task_id: z.string().nullable(),
+      targets: z.array(z.string()).nullable(),
+      outcome: z.string(),
+      detail: z.string().nullable(),
+    }),
+  ),
+  next_before: z.string().nullable(),
+});
+const errors = { 400: errorBodyOutput, 401: errorBodyOutput, 403: errorBodyOutput, 404: errorBodyOutput, 409: errorBodyOutput, 422: errorBodyOutput };
 
 function callOf(request: FastifyRequest): CallContext {
-  return { traceId: request.id, logger: request.log as unknown as Logger };
+  // The auth hook ran first and refused anyone it could not name.
+  if (!request.principal) throw new AppError('unauthorized', 'no authenticated client');
+  return { traceId: request.id, logger: request.log as unknown as Logger, principal: request.principal };
 }
 
 const SCAN_ROUTES: Array<{ type: ScanType; body: z.ZodObject; summary: string }> = [
@@ -48,7 +73,7 @@ export const restPlugin: FastifyPluginAsync<{ services: GatewayServices }> = asy
   for (const route of SCAN_ROUTES) {
     app.post(
       `/scans/${route.type}`,
-      { schema: { tags: ['scans'], summary: route.summary, body: route.body, headers: idempotencyHeaders, response: { 202: submitScanOutput, ...errors } } },
+      { config: { scope: 'nessus:scan' }, schema: { tags: ['scans'], summary: route.summary, body: route.body, headers: idempotencyHeaders, response: { 202: submitScanOutput, ...errors } } },
       async (request, reply) => {
         const body = request.body as ScanInput;
         const headerKey = request.headers['idempotency-key'];
@@ -61,17 +86,18 @@ export const restPlugin: FastifyPluginAsync<{ services: GatewayServices }> = asy
     );
   }
 
-  app.get('/tasks', { schema: { tags: ['tasks'], summary: 'List tasks, newest first (list_tasks)', querystring: listTasksQuery, response: { 200: taskListOutput, ...errors } } }, async (request) =>
+  app.get('/tasks', { config: { scope: 'nessus:read' }, schema: { tags: ['tasks'], summary: 'List tasks, newest first (list_tasks)', querystring: listTasksQuery, response: { 200: taskListOutput, ...errors } } }, async (request) =>
     services.listTasks(request.query),
   );
 
-  app.get('/tasks/:task_id', { schema: { tags: ['tasks'], summary: 'Status of one task (get_scan_status)', params: taskParams, response: { 200: taskViewOutput, ...errors } } }, async (request) =>
+  app.get('/tasks/:task_id', { config: { scope: 'nessus:read' }, schema: { tags: ['tasks'], summary: 'Status of one task (get_scan_status)', params: taskParams, response: { 200: taskViewOutput, ...errors } } }, async (request) =>
     services.getScanStatus(request.params.task_id, callOf(request)),
   );
 
   app.get(
     '/tasks/:task_id/results',
     {
+      config: { scope: 'nessus:read' },
       schema: {
         tags: ['tasks'],
         summary: 'Findings as JSON-NL, application/x-ndjson (get_scan_results); filters is a JSON string',
@@ -92,7 +118,7 @@ export const restPlugin: FastifyPluginAsync<{ services: GatewayServices }> = asy
 
   app.get(
     '/tasks/:task_id/report.nessus',
-    { schema: { tags: ['tasks'], summary: 'Download the raw .nessus export (streamed)', params: taskParams } },
+    { config: { scope: 'nessus:read' }, schema: { tags: ['tasks'], summary: 'Download the raw .nessus export (streamed)', params: taskParams } },
     async (request, reply) => {
       const report = await services.openReport(request.params.task_id);
       return reply
@@ -105,15 +131,27 @@ export const restPlugin: FastifyPluginAsync<{ services: GatewayServices }> = asy
 
   app.post(
     '/tasks/:task_id/cancel',
-    { schema: { tags: ['tasks'], summary: 'Cancel a queued or running scan (cancel_scan)', params: taskParams, response: { 200: taskViewOutput, ...errors } } },
+    { config: { scope: 'nessus:scan' }, schema: { tags: ['tasks'], summary: 'Cancel a queued or running scan (cancel_scan)', params: taskParams, response: { 200: taskViewOutput, ...errors } } },
     async (request) => services.cancelScan(request.params.task_id, callOf(request)),
   );
 
-  app.get('/scanners', { schema: { tags: ['scanners'], summary: 'Scanner pools, capacity, load and health (list_scanners)', querystring: poolQuery, response: { 200: scannersOutput, ...errors } } }, async (request) =>
+  app.get('/scanners', { config: { scope: 'nessus:read' }, schema: { tags: ['scanners'], summary: 'Scanner pools, capacity, load and health (list_scanners)', querystring: poolQuery, response: { 200: scannersOutput, ...errors } } }, async (request) =>
     services.listScanners(request.query),
   );
 
-  app.get('/queue', { schema: { tags: ['scanners'], summary: 'Queue counts per pool and state (get_queue_status)', querystring: poolQuery, response: { 200: queueStatusOutput, ...errors } } }, async (request) =>
+  app.get(
+    '/audit',
+    {
+      config: { scope: 'nessus:admin' },
+      schema: { tags: ['admin'], summary: 'The audit trail, newest first: submissions, cancels, admin actions, refused scope checks', querystring: auditQuery, response: { 200: auditOutput, ...errors } },
+    },
+    async (request) => {
+      const records = await services.context.audit.list({ limit: request.query.limit, ...(request.query.before ? { before: request.query.before } : {}) });
+      return { records, next_before: records.length === request.query.limit ? (records[records.length - 1]?.id ?? null) : null };
+    },
+  );
+
+  app.get('/queue', { config: { scope: 'nessus:read' }, schema: { tags: ['scanners'], summary: 'Queue counts per pool and state (get_queue_status)', querystring: poolQuery, response: { 200: queueStatusOutput, ...errors } } }, async (request) =>
     services.getQueueStatus(request.query),
   );
 };

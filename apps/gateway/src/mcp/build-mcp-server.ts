@@ -6,6 +6,7 @@ import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mc
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import { CallToolRequestSchema, ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import { assertScope, type Principal } from '../auth/principal.js';
 import { parseArguments } from '../schemas/parse-arguments.js';
 import { taskIdParam } from '../schemas/tool-inputs.js';
 import type { GatewayServices } from '../services/gateway-services.js';
@@ -31,6 +32,8 @@ export interface McpServerOptions {
   traceId?: string;
   /** Called after every tool call with its outcome (`ok` or an error code), for metrics. */
   onToolCall?: (tool: string, outcome: string, seconds: number) => void;
+  /** The authenticated caller: tools, resources and prompts check its scopes. */
+  principal: Principal;
 }
 
 interface CompiledTool {
@@ -44,6 +47,13 @@ const SCHEMA_VALIDATOR = new AjvJsonSchemaValidator();
 
 // Compiled once per process: a stateless HTTP gateway builds a server per request.
 const TOOLS = new Map<string, CompiledTool>(TOOL_DEFINITIONS.map((definition) => [definition.name, { definition, input: z.strictObject(definition.inputShape) }]));
+
+/** A refused scope check goes to the audit trail; a failed write must not change the answer. */
+function auditRefusal(services: GatewayServices, call: CallContext, tool: string): void {
+  void services.context.audit
+    .record({ client: call.principal.name, action: 'access.denied', task_id: null, targets: null, outcome: 'forbidden', detail: `MCP tool ${tool}` })
+    .catch((error: unknown) => call.logger.warn({ err: String(error) }, 'audit record not written'));
+}
 
 export function errorResult(error: AppError): CallToolResult {
   return { content: [{ type: 'text', text: JSON.stringify(error.toBody()) }], isError: true };
@@ -90,7 +100,7 @@ export function buildMcpServer(services: GatewayServices, options: McpServerOpti
   const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, { instructions: INSTRUCTIONS, capabilities: { logging: {} }, jsonSchemaValidator: SCHEMA_VALIDATOR });
   const callContext = (): CallContext => {
     const traceId = options.traceId ?? randomUUID();
-    return { traceId, logger: options.traceId ? options.logger : options.logger.child({ trace_id: traceId }) };
+    return { traceId, logger: options.traceId ? options.logger : options.logger.child({ trace_id: traceId }), principal: options.principal };
   };
 
   for (const { definition, input } of TOOLS.values()) {
@@ -117,11 +127,13 @@ export function buildMcpServer(services: GatewayServices, options: McpServerOpti
     const call = callContext();
     let outcome = 'ok';
     try {
+      assertScope(options.principal, tool.definition.scope, `tool ${tool.definition.name}`);
       const args = parseArguments(tool.input, request.params.arguments);
       return toResult(await tool.definition.run(services, args, call));
     } catch (thrown) {
       const error = toAppError(thrown);
       outcome = error.code;
+      if (error.code === 'forbidden') auditRefusal(services, call, tool.definition.name);
       if (error.code === 'internal') call.logger.error({ err: thrown, tool: tool.definition.name }, 'tool failed');
       else call.logger.info({ tool: tool.definition.name, code: error.code, msg_detail: error.message }, 'tool refused the call');
       return errorResult(error);
@@ -136,6 +148,7 @@ export function buildMcpServer(services: GatewayServices, options: McpServerOpti
     templates.status,
     { title: 'Scan task status', description: 'The get_scan_status view of one task, as JSON.', mimeType: 'application/json' },
     async (uri, variables) => {
+      assertScope(options.principal, 'nessus:read', 'reading task resources');
       const taskId = parseArguments(z.object({ task_id: taskIdParam }), variables).task_id;
       const view = await services.getScanStatus(taskId, callContext());
       return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(view) }] };
@@ -147,6 +160,7 @@ export function buildMcpServer(services: GatewayServices, options: McpServerOpti
     templates.report,
     { title: 'Raw Nessus export', description: 'The .nessus XML export of a completed scan.', mimeType: 'application/xml' },
     async (uri, variables) => {
+      assertScope(options.principal, 'nessus:read', 'reading task reports');
       const taskId = parseArguments(z.object({ task_id: taskIdParam }), variables).task_id;
       await services.context.tasks.require(taskId);
       const path = join(taskDir(services.context, taskId), REPORT_FILE);

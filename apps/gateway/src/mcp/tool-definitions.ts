@@ -1,4 +1,4 @@
-import type { ScanType } from '@nessus-mcp/core';
+import type { Scope, ScanType } from '@nessus-mcp/core';
 import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
 import {
@@ -39,6 +39,8 @@ export interface ToolDefinition<Shape extends z.ZodRawShape = z.ZodRawShape> {
   inputShape: Shape;
   outputSchema?: z.ZodObject;
   annotations: ToolAnnotations;
+  /** The scope a caller needs; declared here so a new tool cannot be added without one. */
+  scope: Scope;
   run(services: GatewayServices, args: z.infer<z.ZodObject<Shape>>, call: CallContext): Promise<ToolOutput>;
 }
 
@@ -69,6 +71,7 @@ function submitTool(scanType: ScanType, name: string, title: string, description
     inputShape: shape,
     outputSchema: submitScanOutput,
     annotations: { title, readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+    scope: 'nessus:scan',
     run: async (services, args, call) => ({ structured: await services.submitScan(scanType, args as Parameters<GatewayServices['submitScan']>[1], call) }),
   });
 }
@@ -114,6 +117,7 @@ export const TOOL_DEFINITIONS: readonly ToolDefinition[] = [
     inputShape: taskIdShape,
     outputSchema: taskViewOutput,
     annotations: { title: 'Get a scan task\'s status', readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    scope: 'nessus:read',
     run: async (services, args, call) => {
       const view = await services.getScanStatus(args.task_id, call);
       return { structured: view, links: taskLinks(view.task_id, view.resources.report !== null) };
@@ -130,6 +134,7 @@ export const TOOL_DEFINITIONS: readonly ToolDefinition[] = [
       'Example: {"task_id": "ne_scan_20251201_143022_a1b2c3d4", "filters": {"severity": ">=3"}, "sort": "severity", "schema_profile": "summary"}.',
     inputShape: scanResultsShape,
     annotations: { title: 'Read a completed scan\'s findings', readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    scope: 'nessus:read',
     run: async (services, args) => {
       const page = await services.getScanResults(args);
       return { text: await page.toText(), links: taskLinks(args.task_id, true) };
@@ -145,6 +150,7 @@ export const TOOL_DEFINITIONS: readonly ToolDefinition[] = [
     inputShape: listTasksShape,
     outputSchema: taskListOutput,
     annotations: { title: 'List scan tasks', readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    scope: 'nessus:read',
     run: async (services, args) => ({ structured: await services.listTasks(args) }),
   }),
   defineTool({
@@ -157,6 +163,7 @@ export const TOOL_DEFINITIONS: readonly ToolDefinition[] = [
     inputShape: poolFilterShape,
     outputSchema: scannersOutput,
     annotations: { title: 'List scanner pools and instances', readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    scope: 'nessus:read',
     run: async (services, args) => ({ structured: await services.listScanners(args) }),
   }),
   defineTool({
@@ -169,6 +176,7 @@ export const TOOL_DEFINITIONS: readonly ToolDefinition[] = [
     inputShape: poolFilterShape,
     outputSchema: queueStatusOutput,
     annotations: { title: 'Get scan queue statistics', readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    scope: 'nessus:read',
     run: async (services, args) => ({ structured: await services.getQueueStatus(args) }),
   }),
   defineTool({
@@ -181,6 +189,7 @@ export const TOOL_DEFINITIONS: readonly ToolDefinition[] = [
     inputShape: taskIdShape,
     outputSchema: taskViewOutput,
     annotations: { title: 'Cancel a scan', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+    scope: 'nessus:scan',
     run: async (services, args, call) => {
       const view = await services.cancelScan(args.task_id, call);
       return { structured: view, links: taskLinks(view.task_id, view.resources.report !== null) };

@@ -11,8 +11,10 @@ import {
   type ScannersConfig,
   type TaskStore,
   type HousekeepingJobData,
+  type AuditLog,
 } from '@nessus-mcp/core';
 import type { ResultStoreCache } from '@nessus-mcp/results';
+import type { Principal } from '../auth/principal.js';
 import type { ScannerRegistry } from '@nessus-mcp/scanners';
 import type { Queue, ConnectionOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -75,6 +77,8 @@ export interface ServiceContext {
   credentialsKey: Buffer;
   dataDir: string;
   logger: Logger;
+  /** The audit trail (docs/security.md). */
+  audit: AuditLog;
   /** How long `get_scan_status` waits for a live progress reading before using the worker's. */
   liveProgressTimeoutMs: number;
 }
@@ -83,6 +87,8 @@ export interface ServiceContext {
 export interface CallContext {
   traceId: string;
   logger: Logger;
+  /** Who is calling: names them in the audit trail and narrows their targets. */
+  principal: Principal;
 }
 
 /** The task's directory, after checking the id's format: ids reach the file system only through here. */

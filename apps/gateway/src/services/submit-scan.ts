@@ -132,6 +132,8 @@ export async function submitScan(context: ServiceContext, scanType: ScanType, in
   const description = input.description === undefined ? null : checkText('description', input.description, config.limits.max_description_length, true, false) || null;
   const parsed = parseTargets(input.targets, { maxAddresses: config.limits.max_addresses_per_scan });
   assertInScope(parsed.targets, allowList);
+  // A client's own allowed_targets (access file) can only narrow the global list.
+  if (call.principal.allowList !== null) assertInScope(parsed.targets, call.principal.allowList);
   const secrets = credentialsOf(scanType, input);
 
   const instanceId = input.scanner_instance ?? (await pickInstance(context, pool.name));

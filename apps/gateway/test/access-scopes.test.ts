@@ -159,3 +159,18 @@ describe('default deny', () => {
     }
   });
 });
+
+describe('JSON-RPC batches', () => {
+  it('five batches of 100 tool calls in a second get nothing through (batches are refused, not counted once)', async () => {
+    const headers = { ...bearer(TOKEN), accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' };
+    const batch = (n: number) =>
+      Array.from({ length: 100 }, (_, i) => ({ jsonrpc: '2.0', id: n * 1000 + i, method: 'tools/call', params: { name: 'run_untrusted_scan', arguments: { targets: '10.77.0.1', name: `batch ${n}-${i}` } } }));
+    const answers = await Promise.all([0, 1, 2, 3, 4].map((n) => http(gw.url, 'POST', '/mcp', { headers, body: batch(n) })));
+    for (const answer of answers) {
+      expect(answer.status).toBe(400);
+      expect(answer.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -32600, message: expect.stringContaining('batches are not supported') } });
+    }
+    const listed = await http(gw.url, 'GET', '/api/v1/tasks?target=10.77.0.1&limit=100', { headers: bearer(TOKEN) });
+    expect(listed.json<{ tasks: unknown[] }>().tasks).toHaveLength(0);
+  });
+});

@@ -68,6 +68,16 @@ export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = async (app, optio
   app.post('/mcp', { config: { scope: 'authenticated' } }, async (request, reply) => {
     const logger = request.log as unknown as Logger;
     if (!request.principal) throw new AppError('unauthorized', 'no authenticated client');
+    if (Array.isArray(request.body)) {
+      // JSON-RPC batches are refused rather than counted call by call: protocol revision
+      // 2025-06-18 removed them, and a batch would let one rate-limited request carry hundreds
+      // of tool calls. Every client of a current revision sends one message per request.
+      return reply.status(400).send({
+        jsonrpc: '2.0',
+        error: { code: -32600, message: 'JSON-RPC batches are not supported: send one message per request (MCP protocol 2025-06-18 removed batching).' },
+        id: null,
+      });
+    }
     const server = buildMcpServer(options.services, {
       logger,
       principal: request.principal,

@@ -1,10 +1,11 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from '@nessus-mcp/core';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { AccessControl } from './auth/access-control.js';
 import authPlugin from './http/auth-plugin.js';
+import { browserHeaders } from './http/browser-headers.js';
 import { bullBoardPlugin, type BullBoardHandle } from './http/bull-board-plugin.js';
 import { GatewayMetrics } from './http/gateway-metrics.js';
 import { healthPlugin } from './http/health-plugin.js';
@@ -43,6 +44,8 @@ export interface Gateway {
   refreshQueues(): void;
 }
 
+const SWAGGER_UI_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'";
+
 export const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '::1'];
 
 /**
@@ -50,9 +53,33 @@ export const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '::1'];
  * each protected plugin adds to its own scope, so nothing guarding /admin/queues or /mcp can
  * leak onto /health, and the order below is the whole wiring.
  */
+/** A query string's values replaced, names kept: `?token=…` or `?ssh_password=…` must never reach a log. */
+export function redactQueryValues(url: string): string {
+  const mark = url.indexOf('?');
+  if (mark === -1) return url;
+  const names = url
+    .slice(mark + 1)
+    .split('&')
+    .filter((pair) => pair !== '')
+    .map((pair) => `${pair.split('=', 1)[0] ?? ''}=[redacted]`);
+  return `${url.slice(0, mark)}?${names.join('&')}`;
+}
+
+/**
+ * Fastify logs each request with its own `req` serializer (the full URL) unless the logger
+ * instance carries a `serializers.req` of its own, which it merges over its defaults.
+ */
+function requestLogger(logger: Logger): FastifyBaseLogger {
+  const child = logger.child({}) as unknown as FastifyBaseLogger & { serializers?: Record<string, (value: FastifyRequest) => unknown> };
+  child.serializers = {
+    req: (request) => ({ method: request.method, url: redactQueryValues(request.url), host: request.host, remoteAddress: request.ip, remotePort: request.socket?.remotePort }),
+  };
+  return child;
+}
+
 export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const app = Fastify({
-    loggerInstance: options.logger as FastifyBaseLogger,
+    loggerInstance: requestLogger(options.logger),
     genReqId: traceIdOf,
     logController: new LogController({ requestIdLogLabel: 'trace_id' }),
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
@@ -93,10 +120,20 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     // is registered there with an id, which would turn MCP output schemas into bare $refs.
     transform: (input) => (input.url.startsWith('/api/v1/') ? jsonSchemaTransform(input) : { schema: { ...input.schema, hide: true }, url: input.url }),
   });
-  await app.register(swaggerUi, {
-    routePrefix: '/docs',
-    uiConfig: { persistAuthorization: true },
-    uiHooks: { onRequest: app.requireAuth({ allowBasic: true, scope: 'nessus:read' }) },
+  // In its own scope so the auth hook also guards the UI's static files, which the plugin serves
+  // through @fastify/static without its uiHooks.
+  await app.register(async (docs) => {
+    docs.addHook('onRequest', docs.requireAuth({ allowBasic: true, scope: 'nessus:read' }));
+    docs.addHook('onSend', browserHeaders(SWAGGER_UI_CSP));
+    await docs.register(swaggerUi, {
+      routePrefix: '/docs',
+      // Not kept in localStorage: a token persisted there outlives the session and any XSS can read it.
+      uiConfig: { persistAuthorization: false },
+      // The plugin's CSP (hashes of its inline scripts), without framing and without
+      // upgrade-insecure-requests, which would break the UI on a plain-HTTP loopback gateway.
+      staticCSP: true,
+      transformStaticCSP: (header) => header.replace("frame-ancestors 'self'", "frame-ancestors 'none'").replace(/\s*upgrade-insecure-requests;?/, ''),
+    });
   });
 
   await app.register(healthPlugin, { services: options.services });

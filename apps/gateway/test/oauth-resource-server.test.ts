@@ -111,7 +111,7 @@ describe('OAuth 2.1 resource server', () => {
     ['a token not valid yet beyond the clock skew', { notBefore: 120 }, /not valid yet \(nbf\)/],
     ['a key the issuer does not publish', { key: 'stranger' as const }, /key the issuer does not publish/],
   ])('refuses %s with 401 and resource_metadata', async (_label, options, reason) => {
-    const token = await accessToken(options.key ? { ...options, key: strangerKey } : (options as TokenOptions));
+    const token = await accessToken('key' in options ? { key: strangerKey } : options);
     const response = await http(gw.url, 'POST', '/mcp', { headers: { ...MCP_HEADERS, authorization: `Bearer ${token}` }, body: MCP_INIT });
     expect(response.status).toBe(401);
     expect(response.json()).toEqual({ error: { code: 'unauthorized', message: expect.stringMatching(reason) } });

@@ -15,6 +15,7 @@ export { renderResultLines, resolveResultQuery, resultEnvelope } from './query.j
 export type { ResultEnvelope, ResultQuery, ResultQueryInput } from './query.js';
 export {
   customFieldsParam,
+  decimalQueryNumber,
   filtersParam,
   pageParam,
   pageSizeParam,

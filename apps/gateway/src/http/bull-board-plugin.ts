@@ -5,6 +5,7 @@ import type { AuditLog } from '@nessus-mcp/core';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { RequiredScope } from '../auth/principal.js';
 import type { ScanQueues } from '../services/service-context.js';
+import { BULL_BOARD_CSP, browserHeaders } from './browser-headers.js';
 
 export const BULL_BOARD_PATH = '/admin/queues';
 
@@ -33,6 +34,7 @@ export const bullBoardPlugin: FastifyPluginAsync<{ queues: ScanQueues; onReady: 
   const board = createBullBoard({ queues: adapters(), serverAdapter, options: { uiConfig: { boardTitle: 'nessus-mcp queues' } } });
   options.onReady({ refresh: () => board.replaceQueues(adapters()) });
   app.addHook('onRequest', app.requireAuth({ allowBasic: true, scope: bullBoardScope }));
+  app.addHook('onSend', browserHeaders(BULL_BOARD_CSP));
   app.addHook('onResponse', async (request, reply) => {
     if (bullBoardScope(request) !== 'nessus:admin' || !request.principal) return;
     const path = request.url.split('?')[0] ?? '';

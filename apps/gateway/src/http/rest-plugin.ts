@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { AppError, type ScanType } from '@nessus-mcp/core';
-import { resultQueryStringSchema } from '@nessus-mcp/schema';
+import { decimalQueryNumber, resultQueryStringSchema } from '@nessus-mcp/schema';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -17,11 +17,11 @@ const idempotencyHeaders = z.object({
 });
 const listTasksQuery = z.strictObject({
   ...listTasksShape,
-  limit: z.coerce.number().pipe(listTasksShape.limit.unwrap()).optional().describe(listTasksShape.limit.description ?? ''),
+  limit: decimalQueryNumber.pipe(listTasksShape.limit.unwrap()).optional().describe(listTasksShape.limit.description ?? ''),
 });
 const poolQuery = z.strictObject(poolFilterShape);
 const auditQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(1000).default(100).describe('Records per page, newest first (1-1000, default 100).'),
+  limit: decimalQueryNumber.pipe(z.number().int().min(1).max(1000)).default(100).describe('Records per page, newest first (1-1000, default 100).'),
   before: z
     .string()
     .regex(/^\d{1,20}-\d{1,20}$/, 'is not an audit record id (they look like 1764599422123-0)')
@@ -58,6 +58,19 @@ const SCAN_ROUTES: Array<{ type: ScanType; body: z.ZodObject; summary: string }>
 ];
 
 /**
+ * Scan submissions take everything in the JSON body. A password in a query string would be kept
+ * by proxies, browser history and access logs, so any query parameter is refused, by name only.
+ */
+async function refuseQueryParameters(request: FastifyRequest): Promise<void> {
+  const names = Object.keys((request.query ?? {}) as Record<string, unknown>);
+  if (names.length > 0) {
+    throw new AppError('invalid_argument', `scan routes take no query parameters (got ${names.map((n) => `'${n.slice(0, 40)}'`).join(', ')}): send targets, options and credentials in the JSON body; query strings end up in logs and proxies`, {
+      details: { fields: names.slice(0, 20) },
+    });
+  }
+}
+
+/**
  * The REST mirror: each route is the twin of one MCP tool, parsing with the same zod objects
  * (through the same error formatter) and calling the same service function.
  */
@@ -73,7 +86,7 @@ export const restPlugin: FastifyPluginAsync<{ services: GatewayServices }> = asy
   for (const route of SCAN_ROUTES) {
     app.post(
       `/scans/${route.type}`,
-      { config: { scope: 'nessus:scan' }, schema: { tags: ['scans'], summary: route.summary, body: route.body, headers: idempotencyHeaders, response: { 202: submitScanOutput, ...errors } } },
+      { config: { scope: 'nessus:scan' }, preValidation: refuseQueryParameters, schema: { tags: ['scans'], summary: route.summary, body: route.body, headers: idempotencyHeaders, response: { 202: submitScanOutput, ...errors } } },
       async (request, reply) => {
         const body = request.body as ScanInput;
         const headerKey = request.headers['idempotency-key'];

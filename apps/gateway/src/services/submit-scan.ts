@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import {
   AppError,
   assertInScope,
@@ -78,7 +78,8 @@ function paramsHash(scanType: ScanType, input: ScanInput, key: Buffer): string {
     .filter(([name, value]) => name !== 'idempotency_key' && value !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([name, value]) => [name, SECRET_FIELDS.has(name) ? createHmac('sha256', key).update(String(value)).digest('hex') : value]);
-  return createHash('sha256').update(JSON.stringify([scanType, entries])).digest('hex');
+  // Keyed as a whole too: a stored plain digest of the request would let anyone holding Redis test guesses offline.
+  return createHmac('sha256', key).update(JSON.stringify([scanType, entries])).digest('hex');
 }
 
 /** Queue position and wait estimate of a queued task (nulls for any other state). */
@@ -178,7 +179,10 @@ export async function submitScan(context: ServiceContext, scanType: ScanType, in
     credentials: secrets === null ? null : sealScanCredentials(context.credentialsKey, secrets, taskId),
   };
 
-  const keyHash = input.idempotency_key === undefined ? undefined : createHash('sha256').update(input.idempotency_key).digest('hex');
+  // Keys are per client: another client reusing a key it saw (in a log, a shared script) gets its
+  // own scan, and cannot learn from replay-or-conflict whether its guess of the other request's
+  // SSH password was right.
+  const keyHash = input.idempotency_key === undefined ? undefined : createHmac('sha256', context.credentialsKey).update(`${call.principal.name}\n${input.idempotency_key}`).digest('hex');
   const hash = paramsHash(scanType, input, context.credentialsKey);
   if (keyHash !== undefined) task.idempotency_key_hash = keyHash;
   const created = await context.tasks.create(task, {

@@ -1,7 +1,16 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, statfs } from 'node:fs/promises';
 import { AppError, isAppError } from '@nessus-mcp/core';
 import { reportPath, taskDirectory } from '../task-files.js';
 import { recordState, requireScanId, requireScanner, type ScanStepContext } from './scan-step-context.js';
+
+/**
+ * Free space for this download: half of what the file system gives unprivileged writers, the
+ * other half left for the result store the ingest step builds from the same export.
+ */
+async function freeDiskBytes(ctx: ScanStepContext): Promise<number> {
+  const fs = await statfs(ctx.deps.dataDir);
+  return Math.floor((fs.bavail * fs.bsize) / 2);
+}
 
 /**
  * Asks Nessus for a `.nessus` export and downloads it to `DATA_DIR/tasks/{id}/report.nessus`.
@@ -17,7 +26,7 @@ export async function exportReport(ctx: ScanStepContext): Promise<void> {
   const { max_export_mb } = ctx.deps.config().limits;
   let bytes: number;
   try {
-    ({ bytes } = await scanner.exportReport(scanId, reportPath(ctx.deps.dataDir, ctx.taskId), { signal: ctx.signal, maxBytes: max_export_mb * 1024 * 1024 }));
+    ({ bytes } = await scanner.exportReport(scanId, reportPath(ctx.deps.dataDir, ctx.taskId), { signal: ctx.signal, maxBytes: max_export_mb * 1024 * 1024, freeBytes: await freeDiskBytes(ctx) }));
   } catch (error) {
     if (isAppError(error) && error.code === 'payload_too_large') {
       throw new AppError('payload_too_large', `The Nessus export is larger than limits.max_export_mb (${max_export_mb} MB) in scanners.yaml; the download was stopped and removed. Split the targets into smaller scans or raise the limit.`, { details: { max_export_mb } });

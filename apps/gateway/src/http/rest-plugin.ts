@@ -86,7 +86,7 @@ export const restPlugin: FastifyPluginAsync<{ services: GatewayServices }> = asy
   for (const route of SCAN_ROUTES) {
     app.post(
       `/scans/${route.type}`,
-      { config: { scope: 'nessus:scan' }, preValidation: refuseQueryParameters, schema: { tags: ['scans'], summary: route.summary, body: route.body, headers: idempotencyHeaders, response: { 202: submitScanOutput, ...errors } } },
+      { config: { scope: 'nessus:scan' }, preValidation: refuseQueryParameters, schema: { tags: ['scans'], summary: route.summary, body: route.body, headers: idempotencyHeaders, response: { 200: submitScanOutput, 202: submitScanOutput, ...errors } } },
       async (request, reply) => {
         const body = request.body as ScanInput;
         const headerKey = request.headers['idempotency-key'];
@@ -94,7 +94,9 @@ export const restPlugin: FastifyPluginAsync<{ services: GatewayServices }> = asy
           throw new AppError('invalid_argument', 'idempotency_key: the Idempotency-Key header and the body field differ; send one of them');
         }
         const input = headerKey === undefined ? body : { ...body, idempotency_key: headerKey };
-        return reply.status(202).send(await services.submitScan(route.type, input, callOf(request)));
+        const answer = await services.submitScan(route.type, input, callOf(request));
+        // 200 for a dry run: nothing was accepted for later processing.
+        return reply.status(answer.status === 'dry_run' ? 200 : 202).send(answer);
       },
     );
   }

@@ -32,6 +32,12 @@ const scanShape = {
     .enum(PROFILE_NAMES)
     .optional()
     .describe('Default result profile remembered for this task (minimal, summary, brief, full; default brief). get_scan_results can override it.'),
+  dry_run: z
+    .boolean()
+    .optional()
+    .describe(
+      'true: check everything and answer what would happen (address count, pool and instance, queue position and wait, scope checks passed) without queueing anything.',
+    ),
   idempotency_key: z
     .string()
     .min(1)

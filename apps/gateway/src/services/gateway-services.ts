@@ -45,7 +45,7 @@ function targetsForAudit(targets: unknown): string[] | null {
  * Runs a scan submission or cancel and appends its audit record, refused or not. The record is
  * written after the answer is known; if Redis refuses the write, the caller still gets that answer.
  */
-async function audited<T extends { task_id: string }>(
+async function audited<T extends { task_id: string | null }>(
   context: ServiceContext,
   call: CallContext,
   action: AuditAction,
@@ -75,9 +75,12 @@ export function createGatewayServices(context: ServiceContext): GatewayServices 
   return {
     context,
     submitScan: (scanType, input, call) =>
-      audited(context, call, 'scan.submit', { task_id: null, targets: input.targets }, () => submitScan(context, scanType, input, call), (result) =>
-        result.idempotent_replay ? 'idempotent replay of an earlier submission' : `${scanType} scan queued`,
-      ),
+      // A dry run changes nothing and is not an action worth a record.
+      input.dry_run === true
+        ? submitScan(context, scanType, input, call)
+        : audited(context, call, 'scan.submit', { task_id: null, targets: input.targets }, () => submitScan(context, scanType, input, call), (result) =>
+            result.idempotent_replay ? 'idempotent replay of an earlier submission' : `${scanType} scan queued`,
+          ),
     getScanStatus: (taskId, call) => getScanStatus(context, taskId, call),
     getScanResults: (input) => getScanResults(context, input),
     openReport: (taskId) => openReport(context, taskId),

@@ -14,6 +14,7 @@ import {
 import { DEFAULT_PROFILE } from '@nessus-mcp/schema';
 import type { ScanInput } from '../schemas/tool-inputs.js';
 import type { SubmitScanOutput } from '../schemas/tool-outputs.js';
+import { dryRunAnswer } from './dry-run.js';
 import { estimateWait, queuePosition } from './queue-estimate.js';
 import type { CallContext, ServiceContext } from './service-context.js';
 
@@ -75,7 +76,7 @@ const SECRET_FIELDS = new Set(['ssh_password', 'ssh_private_key', 'ssh_private_k
  */
 function paramsHash(scanType: ScanType, input: ScanInput, key: Buffer): string {
   const entries = Object.entries(input)
-    .filter(([name, value]) => name !== 'idempotency_key' && value !== undefined)
+    .filter(([name, value]) => name !== 'idempotency_key' && name !== 'dry_run' && value !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([name, value]) => [name, SECRET_FIELDS.has(name) ? createHmac('sha256', key).update(String(value)).digest('hex') : value]);
   // Keyed as a whole too: a stored plain digest of the request would let anyone holding Redis test guesses offline.
@@ -138,6 +139,9 @@ export async function submitScan(context: ServiceContext, scanType: ScanType, in
   const secrets = credentialsOf(scanType, input);
 
   const instanceId = input.scanner_instance ?? (await pickInstance(context, pool.name));
+  if (input.dry_run === true) {
+    return dryRunAnswer(context, call, { scanType, pool: pool.name, instanceId, pinned: input.scanner_instance !== undefined, addressCount: parsed.addressCount, narrowed: call.principal.allowList !== null });
+  }
   const now = new Date();
   const taskId = newTaskId(pool.name, instanceId, now);
   const task: Task = {

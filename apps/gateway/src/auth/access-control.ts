@@ -1,17 +1,14 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { EMPTY_ACCESS_CONFIG, type AccessConfig } from '@nessus-mcp/core';
 import { OAuthVerifier, type OAuthRejection } from './oauth-verifier.js';
-import { operatorPrincipal, type Principal } from './principal.js';
+import { operatorPrincipal, type Authenticated, type Principal } from './principal.js';
+
+export type { Authenticated } from './principal.js';
 
 interface KnownToken {
   digest: Buffer;
   principal: Principal;
   /** Rate-limit key: the client name, or a digest prefix for the (possibly several) operator tokens. */
-  id: string;
-}
-
-export interface Authenticated {
-  principal: Principal;
   id: string;
 }
 

@@ -1,6 +1,6 @@
 import { SCOPES, type OAuthConfig, type Scope } from '@nessus-mcp/core';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
-import type { Authenticated } from './access-control.js';
+import type { Authenticated } from './principal.js';
 
 /** A JWT has three base64url parts; anything else is not worth a JWKS round trip. */
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;

@@ -10,6 +10,12 @@ export interface Principal {
   via: 'operator' | 'token' | 'oauth';
 }
 
+/** A recognised credential: who it stands for and the key its rate limit is counted under. */
+export interface Authenticated {
+  principal: Principal;
+  id: string;
+}
+
 /**
  * A route's or tool's declared need: a scope, or `authenticated` for endpoints that only
  * authenticate and check scopes per call inside (POST /mcp dispatches to tools of every scope).

@@ -25,11 +25,11 @@ module.exports = {
       to: { path: 'node_modules/(bullmq|ioredis|fastify|got|@fastify|@bull-board|@modelcontextprotocol|prom-client)/' },
     },
     {
-      name: 'schema-uses-only-core-errors',
-      comment: 'From core, the schema package may only use the dependency-free error type (core/errors), never the queue side.',
+      name: 'schema-uses-only-core-errors-and-ip',
+      comment: 'From core, the schema package may only use the error type and the IP address module (core/errors, core/ip), never the queue side.',
       severity: 'error',
       from: { path: '^packages/schema/src' },
-      to: { path: '^packages/core/', pathNot: '^packages/core/(dist|src)/errors\\.(js|ts)$' },
+      to: { path: '^packages/core/', pathNot: '^packages/core/(dist|src)/(errors|ip)\\.(js|ts)$' },
     },
     {
       name: 'parser-is-standalone',

@@ -100,5 +100,9 @@ describe('the quick start', () => {
     const fixture = join(clone, 'packages/nessus-parser/test/fixtures/savon-noir_python-libnessus__nessus_report_local_3.nessus');
     const summary = JSON.parse(execFileSync('npx', ['--no-install', 'nessus-parse', '--summary', fixture], { cwd: clone, encoding: 'utf8' })) as { hosts: number; findings: number };
     expect(summary).toMatchObject({ hosts: 3, findings: 106 });
+    // The clone's build (not a checked-in dist) must leave each command runnable through npx.
+    for (const name of ['nessus-mcp', 'nessus-sim', 'nessus-parse']) {
+      expect(execFileSync('npx', ['--no-install', name, '--help'], { cwd: clone, encoding: 'utf8' })).toMatch(/usage/i);
+    }
   }, 900000);
 });

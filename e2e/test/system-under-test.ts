@@ -19,6 +19,8 @@ export interface SystemOptions {
   attempts?: number;
   /** Extra scanners.yaml `scans` settings. */
   scans?: Record<string, number>;
+  /** Extra settings of the scanner instance (e.g. `http_retry_backoff_ms`). */
+  instance?: Record<string, number>;
   /**
    * Where the scanner config points instead of the simulator, given the simulator's URL: lets a
    * test put its own HTTP hop (a proxy that corrupts exports) between the worker and Nessus.
@@ -87,6 +89,7 @@ export class SystemUnderTest {
       '        secret_key: sim-secret-key',
       `        max_concurrent_scans: ${this.options.maxConcurrentScans ?? 8}`,
       '        timeout_ms: 10000',
+      ...Object.entries(this.options.instance ?? {}).map(([key, value]) => `        ${key}: ${value}`),
       'scans:',
       ...Object.entries(scans).map(([key, value]) => `  ${key}: ${value}`),
     ];

@@ -14,7 +14,7 @@ import {
   type Logger,
   type RuntimeConfig,
 } from '@nessus-mcp/core';
-import { ResultStoreCache } from '@nessus-mcp/results';
+import { LocalTaskFiles, ResultStoreCache } from '@nessus-mcp/results';
 import { ScannerRegistry, type ScannerRegistryOptions } from '@nessus-mcp/scanners';
 import type { DestinationStream } from 'pino';
 import { AccessControl } from './auth/access-control.js';
@@ -79,7 +79,8 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions = {}):
     throw error;
   }
 
-  const queues = new ScanQueues(queueConnection, () => setup, createHousekeepingQueue(queueConnection));
+  const queueLogger = logger.child({ component: 'queues' });
+  const queues = new ScanQueues(queueConnection, () => setup, createHousekeepingQueue(queueConnection, { logger: queueLogger }), queueLogger);
   const services = createGatewayServices({
     redis,
     tasks: new TaskStore(redis, prefix),
@@ -88,6 +89,7 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions = {}):
     results: new ResultStoreCache({ maxStores: 16 }),
     audit: new AuditLog(redis, prefix, () => setup.config.retention.audit_days),
     credentialsKey,
+    files: new LocalTaskFiles(config.dataDir),
     dataDir: config.dataDir,
     logger,
     liveProgressTimeoutMs: 1500,

@@ -103,4 +103,29 @@ describe('secrets', () => {
     const decrypted = openScanCredentials(gw.runtime.services.context.credentialsKey, job!.data.credentials!, taskId);
     expect(decrypted).toEqual({ ssh_username: 'auditor', ssh_password: SSH_PASSWORD, elevate_privileges_with: 'sudo', escalation_password: SUDO_PASSWORD });
   });
+
+  it('seals the su login and SSH port of a su+sudo scan with the other credentials, none of them in clear in the job', async () => {
+    const submitted = await callTool(client, 'run_privileged_scan', {
+      targets: '10.20.0.7',
+      name: 'su+sudo check',
+      ssh_username: 'auditor',
+      ssh_password: SSH_PASSWORD,
+      ssh_port: 2222,
+      elevate_privileges_with: 'su+sudo',
+      su_login: 'opsadmin',
+      escalation_password: SUDO_PASSWORD,
+    });
+    expect(submitted.isError).toBeFalsy();
+    const taskId = (submitted.structuredContent as { task_id: string }).task_id;
+    const job = await gw.runtime.services.context.queues.forPool(gw.pool).getJob(taskId);
+    expect(JSON.stringify(job?.data)).not.toContain('opsadmin');
+    expect(openScanCredentials(gw.runtime.services.context.credentialsKey, job!.data.credentials!, taskId)).toEqual({
+      ssh_username: 'auditor',
+      ssh_password: SSH_PASSWORD,
+      ssh_port: 2222,
+      elevate_privileges_with: 'su+sudo',
+      su_login: 'opsadmin',
+      escalation_password: SUDO_PASSWORD,
+    });
+  });
 });

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
 
 const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
 let dataDir: string;
@@ -83,6 +84,14 @@ describe('the stdio server', () => {
       const result = await client.callTool({ name: 'list_tasks', arguments: { limit: 1 } });
       expect(result.isError).toBeFalsy();
       expect(result.structuredContent).toMatchObject({ limit: 1 });
+      // A task that does not exist is "resource not found" over stdio too, not an internal error.
+      const uri = 'nessus://tasks/ne_scan_20260101_000000_0000dead';
+      const unknown = await client.readResource({ uri }).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      expect(unknown).toBeInstanceOf(McpError);
+      expect(unknown).toMatchObject({ code: -32002, data: { uri } });
     } finally {
       await client.close();
     }

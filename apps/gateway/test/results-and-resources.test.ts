@@ -1,9 +1,9 @@
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { ingestExport } from '@nessus-mcp/results';
+import { ingestExport, resultFiguresOf } from '@nessus-mcp/results';
 import { auth, callTool, connectClient, errorBody, http, startTestGateway, type TestGateway } from './support/test-gateway.js';
 
 // A real Nessus export (see packages/nessus-sim/fixtures/NOTICE.md for its origin and licence).
@@ -14,19 +14,18 @@ let client: Client;
 let taskId: string;
 let queuedId: string;
 
-/** Does what the worker does once a scan finished: export in place, ingest, mark completed. */
+/** Does what the worker does once a scan finished: write the export, ingest, mark completed. */
 async function completeLikeTheWorker(id: string): Promise<void> {
-  const dir = join(gw.dataDir, 'tasks', id);
-  mkdirSync(dir, { recursive: true });
-  copyFileSync(FIXTURE, join(dir, 'report.nessus'));
-  const summary = await ingestExport({ exportPath: join(dir, 'report.nessus'), taskDir: dir, credentialed: false });
+  const { files } = gw.runtime.services.context;
+  await files.writeExport(id, (staging) => copyFile(FIXTURE, staging));
+  const summary = await ingestExport({ files, taskId: id, credentialed: false });
   const now = new Date().toISOString();
   await gw.runtime.services.context.tasks.update(id, {
     status: 'completed',
     started_at: now,
     completed_at: now,
     progress: 100,
-    results_summary: { ...summary, authentication_status: summary.authentication_status },
+    results_summary: resultFiguresOf(summary),
   });
 }
 
@@ -132,5 +131,38 @@ describe('a scan that has not finished', () => {
     expect(rest.json()).toEqual(tool);
     const report = await http(gw.url, 'GET', `/api/v1/tasks/${queuedId}/report.nessus`, { headers: auth });
     expect(report.status).toBe(409);
+  });
+});
+
+describe('get_scan_status of a completed task', () => {
+  it('answers from the task record: the same view once its files are gone, and no file touched', async () => {
+    const id = ((await callTool(client, 'run_untrusted_scan', { targets: '192.168.3.1', name: 'status without files' })).structuredContent as { task_id: string }).task_id;
+    await completeLikeTheWorker(id);
+    const before = (await callTool(client, 'get_scan_status', { task_id: id })).structuredContent as Record<string, unknown>;
+    expect(before).toMatchObject({ status: 'completed', authentication_status: 'not_applicable', resources: { report: `nessus://tasks/${id}/report.nessus` } });
+    expect(before.results_summary).toMatchObject({ hosts_scanned: 3, total_vulnerabilities: expect.any(Number), file_size_kb: expect.any(Number) });
+
+    // Gone from under the gateway (as an operator might clean DATA_DIR): a status read must not notice.
+    const { files } = gw.runtime.services.context;
+    await files.remove(id);
+    const touched: string[] = [];
+    const spied = files as unknown as Record<string, unknown>;
+    const methods = ['exportSize', 'openExport', 'writeExport', 'replaceResultStore', 'resultStoreDirectory', 'readSummary', 'remove'] as const;
+    for (const name of methods) {
+      const original = spied[name] as (...args: unknown[]) => unknown;
+      spied[name] = (...args: unknown[]) => {
+        touched.push(name);
+        return original.apply(files, args);
+      };
+    }
+    try {
+      const after = (await callTool(client, 'get_scan_status', { task_id: id })).structuredContent as Record<string, unknown>;
+      const rest = await http(gw.url, 'GET', `/api/v1/tasks/${id}`, { headers: auth });
+      expect({ ...after, updated_at: null }).toEqual({ ...before, updated_at: null });
+      expect(rest.json()).toMatchObject({ results_summary: before.results_summary, resources: before.resources });
+      expect(touched).toEqual([]);
+    } finally {
+      for (const name of methods) delete spied[name];
+    }
   });
 });

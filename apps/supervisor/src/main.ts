@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError, createLogger, exitWithSupervisor, redactRedisUrl } from '@nessus-mcp/core';

@@ -10,7 +10,7 @@ import {
   waitForRedis,
   type Logger,
 } from '@nessus-mcp/core';
-import { ingestExport } from '@nessus-mcp/results';
+import { LocalTaskFiles, ingestExport } from '@nessus-mcp/results';
 import { startWorkerApp, type WorkerApp } from './worker-app.js';
 import { loadWorkerSettings } from './worker-settings.js';
 
@@ -40,9 +40,9 @@ async function main(): Promise<void> {
       redis,
       config,
       scannersConfigPath: runtime.scannersConfigPath,
-      dataDir: runtime.dataDir,
+      files: new LocalTaskFiles(runtime.dataDir),
       credentialsKey,
-      ingest: async (options) => ({ ...(await ingestExport(options)) }),
+      ingest: ingestExport,
       logger,
       settings,
       metricsPort: runtime.workerMetricsPort,

@@ -1,4 +1,4 @@
-import { Worker, type Queue } from 'bullmq';
+import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   AuditLog,
@@ -9,10 +9,12 @@ import {
   loadScannersConfig,
   scanQueueName,
   type Logger,
+  type ScanQueue,
   type ScanJobData,
   type ScanJobResult,
   type ScannersConfig,
 } from '@nessus-mcp/core';
+import type { TaskFiles } from '@nessus-mcp/results';
 import { ScannerRegistry, type ApiCallEvent } from '@nessus-mcp/scanners';
 import { startCancelListener, type CancelListener } from './cancel-listener.js';
 import { startHousekeeping } from './housekeeping/housekeeping-worker.js';
@@ -30,7 +32,8 @@ export interface WorkerAppOptions {
   config: ScannersConfig;
   /** Re-read on SIGHUP. */
   scannersConfigPath: string;
-  dataDir: string;
+  /** Where each task's export and result store are kept. */
+  files: TaskFiles;
   credentialsKey: Buffer;
   ingest: IngestExport;
   logger: Logger;
@@ -67,14 +70,13 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerA
     new ScannerRegistry(cfg, { redis, ...(options.keyPrefix ? { keyPrefix: options.keyPrefix } : {}), logger: logger.child({ component: 'scanners' }), onApiCall });
   registry = buildRegistry(config);
 
-  const scanQueues = new Map<string, Queue<ScanJobData, ScanJobResult>>();
-  const scanQueue = (pool: string): Queue<ScanJobData, ScanJobResult> => {
+  const scanQueues = new Map<string, ScanQueue>();
+  const scanQueue = (pool: string): ScanQueue => {
     let queue = scanQueues.get(pool);
     if (!queue) {
       const { attempts, backoff_ms } = config.scans;
       const { completed_days, dead_letter_days } = config.retention;
-      queue = createScanQueue(pool, redis, { attempts, backoffMs: backoff_ms, completedDays: completed_days, deadLetterDays: dead_letter_days });
-      queue.on('error', (error) => logger.warn({ scanner_pool: pool, err: error.message }, 'scan queue connection error'));
+      queue = createScanQueue(pool, redis, { attempts, backoffMs: backoff_ms, completedDays: completed_days, deadLetterDays: dead_letter_days }, { logger: logger.child({ scanner_pool: pool }) });
       scanQueues.set(pool, queue);
     }
     return queue;
@@ -84,7 +86,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerA
     tasks,
     registry: () => registry,
     config: () => config,
-    dataDir: options.dataDir,
+    files: options.files,
     credentialsKey: options.credentialsKey,
     ingest: options.ingest,
     metrics,
@@ -92,11 +94,11 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerA
     audit: new AuditLog(redis, options.keyPrefix, () => config.retention.audit_days),
   };
   const processor = createScanProcessor(pipelineDeps);
-  const scanWorkers = new Map<string, Worker<ScanJobData, ScanJobResult>>();
+  const scanWorkers = new Map<string, Worker<ScanJobData, ScanJobResult, 'scan'>>();
   const startScanWorkers = (): void => {
     for (const pool of config.pools) {
       if (scanWorkers.has(pool.name)) continue;
-      const worker = new Worker<ScanJobData, ScanJobResult>(scanQueueName(pool.name), processor, {
+      const worker = new Worker<ScanJobData, ScanJobResult, 'scan'>(scanQueueName(pool.name), processor, {
         connection: redis,
         prefix: BULL_PREFIX,
         concurrency: settings.concurrency,
@@ -112,9 +114,8 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerA
   };
   startScanWorkers();
 
-  const housekeepingQueue = createHousekeepingQueue(redis);
-  housekeepingQueue.on('error', (error) => logger.warn({ err: error.message }, 'housekeeping queue connection error'));
-  const housekeepingDeps: HousekeepingDeps = { tasks, registry: () => registry, config: () => config, dataDir: options.dataDir, scanQueue, logger: logger.child({ component: 'housekeeping' }) };
+  const housekeepingQueue = createHousekeepingQueue(redis, { logger });
+  const housekeepingDeps: HousekeepingDeps = { tasks, registry: () => registry, config: () => config, files: options.files, scanQueue, logger: logger.child({ component: 'housekeeping' }), metrics };
   const housekeepingWorker = await startHousekeeping({ queue: housekeepingQueue, connection: redis, deps: housekeepingDeps, metrics });
   housekeepingWorker.on('error', (error) => logger.error({ err: error.message }, 'housekeeping worker error'));
 

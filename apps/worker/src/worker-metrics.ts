@@ -16,6 +16,7 @@ export interface WorkerMetrics {
   ingestFindings: Counter;
   ingestDuration: Histogram;
   housekeepingRuns: Counter<'job' | 'result'>;
+  nessusScansHeld: Gauge<'instance'>;
 }
 
 export function createWorkerMetrics(readActiveScans: ActiveScansReader): WorkerMetrics {
@@ -69,6 +70,12 @@ export function createWorkerMetrics(readActiveScans: ActiveScansReader): WorkerM
       name: 'nessus_mcp_worker_housekeeping_runs_total',
       help: 'Housekeeping job runs by job name and result',
       labelNames: ['job', 'result'],
+      registers: [registry],
+    }),
+    nessusScansHeld: new Gauge({
+      name: 'nessus_mcp_worker_nessus_scans_held',
+      help: "Scans of ended tasks that housekeeping cannot delete because a person paused them in Nessus (set by each clean-nessus run)",
+      labelNames: ['instance'],
       registers: [registry],
     }),
   };

@@ -12,6 +12,7 @@ import {
   waitFor,
   waitForStatus,
   type GatewayStandIn,
+  type WorkerSystem,
 } from './worker-harness.js';
 
 const REDIS_URL = redisUrlForDb(6);
@@ -43,9 +44,11 @@ describe('housekeeping', () => {
   afterAll(async () => {
     await housekeeping.close();
   });
-  useWorkerSystem({ redisUrl: REDIS_URL, label: 'housekeeping', faults: { scan_seconds: 1 } }, (system) => {
-    ({ sim, dir, gateway } = system);
-    housekeeping = createHousekeepingQueue(gateway.redis);
+  let system: WorkerSystem;
+  useWorkerSystem({ redisUrl: REDIS_URL, label: 'housekeeping', faults: { scan_seconds: 1 } }, (started) => {
+    system = started;
+    ({ sim, dir, gateway } = started);
+    housekeeping = createHousekeepingQueue(gateway.redis, { logger: { warn: () => undefined } });
   });
 
   it('registers every housekeeping schedule', async () => {
@@ -138,6 +141,33 @@ describe('housekeeping', () => {
     expect(result.deleted).toBe(ownFinished.length);
     await gateway.cancel(live.task_id);
     await waitForStatus(gateway, live.task_id, ['cancelled']);
+    sim.setFaults({ scan_seconds: 1 });
+  });
+
+  it('reports a finished task\'s scan that a person paused in Nessus instead of stopping or deleting it every run', async () => {
+    const keys = { 'X-ApiKeys': 'accessKey=sim-access-key; secretKey=sim-secret-key' };
+    const instance: ScannerInstanceConfig = { instance_id: 'sim1', name: 'sim', url: sim.url, access_key: 'sim-access-key', secret_key: 'sim-secret-key', max_concurrent_scans: 4, enabled: true, tls_verify: true, timeout_ms: 5000 };
+    const scanner = new NessusScanner({ poolName: 'main', instance, folder: 'nessus-mcp' });
+    sim.setFaults({ scan_seconds: 600 });
+    const ended = await gateway.submit({ enqueue: false });
+    const { scanId } = await scanner.createScan({ taskId: ended.task_id, name: ended.name, targets: ['10.0.0.12'], scanType: 'untrusted' });
+    await scanner.launchScan(scanId);
+    await waitFor(async () => (await scanner.getStatus(scanId)).rawStatus === 'running', { what: 'the scan to run' });
+    expect((await fetch(`${sim.url}/scans/${scanId}/pause`, { method: 'POST', headers: keys })).status).toBe(200);
+    await waitFor(async () => (await scanner.getStatus(scanId)).rawStatus === 'paused', { what: 'the scan to pause' });
+    await gateway.tasks.update(ended.task_id, { status: 'cancelled', completed_at: new Date().toISOString(), nessus_scan_id: scanId });
+    const stopsBefore = sim.stats().stops;
+
+    const first = await run('clean-nessus');
+    const second = await run('clean-nessus');
+
+    expect(first).toMatchObject({ held: 1, errors: 0 });
+    expect(second).toMatchObject({ held: 1, errors: 0 });
+    expect(sim.stats().stops).toBe(stopsBefore);
+    expect((await scanner.getStatus(scanId)).rawStatus).toBe('paused');
+    expect(system.workers[0]!.logs.text()).toContain('is paused in Nessus, which refuses to stop or delete it');
+    await fetch(`${sim.url}/scans/${scanId}/kill`, { method: 'POST', headers: keys });
+    await scanner.close();
     sim.setFaults({ scan_seconds: 1 });
   });
 });

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import type { Job } from 'bullmq';
-import type { ScanJobData, ScanJobResult } from '@nessus-mcp/core';
+import { Queue, type Job } from 'bullmq';
+import { BULL_PREFIX, scanQueueName, type ScanJobData, type ScanJobResult } from '@nessus-mcp/core';
 import type { RunningSimulator } from '@nessus-mcp/nessus-sim';
 import { LICENCE_MESSAGE } from '@nessus-mcp/scanners';
 import {
@@ -20,6 +20,8 @@ import {
 } from './worker-harness.js';
 
 const REDIS_URL = redisUrlForDb(1);
+// Not one of the harness's secrets: the suite's clear-text check must not find this test's rogue job.
+const ROGUE_PASSWORD = 'rogue-clear-text-value';
 
 async function waitForFailedJob(gateway: GatewayStandIn, taskId: string): Promise<Job<ScanJobData, ScanJobResult>> {
   return waitFor(
@@ -46,6 +48,32 @@ describe('scan pipeline against the simulator', () => {
     sim.setFaults({ error_rate: 0, licence_412: null, export_mode: 'ok', scan_outcome: 'completed', latency_ms: 0, scan_seconds: 1 });
   });
 
+  it('fails a job whose payload breaks the queue schema at once and for good, with the field named, and never scans', async () => {
+    const task = await gateway.submit({ enqueue: false });
+    const stored = (await gateway.tasks.getJobPayload<ScanJobData>(task.task_id))!;
+    // A producer that bypasses the registry (an older gateway, a hand-edited job) puts clear-text credentials in.
+    const rogue = new Queue(scanQueueName('main'), { connection: gateway.redis, prefix: BULL_PREFIX });
+    try {
+      await rogue.add('scan', { ...stored, credentials: { ssh_username: 'scan', ssh_password: ROGUE_PASSWORD } }, { jobId: task.task_id, attempts: 5 });
+    } finally {
+      await rogue.close();
+    }
+    await waitForFailedJob(gateway, task.task_id);
+    const job = (await gateway.queue.getJob(task.task_id))!;
+    expect(job.failedReason).toMatch(/payload that does not match its schema/);
+    expect(job.failedReason).toMatch(/credentials/);
+    expect(job.failedReason).not.toContain(ROGUE_PASSWORD);
+    expect(job.attemptsMade).toBe(1);
+    expect(simCounts(sim, task.task_id)).toEqual({ created: 0, launched: 0, stopped: 0 });
+  });
+
+  it('refuses to add a job whose payload breaks the queue schema, before it reaches Redis', async () => {
+    const task = await gateway.submit({ enqueue: false });
+    const stored = (await gateway.tasks.getJobPayload<ScanJobData>(task.task_id))!;
+    await expect(gateway.queue.add('scan', { ...stored, targets: [] }, { jobId: task.task_id })).rejects.toThrow(/targets/);
+    expect(await gateway.queue.getJob(task.task_id)).toBeUndefined();
+  });
+
   it('runs a credentialed scan to completed with its summary, report and exactly one create and launch', async () => {
     const task = await gateway.submit({ credentials: { ssh_username: 'scan', ssh_password: SSH_PASSWORD }, targets: ['10.0.0.5', '10.0.0.6', '10.0.0.7'] });
     const done = await waitForStatus(gateway, task.task_id, ['completed', 'failed']);
@@ -68,6 +96,9 @@ describe('scan pipeline against the simulator', () => {
     expect(done.status).toBe('failed');
     expect(done.error).toMatchObject({ code: 'authentication_failed', message: expect.stringMatching(/SSH login failed on the host/) });
     expect(done.results_summary).toMatchObject({ hosts_scanned: 1, authentication_status: 'failed' });
+    // The record keeps what get_scan_status reports (hints included), summary.json the evidence.
+    expect(Object.keys(done.results_summary ?? {}).sort()).toEqual(['authentication_hints', 'authentication_status', 'file_size_kb', 'findings_total', 'hosts_scanned', 'severity_breakdown', 'total_vulnerabilities']);
+    expect(done.results_summary?.authentication_hints).not.toHaveLength(0);
     expect(existsSync(join(dir, 'tasks', task.task_id, 'results', 'manifest.json'))).toBe(true);
     // Not a BullMQ failure: retrying with the same credentials cannot help.
     expect(await (await gateway.queue.getJob(task.task_id))?.getState()).toBe('completed');
@@ -116,15 +147,16 @@ describe('scan pipeline against the simulator', () => {
     expect(job.data.state).toMatchObject({ failed_tries: 1 });
   });
 
-  it('retries a failing export, then fails with a clear reason, and a retry from the failed set completes it', async () => {
+  it('requests a failing export anew a bounded number of times, then fails with a clear reason, and a retry from the failed set completes it', async () => {
     sim.setFaults({ export_mode: 'error' });
     const task = await gateway.submit();
     const failed = await waitForStatus(gateway, task.task_id, ['failed', 'completed']);
     expect(failed.status).toBe('failed');
-    expect(failed.error?.message).toMatch(/failed to generate the export/);
+    expect(failed.error).toMatchObject({ code: 'scanner_error', message: expect.stringMatching(/could not produce an export .*3 export requests failed/) });
     const job = await waitForFailedJob(gateway, task.task_id);
-    // Six tries of the export step (scans.attempts), each a fresh export request.
-    expect(job.data.state).toMatchObject({ step: 'export', failed_tries: 6 });
+    // The scanner asked for three exports within one try of the step; repeating the step would
+    // only ask for three more. The last export's file id is recorded for a resumed step.
+    expect(job.data.state).toMatchObject({ step: 'export', failed_tries: 1, export_file: expect.stringMatching(/^\d+$/) });
 
     sim.setFaults({ export_mode: 'ok' });
     await job.retry('failed');

@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll } from '@jest/globals';
-import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
   TaskStore,
@@ -18,14 +17,14 @@ import {
   loadScannersConfig,
   newTaskId,
   sealScanCredentials,
-  type ScanCredentialsPlain,
+  type ScanCredentials,
+  type ScanQueue,
   type ScanJobData,
-  type ScanJobResult,
   type ScanType,
   type ScannersConfig,
   type Task,
 } from '@nessus-mcp/core';
-import { ingestExport } from '@nessus-mcp/results';
+import { LocalTaskFiles, ingestExport } from '@nessus-mcp/results';
 import { startSimulator, type FaultPatch, type RunningSimulator } from '@nessus-mcp/nessus-sim';
 import { startWorkerApp, type WorkerApp } from '../src/worker-app.js';
 
@@ -68,6 +67,8 @@ export interface ConfigOptions {
   /** Session login instead of API keys. */
   sessionAuth?: boolean;
   maxExportMb?: number;
+  /** Base wait before an in-place retry of a safe Nessus call (scanners.yaml `http_retry_backoff_ms`). */
+  httpRetryBackoffMs?: number;
 }
 
 export function writeScannersConfig(dir: string, simUrl: string, options: ConfigOptions = {}): string {
@@ -75,7 +76,7 @@ export function writeScannersConfig(dir: string, simUrl: string, options: Config
     ? '        username: admin\n        password: sim-admin-password\n'
     : '        access_key: sim-access-key\n        secret_key: sim-secret-key\n';
   const instances = Array.from({ length: options.instances ?? 1 }, (_, i) =>
-    [`      - instance_id: sim${i + 1}`, `        name: Simulator ${i + 1}`, `        url: ${simUrl}`, auth.trimEnd(), `        max_concurrent_scans: ${options.capacity ?? 4}`, '        timeout_ms: 5000'].join('\n'),
+    [`      - instance_id: sim${i + 1}`, `        name: Simulator ${i + 1}`, `        url: ${simUrl}`, auth.trimEnd(), `        max_concurrent_scans: ${options.capacity ?? 4}`, '        timeout_ms: 5000', `        http_retry_backoff_ms: ${options.httpRetryBackoffMs ?? 20}`].join('\n'),
   ).join('\n');
   const yaml = `default_pool: main
 pools:
@@ -121,9 +122,9 @@ export async function startInProcessWorker(options: { redisUrl: string; dataDir:
     redis: createRedisConnection(options.redisUrl, 'worker'),
     config,
     scannersConfigPath: options.configPath,
-    dataDir: options.dataDir,
+    files: new LocalTaskFiles(options.dataDir),
     credentialsKey: CREDENTIALS_KEY,
-    ingest: async (args) => ({ ...(await ingestExport(args)) }),
+    ingest: ingestExport,
     logger: createLogger({ name: 'worker', level: 'debug', destination: logs }),
     settings: { concurrency: options.concurrency ?? 50, lockDurationMs: 30_000, stalledIntervalMs: 30_000, metricsHost: '127.0.0.1' },
     metricsPort: 0,
@@ -135,18 +136,17 @@ export async function startInProcessWorker(options: { redisUrl: string; dataDir:
 export class GatewayStandIn {
   readonly redis: Redis;
   readonly tasks: TaskStore;
-  readonly queue: Queue<ScanJobData, ScanJobResult>;
+  readonly queue: ScanQueue;
 
   constructor(redisUrl: string, attempts = 4, backoffMs = 100) {
     this.redis = createRedisConnection(redisUrl, 'worker');
     this.tasks = new TaskStore(this.redis);
-    this.queue = createScanQueue('main', this.redis, { attempts, backoffMs, completedDays: 7, deadLetterDays: 30 });
     // Connection errors are expected while a test restarts Redis; the queue reconnects by itself.
-    this.queue.on('error', () => undefined);
+    this.queue = createScanQueue('main', this.redis, { attempts, backoffMs, completedDays: 7, deadLetterDays: 30 }, { logger: { warn: () => undefined } });
   }
 
   /** Creates the task; `enqueue: false` leaves it without a job (a gateway that died in between). */
-  async submit(options: { name?: string; targets?: string[]; scanType?: ScanType; credentials?: ScanCredentialsPlain; enqueue?: boolean; pinned?: string; createdAt?: Date } = {}): Promise<Task> {
+  async submit(options: { name?: string; targets?: string[]; scanType?: ScanType; credentials?: ScanCredentials; enqueue?: boolean; pinned?: string; createdAt?: Date } = {}): Promise<Task> {
     const now = options.createdAt ?? new Date();
     const taskId = newTaskId('main', options.pinned ?? 'any', now);
     const scanType = options.scanType ?? (options.credentials ? 'trusted' : 'untrusted');

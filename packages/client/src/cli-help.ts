@@ -48,6 +48,7 @@ SSH credentials (trusted and privileged scans):
   --elevate METHOD               privileged: sudo | su | su+sudo | pbrun | dzdo
   --escalation-account USER      account to elevate to (default root)
   --escalation-password-env VAR  escalation password, from environment variable VAR
+  --su-login USER                su+sudo (required there): the account su switches to before sudo
 Passwords are never accepted as option values: anything typed on a command line is kept in
 shell history and shown to every user by \`ps\`. Name an environment variable instead, or leave
 both --ssh-password-env and --ssh-key-file out to be prompted (hidden input) on a terminal.

@@ -202,6 +202,7 @@ async function scanCommand(args: string[], run: Run): Promise<number> {
         elevate: { type: 'string' },
         'escalation-account': { type: 'string' },
         'escalation-password-env': { type: 'string' },
+        'su-login': { type: 'string' },
       },
     }),
   );
@@ -231,7 +232,7 @@ async function scanCommand(args: string[], run: Run): Promise<number> {
 
   let request: ScanRequest;
   if (type === 'untrusted') {
-    const stray = ['ssh-user', 'ssh-password-env', 'ssh-key-file', 'elevate'].find((o) => values[o as keyof typeof values] !== undefined);
+    const stray = ['ssh-user', 'ssh-password-env', 'ssh-key-file', 'elevate', 'su-login'].find((o) => values[o as keyof typeof values] !== undefined);
     if (stray) throw new UsageError(`--${stray} needs --type trusted or privileged`, help);
     request = { type, ...common };
   } else {
@@ -268,6 +269,7 @@ async function scanCommand(args: string[], run: Run): Promise<number> {
         elevatePrivilegesWith: elevate,
         ...(values['escalation-account'] ? { escalationAccount: values['escalation-account'] } : {}),
         ...(escalationVar ? { escalationPassword: secretFromEnv('escalation-password-env', escalationVar, help) } : {}),
+        ...(values['su-login'] ? { suLogin: values['su-login'] } : {}),
       };
     }
   }

@@ -98,6 +98,7 @@ const scannerInstanceSchema = z.looseObject({
   healthy: z.boolean().optional(),
   health_status: z.string().optional(),
   health_message: z.string().nullable().optional(),
+  startup_progress: z.number().nullable().optional(),
   version: z.string().nullable().optional(),
   checked_at: z.string().nullable().optional(),
 });

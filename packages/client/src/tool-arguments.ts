@@ -47,6 +47,7 @@ export function privilegedScanArguments(params: PrivilegedScanParams): ToolArgum
     elevate_privileges_with: params.elevatePrivilegesWith,
     escalation_account: params.escalationAccount,
     escalation_password: params.escalationPassword,
+    su_login: params.suLogin,
   });
 }
 

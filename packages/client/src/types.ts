@@ -74,6 +74,8 @@ export type PrivilegedScanParams = TrustedScanParams & {
   elevatePrivilegesWith: PrivilegeEscalation;
   escalationAccount?: string;
   escalationPassword?: string;
+  /** For `su+sudo` only, and required there: the account su switches to before it runs sudo (sent as `su_login`). */
+  suLogin?: string;
 };
 
 /** Any scan, tagged with its type (untrusted when `type` is left out). */
@@ -321,6 +323,8 @@ export interface ScannerInfo {
   /** `ok`, `loading`, `licence_restricted`, `unauthorized` or `unreachable`. */
   health_status?: string;
   health_message?: string | null;
+  /** While `health_status` is `starting`: Nessus's start-up progress (0-100). */
+  startup_progress?: number | null;
   version?: string | null;
   checked_at?: string | null;
   [field: string]: unknown;

@@ -130,6 +130,15 @@ describe('nessus-mcp scan', () => {
     expect(run.stdout).toMatch(/critical\s+11/);
   });
 
+  it('sends --su-login as su_login for a su+sudo scan, and refuses it on an untrusted scan', async () => {
+    const run = await cli(['scan', '10.0.0.9', '--name', 's', '--ssh-user', 'audit', '--ssh-password-env', 'CLI_TEST_SSH_PW', '--elevate', 'su+sudo', '--su-login', 'opsadmin', '--json'], { CLI_TEST_SSH_PW: 'pw' });
+    expect(run.code).toBe(0);
+    expect(lastCall('run_privileged_scan')).toMatchObject({ elevate_privileges_with: 'su+sudo', su_login: 'opsadmin' });
+    const stray = await cli(['scan', '10.0.0.9', '--name', 's', '--su-login', 'opsadmin']);
+    expect(stray.code).not.toBe(0);
+    expect(stray.stderr).toContain('--su-login needs --type trusted or privileged');
+  });
+
   it('sends the key file content for --ssh-key-file', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'nessus-mcp-cli-'));
     try {

@@ -86,6 +86,19 @@ describe('submitting scans', () => {
     });
   });
 
+  it('sends the su login of a su+sudo scan as su_login', async () => {
+    await client.submitPrivilegedScan({
+      targets: '10.0.0.4',
+      name: 'su+sudo',
+      sshUsername: 'audit',
+      sshPassword: 'pw',
+      elevatePrivilegesWith: 'su+sudo',
+      suLogin: 'opsadmin',
+      escalationPassword: 'su-pw',
+    });
+    expect(gateway.calls.at(-1)?.args).toMatchObject({ elevate_privileges_with: 'su+sudo', su_login: 'opsadmin', escalation_password: 'su-pw' });
+  });
+
   it('reports a tool argument the server rejects as invalid_argument', async () => {
     const error = await caught(
       client.submitPrivilegedScan({ targets: 'x', name: 'n', sshUsername: 'u', sshPassword: 'p', elevatePrivilegesWith: 'runas' as 'sudo' }),

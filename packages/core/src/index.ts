@@ -12,6 +12,8 @@ export * from './config/runtime-config.js';
 export * from './config/access-config.js';
 export { expandEnv, formatPath } from './config/expand-env.js';
 export * from './supervision.js';
+export * from './ip.js';
 export * from './targets.js';
 export * from './audit-log.js';
 export * from './scan-credentials.js';
+export * from './zod-issues.js';

@@ -1,24 +1,21 @@
-import { isIPv4, isIPv6 } from 'node:net';
 import { AppError } from './errors.js';
+import { ADDRESS_BITS, cidrBlock, intervalCovers, intervalSize, intervalsOverlap, mergeIntervals, parseIp } from './ip.js';
+import type { IpAddress, IpInterval, IpVersion } from './ip.js';
 
 /**
  * Scan targets as agents write them: IPv4/IPv6 addresses, CIDRs, ranges (`10.0.0.1-10`,
  * `10.0.0.1-10.0.0.20`) and host names, separated by commas, spaces or newlines.
- * Addresses are held as bigint intervals so that counting, scope checks and the CIDR-aware
- * `list_tasks(target)` filter are all interval arithmetic. Only Node built-ins are used, so the
- * worker, the gateway and the CLI can share this module without pulling Redis or BullMQ.
+ * Addresses are held as bigint intervals (./ip.ts) so that counting, scope checks and the
+ * CIDR-aware `list_tasks(target)` filter are all interval arithmetic. Nothing here pulls Redis or
+ * BullMQ, so the worker, the gateway and the CLI share this module.
  */
 
 export type TargetKind = 'address' | 'cidr' | 'range' | 'hostname';
 
-export interface AddressTarget {
+export interface AddressTarget extends IpInterval {
   kind: 'address' | 'cidr' | 'range';
   /** The token as the caller wrote it (trimmed). */
   text: string;
-  version: 4 | 6;
-  /** First and last address of the interval, inclusive. */
-  first: bigint;
-  last: bigint;
 }
 
 export interface HostnameTarget {
@@ -43,7 +40,6 @@ export interface ParsedTargets {
   addressCount: number;
 }
 
-const BITS: Record<4 | 6, number> = { 4: 32, 6: 128 };
 const HOSTNAME_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 const DEFAULT_MAX_TEXT = 100_000;
 
@@ -51,36 +47,11 @@ function invalid(message: string, target?: string): AppError {
   return new AppError('invalid_argument', message, target === undefined ? {} : { details: { target } });
 }
 
-function ipv4Value(text: string): bigint {
-  let value = 0n;
-  for (const part of text.split('.')) value = (value << 8n) | BigInt(Number(part));
-  return value;
-}
-
-function ipv6Value(text: string): bigint {
-  let address = text;
-  const lastColon = address.lastIndexOf(':');
-  const tail = address.slice(lastColon + 1);
-  if (tail.includes('.')) {
-    // An embedded dotted quad (::ffff:10.0.0.1) stands for the last two groups.
-    const v4 = ipv4Value(tail);
-    address = `${address.slice(0, lastColon + 1)}${(v4 >> 16n).toString(16)}:${(v4 & 0xffffn).toString(16)}`;
-  }
-  const [head = '', rest] = address.split('::');
-  const headGroups = head === '' ? [] : head.split(':');
-  const tailGroups = rest === undefined || rest === '' ? [] : rest.split(':');
-  const groups = rest === undefined ? headGroups : [...headGroups, ...Array<string>(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
-  let value = 0n;
-  for (const group of groups) value = (value << 16n) | BigInt(parseInt(group, 16));
-  return value;
-}
-
 /** A single address, or null when `text` is not one. Leading zeros in IPv4 are refused: some tools read them as octal. */
-function parseAddress(text: string): { version: 4 | 6; value: bigint } | null {
-  if (isIPv4(text)) return { version: 4, value: ipv4Value(text) };
+function parseAddress(text: string): IpAddress | null {
   // Zone ids (`fe80::1%eth0`) name an interface of this host, meaningless to a remote scanner.
-  if (isIPv6(text) && !text.includes('%')) return { version: 6, value: ipv6Value(text) };
-  return null;
+  if (text.includes('%') || text.trim() !== text) return null;
+  return parseIp(text);
 }
 
 function looksNumeric(text: string): boolean {
@@ -107,13 +78,12 @@ export function parseTarget(token: string): Target {
     const address = parseAddress(text.slice(0, slash));
     const prefixText = text.slice(slash + 1);
     if (!address) throw invalid(`targets: '${text}' is not a valid CIDR (the part before '/' must be an IPv4 or IPv6 address)`, text);
-    const bits = BITS[address.version];
+    const bits = ADDRESS_BITS[address.version];
     if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > bits) {
       throw invalid(`targets: '${text}' has an invalid prefix length (0-${bits} for IPv${address.version})`, text);
     }
-    const hostBits = BigInt(bits - Number(prefixText));
-    const first = (address.value >> hostBits) << hostBits;
-    return { kind: 'cidr', text, version: address.version, first, last: first + (1n << hostBits) - 1n };
+    const { version, first, last } = cidrBlock(address, Number(prefixText));
+    return { kind: 'cidr', text, version, first, last };
   }
 
   const dash = text.indexOf('-');
@@ -146,7 +116,7 @@ export function parseTarget(token: string): Target {
 }
 
 export function addressCount(target: Target): bigint {
-  return target.kind === 'hostname' ? 1n : target.last - target.first + 1n;
+  return target.kind === 'hostname' ? 1n : intervalSize(target);
 }
 
 /** Splits on commas and any whitespace; accepts one string or a list of strings. */
@@ -186,36 +156,18 @@ export function parseTargets(input: string | readonly string[], limits: TargetLi
   return { targets, addressCount: Number(total) };
 }
 
-interface Interval {
-  first: bigint;
-  last: bigint;
-}
-
 /** The compiled `allowed_targets` list: merged address intervals per IP version plus host name rules. */
 export interface AllowList {
   readonly entries: readonly string[];
-  readonly intervals: Readonly<Record<4 | 6, readonly Interval[]>>;
+  readonly intervals: Readonly<Record<IpVersion, readonly IpInterval[]>>;
   readonly hostnames: ReadonlySet<string>;
   /** `*.example.com` stored as `.example.com`. */
   readonly suffixes: readonly string[];
 }
 
-function mergeIntervals(intervals: Interval[]): Interval[] {
-  const sorted = [...intervals].sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
-  const merged: Interval[] = [];
-  for (const interval of sorted) {
-    const previous = merged[merged.length - 1];
-    // Adjacent blocks (10.0.0.0/25 + 10.0.0.128/25) merge too, so a /24 spanning both is in scope.
-    if (previous && interval.first <= previous.last + 1n) {
-      if (interval.last > previous.last) previous.last = interval.last;
-    } else merged.push({ ...interval });
-  }
-  return merged;
-}
-
 /** Throws `config_invalid` naming a malformed entry, so a typo in scanners.yaml fails at start. */
 export function compileAllowList(entries: readonly string[]): AllowList {
-  const intervals: Record<4 | 6, Interval[]> = { 4: [], 6: [] };
+  const intervals: Record<IpVersion, IpInterval[]> = { 4: [], 6: [] };
   const hostnames = new Set<string>();
   const suffixes: string[] = [];
   for (const entry of entries) {
@@ -233,7 +185,7 @@ export function compileAllowList(entries: readonly string[]): AllowList {
       throw new AppError('config_invalid', `allowed_targets: ${(error as Error).message.replace(/^targets: /, '')}`);
     }
     if (target.kind === 'hostname') hostnames.add(target.hostname);
-    else intervals[target.version].push({ first: target.first, last: target.last });
+    else intervals[target.version].push(target);
   }
   return { entries: [...entries], intervals: { 4: mergeIntervals(intervals[4]), 6: mergeIntervals(intervals[6]) }, hostnames, suffixes };
 }
@@ -246,7 +198,7 @@ export function isAllowed(target: Target, allow: AllowList): boolean {
   if (target.kind === 'hostname') {
     return allow.hostnames.has(target.hostname) || allow.suffixes.some((suffix) => target.hostname.endsWith(suffix));
   }
-  return allow.intervals[target.version].some((interval) => interval.first <= target.first && target.last <= interval.last);
+  return allow.intervals[target.version].some((interval) => intervalCovers(interval, target));
 }
 
 /** Throws `out_of_scope` naming the first target outside the allow-list. */
@@ -265,7 +217,7 @@ export function targetsOverlap(a: Target, b: Target): boolean {
   if (a.kind === 'hostname' || b.kind === 'hostname') {
     return a.kind === 'hostname' && b.kind === 'hostname' && a.hostname === b.hostname;
   }
-  return a.version === b.version && a.first <= b.last && b.first <= a.last;
+  return intervalsOverlap(a, b);
 }
 
 /**

@@ -52,13 +52,23 @@ export interface SeverityBreakdown {
 
 export type AuthenticationStatus = 'success' | 'partial' | 'failed' | 'not_applicable';
 
-export interface ResultsSummary {
+/**
+ * The figures of an ingested scan that `get_scan_status` reports. The task record holds them, so
+ * a status call reads no file; the result store's `summary.json` is the full record
+ * (`ResultSummary` in @nessus-mcp/results adds the scan's facts and the authentication evidence).
+ */
+export interface ResultFigures {
   hosts_scanned: number;
+  /** Every ReportItem, informational ones included. */
+  findings_total: number;
+  /** Findings with severity >= 1. */
   total_vulnerabilities: number;
   severity_breakdown: SeverityBreakdown;
+  /** Size of the raw export. */
   file_size_kb: number;
   authentication_status: AuthenticationStatus;
-  [extra: string]: unknown;
+  /** Troubleshooting steps when authentication failed or was partial. */
+  authentication_hints: string[];
 }
 
 export interface TaskError {
@@ -93,5 +103,5 @@ export interface Task {
   has_credentials: boolean;
   idempotency_key_hash: string | null;
   cancel_requested: boolean;
-  results_summary: ResultsSummary | null;
+  results_summary: ResultFigures | null;
 }

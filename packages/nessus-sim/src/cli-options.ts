@@ -13,18 +13,19 @@ Serves a Nessus-compatible REST API (plain HTTP) plus /_sim/stats, /_sim/faults,
   --host ADDR              listen address (env NESSUS_SIM_HOST, default 127.0.0.1)
   --scan-seconds S         how long a launched scan runs (default 5)
   --scan-outcome O         completed | aborted
-  --licence-412 M          clean | drop | empty | off (refuse scan control with 412)
+  --licence-412 M          clean | drop | empty | reset | off (refuse scan control with 412)
   --error-rate R           share 0-1 of API calls answered 500/503
   --latency-ms N           delay added to every API answer
   --session-ttl-s S        session idle lifetime in seconds (0 = expire at once; default 1800)
-  --export-mode M          ok | stuck | error
-  --download-mode M        ok | slow | truncated | expired
+  --export-mode M          ok | stuck | error | error_500_then_404 | lost
+  --download-mode M        ok | slow | truncated | expired | chunked
   --access-key K           API access key  (env NESSUS_SIM_ACCESS_KEY, default sim-access-key)
   --secret-key K           API secret key  (env NESSUS_SIM_SECRET_KEY, default sim-secret-key)
   --username U             login user      (env NESSUS_SIM_USERNAME, default admin)
   --password P             login password  (env NESSUS_SIM_PASSWORD, default sim-admin-password)
   --ssh-username U         SSH user the targets accept (env NESSUS_SIM_SSH_USERNAME, default scan)
   --ssh-password P         SSH password the targets accept (env NESSUS_SIM_SSH_PASSWORD, default scan-password)
+  --ssh-port N             port the targets' SSH listens on; scans must send it as settings.ssh_port (env NESSUS_SIM_SSH_PORT, default 22)
   --tls                    serve HTTPS with a self-signed certificate made at start (needs openssl);
                            its path is logged, for clients' CA file
   --tls-cert FILE --tls-key FILE   serve HTTPS with this PEM certificate and key
@@ -73,6 +74,7 @@ export function parseCliOptions(
         password: { type: 'string' },
         'ssh-username': { type: 'string' },
         'ssh-password': { type: 'string' },
+        'ssh-port': { type: 'string' },
         tls: { type: 'boolean' },
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
@@ -135,9 +137,12 @@ export function parseCliOptions(
     username: pick(flags.username, 'NESSUS_SIM_USERNAME'),
     password: pick(flags.password, 'NESSUS_SIM_PASSWORD'),
   };
+  const sshPort = numberFlag('ssh-port', pick(flags['ssh-port'], 'NESSUS_SIM_SSH_PORT'));
+  if (sshPort !== undefined && (!Number.isInteger(sshPort) || sshPort < 1 || sshPort > 65535)) throw new CliError(`--ssh-port must be 1-65535, got ${sshPort}`);
   const validSsh = {
     username: pick(flags['ssh-username'], 'NESSUS_SIM_SSH_USERNAME'),
     password: pick(flags['ssh-password'], 'NESSUS_SIM_SSH_PASSWORD'),
+    port: sshPort,
   };
   const defined = <T extends object>(value: T): Partial<{ [K in keyof T]: Exclude<T[K], undefined> }> =>
     Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<{

@@ -9,11 +9,23 @@ import type { ExportRecord, SimulatorState } from './simulator-state.js';
 
 type ExportStatus = 'loading' | 'ready' | 'error';
 
+/** The export status answer `500 {"status":"error"}`, which has no `error` key. */
+class ExportFailed extends Error {}
+
 /**
  * Export status as clients see it: `ok` answers `loading` to the first poll and `ready` after,
  * so every client exercises its poll loop once; `stuck` stays `loading`; `error` fails.
+ * `error_500_then_404` answers 500 `{"status":"error"}` once and 404 after (seccubus#371,
+ * #458); `lost` answers 404 from the first poll (Nessus Manager with linked scanners,
+ * seccubus#590, #603).
  */
 function pollStatus(record: ExportRecord): ExportStatus {
+  if (record.mode === 'lost') throw new NessusHttpError(404, FILE_NOT_FOUND);
+  if (record.mode === 'error_500_then_404') {
+    record.statusPolls += 1;
+    if (record.statusPolls > 1) throw new NessusHttpError(404, FILE_NOT_FOUND);
+    throw new ExportFailed();
+  }
   if (record.mode === 'error') return 'error';
   if (record.mode === 'stuck') return 'loading';
   record.statusPolls += 1;
@@ -44,7 +56,7 @@ function exportDocument(state: SimulatorState, record: ExportRecord): ExportDocu
 
 async function download(state: SimulatorState, record: ExportRecord, res: ServerResponse): Promise<void> {
   // B.3.10: repeat downloads are allowed; `expired` plays the "file is gone" case.
-  if (state.faults.download_mode === 'expired' || record.mode === 'error') throw new NessusHttpError(404, FILE_NOT_FOUND);
+  if (state.faults.download_mode === 'expired' || record.mode !== 'ok') throw new NessusHttpError(404, FILE_NOT_FOUND);
   if (!isReady(record)) throw new NessusHttpError(409, 'The requested file is not ready yet; poll its status until "ready"');
   const doc = exportDocument(state, record);
   const length = exportByteLength(doc, state.templates);
@@ -52,7 +64,8 @@ async function download(state: SimulatorState, record: ExportRecord, res: Server
   res.writeHead(200, {
     'Content-Type': 'application/octet-stream',
     'Content-Disposition': `attachment; filename="${fileName}"`,
-    'Content-Length': length,
+    // `chunked`: no Content-Length, as a server streaming the file as it writes it would send.
+    ...(state.faults.download_mode === 'chunked' ? {} : { 'Content-Length': length }),
     'Cache-Control': 'no-cache',
   });
   const mode = state.faults.download_mode;
@@ -115,7 +128,14 @@ export function registerExportRoutes(router: Router, state: SimulatorState): voi
     path: '/scans/:id/export/:file/status',
     auth: true,
     licenceGated: false,
-    handler: ({ res, params }) => sendJson(res, 200, { status: pollStatus(byFile(params['id'], params['file'])) }),
+    handler: ({ res, params }) => {
+      try {
+        sendJson(res, 200, { status: pollStatus(byFile(params['id'], params['file'])) });
+      } catch (error) {
+        if (!(error instanceof ExportFailed)) throw error;
+        sendJson(res, 500, { status: 'error' });
+      }
+    },
   });
 
   router.add({
@@ -132,7 +152,13 @@ export function registerExportRoutes(router: Router, state: SimulatorState): voi
     auth: true,
     licenceGated: false,
     handler: ({ res, params }) => {
-      const status = pollStatus(byToken(params['token']));
+      let status: ExportStatus;
+      try {
+        status = pollStatus(byToken(params['token']));
+      } catch (error) {
+        if (!(error instanceof ExportFailed)) throw error;
+        return sendJson(res, 500, { status: 'error' });
+      }
       const message = { loading: 'The download is being prepared.', ready: 'The download is ready.', error: 'Export failed.' };
       sendJson(res, 200, { status, message: message[status] });
     },

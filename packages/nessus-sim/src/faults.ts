@@ -1,13 +1,17 @@
 /**
  * Fault switches, settable at start (options, CLI flags) and at run time (`PUT /_sim/faults`).
  * The key names and value sets are part of the external contract (CONTRACT.md, "Simulator
- * control"); `download_mode` is this package's addition, documented in its README.
+ * control"); `download_mode` and the real-Nessus modes (`licence_412: "reset"`, the export
+ * modes `error_500_then_404` and `lost`, `download_mode: "chunked"`, `server_loading`,
+ * `running_status`, `session_refusal`) are this package's additions, documented in its README
+ * with which of them were seen on real servers.
  */
 
-export type Licence412Mode = 'clean' | 'drop' | 'empty';
-export type ExportMode = 'ok' | 'stuck' | 'error';
+export type Licence412Mode = 'clean' | 'drop' | 'empty' | 'reset';
+export type ExportMode = 'ok' | 'stuck' | 'error' | 'error_500_then_404' | 'lost';
 export type ScanOutcome = 'completed' | 'aborted';
-export type DownloadMode = 'ok' | 'slow' | 'truncated' | 'expired';
+export type DownloadMode = 'ok' | 'slow' | 'truncated' | 'expired' | 'chunked';
+export type SessionRefusal = 'too_many_users' | 'locked';
 
 export interface Faults {
   /** Answer the scan-control endpoints of NESSUS_API.md B.2 with 412; `null` = licence allows the API. */
@@ -23,6 +27,12 @@ export interface Faults {
   /** Running time of one scan launch. */
   scan_seconds: number;
   download_mode: DownloadMode;
+  /** `/server/status` answers 503 `loading` at this progress (0–100), other API calls 503; `null` = ready. */
+  server_loading: number | null;
+  /** The status word `GET /scans` and `GET /scans/{id}` report in place of `running`; `null` = `running`. */
+  running_status: string | null;
+  /** `POST /session` refuses every login this way; `null` = logins work. */
+  session_refusal: SessionRefusal | null;
 }
 
 export type FaultPatch = Partial<Faults>;
@@ -37,16 +47,20 @@ export const DEFAULT_FAULTS: Readonly<Faults> = Object.freeze({
   scan_outcome: 'completed',
   scan_seconds: 5,
   download_mode: 'ok',
+  server_loading: null,
+  running_status: null,
+  session_refusal: null,
 });
 
 export class FaultValidationError extends Error {
   override readonly name = 'FaultValidationError';
 }
 
-const LICENCE_MODES: readonly Licence412Mode[] = ['clean', 'drop', 'empty'];
-const EXPORT_MODES: readonly ExportMode[] = ['ok', 'stuck', 'error'];
+const LICENCE_MODES: readonly Licence412Mode[] = ['clean', 'drop', 'empty', 'reset'];
+const EXPORT_MODES: readonly ExportMode[] = ['ok', 'stuck', 'error', 'error_500_then_404', 'lost'];
 const SCAN_OUTCOMES: readonly ScanOutcome[] = ['completed', 'aborted'];
-const DOWNLOAD_MODES: readonly DownloadMode[] = ['ok', 'slow', 'truncated', 'expired'];
+const DOWNLOAD_MODES: readonly DownloadMode[] = ['ok', 'slow', 'truncated', 'expired', 'chunked'];
+const SESSION_REFUSALS: readonly SessionRefusal[] = ['too_many_users', 'locked'];
 const FAULT_KEYS: readonly (keyof Faults)[] = Object.keys(DEFAULT_FAULTS) as (keyof Faults)[];
 
 function quoteList(values: readonly string[]): string {
@@ -97,6 +111,18 @@ export function validateFaultPatch(input: unknown): FaultPatch {
         break;
       case 'download_mode':
         patch.download_mode = oneOf(key, value, DOWNLOAD_MODES);
+        break;
+      case 'server_loading':
+        patch.server_loading = value === null ? null : finiteNumber(key, value, 0, 100);
+        break;
+      case 'running_status':
+        if (value !== null && (typeof value !== 'string' || !/^[a-z]{1,32}$/.test(value))) {
+          throw new FaultValidationError(`running_status must be a lower-case status word such as "publishing", or null; got ${JSON.stringify(value)}`);
+        }
+        patch.running_status = value;
+        break;
+      case 'session_refusal':
+        patch.session_refusal = value === null ? null : oneOf(key, value, SESSION_REFUSALS);
         break;
       default:
         throw new FaultValidationError(`unknown fault key '${key}'; known keys: ${FAULT_KEYS.join(', ')}`);

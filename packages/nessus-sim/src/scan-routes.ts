@@ -23,8 +23,10 @@ import type { ExpandedTargets } from './targets.js';
 import { expandTargets, TargetError } from './targets.js';
 
 export const SCAN_NOT_FOUND = 'The requested scan was not found';
-// Text of the built-in /api docs (NESSUS_API.md B.3.9).
-const CANNOT_DELETE = 'Scans in running, paused or stopping states can not be deleted';
+// Status and texts of the Nessus 6 built-in /api docs for delete and launch: a conflict is a 500,
+// not a 409 (reancloud/Nessus6 scan.rb).
+const CANNOT_DELETE = 'Failed to delete the scan. This may be because the scan is currently running';
+const ALREADY_RUNNING = 'Failed to launch scan. This is usually due to the scan already running.';
 const HOST_CHECKS_TOTAL = 100;
 
 const seconds = (ms: number): number => Math.floor(ms / 1000);
@@ -38,9 +40,9 @@ function parseTargets(text: string): ExpandedTargets {
   }
 }
 
-function judgeCredentials(state: SimulatorState, credentials: unknown): CredentialVerdict {
+function judgeCredentials(state: SimulatorState, credentials: unknown, settings: Record<string, unknown>): CredentialVerdict {
   try {
-    return judgeScanCredentials(credentials, state.validSsh);
+    return judgeScanCredentials(credentials, settings, state.validSsh);
   } catch (error) {
     if (error instanceof CredentialsError) throw new NessusHttpError(400, error.message);
     throw error;
@@ -68,7 +70,13 @@ function targetsText(value: unknown): string {
 }
 
 export function scanStatus(state: SimulatorState, scan: ScanRecord): string {
-  return state.latestRun(scan)?.status ?? 'empty';
+  return statusWord(state, state.latestRun(scan));
+}
+
+/** The run's status as clients see it: `running_status` stands in for `running`. */
+function statusWord(state: SimulatorState, run: ScanRun | undefined): string {
+  if (!run) return 'empty';
+  return run.status === 'running' && state.faults.running_status !== null ? state.faults.running_status : run.status;
 }
 
 function lastModified(scan: ScanRecord, run: ScanRun | undefined): number {
@@ -84,7 +92,7 @@ function listEntry(state: SimulatorState, scan: ScanRecord): Record<string, unkn
     read: true,
     last_modification_date: lastModified(scan, run),
     creation_date: seconds(scan.createdAtMs),
-    status: run?.status ?? 'empty',
+    status: statusWord(state, run),
     uuid: run?.uuid ?? null,
     shared: false,
     user_permissions: 128,
@@ -239,7 +247,7 @@ export function scanDetails(state: SimulatorState, scan: ScanRecord, query: URLS
         { permissions: 128, owner: 1, display_name: scan.owner, name: scan.owner, id: 1, type: 'user' },
       ],
       edit_allowed: true,
-      status: run?.status ?? 'empty',
+      status: statusWord(state, run),
       policy: scan.policyName,
       'pci-can-upload': false,
       hasaudittrail: false,
@@ -279,7 +287,7 @@ export function scanDetails(state: SimulatorState, scan: ScanRecord, query: URLS
 function launchScan(state: SimulatorState, scan: ScanRecord, altTargets: ExpandedTargets | undefined): ScanRun {
   const now = state.clock();
   const current = state.latestRun(scan);
-  if (current && !isTerminal(current.status)) throw new NessusHttpError(409, 'Scan is already running');
+  if (current && !isTerminal(current.status)) throw new NessusHttpError(500, ALREADY_RUNNING);
   const historyId = state.allocateHistoryId();
   const run = newRun({
     historyId,
@@ -350,7 +358,7 @@ export function registerScanRoutes(router: Router, state: SimulatorState): void 
       const textTargets = targetsText(settings['text_targets']);
       const targets = parseTargets(textTargets);
       const folderId = settings['folder_id'] === undefined ? MY_SCANS_FOLDER_ID : folderIdFrom(state, settings['folder_id']);
-      const credentials = judgeCredentials(state, isRecord(body) ? body['credentials'] : undefined);
+      const credentials = judgeCredentials(state, isRecord(body) ? body['credentials'] : undefined, settings);
       const now = state.clock();
       const id = state.allocateScanId();
       const scan: ScanRecord = {
@@ -463,7 +471,7 @@ export function registerScanRoutes(router: Router, state: SimulatorState): void 
     handler: ({ res, params }) => {
       const scan = requireScan(state, params['id']);
       const run = state.latestRun(scan);
-      if (run && !isTerminal(run.status)) throw new NessusHttpError(409, CANNOT_DELETE);
+      if (run && !isTerminal(run.status)) throw new NessusHttpError(500, CANNOT_DELETE);
       state.scans.delete(scan.id);
       for (const [file, record] of state.exports) if (record.scanId === scan.id) state.exports.delete(file);
       state.stats.deleted();

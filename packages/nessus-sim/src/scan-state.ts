@@ -153,8 +153,12 @@ export function resumeRun(run: ScanRun, now: number): void {
   run.lastChangeMs = now;
 }
 
+/**
+ * Only a pending, running or resuming scan can be stopped (Tenable's scans-stop reference); a scan
+ * a person paused in the UI answers 409 until it is resumed.
+ */
 export function stopRun(run: ScanRun, now: number): void {
-  if (!['pending', 'running', 'pausing', 'paused', 'resuming'].includes(run.status)) {
+  if (!['pending', 'running', 'resuming'].includes(run.status)) {
     throw new StateConflict(`Scan is ${run.status} and cannot be stopped`);
   }
   freeze(run, now);

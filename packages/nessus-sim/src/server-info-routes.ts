@@ -105,6 +105,11 @@ export function registerServerInfoRoutes(router: Router, state: SimulatorState):
       if (typeof username !== 'string' || typeof password !== 'string') {
         throw new NessusHttpError(400, 'Missing username or password');
       }
+      // The session limit's text is documented (Nessus 6 /api docs, session.rb); the lockout's
+      // status and text are this simulator's guess: Nessus locks an account after failed logins
+      // but no capture of the answer is public.
+      if (state.faults.session_refusal === 'too_many_users') throw new NessusHttpError(500, 'Too many users are connected');
+      if (state.faults.session_refusal === 'locked') throw new NessusHttpError(403, 'This account has been locked due to too many failed login attempts');
       if (!sameSecret(username, state.credentials.username) || !sameSecret(password, state.credentials.password)) {
         throw new NessusHttpError(401, INVALID_CREDENTIALS);
       }

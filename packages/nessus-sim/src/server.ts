@@ -13,7 +13,7 @@ import type { FaultPatch, Faults, Licence412Mode } from './faults.js';
 import { applyFaultPatch, DEFAULT_FAULTS, validateFaultPatch } from './faults.js';
 import { registerFolderRoutes } from './folder-routes.js';
 import { loadHostTemplates } from './host-templates.js';
-import { METHOD_NOT_ALLOWED, NessusHttpError, parseJsonBody, readBody, sendError } from './http-replies.js';
+import { METHOD_NOT_ALLOWED, NessusHttpError, parseJsonBody, readBody, sendError, sendJson } from './http-replies.js';
 import type { Logger, LogLevel } from './logger.js';
 import { createLogger } from './logger.js';
 import { Router } from './router.js';
@@ -70,8 +70,13 @@ export interface RunningSimulator {
 // `{"error":"API is not available"}` is exactly 32 bytes (B.2 wire quirk).
 const LICENCE_BODY = JSON.stringify({ error: 'API is not available' });
 
-/** Answers a licence-gated call the three ways real servers were seen to (B.2). */
+/** Answers a licence-gated call the four ways real servers were seen to (B.2). */
 function refuseLicence(res: ServerResponse, mode: Licence412Mode): void {
+  if (mode === 'reset') {
+    // Nessus 10.8.3 closed the connection on POST /scans before any status line (pyTenable#840).
+    res.socket?.destroy();
+    return;
+  }
   if (mode === 'drop') {
     // Headers promise 32 bytes, then the connection dies before any of them.
     const socket: Socket = res.socket as Socket;
@@ -91,6 +96,19 @@ function refuseLicence(res: ServerResponse, mode: Licence412Mode): void {
   res.end(body);
 }
 
+/**
+ * A server starting or updating plugins answers `/server/status` 503 `{"status":"loading"}` with
+ * its progress (pyTenable's server tests, Tenable's restfly scripts). What the rest of the API
+ * answers meanwhile is not documented: a 503 with an `error` body is this simulator's guess.
+ */
+function refuseWhileLoading(res: ServerResponse, path: string, progress: number): void {
+  if (path.replace(/\/+$/, '') === '/server/status') {
+    sendJson(res, 503, { code: 503, status: 'loading', progress, detailed_status: { login_status: 'block', feed_status: { progress, status: 'loading' } } });
+    return;
+  }
+  sendError(res, 503, 'Nessus is loading; try again when /server/status says ready');
+}
+
 function errorStatusFor(random: () => number): { status: number; message: string } {
   return random() < 0.5
     ? { status: 500, message: 'Internal Server Error' }
@@ -107,6 +125,10 @@ async function handleApi(
   const rawBody = await readBody(req);
   const faults = state.faults;
   if (faults.latency_ms > 0) await sleep(faults.latency_ms);
+  if (faults.server_loading !== null) {
+    refuseWhileLoading(res, url.pathname, faults.server_loading);
+    return;
+  }
   if (faults.error_rate > 0 && state.random() < faults.error_rate) {
     const { status, message } = errorStatusFor(state.random);
     sendError(res, status, message);

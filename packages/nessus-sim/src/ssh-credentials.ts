@@ -1,15 +1,20 @@
 import { sameSecret } from './auth.js';
 
-/** What the simulated targets accept over SSH. */
+/** What the simulated targets accept over SSH, and the port their SSH server listens on. */
 export interface ValidSshCredentials {
   username: string;
   password: string;
+  port: number;
 }
 
 export const DEFAULT_VALID_SSH: Readonly<ValidSshCredentials> = Object.freeze({
   username: 'scan',
   password: 'scan-password',
+  port: 22,
 });
+
+/** Nessus' default when a scan's settings carry no `ssh_port`. */
+const DEFAULT_SSH_PORT = '22';
 
 /**
  * Outcome of the SSH credentials a scan was created with. Only this verdict is kept: the
@@ -56,11 +61,10 @@ function judgeSshEntry(entry: unknown, valid: ValidSshCredentials): boolean {
       `credentials: elevate_privileges_with '${escalation}' is not one of ${[...ESCALATIONS].join(', ')}`,
     );
   }
-  const port = entry['port'];
-  if (port !== undefined && port !== null && !/^\d{1,5}$/.test(String(port))) {
-    throw new CredentialsError('credentials: SSH port must be a number');
-  }
-  const userMatches = sameSecret(username, valid.username);
+  // Nessus ignores a port inside an entry (the port is the scan-wide settings.ssh_port), so does the simulator.
+  // The su+sudo form's su login is required: without it su has no account to switch to and the login fails.
+  const suLoginMissing = escalation === 'su+sudo' && !optionalString(entry, 'su_user');
+  const userMatches = sameSecret(username, valid.username) && !suLoginMissing;
   if (method === 'password') {
     const password = optionalString(entry, 'password');
     if (password === undefined) throw new CredentialsError('credentials: SSH password authentication needs a password');
@@ -78,11 +82,27 @@ function judgeSshEntry(entry: unknown, valid: ValidSshCredentials): boolean {
 }
 
 /**
- * Judges `credentials.add` of a `POST /scans` body (B.3.4), shaped
- * `{"add": {"Host": {"SSH": [{auth_method, username, password | private_key, ...}]}}}`.
- * Every SSH entry must be valid for the scan to count as credentialed.
+ * The scan-wide SSH port of a `POST /scans` body's settings. Nessus sends and reads it as a
+ * string; a number is refused here so a client that sends one is caught (what real Nessus does
+ * with a number is not verified).
  */
-export function judgeScanCredentials(credentials: unknown, valid: ValidSshCredentials): CredentialVerdict {
+function sshPortOf(settings: Record<string, unknown>): string {
+  const port = settings['ssh_port'];
+  if (port === undefined || port === null) return DEFAULT_SSH_PORT;
+  if (typeof port !== 'string' || !/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
+    throw new CredentialsError(`settings: ssh_port must be a port number as a string ("1"-"65535"), got ${JSON.stringify(port)}`);
+  }
+  return String(Number(port));
+}
+
+/**
+ * Judges `credentials.add` of a `POST /scans` body (B.3.4), shaped
+ * `{"add": {"Host": {"SSH": [{auth_method, username, password | private_key, ...}]}}}`, with the
+ * scan's `settings.ssh_port`. Every SSH entry must be valid, and the port the one the targets
+ * listen on, for the scan to count as credentialed.
+ */
+export function judgeScanCredentials(credentials: unknown, settings: Record<string, unknown>, valid: ValidSshCredentials): CredentialVerdict {
+  const port = sshPortOf(settings);
   if (credentials === undefined || credentials === null) return 'none';
   if (!isRecord(credentials)) throw new CredentialsError('credentials must be an object');
   const add = credentials['add'];
@@ -94,5 +114,5 @@ export function judgeScanCredentials(credentials: unknown, valid: ValidSshCreden
   const entries = Array.isArray(ssh) ? ssh : [ssh];
   if (entries.length === 0) return 'none';
   const verdicts = entries.map((entry) => judgeSshEntry(entry, valid));
-  return verdicts.every(Boolean) ? 'valid' : 'invalid';
+  return verdicts.every(Boolean) && port === String(valid.port) ? 'valid' : 'invalid';
 }

@@ -20,6 +20,12 @@ describe('nessus-sim command line', () => {
     });
   });
 
+  it('reads the port the targets\' SSH listens on from --ssh-port or NESSUS_SIM_SSH_PORT', () => {
+    expect(parseCliOptions(['--ssh-port', '2222'], {})).toMatchObject({ options: { validSsh: { port: 2222 } } });
+    expect(parseCliOptions([], { NESSUS_SIM_SSH_PORT: '2200' })).toMatchObject({ options: { validSsh: { port: 2200 } } });
+    expect(() => parseCliOptions(['--ssh-port', '0'], {})).toThrow('--ssh-port must be 1-65535');
+  });
+
   it('turns fault flags into a validated fault patch', () => {
     const parsed = parseCliOptions(
       [

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { Harness } from './sim-harness.js';
-import { inspectXml, rawRequest, startHarness } from './sim-harness.js';
+import { ADVANCED_UUID, inspectXml, rawRequest, startHarness } from './sim-harness.js';
 
 const SSH = (entry: Record<string, unknown>): Record<string, unknown> => ({
   credentials: { add: { Host: { SSH: [entry] } } },
@@ -136,11 +136,39 @@ describe('export and download', () => {
         username: 'scan',
         private_key: fileuploaded,
         elevate_privileges_with: 'su+sudo',
+        su_user: 'admin',
         escalation_account: 'root',
         escalation_password: 'root-pw',
       }),
     );
     expect(await h.exportText(id)).toContain('Credentialed checks : yes');
+  });
+
+  it('fails the login of a su+sudo credential without su_user (the su login)', async () => {
+    const id = await finishedScan(
+      { text_targets: '10.0.0.1' },
+      SSH({ auth_method: 'password', username: 'scan', password: 'scan-password', elevate_privileges_with: 'su+sudo', escalation_password: 'root-pw' }),
+    );
+    expect(await h.exportText(id)).toContain('Credentialed checks : no');
+  });
+
+  it('judges the SSH port by settings.ssh_port and ignores a port inside the credential entry, as Nessus does', async () => {
+    const valid = { auth_method: 'password', username: 'scan', password: 'scan-password' };
+    const onDefault = await finishedScan({ text_targets: '10.0.0.1' }, SSH({ ...valid, port: 2222 }));
+    expect(await h.exportText(onDefault)).toContain('Credentialed checks : yes');
+    const elsewhere = await finishedScan({ text_targets: '10.0.0.1', ssh_port: '2222' }, SSH(valid));
+    expect(await h.exportText(elsewhere)).toContain('Credentialed checks : no');
+    const explicit = await finishedScan({ text_targets: '10.0.0.1', ssh_port: '22' }, SSH(valid));
+    expect(await h.exportText(explicit)).toContain('Credentialed checks : yes');
+  });
+
+  it('refuses a settings.ssh_port that is not a port number as a string with 400', async () => {
+    const valid = SSH({ auth_method: 'password', username: 'scan', password: 'scan-password' });
+    for (const sshPort of [22, 'ssh', '70000']) {
+      const answer = await h.call('POST', '/scans', { uuid: ADVANCED_UUID, settings: { name: 'x', text_targets: '10.0.0.1', ssh_port: sshPort }, ...valid });
+      expect(answer.status).toBe(400);
+      expect(answer.text).toContain('ssh_port');
+    }
   });
 
   it('reports Credentialed checks : no with authentication-failure plugins for a wrong password', async () => {
@@ -200,6 +228,24 @@ describe('export and download', () => {
     expect((await h.call('GET', `/scans/${id}/export/${file}/download`)).status).toBe(404);
   });
 
+  it('answers 500 {"status":"error"} once and 404 on every later poll under export_mode error_500_then_404', async () => {
+    const id = await finishedScan({ text_targets: '10.0.0.1' });
+    h.sim.setFaults({ export_mode: 'error_500_then_404' });
+    const { file } = (await h.call('POST', `/scans/${id}/export`, { format: 'nessus' })).json as { file: number };
+    expect(await h.call('GET', `/scans/${id}/export/${file}/status`)).toMatchObject({ status: 500, json: { status: 'error' } });
+    for (let poll = 0; poll < 3; poll += 1) {
+      expect(await h.call('GET', `/scans/${id}/export/${file}/status`)).toMatchObject({ status: 404, json: { error: 'The requested file was not found' } });
+    }
+    expect((await h.call('GET', `/scans/${id}/export/${file}/download`)).status).toBe(404);
+  });
+
+  it('answers 404 from the first poll under export_mode lost', async () => {
+    const id = await finishedScan({ text_targets: '10.0.0.1' });
+    h.sim.setFaults({ export_mode: 'lost' });
+    const { file } = (await h.call('POST', `/scans/${id}/export`, { format: 'nessus' })).json as { file: number };
+    expect((await h.call('GET', `/scans/${id}/export/${file}/status`)).status).toBe(404);
+  });
+
   const readyExport = async (): Promise<string> => {
     const id = await finishedScan({ text_targets: '10.0.0.1-2' });
     const { file } = (await h.call('POST', `/scans/${id}/export`, { format: 'nessus' })).json as { file: number };
@@ -237,6 +283,18 @@ describe('export and download', () => {
     expect(text).toBe(normal.text);
     expect(chunks.length).toBeGreaterThanOrEqual(Math.floor(Buffer.byteLength(normal.text) / (16 * 1024)));
     expect(Math.max(...chunks)).toBeLessThanOrEqual(16 * 1024);
+  });
+
+  it('streams the whole file without Content-Length under download_mode chunked', async () => {
+    const path = await readyExport();
+    const normal = await h.call('GET', path);
+    h.sim.setFaults({ download_mode: 'chunked' });
+    const answer = await rawRequest(h.sim, 'GET', path);
+    expect(answer.statusLine).toBe('200');
+    expect(answer.head).not.toContain('content-length');
+    expect(answer.head).toContain('transfer-encoding: chunked');
+    expect(answer.body.toString()).toBe(normal.text);
+    expect(answer.ending).toBe('end');
   });
 
   it('answers 404 file not found for a ready export under download_mode expired', async () => {

@@ -44,6 +44,45 @@ describe('fault modes', () => {
     expect(answer.ending).not.toBe('end');
   });
 
+  it('licence_412 reset: the connection closes before any status line, and /server/properties says scan_api false', async () => {
+    await putFaults({ licence_412: 'reset' });
+    const answer = await rawRequest(h.sim, 'POST', '/scans', CREATE_BODY);
+    expect(answer.statusLine).toBe('');
+    expect(answer.ending).toMatch(/ECONNRESET|socket hang up/);
+    const properties = (await h.call('GET', '/server/properties')).json as { features: { scan_api: boolean } };
+    expect(properties.features.scan_api).toBe(false);
+  });
+
+  it('server_loading: /server/status answers 503 loading with its progress, the rest of the API 503', async () => {
+    await putFaults({ server_loading: 40 });
+    const status = await fetch(`${h.sim.url}/server/status`);
+    expect(status.status).toBe(503);
+    expect(await status.json()).toMatchObject({ status: 'loading', progress: 40 });
+    expect((await h.call('GET', '/scans')).status).toBe(503);
+    await putFaults({ server_loading: null });
+    expect((await fetch(`${h.sim.url}/server/status`)).status).toBe(200);
+  });
+
+  it('running_status: a running scan reports the given word, other states their own', async () => {
+    const id = await h.createScan({ text_targets: '10.0.0.1' });
+    h.sim.setFaults({ running_status: 'publishing' });
+    await h.call('POST', `/scans/${id}/launch`);
+    h.advance(2000);
+    expect(((await h.call('GET', `/scans/${id}`)).json as { info: { status: string } }).info.status).toBe('publishing');
+    expect(await h.runToEnd(id)).toBe('completed');
+    expect((await putFaults({ running_status: 'Not A Word' })).status).toBe(400);
+  });
+
+  it('session_refusal: too_many_users answers POST /session 500 with the documented text, locked a 403', async () => {
+    const login = { username: 'admin', password: 'sim-admin-password' };
+    h.sim.setFaults({ session_refusal: 'too_many_users' });
+    expect(await h.call('POST', '/session', login)).toMatchObject({ status: 500, json: { error: 'Too many users are connected' } });
+    h.sim.setFaults({ session_refusal: 'locked' });
+    expect(await h.call('POST', '/session', login)).toMatchObject({ status: 403, json: { error: expect.stringContaining('locked') } });
+    h.sim.setFaults({ session_refusal: null });
+    expect((await h.call('POST', '/session', login)).status).toBe(200);
+  });
+
   it('licence_412 empty: 412 with an empty body', async () => {
     await putFaults({ licence_412: 'empty' });
     const answer = await rawRequest(h.sim, 'POST', '/scans', CREATE_BODY);
@@ -136,6 +175,9 @@ describe('fault modes', () => {
       scan_outcome: 'completed',
       scan_seconds: 2,
       download_mode: 'ok',
+      server_loading: null,
+      running_status: null,
+      session_refusal: null,
     });
     expect(h.sim.faults.export_mode).toBe('stuck');
   });

@@ -81,7 +81,10 @@ describe('scan lifecycle', () => {
     const launch = await h.call('POST', `/scans/${id}/launch`);
     expect(launch.json).toEqual({ scan_uuid: expect.stringMatching(/^[0-9a-f-]{52}$/) });
     expect((await details(id)).info.status).toBe('pending');
-    expect((await post(`/scans/${id}/launch`))).toBe(409);
+    // Nessus 6 /api docs: a launch of a running scan is a 500, not a 409.
+    const again = await h.call('POST', `/scans/${id}/launch`);
+    expect(again.status).toBe(500);
+    expect(again.json).toEqual({ error: 'Failed to launch scan. This is usually due to the scan already running.' });
     let previous = -1;
     const seen = new Set<string>();
     for (let step = 0; step < 12; step += 1) {
@@ -118,13 +121,18 @@ describe('scan lifecycle', () => {
     h.advance(1000);
     expect((await details(id)).info.status).toBe('paused');
     expect(await post(`/scans/${id}/pause`)).toBe(409);
+    // A paused scan can be neither stopped (Tenable's scans-stop: 409) nor deleted (500).
+    expect(await post(`/scans/${id}/stop`)).toBe(409);
+    expect((await h.call('DELETE', `/scans/${id}`)).status).toBe(500);
     h.advance(60_000);
     expect((await details(id)).info.status).toBe('paused');
     expect(await post(`/scans/${id}/resume`)).toBe(200);
     expect((await details(id)).info.status).toBe('resuming');
     h.advance(1000);
     expect((await details(id)).info.status).toBe('running');
-    expect((await h.call('DELETE', `/scans/${id}`)).status).toBe(409);
+    const refused = await h.call('DELETE', `/scans/${id}`);
+    expect(refused.status).toBe(500);
+    expect(refused.json).toEqual({ error: 'Failed to delete the scan. This may be because the scan is currently running' });
     expect(await post(`/scans/${id}/stop`)).toBe(200);
     expect((await details(id)).info.status).toBe('stopping');
     expect(await post(`/scans/${id}/stop`)).toBe(409);

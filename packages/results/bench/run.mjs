@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseNessus } from '@nessus-mcp/nessus-parser';
 import { renderResultLines, resolveResultQuery } from '@nessus-mcp/schema';
-import { ResultStoreCache, ingestExport, scanFactsOf } from '../dist/index.js';
+import { LocalTaskFiles, ResultStoreCache, ingestExport, scanFactsOf } from '../dist/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const OUT = join(here, 'out');
@@ -81,8 +81,8 @@ async function timeIt(action) {
 
 async function main() {
   await mkdir(OUT, { recursive: true });
-  const taskDir = join(OUT, 'task');
-  const exportPath = join(taskDir, 'report.nessus');
+  const files = new LocalTaskFiles(join(OUT, 'data'));
+  const taskId = 'be_nch_20250101_000000_00000000';
   const generated = join(OUT, `export-${TARGET_MB}mb.nessus`);
   if (!existsSync(generated)) {
     console.log(`generating a ${TARGET_MB} MB export from ${fixtureDir} ...`);
@@ -90,9 +90,11 @@ async function main() {
     await generateExport(`${generated}.partial`);
     await rename(`${generated}.partial`, generated);
   }
-  await rm(taskDir, { recursive: true, force: true });
-  await mkdir(taskDir, { recursive: true });
-  await copyFile(generated, exportPath);
+  await files.remove(taskId);
+  await files.writeExport(taskId, (staging) => copyFile(generated, staging));
+  const storeDir = await files.resultStoreDirectory(taskId);
+  // The bare parse reads the generated file, the ingest the task's copy of it: the same bytes.
+  const exportPath = generated;
   const sizeMb = statSync(exportPath).size / 1024 / 1024;
 
   // Ingest parses on the calling thread (see IngestOptions.parseOptions), so the bare parse
@@ -112,8 +114,8 @@ async function main() {
   for (let i = 0; i < runs; i += 1) {
     parses.push(await bareParse());
     // The previous run's store is removed first, outside the timing: a first ingest has none.
-    await rm(join(taskDir, 'results'), { recursive: true, force: true });
-    ingests.push(await timeIt(() => ingestExport({ exportPath, taskDir, ...INGEST_OPTIONS })));
+    await rm(storeDir, { recursive: true, force: true });
+    ingests.push(await timeIt(() => ingestExport({ files, taskId, ...INGEST_OPTIONS })));
   }
   const best = (list, key) => list.reduce((a, b) => (b[key] < a[key] ? b : a));
   const parse = best(parses, 'ms');
@@ -128,20 +130,20 @@ async function main() {
   const rows = [];
   const cache = new ResultStoreCache();
   const fresh = new ResultStoreCache({ selectionCacheSize: 0 });
-  const first = await timeIt(async () => (await cache.query(taskDir, {}, task)).toArray());
+  const first = await timeIt(async () => (await cache.query(storeDir, {}, task)).toArray());
   console.log(`first query after open (loads offsets and columns): ${fmt(first.ms)}`);
-  await (await fresh.query(taskDir, {}, task)).toArray();
+  await (await fresh.query(storeDir, {}, task)).toArray();
   globalThis.gc?.();
   const rssBefore = process.memoryUsage().rss;
   for (const [name, base] of Object.entries(QUERIES)) {
-    const probe = await cache.query(taskDir, { ...base, page: 1 }, task);
+    const probe = await cache.query(storeDir, { ...base, page: 1 }, task);
     await probe.toArray();
     const pages = Math.max(1, probe.total_pages);
     for (const [mode, target] of [['paging', cache], ['re-filter', fresh]]) {
       const samples = [];
       for (let i = 0; i < PAGES; i += 1) {
         const page = 1 + Math.floor(Math.random() * pages);
-        const { ms } = await timeIt(async () => (await target.query(taskDir, { ...base, page }, task)).toArray());
+        const { ms } = await timeIt(async () => (await target.query(storeDir, { ...base, page }, task)).toArray());
         samples.push(ms);
       }
       samples.sort((a, b) => a - b);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -18,24 +18,21 @@ import {
   IN_TEXT_FILE,
   LITERAL_KEY,
   RECORDS_FILE,
-  RESULTS_DIR,
-  RETIRED_PREFIX,
   STORE_FORMAT,
   STORE_VERSION,
   SUMMARY_FILE,
-  TEMP_PREFIX,
   TEXTS_FILE,
   TEXT_FIELD,
 } from './layout.js';
 import type { ByteRange, ColumnEntry, PackedField, StoreManifest } from './layout.js';
 import { FindingTally } from './summary.js';
 import type { ResultSummary } from './summary.js';
+import type { StoreWorkspace, TaskFiles } from './task-files.js';
 
 export interface IngestOptions {
-  /** The downloaded export (`DATA_DIR/tasks/{id}/report.nessus`). */
-  exportPath: string;
-  /** The task directory; the store is written to `{taskDir}/results`. */
-  taskDir: string;
+  /** Where the task's export is read from and its result store is written to. */
+  files: TaskFiles;
+  taskId: string;
   /** Aborting stops the ingest and removes its partial output; an existing store is left untouched. */
   signal?: AbortSignal;
   /** Whether credentials were given to the scan (trusted/privileged); inferred from the export when omitted. */
@@ -52,7 +49,7 @@ export interface IngestOptions {
    */
   maxDictionaryChars?: number;
   /**
-   * Parse events to ingest instead of parsing `exportPath` (which is still measured for
+   * Parse events to ingest instead of parsing the export (which is still measured for
    * `file_size_kb`). The ingest consumes them: findings are rewritten into store records.
    */
   events?: AsyncIterable<ParseEvent>;
@@ -142,39 +139,6 @@ async function writeDurably(path: string, data: Uint8Array | string): Promise<vo
   }
 }
 
-async function syncDirectory(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * Leftovers of an ingest that crashed (or of a swap that was interrupted) are never trusted,
- * so they are removed; a temporary directory of another live process is its ingest in progress.
- */
-async function removeLeftovers(taskDir: string): Promise<void> {
-  const names = await readdir(taskDir).catch(() => [] as string[]);
-  const stale = names.filter((name) => {
-    if (name.startsWith(RETIRED_PREFIX)) return true;
-    if (!name.startsWith(TEMP_PREFIX)) return false;
-    const pid = Number(name.slice(TEMP_PREFIX.length).split('-')[0]);
-    return !Number.isInteger(pid) || pid === process.pid || !processAlive(pid);
-  });
-  await Promise.all(stale.map((name) => rm(join(taskDir, name), { recursive: true, force: true })));
-}
-
 interface ColumnPlan {
   field: string;
   read: (finding: Finding) => FieldValue | undefined;
@@ -219,72 +183,100 @@ function planColumns(): ColumnPlan[] {
   return plans;
 }
 
-/**
- * Ingests an export into the task's result store in one streaming pass, and returns its summary.
- * Atomic: everything is built in a temporary directory, fsynced, then renamed to `results/`;
- * readers only open a store whose manifest exists, so a crash leaves "not ready", never half.
- */
-export async function ingestExport(options: IngestOptions): Promise<ResultSummary> {
-  const { taskDir, signal } = options;
-  signal?.throwIfAborted();
-  await removeLeftovers(taskDir);
-  const temp = join(taskDir, `${TEMP_PREFIX}${process.pid}-${randomUUID().slice(0, 8)}`);
-  await mkdir(temp, { recursive: true });
-  try {
-    const summary = await buildStore(options, temp);
-    await swapIntoPlace(taskDir, temp);
-    return summary;
-  } catch (error) {
-    await rm(temp, { recursive: true, force: true });
-    throw error;
-  }
-}
 
-async function buildStore(options: IngestOptions, temp: string): Promise<ResultSummary> {
-  const { signal } = options;
-  const maxDictionaryChars = options.maxDictionaryChars ?? DEFAULT_MAX_DICTIONARY_CHARS;
-  const columns = planColumns();
-  const hostTuples = createColumnBuilder('dictionary');
-  const unindexed = new Set(NEVER_INDEXED);
-  const tally = new FindingTally();
-  const authentication = new AuthenticationTracker();
-  const offsets: number[] = [0];
-  const textOffsets: number[] = [0];
-  let textBytes = 0;
-  /** Dense numbers for plugins in order of appearance, a repeat group of the dictionaries (hosts have host_index). */
-  const pluginSlots = new Map<number, number>();
-  const encoder = new TextEncoder();
-  let scan: ScanInfo | null = null;
-  let parseSummary: ParseSummary | null = null;
-  let recordsBytes = 0;
-  let findings = 0;
+/** The columns filled while findings stream past; a text column that grows too varied is dropped. */
+class ColumnSet {
+  readonly plans = planColumns();
+  /** (host, host_ip, host_fqdn) per finding, so the `host` filter is decided once per machine. */
+  readonly hostTuples = createColumnBuilder('dictionary');
+  /** Catalogued fields left to the full records. */
+  readonly unindexed = new Set(NEVER_INDEXED);
+  readonly plain = new Map(this.plans.filter((plan) => !plan.field.includes('.')).map((plan) => [plan.field, plan]));
+  /** Nested fields (`compliance.*`): only compliance findings have them. */
+  readonly dotted = this.plans.filter((plan) => plan.field.includes('.'));
 
-  const plainPlans = new Map(columns.filter((plan) => !plan.field.includes('.')).map((plan) => [plan.field, plan]));
-  const dottedPlans = columns.filter((plan) => plan.field.includes('.'));
+  constructor(private readonly maxDictionaryChars: number) {}
+
   /** Adds the value to the plan's column; returns its dictionary code when the record may carry that instead. */
-  const addToColumn = (plan: ColumnPlan, row: number, value: FieldValue | undefined, group?: number): number => {
+  add(plan: ColumnPlan, row: number, value: FieldValue | undefined, group?: number): number {
     const builder = plan.builder;
     if (!builder) return 0;
     const code = builder.set(row, value, group);
-    if (builder.dictionaryChars() > maxDictionaryChars && !ALWAYS_INDEXED.has(plan.field)) {
+    if (builder.dictionaryChars() > this.maxDictionaryChars && !ALWAYS_INDEXED.has(plan.field)) {
       plan.builder = null;
-      unindexed.add(plan.field);
+      this.unindexed.add(plan.field);
     }
     return plan.packed ? code : 0;
-  };
+  }
 
-  // Sizes file_size_kb and picks the parse mode. A missing export is the parser's to report
-  // (or absent on purpose when events are given).
-  const exportSize = await stat(options.exportPath).then((s) => s.size, () => null);
-  const recordsHandle = await open(join(temp, RECORDS_FILE), 'w');
-  const textsHandle = await open(join(temp, TEXTS_FILE), 'w').catch(async (error: unknown) => {
+  /** Every column kept, the host tuples first. */
+  kept(): { field: string; builder: ColumnBuilder }[] {
+    const kept = [{ field: HOST_TUPLE_COLUMN, builder: this.hostTuples }];
+    for (const plan of this.plans) if (plan.builder) kept.push({ field: plan.field, builder: plan.builder });
+    return kept;
+  }
+}
+
+/** What streaming the findings into `findings.ndjson` and `texts.txt` learnt. */
+interface RecordsWritten {
+  scan: ScanInfo | null;
+  parseSummary: ParseSummary;
+  findings: number;
+  recordsBytes: number;
+  textBytes: number;
+  /** N + 1 byte offsets of the records, then N + 1 of the texts. */
+  offsets: number[];
+  textOffsets: number[];
+}
+
+/**
+ * Rewrites a finding into its store record, in place, and fills the columns from it: text fields
+ * become their dictionary codes, which spares serialising the same description for every host,
+ * and the plugin output moves to the text file as it is (no JSON escaping). Returns that text.
+ * Fields the finding lacks stay null in their columns.
+ */
+function packRecord(finding: Finding, row: number, columns: ColumnSet, pluginSlot: number): string {
+  columns.hostTuples.set(row, [finding.host, finding.host_ip ?? '', finding.host_fqdn ?? '']);
+  if (finding.compliance) for (const plan of columns.dotted) columns.add(plan, row, plan.read(finding));
+  let text = '';
+  const record = finding as Record<string, unknown>;
+  for (const key in finding) {
+    const value = finding[key];
+    const plan = columns.plain.get(key);
+    if (plan) {
+      const code = columns.add(plan, row, value, plan.repeatsPer === 'host' ? finding.host_index : pluginSlot);
+      if (code !== 0) record[key] = code;
+      // Text fields hold text; anything else is wrapped so it cannot pass for a code.
+      else if (plan.packed && value !== null && typeof value !== 'string' && !Array.isArray(value)) record[key] = { [LITERAL_KEY]: value };
+    } else if (key === TEXT_FIELD) {
+      if (typeof value === 'string') {
+        text = value;
+        record[key] = IN_TEXT_FILE;
+      } else if (value !== null) record[key] = { [LITERAL_KEY]: value };
+    }
+  }
+  return text;
+}
+
+/** Streams the parse events into the records and text files, filling the columns and the tallies. */
+async function writeRecords(events: AsyncIterable<ParseEvent>, storeDir: string, columns: ColumnSet, observe: (finding: Finding) => void, signal?: AbortSignal): Promise<RecordsWritten> {
+  const offsets: number[] = [0];
+  const textOffsets: number[] = [0];
+  /** Dense numbers for plugins in order of appearance, a repeat group of the dictionaries (hosts have host_index). */
+  const pluginSlots = new Map<number, number>();
+  let scan: ScanInfo | null = null;
+  let parseSummary: ParseSummary | null = null;
+  let recordsBytes = 0;
+  let textBytes = 0;
+  let findings = 0;
+  const recordsHandle = await open(join(storeDir, RECORDS_FILE), 'w');
+  const textsHandle = await open(join(storeDir, TEXTS_FILE), 'w').catch(async (error: unknown) => {
     await recordsHandle.close();
     throw error;
   });
   try {
     const records = new TextWriter(recordsHandle);
     const texts = new TextWriter(textsHandle);
-    const events = options.events ?? parseNessus(options.exportPath, { workers: ingestParseWorkers(exportSize), ...options.parseOptions });
     for await (const event of events) {
       signal?.throwIfAborted();
       if (event.type === 'scan') scan = event.scan;
@@ -293,34 +285,12 @@ async function buildStore(options: IngestOptions, temp: string): Promise<ResultS
         const finding: Finding = event.finding;
         const row = findings;
         findings += 1;
-        tally.observe(finding);
-        authentication.observe(finding);
-        hostTuples.set(row, [finding.host, finding.host_ip ?? '', finding.host_fqdn ?? '']);
-        if (finding.compliance) for (const plan of dottedPlans) addToColumn(plan, row, plan.read(finding));
-        // The record is the finding with its text replaced by dictionary codes, which spares
-        // serialising the same description for every host, and its plugin output moved to the
-        // text file as it is (no JSON escaping). The finding is ours to rewrite from here on.
-        // Fields the finding lacks stay null in their columns.
-        let text = '';
-        const record = finding as Record<string, unknown>;
+        observe(finding);
         let pluginSlot = pluginSlots.get(finding.plugin_id);
         if (pluginSlot === undefined) pluginSlots.set(finding.plugin_id, (pluginSlot = pluginSlots.size));
-        for (const key in finding) {
-          const value = finding[key];
-          const plan = plainPlans.get(key);
-          if (plan) {
-            const code = addToColumn(plan, row, value, plan.repeatsPer === 'host' ? finding.host_index : pluginSlot);
-            if (code !== 0) record[key] = code;
-            // Text fields hold text; anything else is wrapped so it cannot pass for a code.
-            else if (plan.packed && value !== null && typeof value !== 'string' && !Array.isArray(value)) record[key] = { [LITERAL_KEY]: value };
-          } else if (key === TEXT_FIELD) {
-            if (typeof value === 'string') {
-              text = value;
-              record[key] = IN_TEXT_FILE;
-            } else if (value !== null) record[key] = { [LITERAL_KEY]: value };
-          }
-        }
-        recordsBytes += await records.writeLine(JSON.stringify(record));
+        // The finding is ours to rewrite from here on.
+        const text = packRecord(finding, row, columns, pluginSlot);
+        recordsBytes += await records.writeLine(JSON.stringify(finding));
         offsets.push(recordsBytes);
         textBytes += await texts.write(text);
         textOffsets.push(textBytes);
@@ -336,10 +306,16 @@ async function buildStore(options: IngestOptions, temp: string): Promise<ResultS
   if (parseSummary.findings !== findings) {
     throw new Error(`the parser reported ${parseSummary.findings} findings but delivered ${findings}; the store was not written`);
   }
+  return { scan, parseSummary, findings, recordsBytes, textBytes, offsets, textOffsets };
+}
 
-  const manifestColumns: Record<string, ColumnEntry> = {};
-  const allColumns: { field: string; builder: ColumnBuilder }[] = [{ field: HOST_TUPLE_COLUMN, builder: hostTuples }];
-  for (const plan of columns) if (plan.builder) allColumns.push({ field: plan.field, builder: plan.builder });
+/**
+ * Writes the offsets, the columns and their dictionaries, and returns where each column and each
+ * packed field's dictionary lies, for the manifest.
+ */
+async function writeColumns(storeDir: string, columns: ColumnSet, written: RecordsWritten): Promise<{ entries: Record<string, ColumnEntry>; packed: PackedField[] }> {
+  const encoder = new TextEncoder();
+  const entries: Record<string, ColumnEntry> = {};
   const valueChunks: Uint8Array[] = [];
   const dictionaryChunks: Uint8Array[] = [];
   let valuesLength = 0;
@@ -359,8 +335,8 @@ async function buildStore(options: IngestOptions, temp: string): Promise<ResultS
     }
     return range;
   };
-  for (const { field, builder } of allColumns) {
-    const bytes = builder.bytes(findings);
+  for (const { field, builder } of columns.kept()) {
+    const bytes = builder.bytes(written.findings);
     // Float64 views need 8-byte alignment within the file, hence the padding.
     const padded = Math.ceil(bytes.byteLength / 8) * 8;
     const entry: ColumnEntry = { kind: builder.kind, values: { offset: valuesLength, length: bytes.byteLength } };
@@ -368,29 +344,33 @@ async function buildStore(options: IngestOptions, temp: string): Promise<ResultS
     valuesLength += padded;
     const range = dictionaryRange(builder);
     if (range) entry.dictionary = range;
-    manifestColumns[field] = entry;
+    entries[field] = entry;
   }
-  const packedFields: PackedField[] = [];
-  for (const plan of columns) {
-    if (plan.packed) packedFields.push({ field: plan.field, dictionary: dictionaryRange(plan.packed) ?? { offset: 0, length: 0 } });
+  const packed: PackedField[] = [];
+  for (const plan of columns.plans) {
+    if (plan.packed) packed.push({ field: plan.field, dictionary: dictionaryRange(plan.packed) ?? { offset: 0, length: 0 } });
   }
   await Promise.all([
     // Record offsets, then text offsets: N + 1 of each.
-    writeDurably(join(temp, OFFSETS_FILE), new Uint8Array(Float64Array.from([...offsets, ...textOffsets]).buffer)),
-    writeDurably(join(temp, COLUMNS_FILE), Buffer.concat(valueChunks, valuesLength)),
-    writeDurably(join(temp, DICTIONARIES_FILE), Buffer.concat(dictionaryChunks, dictionariesLength)),
+    writeDurably(join(storeDir, OFFSETS_FILE), new Uint8Array(Float64Array.from([...written.offsets, ...written.textOffsets]).buffer)),
+    writeDurably(join(storeDir, COLUMNS_FILE), Buffer.concat(valueChunks, valuesLength)),
+    writeDurably(join(storeDir, DICTIONARIES_FILE), Buffer.concat(dictionaryChunks, dictionariesLength)),
   ]);
+  return { entries, packed };
+}
 
-  const verdict = authentication.verdict(options.credentialed);
+function summarise(written: RecordsWritten, tally: FindingTally, authentication: AuthenticationTracker, exportSize: number | null, credentialed: boolean | undefined): ResultSummary {
+  const { scan, parseSummary } = written;
+  const verdict = authentication.verdict(credentialed);
   const compliance = tally.complianceBreakdown();
-  const summary: ResultSummary = {
+  return {
     scan_name: scan?.report_name ?? null,
     policy_name: scan?.policy_name ?? null,
     targets: scan?.targets ?? [],
     scan_start: parseSummary.scan_start,
     scan_end: parseSummary.scan_end,
     hosts_scanned: parseSummary.hosts,
-    findings_total: findings,
+    findings_total: written.findings,
     total_vulnerabilities: tally.vulnerabilities(),
     severity_breakdown: { ...tally.severity },
     ...(compliance ? { compliance } : {}),
@@ -401,43 +381,51 @@ async function buildStore(options: IngestOptions, temp: string): Promise<ResultS
     truncated_fields: parseSummary.truncated_fields,
     ingested_at: new Date().toISOString(),
   };
-  await writeDurably(join(temp, SUMMARY_FILE), `${JSON.stringify(summary, null, 2)}\n`);
+}
 
+/** Builds a complete store in the (empty) workspace directory: records, columns, summary, then the manifest. */
+async function buildStore({ exportPath, storeDir }: StoreWorkspace, options: IngestOptions): Promise<ResultSummary> {
+  const { signal } = options;
+  signal?.throwIfAborted();
+  const columns = new ColumnSet(options.maxDictionaryChars ?? DEFAULT_MAX_DICTIONARY_CHARS);
+  const tally = new FindingTally();
+  const authentication = new AuthenticationTracker();
+  // Sizes file_size_kb and picks the parse mode. A missing export is the parser's to report
+  // (or absent on purpose when events are given).
+  const exportSize = await stat(exportPath).then((s) => s.size, () => null);
+  const events = options.events ?? parseNessus(exportPath, { workers: ingestParseWorkers(exportSize), ...options.parseOptions });
+  const observe = (finding: Finding): void => {
+    tally.observe(finding);
+    authentication.observe(finding);
+  };
+  const written = await writeRecords(events, storeDir, columns, observe, signal);
+  const { entries, packed } = await writeColumns(storeDir, columns, written);
+  const summary = summarise(written, tally, authentication, exportSize, options.credentialed);
+  await writeDurably(join(storeDir, SUMMARY_FILE), `${JSON.stringify(summary, null, 2)}\n`);
   const manifest: StoreManifest = {
     format: STORE_FORMAT,
     version: STORE_VERSION,
     store_id: randomUUID(),
     created_at: summary.ingested_at,
-    findings,
-    records_bytes: recordsBytes,
+    findings: written.findings,
+    records_bytes: written.recordsBytes,
     text_field: TEXT_FIELD,
-    text_bytes: textBytes,
-    columns: manifestColumns,
-    unindexed: [...unindexed],
-    packed: packedFields,
+    text_bytes: written.textBytes,
+    columns: entries,
+    unindexed: [...columns.unindexed],
+    packed,
   };
   // The manifest is the commit record: written last, after every file it names is durable.
-  await writeDurably(join(temp, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
-  await syncDirectory(temp);
+  await writeDurably(join(storeDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
   return summary;
 }
 
 /**
- * Replaces `results/` with the new store. A rename onto a non-empty directory is not possible,
- * so an existing store is first moved aside; a crash between the two renames leaves no store
- * (read as not ready), and the next ingest removes the leftovers.
+ * Ingests a task's export into its result store in one streaming pass, and returns the summary.
+ * Atomic: the store is built in a workspace the task's files hand out and swapped in once
+ * complete; readers only open a store whose manifest exists, so a crash leaves "not ready", never half.
  */
-async function swapIntoPlace(taskDir: string, temp: string): Promise<void> {
-  const target = join(taskDir, RESULTS_DIR);
-  const retired = join(taskDir, `${RETIRED_PREFIX}${randomUUID().slice(0, 8)}`);
-  let hadPrevious = true;
-  try {
-    await rename(target, retired);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    hadPrevious = false;
-  }
-  await rename(temp, target);
-  await syncDirectory(taskDir);
-  if (hadPrevious) await rm(retired, { recursive: true, force: true });
+export async function ingestExport(options: IngestOptions): Promise<ResultSummary> {
+  options.signal?.throwIfAborted();
+  return options.files.replaceResultStore(options.taskId, (workspace) => buildStore(workspace, options));
 }

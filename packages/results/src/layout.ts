@@ -1,28 +1,24 @@
-import { join } from 'node:path';
 import type { ColumnKind } from './columns.js';
 
 /**
- * On-disk layout, inside the task directory (beside `report.nessus`):
+ * The files of a result store, inside its directory (where that directory is, and how a new
+ * store replaces the old one, is the business of task-files.ts):
  *
- *   results/manifest.json    written last; a store without it is never read
- *   results/summary.json     ResultSummary
- *   results/findings.ndjson  every finding, one JSON object per line, document order. Since v2 a
- *                            text field is written as its code in the field's dictionary (a
- *                            number; `{"$literal": v}` wraps a non-text value) and plugin output
- *                            as 0, its text being in texts.txt; v1 lines hold every field as is
- *   results/texts.txt        v2: each finding's plugin output, UTF-8, back to back
- *   results/offsets.f64      N+1 little-endian float64 byte offsets of the lines, then (v2) N+1
- *                            of the texts
- *   results/columns.bin      one typed array per catalogued field, back to back, 8-byte aligned (see columns.ts)
- *   results/dictionaries.bin the dictionaries of the dictionary columns, one JSON array each, back to back
+ *   manifest.json    written last; a store without it is never read
+ *   summary.json     ResultSummary
+ *   findings.ndjson  every finding, one JSON object per line, document order. Since v2 a
+ *                    text field is written as its code in the field's dictionary (a
+ *                    number; `{"$literal": v}` wraps a non-text value) and plugin output
+ *                    as 0, its text being in texts.txt; v1 lines hold every field as is
+ *   texts.txt        v2: each finding's plugin output, UTF-8, back to back
+ *   offsets.f64      N+1 little-endian float64 byte offsets of the lines, then (v2) N+1
+ *                    of the texts
+ *   columns.bin      one typed array per catalogued field, back to back, 8-byte aligned (see columns.ts)
+ *   dictionaries.bin the dictionaries of the dictionary columns, one JSON array each, back to back
  *
  * Columns share two files (byte ranges in the manifest) rather than a file each: every file
  * costs an fsync at ingest, and a hundred of them doubled the ingest time of a 13 MB export.
- * Ingest builds all of it in `.results-tmp-*` and renames the directory into place.
  */
-export const RESULTS_DIR = 'results';
-export const TEMP_PREFIX = '.results-tmp-';
-export const RETIRED_PREFIX = '.results-old-';
 export const MANIFEST_FILE = 'manifest.json';
 export const SUMMARY_FILE = 'summary.json';
 export const RECORDS_FILE = 'findings.ndjson';
@@ -79,8 +75,4 @@ export interface PackedField {
   field: string;
   /** Its dictionary in `dictionaries.bin` (the same range as its column's, when it has one). */
   dictionary: ByteRange;
-}
-
-export function resultsDir(taskDir: string): string {
-  return join(taskDir, RESULTS_DIR);
 }

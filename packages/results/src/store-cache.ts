@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '@nessus-mcp/core/errors';
 import type { ResultQueryInput, TaskMetadata } from '@nessus-mcp/schema';
-import { MANIFEST_FILE, resultsDir } from './layout.js';
+import { MANIFEST_FILE } from './layout.js';
 import { queryResults } from './query.js';
 import type { ResultPage } from './query.js';
 import { ResultStore } from './store.js';
@@ -33,19 +33,19 @@ export class ResultStoreCache {
     this.storeOptions = options.selectionCacheSize === undefined ? {} : { selectionCacheSize: options.selectionCacheSize };
   }
 
-  async open(taskDir: string): Promise<ResultStore> {
-    const identity = await this.identityOf(taskDir);
-    const cached = this.stores.get(taskDir);
-    this.stores.delete(taskDir);
+  async open(directory: string): Promise<ResultStore> {
+    const identity = await this.identityOf(directory);
+    const cached = this.stores.get(directory);
+    this.stores.delete(directory);
     if (cached && cached.identity === identity) {
-      this.stores.set(taskDir, cached);
+      this.stores.set(directory, cached);
       return cached.store;
     }
-    const store = ResultStore.open(taskDir, this.storeOptions);
+    const store = ResultStore.open(directory, this.storeOptions);
     const entry: CachedStore = { identity, store };
-    this.stores.set(taskDir, entry);
+    this.stores.set(directory, entry);
     store.catch(() => {
-      if (this.stores.get(taskDir) === entry) this.stores.delete(taskDir);
+      if (this.stores.get(directory) === entry) this.stores.delete(directory);
     });
     while (this.stores.size > this.maxStores) {
       const oldest = this.stores.keys().next();
@@ -55,26 +55,26 @@ export class ResultStoreCache {
     return store;
   }
 
-  /** `get_scan_results` for one task directory. */
-  async query(taskDir: string, input: ResultQueryInput, task: TaskMetadata): Promise<ResultPage> {
-    return queryResults(await this.open(taskDir), input, task);
+  /** `get_scan_results` over the store in `directory` (see `TaskFiles.resultStoreDirectory`). */
+  async query(directory: string, input: ResultQueryInput, task: TaskMetadata): Promise<ResultPage> {
+    return queryResults(await this.open(directory), input, task);
   }
 
   /** Forget a task (deleted, or about to be re-ingested). */
-  evict(taskDir: string): void {
-    this.stores.delete(taskDir);
+  evict(directory: string): void {
+    this.stores.delete(directory);
   }
 
   get openStores(): number {
     return this.stores.size;
   }
 
-  private async identityOf(taskDir: string): Promise<string> {
+  private async identityOf(directory: string): Promise<string> {
     try {
-      const info = await stat(join(resultsDir(taskDir), MANIFEST_FILE));
+      const info = await stat(join(directory, MANIFEST_FILE));
       return `${info.ino}:${info.mtimeMs}:${info.size}`;
     } catch {
-      this.stores.delete(taskDir);
+      this.stores.delete(directory);
       throw new AppError('not_ready', 'The results of this task are not ready: the export has not been ingested yet.');
     }
   }

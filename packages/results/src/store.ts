@@ -20,7 +20,6 @@ import {
   STORE_FORMAT,
   SUMMARY_FILE,
   TEXTS_FILE,
-  resultsDir,
 } from './layout.js';
 import type { ByteRange, StoreManifest } from './layout.js';
 import type { ResultSummary } from './summary.js';
@@ -115,9 +114,8 @@ export class ResultStore {
     private readonly selectionCacheSize: number,
   ) {}
 
-  /** Opens the store of a task directory; `not_ready` when there is no complete store. */
-  static async open(taskDir: string, options: ResultStoreOptions = {}): Promise<ResultStore> {
-    const directory = resultsDir(taskDir);
+  /** Opens the store in `directory` (see `TaskFiles.resultStoreDirectory`); `not_ready` when there is no complete store. */
+  static async open(directory: string, options: ResultStoreOptions = {}): Promise<ResultStore> {
     let manifest: StoreManifest;
     try {
       manifest = JSON.parse(await readFile(join(directory, MANIFEST_FILE), 'utf8')) as StoreManifest;
@@ -395,13 +393,12 @@ export class ResultStore {
 }
 
 /** Opens a task's store without caching (see `ResultStoreCache` for serving). */
-export function openResultStore(taskDir: string, options: ResultStoreOptions = {}): Promise<ResultStore> {
-  return ResultStore.open(taskDir, options);
+export function openResultStore(directory: string, options: ResultStoreOptions = {}): Promise<ResultStore> {
+  return ResultStore.open(directory, options);
 }
 
-/** The task's `summary.json`; `not_ready` until an ingest completed. */
-export async function readResultSummary(taskDir: string): Promise<ResultSummary> {
-  const directory = resultsDir(taskDir);
+/** The store's `summary.json`; `not_ready` until an ingest completed. */
+export async function readResultSummary(directory: string): Promise<ResultSummary> {
   try {
     await stat(join(directory, MANIFEST_FILE));
     return JSON.parse(await readFile(join(directory, SUMMARY_FILE), 'utf8')) as ResultSummary;

@@ -1,9 +1,10 @@
 import type { Finding } from '@nessus-mcp/nessus-parser';
-import type { AuthenticationStatus, ComplianceBreakdown, ScanFacts, SeverityBreakdown } from '@nessus-mcp/schema';
+import type { ResultFigures } from '@nessus-mcp/core/tasks';
+import type { ComplianceBreakdown, ScanFacts, SeverityBreakdown } from '@nessus-mcp/schema';
 import type { AuthenticationEvidence } from './authentication.js';
 
-/** `summary.json`: what `get_scan_status` reports once a scan completed, and the scan_metadata facts. */
-export interface ResultSummary {
+/** `summary.json`, the full record of an ingested scan: the task record's figures and the scan_metadata facts. */
+export interface ResultSummary extends ResultFigures {
   scan_name: string | null;
   policy_name: string | null;
   /** TARGET preference of the export. */
@@ -11,19 +12,9 @@ export interface ResultSummary {
   /** Earliest HOST_START / latest HOST_END, ISO 8601. */
   scan_start: string | null;
   scan_end: string | null;
-  hosts_scanned: number;
-  /** Every ReportItem, informational ones included. */
-  findings_total: number;
-  /** Findings with severity >= 1. */
-  total_vulnerabilities: number;
-  severity_breakdown: SeverityBreakdown;
   /** Present when the export holds compliance results. */
   compliance?: ComplianceBreakdown;
-  file_size_kb: number;
-  authentication_status: AuthenticationStatus;
   authentication_evidence: AuthenticationEvidence[];
-  /** Troubleshooting steps when authentication failed or was partial. */
-  authentication_hints: string[];
   /** Text fields the parser cut at its size cap. */
   truncated_fields: number;
   ingested_at: string;
@@ -69,5 +60,21 @@ export function scanFactsOf(summary: ResultSummary): ScanFacts {
     severity_breakdown: summary.severity_breakdown,
     authentication_status: summary.authentication_status,
     ...(summary.compliance ? { compliance: summary.compliance } : {}),
+  };
+}
+
+/**
+ * The figures the task record keeps: `summary.json` without the scan's facts and the
+ * authentication evidence (one evidence line per host, which would grow every status read).
+ */
+export function resultFiguresOf(summary: ResultSummary): ResultFigures {
+  return {
+    hosts_scanned: summary.hosts_scanned,
+    findings_total: summary.findings_total,
+    total_vulnerabilities: summary.total_vulnerabilities,
+    severity_breakdown: summary.severity_breakdown,
+    file_size_kb: summary.file_size_kb,
+    authentication_status: summary.authentication_status,
+    authentication_hints: summary.authentication_hints,
   };
 }

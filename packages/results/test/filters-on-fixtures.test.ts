@@ -49,10 +49,10 @@ beforeAll(async () => {
     // The same export twice: indexed as usual, and with every text column left unindexed,
     // so the slower record-reading path answers the text filters.
     for (const [mode, maxDictionaryChars] of [['indexed', undefined], ['records', 0]] as const) {
-      const { taskDir, exportPath, cleanup } = await taskDirWith(fixture);
+      const { storeDir, files, taskId, cleanup } = await taskDirWith(fixture);
       cleanups.push(cleanup);
-      await ingestExport({ exportPath, taskDir, maxDictionaryChars });
-      stores.set(`${fixture}/${mode}`, await ResultStore.open(taskDir));
+      await ingestExport({ files, taskId, maxDictionaryChars });
+      stores.set(`${fixture}/${mode}`, await ResultStore.open(storeDir));
     }
   }
 });

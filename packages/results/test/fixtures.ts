@@ -1,9 +1,11 @@
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseNessus } from '@nessus-mcp/nessus-parser';
 import type { Finding, ParseEvent } from '@nessus-mcp/nessus-parser';
+import { LocalTaskFiles } from '../src/task-files.js';
 
 /** Real exports, kept by the parser package with their attribution. */
 export const FIXTURES_DIR = fileURLToPath(new URL('../../nessus-parser/test/fixtures/', import.meta.url));
@@ -36,12 +38,24 @@ export async function parseFindings(name: FixtureName): Promise<Finding[]> {
   return (await parseEvents(name)).flatMap((event) => (event.type === 'finding' ? [event.finding] : []));
 }
 
-/** A task directory holding a copy of the fixture as `report.nessus`, as the worker leaves it. */
-export async function taskDirWith(name: FixtureName | null): Promise<{ taskDir: string; exportPath: string; cleanup: () => Promise<void> }> {
-  const taskDir = await mkdtemp(join(tmpdir(), 'results-test-'));
-  const exportPath = join(taskDir, 'report.nessus');
-  if (name) await copyFile(fixturePath(name), exportPath);
-  return { taskDir, exportPath, cleanup: () => rm(taskDir, { recursive: true, force: true }) };
+export interface FixtureTask {
+  files: LocalTaskFiles;
+  taskId: string;
+  /** Where the local layout puts the task's files and its store, for tests that look at them. */
+  taskDir: string;
+  storeDir: string;
+  cleanup: () => Promise<void>;
+}
+
+/** A task in a fresh data directory whose export is a copy of the fixture, as the worker leaves it. */
+export async function taskDirWith(name: FixtureName | null): Promise<FixtureTask> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'results-test-'));
+  const files = new LocalTaskFiles(dataDir);
+  const taskId = `ne_scan_20251201_143022_${randomBytes(4).toString('hex')}`;
+  const taskDir = join(dataDir, 'tasks', taskId);
+  await mkdir(taskDir, { recursive: true });
+  if (name) await files.writeExport(taskId, (staging) => copyFile(fixturePath(name), staging));
+  return { files, taskId, taskDir, storeDir: await files.resultStoreDirectory(taskId), cleanup: () => rm(dataDir, { recursive: true, force: true }) };
 }
 
 export const TASK = {

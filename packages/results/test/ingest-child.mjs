@@ -1,8 +1,8 @@
 // Runs an ingest that never finishes on its own, for the crash test: it prints "ingesting"
 // once findings are being written, then keeps feeding findings until the parent kills it.
-import { ingestExport } from '../dist/index.js';
+import { LocalTaskFiles, ingestExport } from '../dist/index.js';
 
-const [taskDir] = process.argv.slice(2);
+const [dataDir, taskId] = process.argv.slice(2);
 
 async function* endless() {
   yield { type: 'scan', scan: { report_name: 'endless', policy_name: null, report_type: null, plugin_count: null, preferences: {}, targets: [] } };
@@ -22,4 +22,4 @@ async function* endless() {
   }
 }
 
-await ingestExport({ exportPath: `${taskDir}/report.nessus`, taskDir, events: endless() });
+await ingestExport({ files: new LocalTaskFiles(dataDir), taskId, events: endless() });

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { columnValue, createColumnBuilder } from '../src/columns.js';
 import type { LoadedColumn } from '../src/columns.js';
 import { ingestExport } from '../src/ingest.js';
-import { MANIFEST_FILE, OFFSETS_FILE, RECORDS_FILE, RESULTS_DIR, TEXTS_FILE } from '../src/layout.js';
+import { MANIFEST_FILE, OFFSETS_FILE, RECORDS_FILE, TEXTS_FILE } from '../src/layout.js';
 import { ResultStore } from '../src/store.js';
 import { parseFindings, taskDirWith } from './fixtures.js';
 import { syntheticEvents } from './synthetic-events.js';
@@ -49,8 +49,8 @@ describe('records', () => {
       { plugin_id: 3, plugin_output: 'caf\u00e9 \u{1f600} \u4e2d\u6587' },
       ...Array.from({ length: 2000 }, (_, i) => ({ plugin_id: 4, plugin_output: `line ${i} ${'x'.repeat(i % 3000)}` })),
     ];
-    await ingestExport({ exportPath: task.exportPath, taskDir: task.taskDir, events: syntheticEvents({ '10.0.0.1': items }) });
-    const store = await ResultStore.open(task.taskDir);
+    await ingestExport({ files: task.files, taskId: task.taskId, events: syntheticEvents({ '10.0.0.1': items }) });
+    const store = await ResultStore.open(task.storeDir);
     const findings = await store.findings(Array.from({ length: items.length }, (_, i) => i));
     expect(findings.map((finding) => finding.plugin_output)).toEqual(items.map((item) => item.plugin_output));
   });
@@ -60,13 +60,13 @@ describe('store format v2', () => {
   it('writes text as dictionary codes and plugin output to the text file, and reads both back exactly', async () => {
     const task = await taskDirWith('local3');
     cleanups.push(task.cleanup);
-    await ingestExport({ exportPath: task.exportPath, taskDir: task.taskDir });
-    const store = await ResultStore.open(task.taskDir);
+    await ingestExport({ files: task.files, taskId: task.taskId });
+    const store = await ResultStore.open(task.storeDir);
     const findings = await store.findings(Array.from({ length: store.size }, (_, i) => i));
     const described = findings.find((finding) => typeof finding.description === 'string' && finding.description.length > 40);
     const withOutput = findings.find((finding) => typeof finding.plugin_output === 'string' && finding.plugin_output.length > 40);
-    const records = await readFile(join(task.taskDir, RESULTS_DIR, RECORDS_FILE), 'utf8');
-    const texts = await readFile(join(task.taskDir, RESULTS_DIR, TEXTS_FILE), 'utf8');
+    const records = await readFile(join(task.storeDir, RECORDS_FILE), 'utf8');
+    const texts = await readFile(join(task.storeDir, TEXTS_FILE), 'utf8');
     expect(records).not.toContain(JSON.stringify(described?.description).slice(1, -1));
     expect(records).not.toContain(JSON.stringify(withOutput?.plugin_output).slice(1, -1));
     expect(texts).toContain(withOutput?.plugin_output);
@@ -87,8 +87,8 @@ describe('store format v2', () => {
         yield event;
       }
     }
-    await ingestExport({ exportPath: task.exportPath, taskDir: task.taskDir, events: odd() });
-    const store = await ResultStore.open(task.taskDir);
+    await ingestExport({ files: task.files, taskId: task.taskId, events: odd() });
+    const store = await ResultStore.open(task.storeDir);
     const [, second] = await store.findings([0, 1]);
     expect(second).toMatchObject({ plugin_name: 7, plugin_output: 1, synopsis: { $literal: 'x' } });
   });
@@ -96,9 +96,9 @@ describe('store format v2', () => {
   it('still reads a store written in format v1 (every field in the record)', async () => {
     const task = await taskDirWith('local3');
     cleanups.push(task.cleanup);
-    await ingestExport({ exportPath: task.exportPath, taskDir: task.taskDir });
-    const directory = join(task.taskDir, RESULTS_DIR);
-    const v2 = await ResultStore.open(task.taskDir);
+    await ingestExport({ files: task.files, taskId: task.taskId });
+    const directory = task.storeDir;
+    const v2 = await ResultStore.open(task.storeDir);
     const expected = await v2.findings(Array.from({ length: v2.size }, (_, i) => i));
     // Rewrite it the way v1 did: whole findings per line, one set of offsets, no packed fields.
     const lines = expected.map((finding) => `${JSON.stringify(finding)}\n`);
@@ -112,7 +112,7 @@ describe('store format v2', () => {
     delete manifest.text_field;
     delete manifest.text_bytes;
     await writeFile(join(directory, MANIFEST_FILE), JSON.stringify({ ...manifest, version: 1, store_id: 'v1' }));
-    const v1 = await ResultStore.open(task.taskDir);
+    const v1 = await ResultStore.open(task.storeDir);
     expect(v1.manifest.version).toBe(1);
     expect(await v1.findings(Array.from({ length: v1.size }, (_, i) => i))).toEqual(expected);
   });
@@ -124,8 +124,8 @@ describe('parsing on a worker thread during ingest', () => {
     for (const workers of [0, 1]) {
       const task = await taskDirWith(fixture);
       cleanups.push(task.cleanup);
-      const summary = await ingestExport({ exportPath: task.exportPath, taskDir: task.taskDir, parseOptions: { workers } });
-      const store = await ResultStore.open(task.taskDir);
+      const summary = await ingestExport({ files: task.files, taskId: task.taskId, parseOptions: { workers } });
+      const store = await ResultStore.open(task.storeDir);
       stores.push({ summary: { ...summary, ingested_at: '' }, findings: await store.findings(Array.from({ length: store.size }, (_, i) => i)) });
     }
     expect(stores[1]).toEqual(stores[0]);

@@ -16,8 +16,8 @@ let cleanup: () => Promise<void>;
 beforeAll(async () => {
   const task = await taskDirWith('local3');
   cleanup = task.cleanup;
-  await ingestExport({ exportPath: task.exportPath, taskDir: task.taskDir });
-  store = await ResultStore.open(task.taskDir);
+  await ingestExport({ files: task.files, taskId: task.taskId });
+  store = await ResultStore.open(task.storeDir);
   findings = await parseFindings('local3');
 });
 afterAll(() => cleanup());

@@ -14,13 +14,13 @@ afterEach(async () => {
 async function ingestFixture(name: FixtureName) {
   const task = await taskDirWith(name);
   cleanups.push(task.cleanup);
-  return { summary: await ingestExport({ exportPath: task.exportPath, taskDir: task.taskDir }), taskDir: task.taskDir };
+  return { summary: await ingestExport({ files: task.files, taskId: task.taskId }), storeDir: task.storeDir };
 }
 
 async function ingestSynthetic(hosts: Record<string, SyntheticItem[]>, credentialed?: boolean) {
   const task = await taskDirWith(null);
   cleanups.push(task.cleanup);
-  return ingestExport({ exportPath: task.exportPath, taskDir: task.taskDir, events: syntheticEvents(hosts), ...(credentialed === undefined ? {} : { credentialed }) });
+  return ingestExport({ files: task.files, taskId: task.taskId, events: syntheticEvents(hosts), ...(credentialed === undefined ? {} : { credentialed }) });
 }
 
 const scanInfo = (answer: string): SyntheticItem => ({ plugin_id: 19506, plugin_output: `Information about this scan : \n\nCredentialed checks : ${answer}\nPatch management checks : None\n` });
@@ -29,14 +29,14 @@ describe('summary.json', () => {
   it.each(['local3', 'tenable', 'compliance'] as const)('counts %s exactly as the parser reports it', async (name) => {
     const events = await parseEvents(name);
     const findings = events.flatMap((e) => (e.type === 'finding' ? [e.finding] : []));
-    const { summary, taskDir } = await ingestFixture(name);
+    const { summary, storeDir } = await ingestFixture(name);
     const count = (severity: number) => findings.filter((f) => f.severity === severity).length;
     expect(summary.severity_breakdown).toEqual({ critical: count(4), high: count(3), medium: count(2), low: count(1), info: count(0) });
     expect(summary.total_vulnerabilities).toBe(findings.filter((f) => f.severity >= 1).length);
     expect(summary.findings_total).toBe(findings.length);
     expect(summary.hosts_scanned).toBe(events.filter((e) => e.type === 'host').length);
     expect(summary.file_size_kb).toBeGreaterThan(100);
-    expect(await readResultSummary(taskDir)).toEqual(summary);
+    expect(await readResultSummary(storeDir)).toEqual(summary);
   });
 
   it('counts compliance results by outcome', async () => {

@@ -4,10 +4,10 @@ export { formatScanName, parseTaskId } from './scan-name.js';
 export { mapNessusStatus, computeProgress, type HostProgress } from './status-mapping.js';
 export {
   validateScanCredentials,
-  toNessusSshCredential,
-  credentialsPayload,
+  nessusCredentialFragment,
   type NessusSshCredential,
   type NessusCredentialsPayload,
+  type NessusCredentialFragment,
 } from './credentials.js';
 export { LICENCE_MESSAGE } from './nessus-errors.js';
 export { NessusScanner, type NessusScannerOptions, type ExportPollOptions } from './nessus-client.js';

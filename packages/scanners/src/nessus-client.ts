@@ -1,18 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import { createWriteStream, readFileSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
-import http from 'node:http';
-import https from 'node:https';
-import { basename, dirname, join } from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
-import got, { type Got, type Response } from 'got';
-import { AppError, isStorageFailure, storageFailure } from '@nessus-mcp/core/errors';
+import { AppError } from '@nessus-mcp/core/errors';
 import type { ScannerInstanceConfig } from './config.js';
 import { DEFAULT_FOLDER } from './config.js';
-import { credentialSecrets, credentialsPayload, toNessusSshCredential, validateScanCredentials } from './credentials.js';
-import { type CallContext, httpError, transportError } from './nessus-errors.js';
+import { credentialSecrets } from '@nessus-mcp/core/scan-credentials';
+import { nessusCredentialFragment, validateScanCredentials, type NessusCredentialFragment } from './credentials.js';
+import { downloadToFile } from './nessus-download.js';
+import { httpError, licenceError } from './nessus-errors.js';
+import { abortReason, NessusHttp, parseJson, pause } from './nessus-http.js';
 import {
   readCreatedId,
   readCreatedScan,
@@ -23,12 +16,12 @@ import {
   readScanDetails,
   readScanList,
   readServerProperties,
+  readServerProgress,
   readServerStatus,
-  readSessionToken,
   readTemplates,
   readUpload,
 } from './nessus-responses.js';
-import { SecretRedactor } from './redaction.js';
+import type { SecretRedactor } from './redaction.js';
 import { formatScanName, parseTaskId } from './scan-name.js';
 import type {
   ApiCallHook,
@@ -64,51 +57,13 @@ export interface NessusScannerOptions {
   logger?: ScannerLogger;
   onApiCall?: ApiCallHook;
   exportPoll?: ExportPollOptions;
+  /** New exports requested for one report before giving up (an export Nessus failed or lost). Default 3. */
+  maxExportRequests?: number;
   /** A download fails when no byte arrives for this long. Default: the instance's `timeout_ms`. */
   downloadIdleTimeoutMs?: number;
 }
 
-interface CallOptions {
-  params?: Record<string, string>;
-  json?: unknown;
-  form?: FormData;
-  query?: Record<string, string>;
-  signal?: AbortSignal | undefined;
-  /** Send the auth header. `GET /server/status` and `POST /session` do without. */
-  auth?: boolean;
-  redactor?: SecretRedactor;
-}
-
-interface RawAnswer {
-  status: number;
-  text: string;
-}
-
 const DEFAULT_TEMPLATE = 'advanced';
-/** Nessus error bodies are a line of JSON; more than this is a proxy page we only excerpt. */
-const MAX_ERROR_BODY = 64 * 1024;
-const PROGRESS_STEP_BYTES = 1024 * 1024;
-
-function expandRoute(route: string, params: Record<string, string> = {}): string {
-  return route.replace(/:([a-z_]+)/g, (_, name: string) => {
-    const value = params[name];
-    if (value === undefined) throw new AppError('internal', `missing route parameter ${name} for ${route}`);
-    return encodeURIComponent(value);
-  });
-}
-
-function parseJson(text: string): unknown {
-  if (text === '') return null;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return null;
-  }
-}
-
-function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
-}
 
 /**
  * Nessus REST client (documented API only) implementing `Scanner`. One instance per configured
@@ -120,21 +75,13 @@ export class NessusScanner implements Scanner {
   readonly poolName: string;
   readonly instanceId: string;
 
-  private readonly baseUrl: string;
   private readonly folderName: string;
-  private readonly timeoutMs: number;
   private readonly idleTimeoutMs: number;
   private readonly log: ScannerLogger;
-  private readonly onApiCall: ApiCallHook | undefined;
   private readonly poll: Required<ExportPollOptions>;
-  private readonly redactor: SecretRedactor;
-  private readonly http: Got;
-  private readonly agents: { http: http.Agent; https: https.Agent };
-  private readonly apiKeys: { access: string; secret: string } | null;
-  private readonly login: { username: string; password: string } | null;
+  private readonly maxExportRequests: number;
+  private readonly http: NessusHttp;
 
-  private token: string | null = null;
-  private loginInFlight: Promise<string> | null = null;
   private templates: Promise<Map<string, string>> | null = null;
   private folderId: Promise<string> | null = null;
   private readonly unknownStatusesLogged = new Set<string>();
@@ -143,12 +90,9 @@ export class NessusScanner implements Scanner {
     const { instance } = options;
     this.poolName = options.poolName;
     this.instanceId = instance.instance_id;
-    this.baseUrl = instance.url.replace(/\/+$/, '');
     this.folderName = options.folder ?? DEFAULT_FOLDER;
-    this.timeoutMs = instance.timeout_ms;
     this.idleTimeoutMs = options.downloadIdleTimeoutMs ?? instance.timeout_ms;
     this.log = options.logger ?? silentLogger;
-    this.onApiCall = options.onApiCall;
     this.poll = {
       initialMs: options.exportPoll?.initialMs ?? 1_000,
       maxMs: options.exportPoll?.maxMs ?? 10_000,
@@ -156,41 +100,16 @@ export class NessusScanner implements Scanner {
       perHostMs: options.exportPoll?.perHostMs ?? 2_000,
       maxTimeoutMs: options.exportPoll?.maxTimeoutMs ?? 2 * 60 * 60_000,
     };
-    if (instance.access_key && instance.secret_key) {
-      this.apiKeys = { access: instance.access_key, secret: instance.secret_key };
-      this.login = null;
-    } else if (instance.username && instance.password) {
-      this.apiKeys = null;
-      this.login = { username: instance.username, password: instance.password };
-    } else {
-      throw new AppError('config_invalid', `scanner instance '${instance.instance_id}' needs access_key and secret_key, or username and password`);
-    }
-    this.redactor = new SecretRedactor([instance.access_key, instance.secret_key, instance.password]);
+    this.maxExportRequests = options.maxExportRequests ?? 3;
+    this.http = new NessusHttp({ instance, logger: this.log, onApiCall: options.onApiCall });
+  }
 
-    let ca: Buffer | undefined;
-    if (instance.ca_file) {
-      try {
-        ca = readFileSync(instance.ca_file);
-      } catch (error) {
-        throw new AppError('config_invalid', `scanner instance '${instance.instance_id}': cannot read ca_file ${instance.ca_file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-      }
-    }
-    this.agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
-    // Retries belong to the worker (BullMQ attempts with backoff); got retrying underneath would
-    // multiply them and could replay a non-idempotent POST /scans.
-    this.http = got.extend({
-      retry: { limit: 0 },
-      throwHttpErrors: false,
-      followRedirect: false,
-      agent: this.agents,
-      https: { rejectUnauthorized: instance.tls_verify, ...(ca ? { certificateAuthority: ca } : {}) },
-      headers: { accept: 'application/json', 'user-agent': 'nessus-mcp' },
-    });
+  private get redactor(): SecretRedactor {
+    return this.http.redactor;
   }
 
   async close(): Promise<void> {
-    this.agents.http.destroy();
-    this.agents.https.destroy();
+    this.http.close();
   }
 
   // ---- Scanner ----
@@ -200,14 +119,14 @@ export class NessusScanner implements Scanner {
     const targets = request.targets.map((t) => t.trim()).filter((t) => t !== '');
     if (targets.length === 0) throw new AppError('invalid_argument', 'targets must not be empty');
     const name = formatScanName(request.taskId, request.name);
-    const redactor = this.redactor.with(credentialSecrets(credentials ?? undefined));
+    const redactor = this.redactor.with(credentialSecrets(credentials));
 
     const templateUuid = await this.templateUuid(request.template ?? DEFAULT_TEMPLATE, signal);
     const folderId = await this.ensureFolder(signal);
-    let payload: ReturnType<typeof credentialsPayload> | undefined;
+    let fragment: NessusCredentialFragment | undefined;
     if (credentials && request.scanType !== 'untrusted') {
-      const keyName = credentials.privateKey ? await this.uploadPrivateKey(request.taskId, credentials.privateKey, signal, redactor) : undefined;
-      payload = credentialsPayload(toNessusSshCredential(request.scanType, credentials, keyName));
+      const keyName = credentials.ssh_private_key ? await this.uploadPrivateKey(request.taskId, credentials.ssh_private_key, signal, redactor) : undefined;
+      fragment = nessusCredentialFragment(request.scanType, credentials, keyName);
     }
     const body = {
       uuid: templateUuid,
@@ -218,22 +137,23 @@ export class NessusScanner implements Scanner {
         folder_id: Number(folderId),
         enabled: false,
         launch: 'ON_DEMAND',
+        ...fragment?.settings,
       },
-      ...(payload ? { credentials: payload } : {}),
+      ...(fragment ? { credentials: fragment.credentials } : {}),
     };
-    const scanId = readCreatedScan(await this.call('POST', '/scans', { json: body, signal, redactor }));
+    const scanId = readCreatedScan(await this.licenceGated('/scans', signal, () => this.http.call('POST', '/scans', { json: body, signal, redactor })));
     this.log.info({ scanId, taskId: request.taskId, scanType: request.scanType, targets: targets.length }, 'nessus scan created');
     return { scanId };
   }
 
   async launchScan(scanId: string, signal?: AbortSignal): Promise<{ runId: string }> {
-    const runId = readLaunch(await this.call('POST', '/scans/:id/launch', { params: { id: scanId }, signal }));
+    const runId = readLaunch(await this.licenceGated('/scans/:id/launch', signal, () => this.http.call('POST', '/scans/:id/launch', { params: { id: scanId }, signal })));
     this.log.info({ scanId, runId }, 'nessus scan launched');
     return { runId };
   }
 
   async getStatus(scanId: string, signal?: AbortSignal): Promise<ScanStatus> {
-    const details = readScanDetails(await this.call('GET', '/scans/:id', { params: { id: scanId }, signal }));
+    const details = readScanDetails(await this.http.call('GET', '/scans/:id', { params: { id: scanId }, signal, retry: true }));
     const state = mapNessusStatus(details.status);
     if (state === 'unknown' && !this.unknownStatusesLogged.has(details.status)) {
       this.unknownStatusesLogged.add(details.status);
@@ -249,7 +169,8 @@ export class NessusScanner implements Scanner {
 
   async stopScan(scanId: string, signal?: AbortSignal): Promise<void> {
     try {
-      await this.call('POST', '/scans/:id/stop', { params: { id: scanId }, signal });
+      // A repeated stop is harmless: the second one answers 409, read below as "nothing to stop".
+      await this.http.call('POST', '/scans/:id/stop', { params: { id: scanId }, signal, retry: true });
       this.log.info({ scanId }, 'nessus scan stop requested');
     } catch (error) {
       // 409: the state does not allow a stop, i.e. the scan is not running (NESSUS_API.md §B.3.9).
@@ -263,7 +184,7 @@ export class NessusScanner implements Scanner {
 
   async deleteScan(scanId: string, signal?: AbortSignal): Promise<void> {
     try {
-      await this.call('DELETE', '/scans/:id', { params: { id: scanId }, signal });
+      await this.http.call('DELETE', '/scans/:id', { params: { id: scanId }, signal });
       this.log.info({ scanId }, 'nessus scan deleted');
     } catch (error) {
       if (error instanceof AppError && error.code === 'not_found') return;
@@ -271,25 +192,59 @@ export class NessusScanner implements Scanner {
     }
   }
 
+  /**
+   * Requests a `.nessus` export (or resumes `options.resumeFile`), waits for it and streams it to
+   * `destPath`. An export Nessus failed (`error`, or 500 then 404) or lost (404 straight after
+   * the request) is requested anew, at most `maxExportRequests` times in all.
+   */
   async exportReport(scanId: string, destPath: string, options: ExportOptions = {}): Promise<{ bytes: number }> {
     const { signal } = options;
-    const details = readScanDetails(await this.call('GET', '/scans/:id', { params: { id: scanId }, signal }));
+    const details = readScanDetails(await this.http.call('GET', '/scans/:id', { params: { id: scanId }, signal, retry: true }));
     const budget = Math.min(this.poll.maxTimeoutMs, this.poll.baseTimeoutMs + this.poll.perHostMs * (details.hostCount ?? details.hosts.length));
     const deadline = Date.now() + budget;
+    let file = options.resumeFile ?? null;
+    let requests = 0;
+    const failures: string[] = [];
+    for (;;) {
+      if (file === null) {
+        if (requests >= this.maxExportRequests) throw this.exportGaveUp(scanId, failures);
+        // A second export of the same scan only costs Nessus a file, so a lost answer may be asked again.
+        file = readExportFile(await this.http.call('POST', '/scans/:id/export', { params: { id: scanId }, json: { format: 'nessus' }, signal, retry: true }));
+        requests += 1;
+        await options.onExportFile?.(file);
+        options.onProgress?.({ phase: 'requested' });
+      }
+      const outcome = (await this.waitForExport(scanId, file, deadline, budget, options)) ?? (await this.downloadExport(scanId, file, destPath, options));
+      if (typeof outcome === 'number') {
+        this.log.info({ scanId, bytes: outcome, exports_requested: requests }, 'nessus export downloaded');
+        return { bytes: outcome };
+      }
+      this.log.warn({ scanId, file, reason: outcome }, 'nessus export failed; requesting a new one');
+      failures.push(`export ${file}: ${outcome}`);
+      file = null;
+    }
+  }
 
-    const file = readExportFile(await this.call('POST', '/scans/:id/export', { params: { id: scanId }, json: { format: 'nessus' }, signal }));
-    options.onProgress?.({ phase: 'requested' });
-    const ctx: CallContext = { instanceId: this.instanceId, method: 'GET', route: '/scans/:id/export/:file/status' };
+  /** Polls an export until ready (null), or says why a new export is needed. Throws when time runs out. */
+  private async waitForExport(scanId: string, file: string, deadline: number, budget: number, options: ExportOptions): Promise<string | null> {
+    const { signal } = options;
+    const route = '/scans/:id/export/:file/status';
     let delay = this.poll.initialMs;
     for (;;) {
       let status: string;
       try {
-        status = readExportStatus(await this.call('GET', ctx.route, { params: { id: scanId, file }, signal }));
+        status = readExportStatus(await this.http.call('GET', route, { params: { id: scanId, file }, signal, retry: true }));
       } catch (error) {
-        throw this.exportPollError(error, ctx, scanId, file);
+        if (!(error instanceof AppError)) throw error;
+        // Export failure is also reported as HTTP 500 {"status":"error"} (seccubus#371, §B.3.10).
+        if (error.details?.nessus_error === 'error') return 'Nessus failed to generate it (HTTP 500 {"status":"error"})';
+        // 404 "The requested file was not found": the export expired, the server restarted, or
+        // (Nessus Manager with linked scanners) it was never found at all; only a new export helps.
+        if (error.code === 'not_found') return 'Nessus no longer knows the file (HTTP 404)';
+        throw error;
       }
-      if (status === 'ready') break;
-      if (status === 'error') throw this.exportFailed(ctx, scanId, file);
+      if (status === 'ready') return null;
+      if (status === 'error') return 'Nessus failed to generate it (status "error")';
       if (Date.now() + delay > deadline) {
         throw new AppError('scanner_error', `Nessus instance '${this.instanceId}' did not finish the export of scan ${scanId} within ${Math.round(budget / 1000)} s (last status '${status}').`, {
           retryable: true,
@@ -297,12 +252,55 @@ export class NessusScanner implements Scanner {
         });
       }
       options.onProgress?.({ phase: 'waiting' });
-      await this.pause(delay, signal);
+      await pause(delay, signal);
       delay = Math.min(delay * 2, this.poll.maxMs);
     }
-    const bytes = await this.download('/scans/:id/export/:file/download', { id: scanId, file }, destPath, options, true);
-    this.log.info({ scanId, bytes }, 'nessus export downloaded');
-    return { bytes };
+  }
+
+  /**
+   * Downloads a ready export, starting the stream over after a 5xx or a broken-off body (the
+   * same bounded, jittered retries as a read). Returns the byte count, or why a new export is
+   * needed when the file is gone.
+   */
+  private async downloadExport(scanId: string, file: string, destPath: string, options: ExportOptions): Promise<number | string> {
+    const route = '/scans/:id/export/:file/download';
+    try {
+      return await this.http.retrying(route, options.signal, () => downloadToFile(this.http, { route, params: { id: scanId, file }, destPath, idleTimeoutMs: this.idleTimeoutMs }, options));
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'not_found') return 'the ready file was gone at download (HTTP 404)';
+      throw error;
+    }
+  }
+
+  private exportGaveUp(scanId: string, failures: readonly string[]): AppError {
+    return new AppError(
+      'scanner_error',
+      `Nessus instance '${this.instanceId}' could not produce an export of scan ${scanId}: ${failures.length} export requests failed in a row (${failures.join('; ')}). ` +
+        "Check the scanner's free disk space and its logs, then retry the task.",
+      { retryable: false, details: { instance_id: this.instanceId, scan_id: scanId, export_requests: failures.length, export_status: 'error' } },
+    );
+  }
+
+  /**
+   * Nessus 10.8 refuses a licence-gated call by closing the connection before any status line
+   * (pyTenable#840), which looks like any network drop. After such a drop, `/server/properties`
+   * is asked once: when its licence has the scan API off, the refusal is the licence error;
+   * otherwise the drop stands (retryable).
+   */
+  private async licenceGated<T>(route: string, signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (!(error instanceof AppError) || error.code !== 'scanner_error' || error.details?.status !== undefined || signal?.aborted) throw error;
+      let scanApi: boolean | null;
+      try {
+        scanApi = readServerProperties(await this.http.call('GET', '/server/properties', { signal, retry: true })).scanApi;
+      } catch {
+        throw error;
+      }
+      if (scanApi !== false) throw error;
+      throw licenceError({ instanceId: this.instanceId, method: 'POST', route }, 'connection closed without an answer; licence has scan_api: false');
+    }
   }
 
   async checkHealth(signal?: AbortSignal): Promise<ScannerHealth> {
@@ -314,27 +312,35 @@ export class NessusScanner implements Scanner {
       checkedAt: Date.now(),
       latencyMs: Date.now() - started,
     });
-    const empty = { serverStatus: null, version: null, product: null, licence: null, scanApi: null };
+    const empty = { serverStatus: null, serverProgress: null, version: null, product: null, licence: null, scanApi: null };
     let serverStatus: string | null;
+    let serverProgress: number | null = null;
     try {
-      // 503 {"status":"loading"} while plugins compile is an answer, not a failure (§B.3.1).
-      const answer = await this.raw('GET', '/server/status', { signal, auth: false });
-      serverStatus = readServerStatus(parseJson(answer.text));
+      // 503 {"status":"loading","progress":N} while plugins compile is an answer, not a failure (§B.3.1).
+      const answer = await this.http.raw('GET', '/server/status', { signal, auth: false });
+      const body = parseJson(answer.text);
+      serverStatus = readServerStatus(body);
       if (answer.status >= 400 && serverStatus !== 'loading') {
         throw httpError({ instanceId: this.instanceId, method: 'GET', route: '/server/status' }, answer.status, answer.text, this.redactor);
       }
+      if (serverStatus === 'loading') serverProgress = readServerProgress(body);
     } catch (error) {
       if (signal?.aborted) throw abortReason(signal);
       return result({ ...empty, healthy: false, status: 'unreachable', message: error instanceof Error ? error.message : 'unreachable' });
     }
+    const starting = (): string => `Nessus is starting (status '${serverStatus ?? 'unknown'}'${serverProgress === null ? '' : `, ${serverProgress}%`}); scans wait until it is ready.`;
+    if (serverStatus === 'loading') {
+      // A loading server answers little else (the rest of the API may refuse): report what we know.
+      return result({ ...empty, serverStatus, serverProgress, healthy: false, status: 'starting', message: starting() });
+    }
     try {
-      const props = readServerProperties(await this.call('GET', '/server/properties', { signal }));
-      const fields = { serverStatus, version: props.version, product: props.product, licence: props.licence, scanApi: props.scanApi };
+      const props = readServerProperties(await this.http.call('GET', '/server/properties', { signal }));
+      const fields = { serverStatus, serverProgress, version: props.version, product: props.product, licence: props.licence, scanApi: props.scanApi };
       if (props.scanApi === false) {
         return result({ ...fields, healthy: false, status: 'licence_restricted', message: 'This Nessus edition does not allow scan control over the API (licence scan_api: false).' });
       }
       if (serverStatus !== 'ready') {
-        return result({ ...fields, healthy: false, status: 'loading', message: `Nessus is not ready (status '${serverStatus ?? 'unknown'}').` });
+        return result({ ...fields, healthy: false, status: 'starting', message: starting() });
       }
       return result({ ...fields, healthy: true, status: 'ok', message: null });
     } catch (error) {
@@ -346,7 +352,7 @@ export class NessusScanner implements Scanner {
   }
 
   async listOwnScans(signal?: AbortSignal): Promise<OwnScan[]> {
-    const { folders, scans } = readScanList(await this.call('GET', '/scans', { signal }));
+    const { folders, scans } = readScanList(await this.http.call('GET', '/scans', { signal, retry: true }));
     const ours = new Set(folders.filter((f) => f.name === this.folderName).map((f) => f.id));
     return scans.flatMap((scan) => {
       const taskId = parseTaskId(scan.name);
@@ -358,7 +364,7 @@ export class NessusScanner implements Scanner {
   // ---- lookups cached per client ----
 
   private templateUuid(name: string, signal: AbortSignal | undefined): Promise<string> {
-    this.templates ??= this.call('GET', '/editor/scan/templates', { signal }).then(readTemplates);
+    this.templates ??= this.http.call('GET', '/editor/scan/templates', { signal, retry: true }).then(readTemplates);
     const pending = this.templates;
     return pending.then(
       (byName) => {
@@ -379,7 +385,7 @@ export class NessusScanner implements Scanner {
 
   /** Id of this system's folder (the oldest of that name), or null when there is none. */
   private async findFolder(signal: AbortSignal | undefined): Promise<string | null> {
-    const existing = readFolderList(await this.call('GET', '/folders', { signal })).filter((f) => f.name === this.folderName);
+    const existing = readFolderList(await this.http.call('GET', '/folders', { signal, retry: true })).filter((f) => f.name === this.folderName);
     return existing.sort((a, b) => Number(a.id) - Number(b.id))[0]?.id ?? null;
   }
 
@@ -388,7 +394,7 @@ export class NessusScanner implements Scanner {
       const existing = await this.findFolder(signal);
       if (existing !== null) return existing;
       try {
-        const id = readCreatedId(await this.call('POST', '/folders', { json: { name: this.folderName }, signal }), 'folder creation');
+        const id = readCreatedId(await this.http.call('POST', '/folders', { json: { name: this.folderName }, signal }), 'folder creation');
         this.log.info({ folder: this.folderName, folderId: id }, 'created nessus folder for this system');
         return id;
       } catch (error) {
@@ -411,263 +417,6 @@ export class NessusScanner implements Scanner {
     const form = new FormData();
     form.set('Filedata', new Blob([key], { type: 'application/octet-stream' }), `${taskId}.key`);
     form.set('no_enc', '0');
-    return readUpload(await this.call('POST', '/file/upload', { form, signal, redactor }));
-  }
-
-  // ---- export helpers ----
-
-  private exportFailed(ctx: CallContext, scanId: string, file: string): AppError {
-    return new AppError('scanner_error', `Nessus instance '${this.instanceId}' failed to generate the export of scan ${scanId}; a new export may succeed.`, {
-      retryable: true,
-      details: { instance_id: ctx.instanceId, route: ctx.route, scan_id: scanId, file, export_status: 'error' },
-    });
-  }
-
-  private exportPollError(error: unknown, ctx: CallContext, scanId: string, file: string): unknown {
-    if (!(error instanceof AppError)) return error;
-    // Export failure is also reported as HTTP 500 {"status":"error"} (seccubus#371, §B.3.10).
-    if (error.details?.nessus_error === 'error') return this.exportFailed(ctx, scanId, file);
-    // 404 "The requested file was not found": the export expired or the server restarted; only a new export helps.
-    if (error.code === 'not_found') {
-      return new AppError('scanner_error', `Nessus instance '${this.instanceId}' no longer knows export ${file} of scan ${scanId}; a new export is needed.`, {
-        retryable: true,
-        details: { ...error.details, scan_id: scanId, file },
-      });
-    }
-    return error;
-  }
-
-  private async pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-    try {
-      await sleep(ms, undefined, signal ? { signal } : {});
-    } catch (error) {
-      if (signal?.aborted) throw abortReason(signal);
-      throw error;
-    }
-  }
-
-  /**
-   * Streams a download to a temp file beside `destPath`, then renames it: memory stays flat
-   * (exports of 300–900 MB exist, §B.3.10) and a reader never sees a partial report.
-   */
-  private async download(route: string, params: Record<string, string>, destPath: string, options: ExportOptions, mayRelogin: boolean): Promise<number> {
-    const { signal } = options;
-    const ctx: CallContext = { instanceId: this.instanceId, method: 'GET', route };
-    const url = this.baseUrl + expandRoute(route, params);
-    const headers = await this.authHeaders(signal);
-    const started = performance.now();
-    const stream = this.http.stream(url, {
-      headers,
-      ...(signal ? { signal } : {}),
-      // No total timeout: a large download legitimately takes minutes. Fail when it stalls.
-      timeout: { response: this.timeoutMs, socket: this.idleTimeoutMs },
-    });
-    let response: Response;
-    try {
-      response = await new Promise<Response>((resolve, reject) => {
-        stream.once('response', resolve);
-        stream.once('error', reject);
-      });
-    } catch (error) {
-      this.emit(ctx, 0, started);
-      if (signal?.aborted) throw abortReason(signal);
-      throw transportError(ctx, error, this.redactor);
-    }
-    const status = response.statusCode;
-    if (status !== 200) {
-      const text = await this.readSmall(stream);
-      this.emit(ctx, status, started);
-      if (status === 401 && mayRelogin && this.login) {
-        this.dropToken(headers);
-        return this.download(route, params, destPath, options, false);
-      }
-      throw httpError(ctx, status, text, this.redactor);
-    }
-    const header = response.headers['content-length'];
-    const totalBytes = header === undefined ? undefined : Number(header);
-    if (totalBytes !== undefined && options.freeBytes !== undefined && totalBytes > options.freeBytes) {
-      stream.destroy();
-      this.emit(ctx, status, started);
-      const mb = (n: number): string => (n / 1048576).toFixed(1);
-      throw new AppError('internal', `The export is ${mb(totalBytes)} MB but only ${mb(options.freeBytes)} MB are free under the data directory (DATA_DIR); the download was not started. Free disk space, then retry the task from the failed set.`, {
-        retryable: true,
-        details: { reason: 'disk_full', export_bytes: totalBytes, free_bytes: options.freeBytes },
-      });
-    }
-    const tmp = join(dirname(destPath), `.${basename(destPath)}.${randomUUID()}.part`);
-    let bytes = 0;
-    let reported = 0;
-    const { maxBytes, onProgress } = options;
-    const counter = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        bytes += chunk.length;
-        if (maxBytes !== undefined && bytes > maxBytes) {
-          callback(new AppError('payload_too_large', `the export is larger than the allowed ${maxBytes} bytes`, { details: { max_bytes: maxBytes } }));
-          return;
-        }
-        if (onProgress && bytes - reported >= PROGRESS_STEP_BYTES) {
-          reported = bytes;
-          onProgress({ phase: 'downloading', bytes, ...(totalBytes !== undefined ? { totalBytes } : {}) });
-        }
-        callback(null, chunk);
-      },
-    });
-    // A failure to write the file here (a full DATA_DIR) is ours, not the scanner's: it must not
-    // be reported as "could not reach Nessus", which sends people to debug the wrong machine.
-    let localFailure: unknown = null;
-    const file = createWriteStream(tmp, { flags: 'wx' });
-    file.once('error', (error) => {
-      localFailure ??= error;
-    });
-    try {
-      await pipeline(stream, counter, file);
-      if (totalBytes !== undefined && bytes !== totalBytes) {
-        throw new AppError('scanner_error', `the export download from '${this.instanceId}' ended after ${bytes} of ${totalBytes} bytes`, {
-          retryable: true,
-          details: { instance_id: this.instanceId, route, bytes, expected_bytes: totalBytes },
-        });
-      }
-      if (bytes === 0) {
-        throw new AppError('scanner_error', `the export download from '${this.instanceId}' was empty`, { retryable: true, details: { instance_id: this.instanceId, route } });
-      }
-      await rename(tmp, destPath).catch((error: unknown) => {
-        localFailure ??= error;
-        throw error;
-      });
-    } catch (error) {
-      await rm(tmp, { force: true });
-      if (signal?.aborted) {
-        this.emit(ctx, 0, started);
-        throw abortReason(signal);
-      }
-      if (isStorageFailure(localFailure)) {
-        this.emit(ctx, status, started);
-        throw storageFailure(localFailure, `save the export of scan ${params['id'] ?? '?'} from '${this.instanceId}'`);
-      }
-      this.emit(ctx, 0, started);
-      if (bytes > 0 && !(error instanceof AppError)) {
-        // Nessus answered and the body broke off: "could not reach" would be the wrong story.
-        const reason = this.redactor.redact(error instanceof Error ? error.message : String(error));
-        throw new AppError('scanner_error', `the export download from '${this.instanceId}' broke off after ${bytes}${totalBytes === undefined ? '' : ` of ${totalBytes}`} bytes (${reason}); a new export may succeed.`, {
-          retryable: true,
-          cause: error,
-          details: { instance_id: this.instanceId, route, bytes, ...(totalBytes === undefined ? {} : { expected_bytes: totalBytes }) },
-        });
-      }
-      throw transportError(ctx, error, this.redactor);
-    }
-    this.emit(ctx, 200, started);
-    onProgress?.({ phase: 'done', bytes, ...(totalBytes !== undefined ? { totalBytes } : {}) });
-    return bytes;
-  }
-
-  private async readSmall(stream: AsyncIterable<Buffer> & { destroy(): void }): Promise<string> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    try {
-      for await (const chunk of stream) {
-        chunks.push(chunk);
-        size += chunk.length;
-        if (size >= MAX_ERROR_BODY) break;
-      }
-    } catch {
-      // A 412 may close the socket before its body (§B.2); the status alone decides.
-    }
-    stream.destroy();
-    return Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY).toString('utf8');
-  }
-
-  // ---- HTTP core ----
-
-  /** A JSON call that throws an AppError for anything but 2xx; re-logs in once on a 401 in session mode. */
-  private async call(method: string, route: string, options: CallOptions = {}): Promise<unknown> {
-    const auth = options.auth ?? true;
-    const headers = auth ? await this.authHeaders(options.signal) : {};
-    let answer = await this.send(method, route, headers, options);
-    // An expired session answers 401 "Invalid Credentials" (§B.1): one fresh login, one retry.
-    if (answer.status === 401 && auth && this.login) {
-      this.dropToken(headers);
-      this.log.info({ route }, 'nessus session expired; logging in again');
-      answer = await this.send(method, route, await this.authHeaders(options.signal), options);
-    }
-    if (answer.status < 200 || answer.status >= 300) {
-      throw httpError({ instanceId: this.instanceId, method, route }, answer.status, answer.text, options.redactor ?? this.redactor);
-    }
-    return parseJson(answer.text);
-  }
-
-  /** One request whatever its status; transport failures become AppErrors. */
-  private async raw(method: string, route: string, options: CallOptions = {}): Promise<RawAnswer> {
-    const headers = (options.auth ?? true) ? await this.authHeaders(options.signal) : {};
-    return this.send(method, route, headers, options);
-  }
-
-  private async send(method: string, route: string, headers: Record<string, string>, options: CallOptions): Promise<RawAnswer> {
-    const ctx: CallContext = { instanceId: this.instanceId, method, route };
-    const url = this.baseUrl + expandRoute(route, options.params);
-    const started = performance.now();
-    try {
-      const response = await this.http(url, {
-        method: method as 'GET',
-        headers,
-        responseType: 'text',
-        timeout: { request: this.timeoutMs },
-        ...(options.json !== undefined ? { json: options.json } : {}),
-        ...(options.form !== undefined ? { body: options.form } : {}),
-        ...(options.query ? { searchParams: options.query } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
-      this.emit(ctx, response.statusCode, started);
-      const text = response.body.length > MAX_ERROR_BODY && response.statusCode >= 300 ? response.body.slice(0, MAX_ERROR_BODY) : response.body;
-      if (response.statusCode >= 400) {
-        this.log.warn({ method, route, status: response.statusCode }, 'nessus call refused');
-      }
-      return { status: response.statusCode, text };
-    } catch (error) {
-      const status = (error as { response?: { statusCode?: number } }).response?.statusCode ?? 0;
-      this.emit(ctx, status, started);
-      if (options.signal?.aborted) throw abortReason(options.signal);
-      const mapped = transportError(ctx, error, options.redactor ?? this.redactor);
-      this.log.warn({ method, route, status, code: mapped.code, retryable: mapped.retryable, err: mapped.message }, 'nessus call failed');
-      throw mapped;
-    }
-  }
-
-  private emit(ctx: CallContext, status: number, started: number): void {
-    if (!this.onApiCall) return;
-    try {
-      this.onApiCall({ instanceId: this.instanceId, method: ctx.method, route: ctx.route, status, durationMs: performance.now() - started });
-    } catch (error) {
-      this.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'onApiCall hook threw');
-    }
-  }
-
-  // ---- authentication ----
-
-  private async authHeaders(signal: AbortSignal | undefined): Promise<Record<string, string>> {
-    if (this.apiKeys) return { 'X-ApiKeys': `accessKey=${this.apiKeys.access}; secretKey=${this.apiKeys.secret};` };
-    return { 'X-Cookie': `token=${await this.sessionToken(signal)}` };
-  }
-
-  private sessionToken(signal: AbortSignal | undefined): Promise<string> {
-    if (this.token) return Promise.resolve(this.token);
-    this.loginInFlight ??= this.createSession(signal).finally(() => {
-      this.loginInFlight = null;
-    });
-    return this.loginInFlight;
-  }
-
-  private async createSession(signal: AbortSignal | undefined): Promise<string> {
-    if (!this.login) throw new AppError('internal', 'session login without username/password');
-    const token = readSessionToken(await this.call('POST', '/session', { json: this.login, auth: false, signal }));
-    this.redactor.add(token);
-    this.token = token;
-    this.log.info({}, 'nessus session opened');
-    return token;
-  }
-
-  /** Forgets the token a failed request used, unless a concurrent request already replaced it. */
-  private dropToken(usedHeaders: Record<string, string>): void {
-    if (this.token && usedHeaders['X-Cookie'] === `token=${this.token}`) this.token = null;
+    return readUpload(await this.http.call('POST', '/file/upload', { form, signal, redactor }));
   }
 }

@@ -180,3 +180,10 @@ export function readServerProperties(body: unknown): ServerProperties {
 export function readServerStatus(body: unknown): string | null {
   return isRecord(body) ? str(body.status) : null;
 }
+
+/** `progress` of a `/server/status` answer while loading (a number, or null when absent). */
+export function readServerProgress(body: unknown): number | null {
+  if (!isRecord(body)) return null;
+  const value = typeof body.progress === 'string' ? Number(body.progress) : body.progress;
+  return typeof value === 'number' && Number.isFinite(value) ? Math.min(100, Math.max(0, value)) : null;
+}

@@ -40,6 +40,7 @@ redis.call('ZADD', KEYS[best], ARGV[2], task)
 return {best, 0}
 `;
 const SELECT_SHA = createHash('sha1').update(SELECT_SCRIPT).digest('hex');
+const STARTING_HEALTH_TTL_MS = 5_000;
 
 export interface ScannerRegistryOptions extends ScannerFactoryOptions {
   /** The caller owns this connection (the registry never closes it). */
@@ -148,8 +149,9 @@ export class ScannerRegistry {
    * Reserves a slot for `taskId` on the least-loaded enabled instance of `poolName` (or on
    * `preferredInstance` only). Returns null when every candidate is at `max_concurrent_scans`:
    * the caller waits and asks again. Calling it again for the same task returns the same instance.
+   * `exclude` names instances that take no new reservation now (a Nessus still starting).
    */
-  async selectInstance(poolName: string, taskId: string, preferredInstance?: string): Promise<ScannerSelection | null> {
+  async selectInstance(poolName: string, taskId: string, preferredInstance?: string, options: { exclude?: ReadonlySet<string> } = {}): Promise<ScannerSelection | null> {
     const pool = this.pool(poolName);
     let preferredIndex = 0;
     if (preferredInstance !== undefined) {
@@ -168,7 +170,8 @@ export class ScannerRegistry {
       preferredIndex = index + 1;
     }
     const keys = pool.instances.map((i) => this.reservationKey(pool.name, i.instance_id));
-    const args = [taskId, String(Date.now()), String(preferredIndex), ...pool.instances.flatMap((i) => [String(i.max_concurrent_scans), i.enabled ? '1' : '0'])];
+    const open = (i: ScannerInstanceConfig): boolean => i.enabled && !options.exclude?.has(i.instance_id);
+    const args = [taskId, String(Date.now()), String(preferredIndex), ...pool.instances.flatMap((i) => [String(i.max_concurrent_scans), open(i) ? '1' : '0'])];
     const [index, reused] = await this.runSelect(keys, args);
     const instance = pool.instances[index - 1];
     if (index === 0 || !instance) return null;
@@ -235,6 +238,7 @@ export class ScannerRegistry {
         healthy: false,
         status: 'unreachable',
         serverStatus: null,
+        serverProgress: null,
         version: null,
         product: null,
         licence: null,
@@ -256,7 +260,9 @@ export class ScannerRegistry {
       }
     }
     const health = await scanner.checkHealth(options.signal);
-    await this.redis.set(key, JSON.stringify(health), 'PX', this.healthTtlMs);
+    // A starting Nessus turns ready without notice: look again sooner, so waiting scans start soon after.
+    const ttl = health.status === 'starting' ? Math.min(this.healthTtlMs, STARTING_HEALTH_TTL_MS) : this.healthTtlMs;
+    await this.redis.set(key, JSON.stringify(health), 'PX', ttl);
     if (!health.healthy) this.log.warn({ scanner_pool: pool.name, scanner_instance: instance.instance_id, status: health.status, reason: health.message }, 'scanner unhealthy');
     return health;
   }

@@ -1,3 +1,7 @@
+import type { ScanCredentials } from '@nessus-mcp/core/scan-credentials';
+
+export type { ScanCredentials };
+
 /**
  * The pluggable scanner contract. The worker and the gateway only ever see this interface, so a
  * second backend (OpenVAS, a cloud scanner) is one more implementation, not a change upstream.
@@ -7,23 +11,6 @@
 export type ScanState = 'queued' | 'running' | 'completed' | 'cancelled' | 'failed' | 'unknown';
 
 export const TERMINAL_SCAN_STATES: ReadonlySet<ScanState> = new Set(['completed', 'cancelled', 'failed']);
-
-export type PrivilegeEscalation = 'sudo' | 'su' | 'su+sudo' | 'pbrun' | 'dzdo';
-
-export const PRIVILEGE_ESCALATIONS: readonly PrivilegeEscalation[] = ['sudo', 'su', 'su+sudo', 'pbrun', 'dzdo'];
-
-export interface SshCredentials {
-  username: string;
-  /** Password authentication. Exactly one of `password` and `privateKey` is required. */
-  password?: string;
-  /** PEM private key text (public key authentication). */
-  privateKey?: string;
-  privateKeyPassphrase?: string;
-  port?: number;
-  elevatePrivilegesWith?: PrivilegeEscalation;
-  escalationAccount?: string;
-  escalationPassword?: string;
-}
 
 export type ScanType = 'untrusted' | 'trusted' | 'privileged';
 
@@ -35,7 +22,7 @@ export interface CreateScanRequest {
   targets: string[];
   scanType: ScanType;
   /** Required for `trusted` and `privileged`; ignored (never sent) for `untrusted`. */
-  credentials?: SshCredentials;
+  credentials?: ScanCredentials;
   /** Template name as listed by the scanner (`advanced`, `basic`, ...). Default `advanced`. */
   template?: string;
 }
@@ -61,6 +48,13 @@ export interface ExportProgress {
 
 export interface ExportOptions {
   signal?: AbortSignal;
+  /**
+   * An export requested by an earlier, interrupted attempt: its status is polled instead of
+   * asking for a new one (a new one is requested when the scanner no longer knows it).
+   */
+  resumeFile?: string;
+  /** Called with each export file id the scanner hands out, before polling it (to record it). */
+  onExportFile?: (file: string) => Promise<void> | void;
   onProgress?: (progress: ExportProgress) => void;
   /** Refuse (and delete) a download larger than this many bytes. */
   maxBytes?: number;
@@ -78,8 +72,11 @@ export interface ScannerLicence {
 export type ScannerHealthStatus =
   /** Reachable, logged in, plugins loaded and scan control allowed. */
   | 'ok'
-  /** Reachable but starting or compiling plugins (`/server/status` says `loading`). */
-  | 'loading'
+  /**
+   * Reachable but starting or compiling plugins (`/server/status` answers 503 `loading`): not
+   * selected for new scans, not failed; queued scans wait for it.
+   */
+  | 'starting'
   /** Reachable, but its licence refuses scan control over the API (`scan_api: false`). */
   | 'licence_restricted'
   /** Reachable, but our API keys / username / password were rejected. */
@@ -96,6 +93,8 @@ export interface ScannerHealth {
   status: ScannerHealthStatus;
   /** The scanner's own status word (`ready`, `loading`, ...), null when unreachable. */
   serverStatus: string | null;
+  /** Start-up progress (0–100) while `starting`, as `/server/status` reports it; null otherwise. */
+  serverProgress: number | null;
   version: string | null;
   product: string | null;
   licence: ScannerLicence | null;

@@ -1,22 +1,34 @@
 import type { ScanState } from './scanner.js';
 
 /**
- * Nessus `info.status` → ScanState, as issue 5 specifies (NESSUS_API.md §B.3.8). Transitional
- * states count as running so the worker keeps polling; any other word is `unknown`, which the
- * worker also keeps polling (bounded by its own wall-clock timeout).
+ * Nessus `info.status` → ScanState (NESSUS_API.md §B.3.8), each word placed on purpose. The
+ * worker keeps polling `queued`, `running` and `unknown` (bounded by its wall-clock timeout).
+ * - `empty` (never launched), `pending`, `initializing` (Tenable VM's start-up phase): queued.
+ * - `running`, `processing`, `publishing` (results being written out before `completed`): running.
+ * - `pausing`, `paused`, `resuming`: running. Only a person pauses a scan (this system never
+ *   does); it resumes where it stopped, so the task waits for it, within its time limit.
+ * - `stopping`: running until it settles as `canceled`.
+ * - `canceled`, `stopped` (Tenable VM's word for a stopped scan): cancelled.
+ * - `completed`, `imported` (results loaded from a file: nothing left to run; rapidast treats it
+ *   as an end state): completed.
+ * - `aborted`: failed.
  */
 const STATUS_MAP: Readonly<Record<string, ScanState>> = {
   '': 'queued',
   empty: 'queued',
   pending: 'queued',
+  initializing: 'queued',
   running: 'running',
+  processing: 'running',
+  publishing: 'running',
   pausing: 'running',
   paused: 'running',
   resuming: 'running',
   stopping: 'running',
-  processing: 'running',
   completed: 'completed',
+  imported: 'completed',
   canceled: 'cancelled',
+  stopped: 'cancelled',
   aborted: 'failed',
 };
 

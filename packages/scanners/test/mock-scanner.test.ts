@@ -60,7 +60,7 @@ describe('MockScanner', () => {
 
   it('exports a generated report with one host per target, reflecting whether credentials were used', async () => {
     const mock = new MockScanner();
-    const { scanId } = await mock.createScan({ taskId: 't-r', name: 'r & d', targets: ['10.0.0.1', 'db<1>'], scanType: 'trusted', credentials: { username: 'scan', password: 'pw' } });
+    const { scanId } = await mock.createScan({ taskId: 't-r', name: 'r & d', targets: ['10.0.0.1', 'db<1>'], scanType: 'trusted', credentials: { ssh_username: 'scan', ssh_password: 'pw' } });
     await mock.launchScan(scanId);
     mock.finish(scanId);
     const dest = join(dir, 'generated.nessus');
@@ -100,7 +100,7 @@ describe('MockScanner', () => {
 
   it('validates credentials like the real client and honours an aborted signal', async () => {
     const mock = new MockScanner();
-    await expect(mock.createScan({ taskId: 't-v', name: 'v', targets: ['10.0.0.1'], scanType: 'privileged', credentials: { username: 'u', password: 'p' } })).rejects.toMatchObject({ code: 'invalid_argument' });
+    await expect(mock.createScan({ taskId: 't-v', name: 'v', targets: ['10.0.0.1'], scanType: 'privileged', credentials: { ssh_username: 'u', ssh_password: 'p' } })).rejects.toMatchObject({ code: 'invalid_argument' });
     const controller = new AbortController();
     const reason = new Error('cancelled');
     controller.abort(reason);

@@ -110,36 +110,55 @@ describe('NessusScanner against a local replay server', () => {
       expect(error.details?.templates).toEqual(['advanced', 'basic', 'discovery']);
     });
 
-    it('sends SSH password credentials for a trusted scan without escalation', async () => {
+    it('sends SSH password credentials for a trusted scan, with its SSH port as the scan-wide settings.ssh_port string', async () => {
       await client().createScan({
         taskId: newTaskId(),
         name: 'trusted',
         targets: ['10.0.0.1'],
         scanType: 'trusted',
-        credentials: { username: 'scan', password: 'scan-password', port: 2222, elevatePrivilegesWith: 'sudo', escalationPassword: 'ignored' },
+        credentials: { ssh_username: 'scan', ssh_password: 'scan-password', ssh_port: 2222 },
       });
+      expect(createBody().settings.ssh_port).toBe('2222');
       expect(createBody().credentials).toEqual({
-        add: { Host: { SSH: [{ auth_method: 'password', username: 'scan', password: 'scan-password', port: 2222, elevate_privileges_with: 'Nothing' }] } },
+        add: { Host: { SSH: [{ auth_method: 'password', username: 'scan', password: 'scan-password', elevate_privileges_with: 'Nothing' }] } },
       });
     });
 
-    it.each(['sudo', 'su', 'su+sudo', 'pbrun', 'dzdo'] as const)('sends privilege escalation with %s and its account and password', async (method) => {
+    it('leaves settings.ssh_port to Nessus (22) when no port is given', async () => {
+      await client().createScan({ taskId: newTaskId(), name: 'trusted', targets: ['10.0.0.1'], scanType: 'trusted', credentials: { ssh_username: 'scan', ssh_password: 'scan-password' } });
+      expect(createBody().settings).not.toHaveProperty('ssh_port');
+    });
+
+    it.each(['sudo', 'su', 'pbrun', 'dzdo'] as const)('sends privilege escalation with %s and its account and password', async (method) => {
       await client().createScan({
         taskId: newTaskId(),
         name: 'privileged',
         targets: ['10.0.0.1'],
         scanType: 'privileged',
-        credentials: { username: 'scan', password: 'scan-password', elevatePrivilegesWith: method, escalationAccount: 'root', escalationPassword: 'root-password' },
+        credentials: { ssh_username: 'scan', ssh_password: 'scan-password', elevate_privileges_with: method, escalation_account: 'root', escalation_password: 'root-password' },
       });
       expect(createBody().credentials?.add.Host.SSH).toEqual([
         { auth_method: 'password', username: 'scan', password: 'scan-password', elevate_privileges_with: method, escalation_account: 'root', escalation_password: 'root-password' },
       ]);
     });
 
+    it('sends the su login of su+sudo as su_user', async () => {
+      await client().createScan({
+        taskId: newTaskId(),
+        name: 'privileged',
+        targets: ['10.0.0.1'],
+        scanType: 'privileged',
+        credentials: { ssh_username: 'scan', ssh_password: 'scan-password', elevate_privileges_with: 'su+sudo', su_login: 'admin', escalation_account: 'root', escalation_password: 'admin-password' },
+      });
+      expect(createBody().credentials?.add.Host.SSH).toEqual([
+        { auth_method: 'password', username: 'scan', password: 'scan-password', elevate_privileges_with: 'su+sudo', su_user: 'admin', escalation_account: 'root', escalation_password: 'admin-password' },
+      ]);
+    });
+
     it('uploads a private key and references the uploaded file for public key authentication', async () => {
       const key = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n';
       const taskId = newTaskId();
-      await client().createScan({ taskId, name: 'key', targets: ['10.0.0.1'], scanType: 'trusted', credentials: { username: 'scan', privateKey: key, privateKeyPassphrase: 'pass-phrase' } });
+      await client().createScan({ taskId, name: 'key', targets: ['10.0.0.1'], scanType: 'trusted', credentials: { ssh_username: 'scan', ssh_private_key: key, ssh_private_key_passphrase: 'pass-phrase' } });
       const upload = fake.requests.find((r) => r.path === '/file/upload');
       expect(upload?.headers['content-type']).toMatch(/^multipart\/form-data/);
       expect(upload?.body).toContain(key);
@@ -150,9 +169,11 @@ describe('NessusScanner against a local replay server', () => {
 
     it.each([
       ['a trusted scan without credentials', { scanType: 'trusted' as const }],
-      ['both a password and a key', { scanType: 'trusted' as const, credentials: { username: 'u', password: 'p', privateKey: 'k' } }],
-      ['a privileged scan without an escalation method', { scanType: 'privileged' as const, credentials: { username: 'u', password: 'p' } }],
-      ['an out-of-range SSH port', { scanType: 'trusted' as const, credentials: { username: 'u', password: 'p', port: 70000 } }],
+      ['both a password and a key', { scanType: 'trusted' as const, credentials: { ssh_username: 'u', ssh_password: 'p', ssh_private_key: 'k' } }],
+      ['a privileged scan without an escalation method', { scanType: 'privileged' as const, credentials: { ssh_username: 'u', ssh_password: 'p' } }],
+      ['an out-of-range SSH port', { scanType: 'trusted' as const, credentials: { ssh_username: 'u', ssh_password: 'p', ssh_port: 70000 } }],
+      ['escalation on a trusted scan', { scanType: 'trusted' as const, credentials: { ssh_username: 'u', ssh_password: 'p', elevate_privileges_with: 'sudo' as const } }],
+      ['su+sudo without its su login', { scanType: 'privileged' as const, credentials: { ssh_username: 'u', ssh_password: 'p', elevate_privileges_with: 'su+sudo' as const, escalation_password: 'x' } }],
     ])('rejects %s before calling Nessus', async (_label, fields) => {
       const error = await rejection(client().createScan({ taskId: newTaskId(), name: 'x', targets: ['10.0.0.1'], ...fields }));
       expect(error.code).toBe('invalid_argument');
@@ -227,7 +248,7 @@ describe('NessusScanner against a local replay server', () => {
       const lines: LogLine[] = [];
       const keys = client(instance(), { logger: recordingLogger(lines) });
       const session = client(sessionInstance(), { logger: recordingLogger(lines) });
-      const credentials = { username: 'scan', password: 'ssh-secret-pw', elevatePrivilegesWith: 'sudo' as const, escalationPassword: 'sudo-secret-pw' };
+      const credentials = { ssh_username: 'scan', ssh_password: 'ssh-secret-pw', elevate_privileges_with: 'sudo' as const, escalation_password: 'sudo-secret-pw' };
       const errors = [
         await rejection(keys.createScan({ taskId: newTaskId(), name: 'x', targets: ['10.0.0.1'], scanType: 'privileged', credentials })),
         await rejection(session.createScan({ taskId: newTaskId(), name: 'x', targets: ['10.0.0.1'], scanType: 'privileged', credentials })),
@@ -337,18 +358,22 @@ describe('NessusScanner against a local replay server', () => {
       expect(await leftovers('no-space')).toEqual([]);
     });
 
-    it('asks for a new export when Nessus no longer knows the export file (404), as retryable', async () => {
+    it('asks for a new export when Nessus no longer knows the export file (404), three times, then fails for good', async () => {
       const scanner = client();
       const scanId = await completed(scanner);
       fake.setFaults({ export_mode: 'expired' });
-      expect(await rejection(scanner.exportReport(scanId, join(dir, 'expired.nessus')))).toMatchObject({ code: 'scanner_error', retryable: true, details: expect.objectContaining({ status: 404 }) });
+      const error = await rejection(scanner.exportReport(scanId, join(dir, 'expired.nessus')));
+      expect(error).toMatchObject({ code: 'scanner_error', retryable: false, details: expect.objectContaining({ export_requests: 3 }) });
+      expect(error.message).toMatch(/3 export requests failed in a row.*HTTP 404/);
     });
 
     it('recognises an export failure reported as HTTP 500 {"status":"error"}', async () => {
       const scanner = client();
       const scanId = await completed(scanner);
       fake.setFaults({ export_mode: 'error_500' });
-      expect(await rejection(scanner.exportReport(scanId, join(dir, 'e500.nessus')))).toMatchObject({ code: 'scanner_error', retryable: true, details: expect.objectContaining({ export_status: 'error' }) });
+      const error = await rejection(scanner.exportReport(scanId, join(dir, 'e500.nessus')));
+      expect(error).toMatchObject({ code: 'scanner_error', retryable: false, details: expect.objectContaining({ export_status: 'error' }) });
+      expect(error.message).toContain('HTTP 500 {"status":"error"}');
     });
 
     it('refuses to export a running scan with a conflict', async () => {

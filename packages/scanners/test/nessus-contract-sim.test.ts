@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DEFAULT_API_CREDENTIALS, DEFAULT_FAULTS, DEFAULT_VALID_SSH, startSimulator, type RunningSimulator } from '@nessus-mcp/nessus-sim';
 import { NessusScanner } from '../src/nessus-client.js';
-import type { SshCredentials } from '../src/scanner.js';
-import { describeNessusContract, newTaskId, waitForTerminal } from './scanner-contract.js';
+import type { ScanCredentials } from '../src/scanner.js';
+import { describeNessusContract, describeRealNessusModes, newTaskId, waitForTerminal } from './scanner-contract.js';
 
 // Scans run half a (simulated) second; the clock offset lets a test age session tokens at once.
 const FAST = { ...DEFAULT_FAULTS, scan_seconds: 0.5 };
@@ -21,6 +21,25 @@ describeNessusContract('the Nessus simulator (packages/nessus-sim)', async () =>
     resetFaults: async () => sim.setFaults(FAST),
     expireSessions: async () => {
       offset += (DEFAULT_FAULTS.session_ttl_s ?? 0) * 1000 + 1000;
+    },
+    close: () => sim.close(),
+  };
+});
+
+describeRealNessusModes('the Nessus simulator', async () => {
+  const sim = await startSimulator({ port: 0, faults: FAST, logLevel: 'error' });
+  const keys = `accessKey=${DEFAULT_API_CREDENTIALS.accessKey}; secretKey=${DEFAULT_API_CREDENTIALS.secretKey}`;
+  return {
+    url: sim.url,
+    apiKeys: { access: DEFAULT_API_CREDENTIALS.accessKey, secret: DEFAULT_API_CREDENTIALS.secretKey },
+    login: { username: DEFAULT_API_CREDENTIALS.username, password: DEFAULT_API_CREDENTIALS.password },
+    setFaults: async (patch) => sim.setFaults(patch),
+    setRealFaults: async (patch) => sim.setFaults(patch),
+    resetFaults: async () => sim.setFaults({ ...FAST }),
+    expireSessions: async () => undefined,
+    pauseScan: async (scanId) => {
+      const response = await fetch(`${sim.url}/scans/${scanId}/pause`, { method: 'POST', headers: { 'X-ApiKeys': keys } });
+      if (response.status !== 200) throw new Error(`pause answered ${response.status}`);
     },
     close: () => sim.close(),
   };
@@ -61,7 +80,7 @@ describe('credentialed scans against the simulator', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const reportFor = async (scanType: 'trusted' | 'privileged', credentials: SshCredentials): Promise<string> => {
+  const reportFor = async (scanType: 'trusted' | 'privileged', credentials: ScanCredentials): Promise<string> => {
     const taskId = newTaskId();
     const { scanId } = await scanner.createScan({ taskId, name: `creds ${scanType}`, targets: ['127.0.0.1'], scanType, credentials });
     await scanner.launchScan(scanId);
@@ -72,22 +91,23 @@ describe('credentialed scans against the simulator', () => {
   };
 
   it('gets credentialed results with the valid SSH password', async () => {
-    expect(await reportFor('trusted', { username: DEFAULT_VALID_SSH.username, password: DEFAULT_VALID_SSH.password })).toMatch(/Credentialed checks : yes/);
+    expect(await reportFor('trusted', { ssh_username: DEFAULT_VALID_SSH.username, ssh_password: DEFAULT_VALID_SSH.password })).toMatch(/Credentialed checks : yes/);
   });
 
   it('gets uncredentialed results with a wrong SSH password', async () => {
-    expect(await reportFor('trusted', { username: DEFAULT_VALID_SSH.username, password: 'wrong-password' })).toMatch(/Credentialed checks : no/);
+    expect(await reportFor('trusted', { ssh_username: DEFAULT_VALID_SSH.username, ssh_password: 'wrong-password' })).toMatch(/Credentialed checks : no/);
   });
 
   // Real Nessus takes `private_key` as the name of a file uploaded through multipart POST /file/upload.
   it('accepts an uploaded private key with escalation for a privileged scan', async () => {
     const report = await reportFor('privileged', {
-      username: DEFAULT_VALID_SSH.username,
-      privateKey: '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n',
-      privateKeyPassphrase: 'phrase',
-      elevatePrivilegesWith: 'su+sudo',
-      escalationAccount: 'root',
-      escalationPassword: 'root-pw',
+      ssh_username: DEFAULT_VALID_SSH.username,
+      ssh_private_key: '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n',
+      ssh_private_key_passphrase: 'phrase',
+      elevate_privileges_with: 'su+sudo',
+      su_login: 'admin',
+      escalation_account: 'root',
+      escalation_password: 'root-pw',
     });
     expect(report).toMatch(/Credentialed checks : yes/);
   });

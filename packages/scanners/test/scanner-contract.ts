@@ -19,6 +19,16 @@ export interface ContractFaults {
   scan_outcome?: 'completed' | 'aborted';
 }
 
+/** The fault modes that play behaviours seen on real Nessus servers (the simulator has them all). */
+export interface RealNessusFaults extends Omit<ContractFaults, 'licence_412' | 'export_mode'> {
+  licence_412?: 'clean' | 'drop' | 'empty' | 'reset' | null;
+  export_mode?: 'ok' | 'stuck' | 'error' | 'error_500_then_404' | 'lost';
+  download_mode?: 'ok' | 'slow' | 'truncated' | 'expired' | 'chunked';
+  server_loading?: number | null;
+  running_status?: string | null;
+  session_refusal?: 'too_many_users' | 'locked' | null;
+}
+
 export interface ContractTarget {
   url: string;
   apiKeys: { access: string; secret: string };
@@ -28,6 +38,8 @@ export interface ContractTarget {
   resetFaults(): Promise<void>;
   /** Makes the session token the client holds invalid (its next call gets 401 "Invalid Credentials"). */
   expireSessions(): Promise<void>;
+  /** Pauses a scan the way a person in the Nessus UI would. */
+  pauseScan?(scanId: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -73,6 +85,8 @@ export function describeNessusContract(label: string, start: () => Promise<Contr
       enabled: true,
       tls_verify: true,
       timeout_ms: 5_000,
+      // Transient failures are retried in place; milliseconds keep the suite fast.
+      http_retry_backoff_ms: 10,
       ...extra,
     });
     const client = (auth: 'keys' | 'session' = 'keys'): NessusScanner => {
@@ -188,14 +202,15 @@ export function describeNessusContract(label: string, start: () => Promise<Contr
       expect(Number(error.details?.status)).toBeGreaterThanOrEqual(500);
     });
 
-    it('fails an export the scanner could not generate as retryable, leaving no file', async () => {
+    it('requests a new export when the scanner could not generate one, then fails for good, leaving no file', async () => {
       const scanner = client();
       const scanId = await completedScan(scanner);
       await target.setFaults({ export_mode: 'error' });
       const dest = join(dir, 'failed-export.nessus');
       const error = await rejection(scanner.exportReport(scanId, dest));
-      expect(error).toMatchObject({ code: 'scanner_error', retryable: true });
-      expect(error.details).toMatchObject({ export_status: 'error' });
+      expect(error).toMatchObject({ code: 'scanner_error', retryable: false });
+      expect(error.details).toMatchObject({ export_status: 'error', export_requests: 3 });
+      expect(error.message).toMatch(/could not produce an export/);
       expect((await readdir(dir)).filter((f) => f.includes('failed-export'))).toEqual([]);
     });
 
@@ -208,4 +223,188 @@ export function describeNessusContract(label: string, start: () => Promise<Contr
       expect(error.details).toMatchObject({ export_status: 'loading' });
     });
   });
+}
+
+/**
+ * Every fault mode that plays a behaviour of real Nessus the client must survive (issue 15):
+ * run against the simulator, which models them all.
+ */
+export function describeRealNessusModes(label: string, start: () => Promise<ContractTarget & { setRealFaults(patch: RealNessusFaults): Promise<void> }>): void {
+  describe(`Nessus client against the real-Nessus fault modes of ${label}`, () => {
+    let target: ContractTarget & { setRealFaults(patch: RealNessusFaults): Promise<void> };
+    let dir: string;
+    const clients: NessusScanner[] = [];
+    const client = (auth: 'keys' | 'session' = 'keys', extra: Partial<ScannerInstanceConfig> = {}): NessusScanner => {
+      const scanner = new NessusScanner({
+        poolName: 'contract',
+        instance: {
+          instance_id: 'modes-1',
+          name: 'Modes',
+          url: target.url,
+          ...(auth === 'keys' ? { access_key: target.apiKeys.access, secret_key: target.apiKeys.secret } : { username: target.login.username, password: target.login.password }),
+          max_concurrent_scans: 2,
+          enabled: true,
+          tls_verify: true,
+          timeout_ms: 5_000,
+          http_retry_backoff_ms: 10,
+          ...extra,
+        },
+        folder: 'nessus-mcp-modes',
+        exportPoll: { initialMs: 20, maxMs: 100, baseTimeoutMs: 2_000, perHostMs: 0 },
+      });
+      clients.push(scanner);
+      return scanner;
+    };
+    const launched = async (scanner: NessusScanner): Promise<string> => {
+      const { scanId } = await scanner.createScan({ taskId: newTaskId(), name: 'modes', targets: ['127.0.0.1', '127.0.0.2'], scanType: 'untrusted' });
+      await scanner.launchScan(scanId);
+      return scanId;
+    };
+    const completedScan = async (scanner: NessusScanner): Promise<string> => {
+      const scanId = await launched(scanner);
+      await waitForTerminal(scanner, scanId);
+      return scanId;
+    };
+
+    beforeAll(async () => {
+      target = await start();
+      dir = await mkdtemp(join(tmpdir(), 'nmcp-modes-'));
+    });
+    afterEach(async () => {
+      await target.resetFaults();
+    });
+    afterAll(async () => {
+      await Promise.all(clients.map((c) => c.close()));
+      await target.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    it('licence_412 reset: a connection closed before any status line on POST /scans is the licence error once /server/properties says so', async () => {
+      await target.setRealFaults({ licence_412: 'reset' });
+      const error = await rejection(client().createScan({ taskId: newTaskId(), name: 'reset', targets: ['127.0.0.1'], scanType: 'untrusted' }));
+      expect(error).toMatchObject({ code: 'scanner_unavailable', retryable: false });
+      expect(error.message).toContain('does not allow scan control over the API');
+    });
+
+    it('a launch of a running scan answers 500 with the documented text, and the scan runs on', async () => {
+      const scanner = client();
+      const scanId = await launched(scanner);
+      const error = await rejection(scanner.launchScan(scanId));
+      expect(error).toMatchObject({ code: 'scanner_error', retryable: true, details: expect.objectContaining({ status: 500, nessus_error: expect.stringContaining('already running') }) });
+      expect(['queued', 'running']).toContain((await scanner.getStatus(scanId)).state);
+    });
+
+    it('a delete of an active scan answers 500, a stop of a paused one 409 (reported as nothing to stop)', async () => {
+      const scanner = client();
+      const scanId = await launched(scanner);
+      const refused = await rejection(scanner.deleteScan(scanId));
+      expect(refused).toMatchObject({ code: 'scanner_error', details: expect.objectContaining({ status: 500 }) });
+      await waitForStatusWord(scanner, scanId, 'running');
+      await target.pauseScan?.(scanId);
+      await waitForStatusWord(scanner, scanId, 'paused');
+      await expect(scanner.stopScan(scanId)).resolves.toBeUndefined();
+      expect((await scanner.getStatus(scanId)).rawStatus).toBe('paused');
+    });
+
+    for (const mode of ['error', 'error_500_then_404', 'lost'] as const) {
+      it(`export_mode ${mode}: asks for a new export three times, then fails for good with a clear message`, async () => {
+        const scanner = client();
+        const scanId = await completedScan(scanner);
+        await target.setRealFaults({ export_mode: mode });
+        const files: string[] = [];
+        const error = await rejection(scanner.exportReport(scanId, join(dir, `${mode}.nessus`), { onExportFile: (file) => void files.push(file) }));
+        expect(error).toMatchObject({ code: 'scanner_error', retryable: false, details: expect.objectContaining({ export_requests: 3 }) });
+        expect(error.message).toMatch(/could not produce an export of scan/);
+        expect(new Set(files).size).toBe(3);
+      });
+    }
+
+    it('resumes a recorded export file instead of requesting another', async () => {
+      const scanner = client();
+      const scanId = await completedScan(scanner);
+      const first: string[] = [];
+      await scanner.exportReport(scanId, join(dir, 'first.nessus'), { onExportFile: (file) => void first.push(file) });
+      const again: string[] = [];
+      const { bytes } = await scanner.exportReport(scanId, join(dir, 'resumed.nessus'), { resumeFile: first[0]!, onExportFile: (file) => void again.push(file) });
+      expect(bytes).toBeGreaterThan(0);
+      expect(again).toEqual([]);
+    });
+
+    it('download_mode chunked: a download without Content-Length completes, and the size cap still holds', async () => {
+      const scanner = client();
+      const scanId = await completedScan(scanner);
+      await target.setRealFaults({ download_mode: 'chunked' });
+      const totals: Array<number | undefined> = [];
+      const { bytes } = await scanner.exportReport(scanId, join(dir, 'chunked.nessus'), { onProgress: (p) => p.phase === 'done' && totals.push(p.totalBytes) });
+      expect((await stat(join(dir, 'chunked.nessus'))).size).toBe(bytes);
+      expect(totals).toEqual([undefined]);
+      const capped = await rejection(scanner.exportReport(scanId, join(dir, 'capped.nessus'), { maxBytes: 1024 }));
+      expect(capped.code).toBe('payload_too_large');
+      expect((await readdir(dir)).filter((f) => f.includes('capped'))).toEqual([]);
+    });
+
+    it('download_mode truncated: the download is started over a bounded number of times, then fails as retryable', async () => {
+      const scanner = client();
+      const scanId = await completedScan(scanner);
+      await target.setRealFaults({ download_mode: 'truncated' });
+      const error = await rejection(scanner.exportReport(scanId, join(dir, 'truncated.nessus')));
+      expect(error).toMatchObject({ code: 'scanner_error', retryable: true });
+      expect((await readdir(dir)).filter((f) => f.includes('truncated'))).toEqual([]);
+    });
+
+    it('server_loading: the health check reports starting with the progress, not unreachable', async () => {
+      await target.setRealFaults({ server_loading: 40 });
+      expect(await client().checkHealth()).toMatchObject({ healthy: false, status: 'starting', serverStatus: 'loading', serverProgress: 40 });
+      await target.setRealFaults({ server_loading: null });
+      expect(await client().checkHealth()).toMatchObject({ healthy: true, status: 'ok', serverProgress: null });
+    });
+
+    for (const [word, state] of [['publishing', 'running'], ['initializing', 'queued'], ['stopped', 'cancelled'], ['imported', 'completed'], ['pausing', 'running'], ['paused', 'running'], ['resuming', 'running'], ['empty', 'queued']] as const) {
+      it(`running_status ${word}: reported as ${state}`, async () => {
+        const scanner = client();
+        const scanId = await launched(scanner);
+        await target.setRealFaults({ running_status: word });
+        const status = await waitForStatusWord(scanner, scanId, word);
+        expect(status.state).toBe(state);
+      });
+    }
+
+    it('session_refusal too_many_users: the login is retried with backoff and goes through once a seat frees', async () => {
+      await target.setRealFaults({ session_refusal: 'too_many_users' });
+      const scanner = client('session', { http_retries: 6, http_retry_backoff_ms: 40 });
+      const pending = scanner.listOwnScans();
+      await sleep(60);
+      await target.setRealFaults({ session_refusal: null });
+      await expect(pending).resolves.toEqual(expect.any(Array));
+    });
+
+    it('session_refusal too_many_users for good: a retryable scanner error after the retry budget', async () => {
+      await target.setRealFaults({ session_refusal: 'too_many_users' });
+      const error = await rejection(client('session').listOwnScans());
+      expect(error).toMatchObject({ code: 'scanner_error', retryable: true, details: expect.objectContaining({ status: 500, nessus_error: 'Too many users are connected' }) });
+    });
+
+    it('session_refusal locked: a non-retryable error that says the account is locked', async () => {
+      await target.setRealFaults({ session_refusal: 'locked' });
+      const error = await rejection(client('session').listOwnScans());
+      expect(error).toMatchObject({ code: 'scanner_unavailable', retryable: false });
+      expect(error.message).toMatch(/has locked the account 'admin'.*administrator must unlock it/);
+    });
+
+    it('error_rate 0.3: reads are retried in place and succeed', async () => {
+      const scanner = client('keys', { http_retries: 8 });
+      const scanId = await launched(scanner);
+      await target.setRealFaults({ error_rate: 0.3 });
+      for (let i = 0; i < 10; i += 1) await expect(scanner.getStatus(scanId)).resolves.toMatchObject({ rawStatus: expect.any(String) });
+    });
+  });
+}
+
+async function waitForStatusWord(scanner: NessusScanner, scanId: string, word: string): Promise<ScanStatus> {
+  for (let i = 0; i < 200; i += 1) {
+    const status = await scanner.getStatus(scanId);
+    if (status.rawStatus === word) return status;
+    await sleep(20);
+  }
+  throw new Error(`scan ${scanId} never reported '${word}'`);
 }

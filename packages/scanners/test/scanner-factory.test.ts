@@ -52,7 +52,7 @@ describe('createScanner', () => {
       name: 'logged',
       targets: ['10.0.0.1'],
       scanType: 'privileged',
-      credentials: { username: 'scan', password: 'ssh-secret-pw', elevatePrivilegesWith: 'sudo', escalationPassword: 'sudo-secret-pw' },
+      credentials: { ssh_username: 'scan', ssh_password: 'ssh-secret-pw', elevate_privileges_with: 'sudo', escalation_password: 'sudo-secret-pw' },
     });
     await rejection(scanner.getStatus(scanId));
     await scanner.close();

@@ -16,8 +16,10 @@ describe('Nessus status mapping', () => {
     ['canceled', 'cancelled'],
     ['aborted', 'failed'],
     ['Completed', 'completed'],
-    ['imported', 'unknown'],
-    ['publishing', 'unknown'],
+    ['imported', 'completed'],
+    ['publishing', 'running'],
+    ['initializing', 'queued'],
+    ['stopped', 'cancelled'],
     ['something-new', 'unknown'],
   ])('maps %j to %s', (raw, state) => {
     expect(mapNessusStatus(raw)).toBe(state);

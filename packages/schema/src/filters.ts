@@ -1,8 +1,8 @@
 import { AppError } from '@nessus-mcp/core/errors';
 import type { FieldType, FieldValue, Finding } from '@nessus-mcp/nessus-parser';
 import { FILTERABLE_FIELDS, fieldTypeOf, getFieldValue } from './catalogue.js';
-import { cidrContains, formatCidr, formatIp, parseCidr, parseIp } from './ip.js';
-import type { IpAddress } from './ip.js';
+import { formatCidr, formatIp, intervalContains, parseCidr, parseIp } from '@nessus-mcp/core/ip';
+import type { IpAddress } from '@nessus-mcp/core/ip';
 
 /** One filter value as reported back in `filters_applied`. */
 export type NormalisedFilterTerm = string | number | boolean;
@@ -154,7 +154,7 @@ function cidrTerm(field: string, text: string): Term | null {
     test: (v) => {
       if (typeof v !== 'string') return false;
       const address = ipOf(v);
-      return address !== null && cidrContains(block, address);
+      return address !== null && intervalContains(block, address);
     },
   };
 }

@@ -1,6 +1,4 @@
 export { FIELD_NAMES, FILTERABLE_FIELDS, fieldTypeOf, getFieldValue } from './catalogue.js';
-export { cidrContains, formatCidr, formatIp, parseCidr, parseIp } from './ip.js';
-export type { CidrBlock, IpAddress } from './ip.js';
 export { DEFAULT_PROFILE, PROFILE_FIELDS, PROFILE_NAMES, projectFinding, resolveProjection } from './profiles.js';
 export type { ProfileName, Projection } from './profiles.js';
 export { HOST_FILTER_SOURCES, applyFilters, compileFilters, matchesCondition, matchesFilters } from './filters.js';

@@ -1,7 +1,7 @@
 import { AppError } from '@nessus-mcp/core/errors';
 import type { FieldValue, Finding } from '@nessus-mcp/nessus-parser';
 import { getFieldValue } from './catalogue.js';
-import { parseIp } from './ip.js';
+import { parseIp } from '@nessus-mcp/core/ip';
 
 export const SORT_KEYS = ['severity', 'cvss_score', 'host', 'plugin_id', 'port'] as const;
 export type SortKey = (typeof SORT_KEYS)[number];

@@ -2,6 +2,7 @@ import { AppError, type Logger } from '@nessus-mcp/core';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { buildMcpServer } from '../mcp/build-mcp-server.js';
+import { protocolVersionOfHeader } from '../mcp/protocol-version.js';
 import type { GatewayServices } from '../services/gateway-services.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 
@@ -64,7 +65,7 @@ export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = async (app, optio
   });
   app.addHook('onRequest', app.requireAuth());
 
-  // Authentication only here: each tool, resource and prompt checks its own scope.
+  // Authentication only here: each tool and resource checks its own scope (buildMcpServer).
   app.post('/mcp', { config: { scope: 'authenticated' } }, async (request, reply) => {
     const logger = request.log as unknown as Logger;
     if (!request.principal) throw new AppError('unauthorized', 'no authenticated client');
@@ -78,10 +79,14 @@ export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = async (app, optio
         id: null,
       });
     }
+    // Stateless: this request's server never saw the initialize, but a client sends the version it
+    // negotiated on every later request (the transport refuses an unsupported one).
+    const protocolVersion = protocolVersionOfHeader(request.headers['mcp-protocol-version']);
     const server = buildMcpServer(options.services, {
       logger,
       principal: request.principal,
       traceId: request.id,
+      protocolVersion: () => protocolVersion,
       onToolCall: (tool, outcome, seconds) => options.metrics.observeTool(tool, outcome, seconds),
     });
     // JSON responses rather than SSE: every tool answers in one message, and JSON is cheaper per call.

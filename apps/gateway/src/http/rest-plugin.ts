@@ -1,11 +1,10 @@
 import { Readable } from 'node:stream';
-import { AppError, type ScanType } from '@nessus-mcp/core';
+import { AppError, ESCALATION_METHODS, zodIssuesToError, type ScanType } from '@nessus-mcp/core';
 import { decimalQueryNumber, resultQueryStringSchema } from '@nessus-mcp/schema';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { zodIssuesToError } from '../schemas/parse-arguments.js';
-import { ESCALATION_METHODS, listTasksShape, poolFilterShape, privilegedScanInput, taskIdParam, trustedScanInput, untrustedScanInput, type ScanInput } from '../schemas/tool-inputs.js';
+import { listTasksShape, poolFilterShape, privilegedScanInput, taskIdParam, trustedScanInput, untrustedScanInput, type ScanInput } from '../schemas/tool-inputs.js';
 import { errorBodyOutput, queueStatusOutput, scannersOutput, submitScanOutput, taskListOutput, taskViewOutput } from '../schemas/tool-outputs.js';
 import type { GatewayServices } from '../services/gateway-services.js';
 import type { CallContext } from '../services/service-context.js';

@@ -1,17 +1,26 @@
 import { randomUUID } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { AppError, toAppError, type Logger } from '@nessus-mcp/core';
-import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { text } from 'node:stream/consumers';
+import { toAppError, type AppError, type Logger, type Scope } from '@nessus-mcp/core';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
-import { CallToolRequestSchema, ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CallToolRequestSchema,
+  DEFAULT_NEGOTIATED_PROTOCOL_VERSION,
+  ErrorCode,
+  ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
+  McpError,
+  ReadResourceRequestSchema,
+  type CallToolResult,
+  type ReadResourceResult,
+} from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { assertScope, type Principal } from '../auth/principal.js';
+import { assertScope, forbiddenError, hasScope, type Principal } from '../auth/principal.js';
 import { parseArguments } from '../schemas/parse-arguments.js';
-import { taskIdParam } from '../schemas/tool-inputs.js';
 import type { GatewayServices } from '../services/gateway-services.js';
-import { REPORT_FILE, reportResourceUri, statusResourceUri } from '../services/scan-status.js';
-import { taskDir, type CallContext } from '../services/service-context.js';
+import { statusResourceUri } from '../services/task-view.js';
+import type { CallContext } from '../services/service-context.js';
+import { supportsResourceLinks } from './protocol-version.js';
 import { TOOL_DEFINITIONS, type ToolDefinition, type ToolOutput } from './tool-definitions.js';
 import { TRIAGE_PROMPT_ARGS, triagePromptMessages } from './triage-prompt.js';
 
@@ -32,8 +41,14 @@ export interface McpServerOptions {
   traceId?: string;
   /** Called after every tool call with its outcome (`ok` or an error code), for metrics. */
   onToolCall?: (tool: string, outcome: string, seconds: number) => void;
-  /** The authenticated caller: tools, resources and prompts check its scopes. */
+  /** The authenticated caller: tools and resources check its scopes (the triage prompt is fixed text, open to any client). */
   principal: Principal;
+  /**
+   * The protocol version the client negotiated, read when a tool answers (older clients get no
+   * `resource_link` blocks). HTTP knows it from the request header, stdio from its initialize;
+   * without it the spec's default for a client that did not say (2025-03-26) applies.
+   */
+  protocolVersion?: () => string;
 }
 
 interface CompiledTool {
@@ -49,9 +64,9 @@ const SCHEMA_VALIDATOR = new AjvJsonSchemaValidator();
 const TOOLS = new Map<string, CompiledTool>(TOOL_DEFINITIONS.map((definition) => [definition.name, { definition, input: z.strictObject(definition.inputShape) }]));
 
 /** A refused scope check goes to the audit trail; a failed write must not change the answer. */
-function auditRefusal(services: GatewayServices, call: CallContext, tool: string): void {
+function auditRefusal(services: GatewayServices, call: CallContext, detail: string): void {
   void services.context.audit
-    .record({ client: call.principal.name, action: 'access.denied', task_id: null, targets: null, outcome: 'forbidden', detail: `MCP tool ${tool}` })
+    .record({ client: call.principal.name, action: 'access.denied', task_id: null, targets: null, outcome: 'forbidden', detail })
     .catch((error: unknown) => call.logger.warn({ err: String(error) }, 'audit record not written'));
 }
 
@@ -59,37 +74,110 @@ export function errorResult(error: AppError): CallToolResult {
   return { content: [{ type: 'text', text: JSON.stringify(error.toBody()) }], isError: true };
 }
 
-function toResult(output: ToolOutput): CallToolResult {
+/** `withLinks`: the client's protocol has `resource_link` blocks; older ones find the URIs in the JSON text. */
+function toResult(output: ToolOutput, withLinks: boolean): CallToolResult {
   const content: CallToolResult['content'] = [];
   if (output.text !== undefined) content.push({ type: 'text', text: output.text });
   else if (output.structured !== undefined) content.push({ type: 'text', text: JSON.stringify(output.structured) });
-  for (const link of output.links ?? []) content.push(link);
+  if (withLinks) for (const link of output.links ?? []) content.push(link);
   return output.structured !== undefined && output.text === undefined ? { content, structuredContent: output.structured } : { content };
 }
 
-interface Templates {
-  status: ResourceTemplate;
-  report: ResourceTemplate;
+/**
+ * Every MCP resource template, each with the scope a caller needs to list or read it. A new
+ * resource is added here (the three resource methods below serve exactly this table), so it
+ * cannot be added without a scope; test/scope-declarations.test.ts checks what the server lists.
+ */
+export interface ResourceDefinition {
+  name: string;
+  uriTemplate: string;
+  title: string;
+  description: string;
+  mimeType: string;
+  scope: Scope;
 }
 
-// Parsed once per services object: the HTTP gateway builds a server per request.
-const TEMPLATES = new WeakMap<GatewayServices, Templates>();
+export const RESOURCE_DEFINITIONS: readonly ResourceDefinition[] = [
+  {
+    name: 'task-status',
+    uriTemplate: 'nessus://tasks/{task_id}',
+    title: 'Scan task status',
+    description: 'The get_scan_status view of one task, as JSON.',
+    mimeType: 'application/json',
+    scope: 'nessus:read',
+  },
+  {
+    name: 'task-report',
+    uriTemplate: 'nessus://tasks/{task_id}/report.nessus',
+    title: 'Raw Nessus export',
+    description: 'The .nessus XML export of a completed scan.',
+    mimeType: 'application/xml',
+    scope: 'nessus:read',
+  },
+];
 
-function resourceTemplates(services: GatewayServices): Templates {
-  let templates = TEMPLATES.get(services);
-  if (!templates) {
-    templates = {
-      status: new ResourceTemplate('nessus://tasks/{task_id}', {
-        list: async () => {
-          const { tasks } = await services.listTasks({ limit: 20 });
-          return { resources: tasks.map((task) => ({ uri: statusResourceUri(task.task_id), name: `${task.name} (${task.status})`, mimeType: 'application/json' })) };
-        },
-      }),
-      report: new ResourceTemplate('nessus://tasks/{task_id}/report.nessus', { list: undefined }),
-    };
-    TEMPLATES.set(services, templates);
+const STATUS_RESOURCE = RESOURCE_DEFINITIONS[0]!;
+const REPORT_RESOURCE = RESOURCE_DEFINITIONS[1]!;
+
+/** How many recent tasks `resources/list` names. */
+const LISTED_TASKS = 20;
+
+/** `nessus://tasks/{task_id}` and `nessus://tasks/{task_id}/report.nessus`. */
+const TASK_RESOURCE = /^nessus:\/\/tasks\/([^/?#]*)(\/report\.nessus)?$/;
+
+/** JSON-RPC -32002, the spec's "resource not found"; the SDK has no constant for it. */
+const RESOURCE_NOT_FOUND = -32002;
+
+function resourceNotFound(uri: string, reason: string): McpError {
+  return new McpError(RESOURCE_NOT_FOUND, `Resource not found: ${uri}`, { uri, reason });
+}
+
+/**
+ * JSON-RPC -32003 (implementation-defined): a resource method refused for a missing scope.
+ * Resource methods have no error result like tools, so the tools' error body is the `data`.
+ */
+export const RESOURCE_FORBIDDEN = -32003;
+
+function resourceForbidden(services: GatewayServices, call: CallContext, resource: ResourceDefinition, method: string): McpError {
+  auditRefusal(services, call, `MCP ${method} ${resource.name}`);
+  const error = forbiddenError(call.principal, resource.scope, `${method} of ${resource.uriTemplate}`);
+  call.logger.info({ method, resource: resource.name, code: error.code }, 'resource request refused');
+  return new McpError(RESOURCE_FORBIDDEN, error.message, error.toBody().error);
+}
+
+/** The raw report as text, through the same service function as the REST download. */
+async function reportText(services: GatewayServices, taskId: string, uri: string): Promise<string> {
+  const report = await services.openReport(taskId);
+  if (report.size > MAX_INLINE_REPORT_BYTES) {
+    report.stream.destroy();
+    const download = `/api/v1/tasks/${taskId}/report.nessus`;
+    throw new McpError(ErrorCode.InvalidParams, `the report is ${Math.round(report.size / 1048576)} MB; download it from GET ${download} instead`, { uri, download });
   }
-  return templates;
+  return text(report.stream);
+}
+
+/**
+ * One task resource, read through the service layer. A task that does not exist, an id that is
+ * not a task id and a report not written yet are all "resource not found" (-32002, the URI in
+ * `data`), which a client can tell from a server fault.
+ */
+async function readTaskResource(services: GatewayServices, uri: string, call: CallContext): Promise<ReadResourceResult> {
+  const match = TASK_RESOURCE.exec(uri);
+  if (!match) throw resourceNotFound(uri, 'task resources are nessus://tasks/{task_id} and nessus://tasks/{task_id}/report.nessus');
+  const resource = match[2] ? REPORT_RESOURCE : STATUS_RESOURCE;
+  if (!hasScope(call.principal, resource.scope)) throw resourceForbidden(services, call, resource, 'resources/read');
+  const taskId = match[1] ?? '';
+  try {
+    if (match[2]) return { contents: [{ uri, mimeType: 'application/xml', text: await reportText(services, taskId, uri) }] };
+    const view = await services.getScanStatus(taskId, call);
+    return { contents: [{ uri, mimeType: 'application/json', text: JSON.stringify(view) }] };
+  } catch (thrown) {
+    if (thrown instanceof McpError) throw thrown;
+    const error = toAppError(thrown);
+    if (error.code === 'not_found' || error.code === 'not_ready' || error.code === 'invalid_argument') throw resourceNotFound(uri, error.message);
+    call.logger.error({ err: thrown, uri }, 'resource read failed');
+    throw new McpError(ErrorCode.InternalError, error.message, { uri });
+  }
 }
 
 /**
@@ -97,7 +185,9 @@ function resourceTemplates(services: GatewayServices): Templates {
  * the HTTP route connects it to a Streamable HTTP transport per request, the stdio entry once.
  */
 export function buildMcpServer(services: GatewayServices, options: McpServerOptions): McpServer {
-  const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, { instructions: INSTRUCTIONS, capabilities: { logging: {} }, jsonSchemaValidator: SCHEMA_VALIDATOR });
+  // No `logging` capability: a stateless server has no channel to send log notifications on.
+  const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, { instructions: INSTRUCTIONS, jsonSchemaValidator: SCHEMA_VALIDATOR });
+  const protocolVersion = options.protocolVersion ?? (() => DEFAULT_NEGOTIATED_PROTOCOL_VERSION);
   const callContext = (): CallContext => {
     const traceId = options.traceId ?? randomUUID();
     return { traceId, logger: options.traceId ? options.logger : options.logger.child({ trace_id: traceId }), principal: options.principal };
@@ -114,7 +204,7 @@ export function buildMcpServer(services: GatewayServices, options: McpServerOpti
         ...(definition.outputSchema ? { outputSchema: definition.outputSchema } : {}),
         annotations: definition.annotations,
       },
-      async (args: Record<string, unknown>) => toResult(await definition.run(services, args, callContext())),
+      async (args: Record<string, unknown>) => toResult(await definition.run(services, args, callContext()), supportsResourceLinks(protocolVersion())),
     );
   }
 
@@ -129,11 +219,11 @@ export function buildMcpServer(services: GatewayServices, options: McpServerOpti
     try {
       assertScope(options.principal, tool.definition.scope, `tool ${tool.definition.name}`);
       const args = parseArguments(tool.input, request.params.arguments);
-      return toResult(await tool.definition.run(services, args, call));
+      return toResult(await tool.definition.run(services, args, call), supportsResourceLinks(protocolVersion()));
     } catch (thrown) {
       const error = toAppError(thrown);
       outcome = error.code;
-      if (error.code === 'forbidden') auditRefusal(services, call, tool.definition.name);
+      if (error.code === 'forbidden') auditRefusal(services, call, `MCP tool ${tool.definition.name}`);
       if (error.code === 'internal') call.logger.error({ err: thrown, tool: tool.definition.name }, 'tool failed');
       else call.logger.info({ tool: tool.definition.name, code: error.code, msg_detail: error.message }, 'tool refused the call');
       return errorResult(error);
@@ -142,36 +232,26 @@ export function buildMcpServer(services: GatewayServices, options: McpServerOpti
     }
   });
 
-  const templates = resourceTemplates(services);
-  server.registerResource(
-    'task-status',
-    templates.status,
-    { title: 'Scan task status', description: 'The get_scan_status view of one task, as JSON.', mimeType: 'application/json' },
-    async (uri, variables) => {
-      assertScope(options.principal, 'nessus:read', 'reading task resources');
-      const taskId = parseArguments(z.object({ task_id: taskIdParam }), variables).task_id;
-      const view = await services.getScanStatus(taskId, callContext());
-      return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(view) }] };
-    },
-  );
-
-  server.registerResource(
-    'task-report',
-    templates.report,
-    { title: 'Raw Nessus export', description: 'The .nessus XML export of a completed scan.', mimeType: 'application/xml' },
-    async (uri, variables) => {
-      assertScope(options.principal, 'nessus:read', 'reading task reports');
-      const taskId = parseArguments(z.object({ task_id: taskIdParam }), variables).task_id;
-      await services.context.tasks.require(taskId);
-      const path = join(taskDir(services.context, taskId), REPORT_FILE);
-      const info = await stat(path).catch(() => null);
-      if (!info) throw new AppError('not_ready', `task ${taskId} has no report yet; wait until get_scan_status says completed`);
-      if (info.size > MAX_INLINE_REPORT_BYTES) {
-        throw new AppError('invalid_argument', `the report is ${Math.round(info.size / 1048576)} MB; download it from GET /api/v1/tasks/${taskId}/report.nessus instead`);
-      }
-      return { contents: [{ uri: reportResourceUri(taskId), mimeType: 'application/xml', text: await readFile(path, 'utf8') }] };
-    },
-  );
+  // Resources are served from RESOURCE_DEFINITIONS by the three handlers here rather than the
+  // SDK's registerResource: each method checks the caller's scope first, and the SDK answers a
+  // URI no template matches with -32602 where the spec's answer is -32002.
+  server.server.registerCapabilities({ resources: { listChanged: false } });
+  server.server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => {
+    const call = callContext();
+    const allowed = RESOURCE_DEFINITIONS.filter((resource) => hasScope(call.principal, resource.scope));
+    // Nothing to show is refused rather than answered empty, so the client learns which scope is missing.
+    if (allowed.length === 0) throw resourceForbidden(services, call, RESOURCE_DEFINITIONS[0]!, 'resources/templates/list');
+    return { resourceTemplates: allowed.map(({ name, uriTemplate, title, description, mimeType }) => ({ name, uriTemplate, title, description, mimeType })) };
+  });
+  server.server.setRequestHandler(ListResourcesRequestSchema, async () => {
+    const call = callContext();
+    if (!hasScope(call.principal, STATUS_RESOURCE.scope)) throw resourceForbidden(services, call, STATUS_RESOURCE, 'resources/list');
+    const { tasks } = await services.listTasks({ limit: LISTED_TASKS });
+    return {
+      resources: tasks.map((task) => ({ uri: statusResourceUri(task.task_id), name: `${task.name} (${task.status})`, title: STATUS_RESOURCE.title, description: STATUS_RESOURCE.description, mimeType: STATUS_RESOURCE.mimeType })),
+    };
+  });
+  server.server.setRequestHandler(ReadResourceRequestSchema, async (request) => readTaskResource(services, request.params.uri, callContext()));
 
   server.registerPrompt(
     'triage_scan',
@@ -182,6 +262,10 @@ export function buildMcpServer(services: GatewayServices, options: McpServerOpti
     },
     ({ task_id }) => ({ messages: triagePromptMessages(task_id) }),
   );
+
+  // The SDK declares listChanged for every registered kind; the lists here are fixed (and a
+  // stateless server has no channel to announce a change on), so nothing is promised.
+  server.server.registerCapabilities({ tools: { listChanged: false }, resources: { listChanged: false }, prompts: { listChanged: false } });
 
   return server;
 }

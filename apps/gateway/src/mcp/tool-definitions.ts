@@ -11,7 +11,7 @@ import {
   untrustedScanShape,
 } from '../schemas/tool-inputs.js';
 import { queueStatusOutput, scannersOutput, submitScanOutput, taskListOutput, taskViewOutput } from '../schemas/tool-outputs.js';
-import { reportResourceUri, statusResourceUri } from '../services/scan-status.js';
+import { reportResourceUri, statusResourceUri } from '../services/task-view.js';
 import type { GatewayServices } from '../services/gateway-services.js';
 import type { CallContext } from '../services/service-context.js';
 
@@ -158,7 +158,7 @@ export const TOOL_DEFINITIONS: readonly ToolDefinition[] = [
     title: 'List scanner pools and instances',
     description:
       'List the scanner pools this server can use, each instance\'s capacity (max concurrent scans), how many scans it runs now, and ' +
-      'its health (ok, loading, licence_restricted, unauthorized, unreachable). Use it to choose scanner_pool / scanner_instance or to ' +
+      'its health (ok, starting with its progress, licence_restricted, unauthorized, unreachable). Use it to choose scanner_pool / scanner_instance or to ' +
       'explain why scans wait. Example: {} or {"scanner_pool": "internal"}.',
     inputShape: poolFilterShape,
     outputSchema: scannersOutput,

@@ -1,4 +1,4 @@
-import { TASK_ID_PATTERN, TASK_STATUSES } from '@nessus-mcp/core';
+import { escalationShape, sshLoginShape, TASK_ID_PATTERN, TASK_STATUSES } from '@nessus-mcp/core';
 import { PROFILE_NAMES, resultQueryShape } from '@nessus-mcp/schema';
 import { z } from 'zod';
 
@@ -56,30 +56,10 @@ const scanShape = {
     .describe('Pin the scan to one scanner instance of the pool (see list_scanners). Default: the least-loaded instance.'),
 };
 
-const sshShape = {
-  ssh_username: z.string().min(1).max(256).describe('SSH user the scanner logs in as on every target.'),
-  ssh_password: z.string().min(1).max(1024).optional().describe('SSH password. Give exactly one of ssh_password and ssh_private_key. Stored encrypted; never returned.'),
-  ssh_private_key: z
-    .string()
-    .min(1)
-    .max(32_768)
-    .optional()
-    .describe('PEM private key text (-----BEGIN ... PRIVATE KEY-----). Give exactly one of ssh_password and ssh_private_key. Stored encrypted; never returned.'),
-  ssh_private_key_passphrase: z.string().min(1).max(1024).optional().describe('Passphrase of ssh_private_key, when it has one.'),
-  ssh_port: z.number().int().min(1).max(65535).optional().describe('SSH port on the targets (default 22).'),
-};
-
-export const ESCALATION_METHODS = ['sudo', 'su', 'su+sudo', 'pbrun', 'dzdo'] as const;
-
-const privilegedShape = {
-  elevate_privileges_with: z.enum(ESCALATION_METHODS).describe('How the SSH user becomes root on the targets.'),
-  escalation_account: z.string().min(1).max(256).optional().describe('Account to escalate to (default root).'),
-  escalation_password: z.string().min(1).max(1024).optional().describe('Password for the escalation (sudo/su password); omit for passwordless sudo. Stored encrypted; never returned.'),
-};
-
 export const untrustedScanShape = scanShape;
-export const trustedScanShape = { ...scanShape, ...sshShape };
-export const privilegedScanShape = { ...scanShape, ...sshShape, ...privilegedShape };
+// The credential fields and their cross-field rules are core's (`parseScanCredentials`), shared with the worker.
+export const trustedScanShape = { ...scanShape, ...sshLoginShape };
+export const privilegedScanShape = { ...scanShape, ...sshLoginShape, ...escalationShape };
 
 // Strict: a secret sent to the wrong tool (ssh_password to run_untrusted_scan) is refused, not silently dropped.
 export const untrustedScanInput = z.strictObject(untrustedScanShape);

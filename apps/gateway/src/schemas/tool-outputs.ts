@@ -100,8 +100,9 @@ export const scannerInstanceOutput = z.object({
   max_concurrent_scans: z.number().int(),
   active_scans: z.number().int().describe('Scans holding a slot on this instance now, shared by every worker.'),
   healthy: z.boolean(),
-  health_status: z.string().describe('ok, loading, licence_restricted, unauthorized or unreachable.'),
+  health_status: z.string().describe('ok, starting, licence_restricted, unauthorized or unreachable. Scans wait for a starting instance.'),
   health_message: z.string().nullable(),
+  startup_progress: z.number().nullable().describe('While starting: the start-up progress (0-100) Nessus reports; null otherwise.'),
   version: z.string().nullable(),
   checked_at: z.string().nullable(),
 });

@@ -1,6 +1,6 @@
 import { AppError, isTerminal } from '@nessus-mcp/core';
 import type { TaskViewOutput } from '../schemas/tool-outputs.js';
-import { buildTaskView } from './scan-status.js';
+import { buildTaskView } from './task-view.js';
 import { assertTaskId, type CallContext, type ServiceContext } from './service-context.js';
 
 /**

@@ -1,15 +1,7 @@
-import { AppError } from '@nessus-mcp/core';
 import type { PoolFilterInput } from '../schemas/tool-inputs.js';
 import type { ScannersOutput } from '../schemas/tool-outputs.js';
+import { assertPool } from './scanner-pools.js';
 import type { ServiceContext } from './service-context.js';
-
-export function assertPool(context: ServiceContext, pool: string | undefined): void {
-  if (pool === undefined) return;
-  const names = context.setup().fleet.poolNames();
-  if (!names.includes(pool)) {
-    throw new AppError('not_found', `scanner_pool: '${pool}' does not exist (pools: ${names.join(', ')})`, { details: { field: 'scanner_pool', pools: names } });
-  }
-}
 
 /** Pools with capacity, live shared load and cached health (never the scanners' URLs or keys). */
 export async function listScanners(context: ServiceContext, input: PoolFilterInput): Promise<ScannersOutput> {
@@ -31,6 +23,7 @@ export async function listScanners(context: ServiceContext, input: PoolFilterInp
           healthy: h?.healthy ?? false,
           health_status: h?.status ?? 'unknown',
           health_message: h?.message ?? null,
+          startup_progress: h?.serverProgress ?? null,
           version: h?.version ?? null,
           checked_at: h ? new Date(h.checkedAt).toISOString() : null,
         };

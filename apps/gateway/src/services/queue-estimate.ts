@@ -1,7 +1,8 @@
-import type { ScanJobData, ScanJobResult, TaskStore } from '@nessus-mcp/core';
+import type { ScanJobData, ScanJobResult, Task, TaskStore } from '@nessus-mcp/core';
 import type { InstanceLoad } from '@nessus-mcp/scanners';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { ServiceContext } from './service-context.js';
 
 /** Used only until a pool has finished a scan; the message says so when it applies. */
 export const ASSUMED_SCAN_SECONDS = 600;
@@ -75,4 +76,18 @@ export function estimateWait(position: number, load: readonly InstanceLoad[], re
   if (ahead <= free) return { queue_position: position, estimated_wait_minutes: 0, basis };
   const waves = Math.ceil((ahead - free) / capacity);
   return { queue_position: position, estimated_wait_minutes: Math.round((waves * average) / 6) / 10, basis };
+}
+
+/** Queue position and wait estimate of a queued task (nulls for any other state). */
+export async function describeQueued(context: ServiceContext, task: Task): Promise<WaitEstimate> {
+  if (task.status !== 'queued') return { queue_position: null, estimated_wait_minutes: null, basis: '' };
+  const { fleet } = context.setup();
+  const queue = context.queues.forPool(task.scanner_pool);
+  const [position, load, durations] = await Promise.all([
+    queuePosition(context.redis, context.tasks, queue, task.task_id),
+    fleet.load(task.scanner_pool).catch(() => []),
+    context.tasks.recentDurations(task.scanner_pool),
+  ]);
+  const relevant = task.instance_pinned ? load.filter((instance) => instance.instanceId === task.scanner_instance) : load;
+  return estimateWait(position, relevant, durations);
 }

@@ -1,6 +1,6 @@
 import type { PoolFilterInput } from '../schemas/tool-inputs.js';
 import type { QueueStatusOutput } from '../schemas/tool-outputs.js';
-import { assertPool } from './list-scanners.js';
+import { assertPool } from './scanner-pools.js';
 import type { ServiceContext } from './service-context.js';
 
 const STATES = ['waiting', 'active', 'delayed', 'completed', 'failed'] as const;

@@ -1,11 +1,8 @@
-import { open, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { ReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { AppError, type Task } from '@nessus-mcp/core';
 import type { ResultPage } from '@nessus-mcp/results';
 import type { ScanResultsInput } from '../schemas/tool-inputs.js';
-import { REPORT_FILE } from './scan-status.js';
-import { assertTaskId, taskDir, type ServiceContext } from './service-context.js';
+import { assertTaskId, type ServiceContext } from './service-context.js';
 
 function notReadyFor(task: Task): AppError {
   const progress = task.status === 'running' && task.progress !== null ? ` (${task.progress}% done)` : '';
@@ -27,7 +24,7 @@ export async function getScanResults(context: ServiceContext, input: ScanResults
   const { task_id: _taskId, ...query } = input;
   const metadata = { task_id: task.task_id, scan_name: task.name, scan_type: task.scan_type, targets: task.targets, started_at: task.started_at, completed_at: task.completed_at };
   try {
-    return await context.results.query(taskDir(context, task.task_id), { ...query, schema_profile: query.schema_profile ?? (query.custom_fields ? undefined : task.schema_profile) }, metadata);
+    return await context.results.query(await context.files.resultStoreDirectory(task.task_id), { ...query, schema_profile: query.schema_profile ?? (query.custom_fields ? undefined : task.schema_profile) }, metadata);
   } catch (error) {
     if (error instanceof AppError && error.code === 'not_ready') throw notReadyFor(task);
     throw error;
@@ -35,22 +32,20 @@ export async function getScanResults(context: ServiceContext, input: ScanResults
 }
 
 export interface ReportDownload {
-  stream: ReadStream;
+  stream: Readable;
   size: number;
   filename: string;
 }
 
-/** The raw `.nessus` export, opened for streaming (the file handle is opened before the response starts). */
+/**
+ * The raw `.nessus` export, opened for streaming (opened before the response starts, so a
+ * missing export is a clean `not_ready` rather than a cut-off download). The REST download and
+ * the MCP report resource both read it here.
+ */
 export async function openReport(context: ServiceContext, taskId: string): Promise<ReportDownload> {
   assertTaskId(taskId);
   const task = await context.tasks.require(taskId);
-  const path = join(taskDir(context, taskId), REPORT_FILE);
-  try {
-    const info = await stat(path);
-    const handle = await open(path, 'r');
-    return { stream: handle.createReadStream(), size: info.size, filename: `${taskId}.nessus` };
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw notReadyFor(task);
-    throw error;
-  }
+  const opened = await context.files.openExport(taskId);
+  if (!opened) throw notReadyFor(task);
+  return { ...opened, filename: `${taskId}.nessus` };
 }

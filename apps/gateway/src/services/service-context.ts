@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import {
   compileAllowList,
   createScanQueue,
@@ -6,17 +5,16 @@ import {
   AppError,
   type AllowList,
   type Logger,
-  type ScanJobData,
-  type ScanJobResult,
+  type HousekeepingQueue,
+  type ScanQueue,
   type ScannersConfig,
   type TaskStore,
-  type HousekeepingJobData,
   type AuditLog,
 } from '@nessus-mcp/core';
-import type { ResultStoreCache } from '@nessus-mcp/results';
+import type { ResultStoreCache, TaskFiles } from '@nessus-mcp/results';
 import type { Principal } from '../auth/principal.js';
 import type { ScannerRegistry } from '@nessus-mcp/scanners';
-import type { Queue, ConnectionOptions } from 'bullmq';
+import type { ConnectionOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 
 /** What the gateway needs from the scanner registry: pools, shared load, cached health, a scanner for live progress. */
@@ -38,26 +36,28 @@ export function scannerSetup(config: ScannersConfig, fleet: ScannerFleet): Scann
 
 /** Scan queues per pool, created on first use (a reloaded config may add pools). */
 export class ScanQueues {
-  private readonly queues = new Map<string, Queue<ScanJobData, ScanJobResult>>();
+  private readonly queues = new Map<string, ScanQueue>();
 
   constructor(
     private readonly connection: ConnectionOptions,
     private readonly setup: () => ScannerSetup,
-    readonly housekeeping: Queue<HousekeepingJobData>,
+    readonly housekeeping: HousekeepingQueue,
+    private readonly logger: Logger,
   ) {}
 
-  forPool(pool: string): Queue<ScanJobData, ScanJobResult> {
+  forPool(pool: string): ScanQueue {
     let queue = this.queues.get(pool);
     if (!queue) {
       const { scans, retention } = this.setup().config;
-      queue = createScanQueue(pool, this.connection, { attempts: scans.attempts, backoffMs: scans.backoff_ms, deadLetterDays: retention.dead_letter_days, completedDays: retention.completed_days });
+      const defaults = { attempts: scans.attempts, backoffMs: scans.backoff_ms, deadLetterDays: retention.dead_letter_days, completedDays: retention.completed_days };
+      queue = createScanQueue(pool, this.connection, defaults, { logger: this.logger.child({ scanner_pool: pool }) });
       this.queues.set(pool, queue);
     }
     return queue;
   }
 
   /** One queue per configured pool, in configuration order. */
-  scanQueues(): Array<{ pool: string; queue: Queue<ScanJobData, ScanJobResult> }> {
+  scanQueues(): Array<{ pool: string; queue: ScanQueue }> {
     return this.setup().config.pools.map((pool) => ({ pool: pool.name, queue: this.forPool(pool.name) }));
   }
 
@@ -74,7 +74,10 @@ export interface ServiceContext {
   /** The current scanner setup (replaced on reload). */
   setup: () => ScannerSetup;
   results: ResultStoreCache;
+  /** Each task's export and result store: the only way a service reaches them. */
+  files: TaskFiles;
   credentialsKey: Buffer;
+  /** Checked for writability by /ready. */
   dataDir: string;
   logger: Logger;
   /** The audit trail (docs/security.md). */
@@ -89,12 +92,6 @@ export interface CallContext {
   logger: Logger;
   /** Who is calling: names them in the audit trail and narrows their targets. */
   principal: Principal;
-}
-
-/** The task's directory, after checking the id's format: ids reach the file system only through here. */
-export function taskDir(context: Pick<ServiceContext, 'dataDir'>, taskId: string): string {
-  assertTaskId(taskId);
-  return join(context.dataDir, 'tasks', taskId);
 }
 
 export function assertTaskId(taskId: string): void {

@@ -2,12 +2,15 @@ import { createHmac } from 'node:crypto';
 import {
   AppError,
   assertInScope,
-  sealScanCredentials,
-  findPool,
   newTaskId,
+  parseScanCredentials,
   parseTargets,
-  type ScanCredentialsPlain,
+  sealScanCredentials,
+  SECRET_CREDENTIAL_FIELDS,
+  type AllowList,
+  type ScanCredentials,
   type ScanJobData,
+  type ScannersConfig,
   type ScanType,
   type Task,
 } from '@nessus-mcp/core';
@@ -15,8 +18,169 @@ import { DEFAULT_PROFILE } from '@nessus-mcp/schema';
 import type { ScanInput } from '../schemas/tool-inputs.js';
 import type { SubmitScanOutput } from '../schemas/tool-outputs.js';
 import { dryRunAnswer } from './dry-run.js';
-import { estimateWait, queuePosition } from './queue-estimate.js';
+import { describeQueued } from './queue-estimate.js';
+import { pickInstance, resolveScanPool } from './scanner-pools.js';
 import type { CallContext, ServiceContext } from './service-context.js';
+
+/** A submission after every check: what the task and its job are built from. */
+interface CheckedSubmission {
+  scanType: ScanType;
+  pool: string;
+  name: string;
+  description: string | null;
+  targets: string[];
+  addressCount: number;
+  credentials: ScanCredentials | null;
+}
+
+/** Checks everything before anything is written, then records the task, queues its job and answers. */
+export async function submitScan(context: ServiceContext, scanType: ScanType, input: ScanInput, call: CallContext): Promise<SubmitScanOutput> {
+  const { config, allowList } = context.setup();
+  const submission = checkSubmission(config, allowList, call.principal.allowList, scanType, input);
+  const instanceId = input.scanner_instance ?? (await pickInstance(context, submission.pool));
+  if (input.dry_run === true) {
+    return dryRunAnswer(context, call, {
+      scanType,
+      pool: submission.pool,
+      instanceId,
+      pinned: input.scanner_instance !== undefined,
+      addressCount: submission.addressCount,
+      narrowed: call.principal.allowList !== null,
+    });
+  }
+  const { task, job } = buildTask(context, submission, instanceId, input, call);
+
+  // Keys are per client: another client reusing a key it saw (in a log, a shared script) gets its
+  // own scan, and cannot learn from replay-or-conflict whether its guess of the other request's
+  // SSH password was right.
+  const keyHash = input.idempotency_key === undefined ? undefined : createHmac('sha256', context.credentialsKey).update(`${call.principal.name}\n${input.idempotency_key}`).digest('hex');
+  const hash = paramsHash(scanType, input, context.credentialsKey);
+  if (keyHash !== undefined) task.idempotency_key_hash = keyHash;
+  const created = await context.tasks.create(task, {
+    ...(keyHash !== undefined ? { idempotencyKeyHash: keyHash } : {}),
+    paramsHash: hash,
+    idempotencyTtlSeconds: config.retention.idempotency_hours * 3600,
+    jobPayload: job,
+  });
+  if (!created.created) return replayEarlierSubmission(context, created.task, created.paramsHash === hash, call);
+
+  // The task record (with its job payload) exists before the job: if this add is lost, the
+  // worker's reconcile-queued housekeeping re-enqueues the task from that payload.
+  await context.queues.forPool(submission.pool).add('scan', job, { jobId: task.task_id });
+  call.logger.info(
+    { task_id: task.task_id, scan_type: scanType, scanner_pool: submission.pool, scanner_instance: instanceId, target_count: submission.addressCount },
+    'scan queued',
+  );
+  return answerQueued(context, task, submission.addressCount);
+}
+
+/**
+ * Pool, text fields, targets in scope and credentials, each refused with the field named.
+ * `clientAllowList`: the caller's own allowed_targets (access file), which can only narrow the global list.
+ */
+function checkSubmission(config: ScannersConfig, allowList: AllowList, clientAllowList: AllowList | null, scanType: ScanType, input: ScanInput): CheckedSubmission {
+  const pool = resolveScanPool(config, input.scanner_pool, input.scanner_instance);
+  const name = checkText('name', input.name, config.limits.max_name_length, false, true);
+  const description = input.description === undefined ? null : checkText('description', input.description, config.limits.max_description_length, true, false) || null;
+  const parsed = parseTargets(input.targets, { maxAddresses: config.limits.max_addresses_per_scan });
+  assertInScope(parsed.targets, allowList);
+  if (clientAllowList !== null) assertInScope(parsed.targets, clientAllowList);
+  return {
+    scanType,
+    pool: pool.name,
+    name,
+    description,
+    targets: parsed.targets.map((target) => target.text),
+    addressCount: parsed.addressCount,
+    credentials: parseScanCredentials(scanType, input),
+  };
+}
+
+/** The queued task and its job payload; the credentials enter the job only sealed. */
+function buildTask(context: ServiceContext, submission: CheckedSubmission, instanceId: string, input: ScanInput, call: CallContext): { task: Task; job: ScanJobData } {
+  const now = new Date();
+  const taskId = newTaskId(submission.pool, instanceId, now);
+  const task: Task = {
+    task_id: taskId,
+    trace_id: call.traceId,
+    scan_type: submission.scanType,
+    name: submission.name,
+    description: submission.description,
+    targets: submission.targets,
+    target_count: submission.addressCount,
+    scanner_pool: submission.pool,
+    scanner_instance: instanceId,
+    instance_pinned: input.scanner_instance !== undefined,
+    schema_profile: input.schema_profile ?? DEFAULT_PROFILE,
+    status: 'queued',
+    created_at: now.toISOString(),
+    updated_at: now.toISOString(),
+    started_at: null,
+    completed_at: null,
+    error: null,
+    nessus_scan_id: null,
+    raw_scanner_status: null,
+    progress: null,
+    has_credentials: submission.credentials !== null,
+    idempotency_key_hash: null,
+    cancel_requested: false,
+    results_summary: null,
+  };
+  const job: ScanJobData = {
+    task_id: taskId,
+    trace_id: call.traceId,
+    pool: submission.pool,
+    instance_pinned: input.scanner_instance ?? null,
+    scan_type: submission.scanType,
+    name: submission.name,
+    description: submission.description,
+    targets: submission.targets,
+    // Encrypted before anything reaches Redis; the task id is the AES-GCM additional data.
+    credentials: submission.credentials === null ? null : sealScanCredentials(context.credentialsKey, submission.credentials, taskId),
+  };
+  return { task, job };
+}
+
+/** A repeated idempotency key: the earlier task when the parameters match, a conflict otherwise. */
+async function replayEarlierSubmission(context: ServiceContext, existing: Task, sameParameters: boolean, call: CallContext): Promise<SubmitScanOutput> {
+  if (!sameParameters) {
+    throw new AppError('conflict', `idempotency_key: was already used for task ${existing.task_id} with different parameters; use a new key for a different scan`, {
+      details: { field: 'idempotency_key', task_id: existing.task_id },
+    });
+  }
+  const estimate = await describeQueued(context, existing);
+  call.logger.info({ task_id: existing.task_id }, 'idempotent replay of an earlier submission');
+  return {
+    task_id: existing.task_id,
+    trace_id: existing.trace_id,
+    status: existing.status,
+    scanner_pool: existing.scanner_pool,
+    scanner_instance: existing.scanner_instance,
+    queue_position: estimate.queue_position,
+    estimated_wait_minutes: estimate.estimated_wait_minutes,
+    idempotent_replay: true,
+    message: `Same idempotency_key and parameters as an earlier call: this is that task (status ${existing.status}), no new scan was started.`,
+  };
+}
+
+/** The answer for a newly queued task: where it stands in line and what to call next. */
+async function answerQueued(context: ServiceContext, task: Task, addressCount: number): Promise<SubmitScanOutput> {
+  const estimate = await describeQueued(context, task);
+  const wait = estimate.estimated_wait_minutes === null ? 'unknown' : estimate.estimated_wait_minutes === 0 ? 'none' : `about ${estimate.estimated_wait_minutes} min`;
+  return {
+    task_id: task.task_id,
+    trace_id: task.trace_id,
+    status: 'queued',
+    scanner_pool: task.scanner_pool,
+    scanner_instance: task.scanner_instance,
+    queue_position: estimate.queue_position,
+    estimated_wait_minutes: estimate.estimated_wait_minutes,
+    idempotent_replay: false,
+    message:
+      `Scan of ${addressCount} address(es) queued as ${task.task_id} (position ${estimate.queue_position ?? '-'}, expected wait ${wait}; ${estimate.basis}). ` +
+      'Poll get_scan_status with this task_id; when it is completed, read findings with get_scan_results.',
+  };
+}
 
 /**
  * Tabs and newlines are fine in a description; any other control character (and any at all in a
@@ -39,40 +203,13 @@ function checkText(field: string, value: string, max: number, allowLineBreaks: b
   return text;
 }
 
-/** The credentials as sealed into the job, in the shape core's `openScanCredentials` gives the worker. */
-function credentialsOf(scanType: ScanType, input: ScanInput): ScanCredentialsPlain | null {
-  if (scanType === 'untrusted') return null;
-  if (!input.ssh_username) throw new AppError('invalid_argument', 'ssh_username: is required for a credentialed scan', { details: { field: 'ssh_username' } });
-  const hasPassword = input.ssh_password !== undefined;
-  const hasKey = input.ssh_private_key !== undefined;
-  if (hasPassword === hasKey) {
-    throw new AppError('invalid_argument', 'give exactly one of ssh_password and ssh_private_key', { details: { fields: ['ssh_password', 'ssh_private_key'] } });
-  }
-  if (input.ssh_private_key_passphrase !== undefined && !hasKey) {
-    throw new AppError('invalid_argument', 'ssh_private_key_passphrase: only applies with ssh_private_key', { details: { field: 'ssh_private_key_passphrase' } });
-  }
-  if (hasKey && !/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(input.ssh_private_key ?? '')) {
-    throw new AppError('invalid_argument', 'ssh_private_key: is not a PEM private key (expected a -----BEGIN ... PRIVATE KEY----- block)', { details: { field: 'ssh_private_key' } });
-  }
-  if (scanType === 'privileged' && !input.elevate_privileges_with) {
-    throw new AppError('invalid_argument', 'elevate_privileges_with: is required for a privileged scan', { details: { field: 'elevate_privileges_with' } });
-  }
-  const plain: ScanCredentialsPlain = { ssh_username: input.ssh_username };
-  const optional = ['ssh_password', 'ssh_private_key', 'ssh_private_key_passphrase', 'ssh_port'] as const;
-  for (const field of optional) if (input[field] !== undefined) Object.assign(plain, { [field]: input[field] });
-  if (scanType === 'privileged') {
-    for (const field of ['elevate_privileges_with', 'escalation_account', 'escalation_password'] as const) if (input[field] !== undefined) Object.assign(plain, { [field]: input[field] });
-  }
-  return plain;
-}
-
-const SECRET_FIELDS = new Set(['ssh_password', 'ssh_private_key', 'ssh_private_key_passphrase', 'escalation_password']);
+const SECRET_FIELDS: ReadonlySet<string> = new Set(SECRET_CREDENTIAL_FIELDS);
 
 /**
  * Hash of exactly what the caller sent, minus the key itself. Secrets enter only as an HMAC under
  * the credentials key: the hash is stored in Redis, and a plain digest of a password could be
- * brute-forced from there. The chosen instance never enters (the predecessor's replay broke in
- * multi-scanner pools because it did).
+ * brute-forced from there. The chosen instance never enters: a replay in a multi-scanner pool
+ * must match whichever instance the first call picked.
  */
 function paramsHash(scanType: ScanType, input: ScanInput, key: Buffer): string {
   const entries = Object.entries(input)
@@ -81,160 +218,4 @@ function paramsHash(scanType: ScanType, input: ScanInput, key: Buffer): string {
     .map(([name, value]) => [name, SECRET_FIELDS.has(name) ? createHmac('sha256', key).update(String(value)).digest('hex') : value]);
   // Keyed as a whole too: a stored plain digest of the request would let anyone holding Redis test guesses offline.
   return createHmac('sha256', key).update(JSON.stringify([scanType, entries])).digest('hex');
-}
-
-/** Queue position and wait estimate of a queued task (nulls for any other state). */
-export async function describeQueued(context: ServiceContext, task: Task): Promise<{ queue_position: number | null; estimated_wait_minutes: number | null; basis: string }> {
-  if (task.status !== 'queued') return { queue_position: null, estimated_wait_minutes: null, basis: '' };
-  const { fleet } = context.setup();
-  const queue = context.queues.forPool(task.scanner_pool);
-  const [position, load, durations] = await Promise.all([
-    queuePosition(context.redis, context.tasks, queue, task.task_id),
-    fleet.load(task.scanner_pool).catch(() => []),
-    context.tasks.recentDurations(task.scanner_pool),
-  ]);
-  const relevant = task.instance_pinned ? load.filter((instance) => instance.instanceId === task.scanner_instance) : load;
-  return estimateWait(position, relevant, durations);
-}
-
-/** Least-loaded enabled instance by shared load, healthy ones first when health is known. */
-async function pickInstance(context: ServiceContext, pool: string): Promise<string> {
-  const { fleet } = context.setup();
-  const [load, health] = await Promise.all([fleet.load(pool), fleet.health(pool).catch(() => [])]);
-  const healthy = new Map(health.map((h) => [h.instanceId, h.healthy]));
-  const candidates = load.filter((instance) => instance.enabled && instance.capacity > 0);
-  if (candidates.length === 0) throw new AppError('scanner_unavailable', `scanner pool '${pool}' has no enabled instance`, { details: { scanner_pool: pool } });
-  candidates.sort((a, b) => {
-    const health = Number(healthy.get(b.instanceId) ?? true) - Number(healthy.get(a.instanceId) ?? true);
-    return health !== 0 ? health : a.active / a.capacity - b.active / b.capacity;
-  });
-  return candidates[0]!.instanceId;
-}
-
-export async function submitScan(context: ServiceContext, scanType: ScanType, input: ScanInput, call: CallContext): Promise<SubmitScanOutput> {
-  const { config, allowList } = context.setup();
-  const poolName = input.scanner_pool ?? config.default_pool;
-  const pool = findPool(config, poolName);
-  if (!pool) {
-    throw new AppError('invalid_argument', `scanner_pool: '${poolName}' does not exist (pools: ${config.pools.map((p) => p.name).join(', ')})`, {
-      details: { field: 'scanner_pool', pools: config.pools.map((p) => p.name) },
-    });
-  }
-  if (input.scanner_instance !== undefined) {
-    const instance = pool.instances.find((i) => i.instance_id === input.scanner_instance);
-    if (!instance) {
-      throw new AppError('invalid_argument', `scanner_instance: '${input.scanner_instance}' is not in pool '${pool.name}' (instances: ${pool.instances.map((i) => i.instance_id).join(', ')})`, {
-        details: { field: 'scanner_instance', instances: pool.instances.map((i) => i.instance_id) },
-      });
-    }
-    if (!instance.enabled) throw new AppError('scanner_unavailable', `scanner_instance: '${instance.instance_id}' is disabled in the scanner configuration`, { details: { field: 'scanner_instance' } });
-  }
-
-  const name = checkText('name', input.name, config.limits.max_name_length, false, true);
-  const description = input.description === undefined ? null : checkText('description', input.description, config.limits.max_description_length, true, false) || null;
-  const parsed = parseTargets(input.targets, { maxAddresses: config.limits.max_addresses_per_scan });
-  assertInScope(parsed.targets, allowList);
-  // A client's own allowed_targets (access file) can only narrow the global list.
-  if (call.principal.allowList !== null) assertInScope(parsed.targets, call.principal.allowList);
-  const secrets = credentialsOf(scanType, input);
-
-  const instanceId = input.scanner_instance ?? (await pickInstance(context, pool.name));
-  if (input.dry_run === true) {
-    return dryRunAnswer(context, call, { scanType, pool: pool.name, instanceId, pinned: input.scanner_instance !== undefined, addressCount: parsed.addressCount, narrowed: call.principal.allowList !== null });
-  }
-  const now = new Date();
-  const taskId = newTaskId(pool.name, instanceId, now);
-  const task: Task = {
-    task_id: taskId,
-    trace_id: call.traceId,
-    scan_type: scanType,
-    name,
-    description,
-    targets: parsed.targets.map((target) => target.text),
-    target_count: parsed.addressCount,
-    scanner_pool: pool.name,
-    scanner_instance: instanceId,
-    instance_pinned: input.scanner_instance !== undefined,
-    schema_profile: input.schema_profile ?? DEFAULT_PROFILE,
-    status: 'queued',
-    created_at: now.toISOString(),
-    updated_at: now.toISOString(),
-    started_at: null,
-    completed_at: null,
-    error: null,
-    nessus_scan_id: null,
-    raw_scanner_status: null,
-    progress: null,
-    has_credentials: secrets !== null,
-    idempotency_key_hash: null,
-    cancel_requested: false,
-    results_summary: null,
-  };
-  const job: ScanJobData = {
-    task_id: taskId,
-    trace_id: call.traceId,
-    pool: pool.name,
-    instance_pinned: input.scanner_instance ?? null,
-    scan_type: scanType,
-    name,
-    description,
-    targets: task.targets,
-    // Encrypted before anything reaches Redis; the task id is the AES-GCM additional data.
-    credentials: secrets === null ? null : sealScanCredentials(context.credentialsKey, secrets, taskId),
-  };
-
-  // Keys are per client: another client reusing a key it saw (in a log, a shared script) gets its
-  // own scan, and cannot learn from replay-or-conflict whether its guess of the other request's
-  // SSH password was right.
-  const keyHash = input.idempotency_key === undefined ? undefined : createHmac('sha256', context.credentialsKey).update(`${call.principal.name}\n${input.idempotency_key}`).digest('hex');
-  const hash = paramsHash(scanType, input, context.credentialsKey);
-  if (keyHash !== undefined) task.idempotency_key_hash = keyHash;
-  const created = await context.tasks.create(task, {
-    ...(keyHash !== undefined ? { idempotencyKeyHash: keyHash } : {}),
-    paramsHash: hash,
-    idempotencyTtlSeconds: config.retention.idempotency_hours * 3600,
-    jobPayload: job,
-  });
-
-  if (!created.created) {
-    if (created.paramsHash !== hash) {
-      throw new AppError('conflict', `idempotency_key: was already used for task ${created.task.task_id} with different parameters; use a new key for a different scan`, {
-        details: { field: 'idempotency_key', task_id: created.task.task_id },
-      });
-    }
-    const existing = created.task;
-    const estimate = await describeQueued(context, existing);
-    call.logger.info({ task_id: existing.task_id }, 'idempotent replay of an earlier submission');
-    return {
-      task_id: existing.task_id,
-      trace_id: existing.trace_id,
-      status: existing.status,
-      scanner_pool: existing.scanner_pool,
-      scanner_instance: existing.scanner_instance,
-      queue_position: estimate.queue_position,
-      estimated_wait_minutes: estimate.estimated_wait_minutes,
-      idempotent_replay: true,
-      message: `Same idempotency_key and parameters as an earlier call: this is that task (status ${existing.status}), no new scan was started.`,
-    };
-  }
-
-  // The task record (with its job payload) exists before the job: if this add is lost, the
-  // worker's reconcile-queued housekeeping re-enqueues the task from that payload.
-  await context.queues.forPool(pool.name).add('scan', job, { jobId: taskId });
-  const estimate = await describeQueued(context, task);
-  call.logger.info({ task_id: taskId, scan_type: scanType, scanner_pool: pool.name, scanner_instance: instanceId, target_count: parsed.addressCount }, 'scan queued');
-  const wait = estimate.estimated_wait_minutes === null ? 'unknown' : estimate.estimated_wait_minutes === 0 ? 'none' : `about ${estimate.estimated_wait_minutes} min`;
-  return {
-    task_id: taskId,
-    trace_id: call.traceId,
-    status: 'queued',
-    scanner_pool: pool.name,
-    scanner_instance: instanceId,
-    queue_position: estimate.queue_position,
-    estimated_wait_minutes: estimate.estimated_wait_minutes,
-    idempotent_replay: false,
-    message:
-      `Scan of ${parsed.addressCount} address(es) queued as ${taskId} (position ${estimate.queue_position ?? '-'}, expected wait ${wait}; ${estimate.basis}). ` +
-      'Poll get_scan_status with this task_id; when it is completed, read findings with get_scan_results.',
-  };
 }

@@ -1,6 +1,4 @@
-import { rm } from 'node:fs/promises';
 import { isTerminal, isValidTaskId } from '@nessus-mcp/core';
-import { taskDirectory } from '../task-files.js';
 import { BATCH_LIMIT, DAY_MS, type HousekeepingDeps } from './housekeeping-deps.js';
 
 /**
@@ -22,7 +20,7 @@ export async function expireTasks(deps: HousekeepingDeps, now = Date.now()): Pro
       await removeJob(deps, task.scanner_pool, taskId);
     }
     // Only a well-formed id ever becomes a path; anything else in the index is dropped from Redis alone.
-    if (isValidTaskId(taskId)) await rm(taskDirectory(deps.dataDir, taskId), { recursive: true, force: true });
+    if (isValidTaskId(taskId)) await deps.files.remove(taskId);
     await deps.tasks.delete(taskId);
     expired += 1;
   }

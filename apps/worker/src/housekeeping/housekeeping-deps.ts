@@ -1,15 +1,17 @@
-import type { Queue } from 'bullmq';
-import type { Logger, ScanJobData, ScanJobResult, ScannersConfig, TaskStore } from '@nessus-mcp/core';
+import type { Logger, ScanQueue, ScannersConfig, TaskStore } from '@nessus-mcp/core';
+import type { TaskFiles } from '@nessus-mcp/results';
 import type { ScannerRegistry } from '@nessus-mcp/scanners';
+import type { WorkerMetrics } from '../worker-metrics.js';
 
 export interface HousekeepingDeps {
   tasks: TaskStore;
   registry: () => ScannerRegistry;
   config: () => ScannersConfig;
-  dataDir: string;
+  files: TaskFiles;
   /** The scan queue of a pool (created on first use). */
-  scanQueue: (pool: string) => Queue<ScanJobData, ScanJobResult>;
+  scanQueue: (pool: string) => ScanQueue;
   logger: Logger;
+  metrics?: Pick<WorkerMetrics, 'nessusScansHeld'>;
 }
 
 export const DAY_MS = 24 * 60 * 60 * 1000;

@@ -1,6 +1,13 @@
 import { Worker, type ConnectionOptions, type Job } from 'bullmq';
-import { BULL_PREFIX, HOUSEKEEPING_QUEUE, type HousekeepingJobData, type HousekeepingJobName } from '@nessus-mcp/core';
-import type { Queue } from 'bullmq';
+import {
+  BULL_PREFIX,
+  HOUSEKEEPING_QUEUE,
+  HOUSEKEEPING_QUEUE_DEFINITION,
+  checkedProcessor,
+  type HousekeepingJobData,
+  type HousekeepingJobName,
+  type HousekeepingQueue,
+} from '@nessus-mcp/core';
 import type { WorkerMetrics } from '../worker-metrics.js';
 import { cleanNessusScans } from './clean-nessus-scans.js';
 import { expireTasks } from './expire-tasks.js';
@@ -28,20 +35,20 @@ export const HOUSEKEEPING_EVERY_MS: Record<HousekeepingJobName, number> = {
  * at start; BullMQ v6 silently ignores `repeat` on `add`) and consumes the housekeeping queue.
  */
 export async function startHousekeeping(options: {
-  queue: Queue<HousekeepingJobData>;
+  queue: HousekeepingQueue;
   connection: ConnectionOptions;
   deps: HousekeepingDeps;
   metrics: WorkerMetrics;
-}): Promise<Worker<HousekeepingJobData>> {
+}): Promise<Worker<HousekeepingJobData, unknown, HousekeepingJobName>> {
   const { queue, deps, metrics } = options;
   for (const [name, every] of Object.entries(HOUSEKEEPING_EVERY_MS) as Array<[HousekeepingJobName, number]>) {
     await queue.upsertJobScheduler(name, { every }, { name, data: {}, opts: { removeOnComplete: { count: 50 }, removeOnFail: { count: 200 } } });
   }
-  const worker = new Worker<HousekeepingJobData>(
+  const worker = new Worker<HousekeepingJobData, unknown, HousekeepingJobName>(
     HOUSEKEEPING_QUEUE,
-    async (job: Job<HousekeepingJobData>) => {
-      const handler = HANDLERS[job.name as HousekeepingJobName] as ((deps: HousekeepingDeps) => Promise<Record<string, number>>) | undefined;
-      if (!handler) throw new Error(`unknown housekeeping job '${job.name}'`);
+    // The registry check refuses a job name without a handler before it gets here.
+    checkedProcessor(HOUSEKEEPING_QUEUE_DEFINITION, async (job: Job<HousekeepingJobData, unknown, HousekeepingJobName>) => {
+      const handler = HANDLERS[job.name];
       try {
         const result = await handler(deps);
         metrics.housekeepingRuns.inc({ job: job.name, result: 'ok' });
@@ -51,7 +58,7 @@ export async function startHousekeeping(options: {
         deps.logger.error({ job: job.name, err: error instanceof Error ? error.message : String(error) }, 'housekeeping job failed');
         throw error;
       }
-    },
+    }),
     { connection: options.connection, prefix: BULL_PREFIX, concurrency: 1 },
   );
   return worker;

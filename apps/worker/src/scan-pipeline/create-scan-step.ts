@@ -1,5 +1,5 @@
+import { openScanCredentials } from '@nessus-mcp/core';
 import { recordState, requireScanner, type ScanStepContext } from './scan-step-context.js';
-import { unsealCredentials } from './scan-credentials-mapping.js';
 
 /**
  * Creates the Nessus scan and records its id in the job before anything else, so the launch
@@ -17,7 +17,8 @@ export async function createScan(ctx: ScanStepContext): Promise<void> {
     }
   }
   const { data } = ctx.job;
-  const credentials = unsealCredentials(data, ctx.deps.credentialsKey);
+  // Decrypted only into the request being built: the clear text is never stored, logged or returned.
+  const credentials = data.credentials ? openScanCredentials(ctx.deps.credentialsKey, data.credentials, data.task_id) : null;
   await recordState(ctx, { step: 'create', create_requested_at: new Date().toISOString() });
   const { scanId } = await scanner.createScan(
     {

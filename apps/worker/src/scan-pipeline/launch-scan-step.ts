@@ -22,8 +22,12 @@ export async function launchScan(ctx: ScanStepContext): Promise<void> {
   try {
     await scanner.launchScan(scanId, ctx.signal);
   } catch (error) {
-    // 409: Nessus refuses to launch a scan that is already running, i.e. our earlier launch got through.
-    if (!(isAppError(error) && error.code === 'conflict')) throw error;
+    // Nessus answers a launch of a running scan 500 "Failed to launch scan. This is usually due to
+    // the scan already running." (some servers and proxies: 409), and a 5xx or dropped connection
+    // may hide a launch that got through. Nessus's own status decides: launched means done.
+    if (!(isAppError(error) && (error.code === 'conflict' || (error.code === 'scanner_error' && error.retryable)))) throw error;
+    if (!wasLaunched(await scanner.getStatus(scanId, ctx.signal))) throw error;
+    ctx.log.info({ nessus_scan_id: scanId, err: error.message }, 'the launch answered an error but nessus reports the scan launched; continuing');
   }
   ctx.log.info({ nessus_scan_id: scanId }, 'nessus scan launched');
   await recordState(ctx, { step: 'poll', launched_at: new Date().toISOString() });

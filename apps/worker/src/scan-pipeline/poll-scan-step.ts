@@ -23,6 +23,9 @@ export async function pollScan(ctx: ScanStepContext): Promise<void> {
   const polls = (ctx.state.polls ?? 0) + 1;
   await ctx.job.updateProgress({ step: 'poll', progress: status.progress, raw_status: status.rawStatus, polls });
   await ctx.deps.tasks.update(ctx.taskId, { progress: status.progress, raw_scanner_status: status.rawStatus }, ['running']);
+  if (status.rawStatus === 'paused' && ctx.state.raw_status !== 'paused') {
+    ctx.log.warn({ nessus_scan_id: scanId }, 'a person paused this scan in Nessus; the task waits for it to be resumed, within its time limit');
+  }
   switch (status.state) {
     case 'completed':
       ctx.log.info({ nessus_scan_id: scanId, polls }, 'nessus scan completed');

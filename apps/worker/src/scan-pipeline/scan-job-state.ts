@@ -10,6 +10,8 @@ import type { ScanJobData, ScanJobProgressState } from '@nessus-mcp/core';
 export interface ScanJobState extends ScanJobProgressState {
   create_requested_at?: string;
   launch_requested_at?: string;
+  /** The export file Nessus handed out; a retried export step polls it instead of asking again. */
+  export_file?: string;
   /** Consecutive transient failures of the current step; reset by any step that succeeds. */
   failed_tries?: number;
 }

@@ -1,6 +1,7 @@
 import type { AppError, ScanJobResult, Task } from '@nessus-mcp/core';
 import type { ScanOutcome } from '../worker-metrics.js';
-import type { IngestSummary, ScanStepContext } from './scan-step-context.js';
+import { resultFiguresOf, type ResultSummary } from '@nessus-mcp/results';
+import type { ScanStepContext } from './scan-step-context.js';
 
 /** A stop must never hold up a cancel past its 5 s promise: Nessus gets this long to answer. */
 const STOP_TIMEOUT_MS = 3000;
@@ -10,16 +11,17 @@ const STOP_TIMEOUT_MS = 3000;
  * scanner slot and counts the outcome; a second run of the same transition (a job picked up
  * again after a crash) changes nothing.
  */
-export async function completeScan(ctx: ScanStepContext, summary: IngestSummary): Promise<ScanJobResult> {
+export async function completeScan(ctx: ScanStepContext, summary: ResultSummary): Promise<ScanJobResult> {
   if (ctx.job.data.scan_type !== 'untrusted' && summary.authentication_status === 'failed') return failAuthentication(ctx, summary);
   const now = new Date();
-  const applied = await finishTask(ctx, 'completed', { completed_at: now.toISOString(), results_summary: summary, progress: 100, error: null });
+  const figures = resultFiguresOf(summary);
+  const applied = await finishTask(ctx, 'completed', { completed_at: now.toISOString(), results_summary: figures, progress: 100, error: null });
   if (applied) {
     const started = Date.parse(ctx.task.started_at ?? ctx.state.started_at ?? '');
     if (Number.isFinite(started)) await ctx.deps.tasks.recordDuration(ctx.pool, (now.getTime() - started) / 1000);
   }
-  await ctx.job.updateData({ ...ctx.job.data, state: { ...ctx.state, step: 'done' } });
-  return { task_id: ctx.taskId, status: 'completed', summary };
+  await ctx.job.updateData({ ...ctx.job.data, state: { ...ctx.state, step: 'complete' } });
+  return { task_id: ctx.taskId, status: 'completed', summary: figures };
 }
 
 /**
@@ -28,19 +30,20 @@ export async function completeScan(ctx: ScanStepContext, summary: IngestSummary)
  * It ends `failed` with the reason, while its results stay readable. The job itself succeeds: a
  * retry with the same credentials cannot do better.
  */
-async function failAuthentication(ctx: ScanStepContext, summary: IngestSummary): Promise<ScanJobResult> {
+async function failAuthentication(ctx: ScanStepContext, summary: ResultSummary): Promise<ScanJobResult> {
   const hosts = summary.hosts_scanned;
+  const figures = resultFiguresOf(summary);
   await finishTask(ctx, 'failed', {
     completed_at: new Date().toISOString(),
-    results_summary: summary,
+    results_summary: figures,
     progress: 100,
     error: {
       code: 'authentication_failed',
       message: `The SSH login failed on ${hosts === 1 ? 'the host' : `all ${hosts} hosts`}, so only unauthenticated checks ran; check the username, password or key, the SSH port and that the account may log in (see troubleshooting). The partial results are still readable with get_scan_results.`,
     },
   });
-  await ctx.job.updateData({ ...ctx.job.data, state: { ...ctx.state, step: 'done' } });
-  return { task_id: ctx.taskId, status: 'failed', summary };
+  await ctx.job.updateData({ ...ctx.job.data, state: { ...ctx.state, step: 'complete' } });
+  return { task_id: ctx.taskId, status: 'failed', summary: figures };
 }
 
 export async function cancelScan(ctx: ScanStepContext): Promise<ScanJobResult> {

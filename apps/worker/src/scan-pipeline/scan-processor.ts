@@ -1,5 +1,5 @@
 import { DelayedError, UnrecoverableError, type Job, type Processor } from 'bullmq';
-import { AppError, isAppError, isStorageFailure, isTerminal, storageFailure, type ScanJobData, type ScanJobResult } from '@nessus-mcp/core';
+import { AppError, SCAN_QUEUE, checkedProcessor, isAppError, isStorageFailure, isTerminal, storageFailure, type ScanJobData, type ScanJobResult, type ScanStep } from '@nessus-mcp/core';
 import { createScan } from './create-scan-step.js';
 import { exportReport } from './export-report-step.js';
 import { ingestResults } from './ingest-results-step.js';
@@ -12,19 +12,18 @@ import { delayJobUntil, recordState, type ScanPipelineDeps, type ScanStepContext
 import { selectInstance } from './select-instance-step.js';
 import { verifyJobScope } from './verify-job-scope.js';
 
-type StepName = 'select' | 'create' | 'launch' | 'poll' | 'export' | 'ingest' | 'complete';
-
 /**
  * The BullMQ processor for `scans-<pool>` queues. One call runs the pipeline from wherever the
  * job's recorded state says it stopped: select instance → create → launch → poll (parks the job
  * in the delayed set between checks) → export → ingest → complete.
  */
-export function createScanProcessor(deps: ScanPipelineDeps): Processor<ScanJobData, ScanJobResult> {
+export function createScanProcessor(deps: ScanPipelineDeps): Processor<ScanJobData, ScanJobResult, 'scan'> {
+  // A payload that fails the queue's schema fails the job for good, before any scan starts.
   // Three declared parameters: BullMQ only passes the abort signal to processors that take it.
-  return (job, token, signal) => processScanJob(deps, job, token, signal);
+  return checkedProcessor(SCAN_QUEUE, (job, token, signal) => processScanJob(deps, job, token, signal));
 }
 
-async function processScanJob(deps: ScanPipelineDeps, job: Job<ScanJobData, ScanJobResult>, token: string | undefined, signal: AbortSignal | undefined): Promise<ScanJobResult> {
+async function processScanJob(deps: ScanPipelineDeps, job: Job<ScanJobData, ScanJobResult, 'scan'>, token: string | undefined, signal: AbortSignal | undefined): Promise<ScanJobResult> {
   if (!token || !signal) throw new Error('BullMQ passed no lock token or abort signal to the scan processor');
   const taskId = job.data.task_id;
   const log = deps.logger.child({ task_id: taskId, trace_id: job.data.trace_id, attempt: job.attemptsMade + 1 });
@@ -53,7 +52,7 @@ async function runPipeline(ctx: ScanStepContext): Promise<ScanJobResult> {
 }
 
 /** Checks the task is still wanted, then runs one step and times it. */
-async function runStep<T>(ctx: ScanStepContext, name: StepName, step: (ctx: ScanStepContext) => Promise<T>): Promise<T> {
+async function runStep<T>(ctx: ScanStepContext, name: ScanStep, step: (ctx: ScanStepContext) => Promise<T>): Promise<T> {
   await ensureStillWanted(ctx);
   const started = performance.now();
   let result = 'ok';
@@ -111,6 +110,11 @@ async function handleInterruption(ctx: ScanStepContext, error: unknown): Promise
   const tries = (ctx.state.failed_tries ?? 0) + 1;
   const retry = failure.retryable && tries < attempts;
   ctx.log.warn({ step: ctx.state.step, err: describeError(error), code: failure.code, retryable: failure.retryable, tries, attempts }, 'scan step failed');
+  if (retry && failure.details?.status === 503) {
+    // A 503 is how a Nessus that restarts answers while loading: check its health now, so the
+    // retried job finds it `starting` and waits for it instead of spending its tries.
+    await ctx.deps.registry().health(ctx.pool, { refresh: true, signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
+  }
   if (retry) {
     // The step is retried as a delayed step job with exponential backoff and jitter. The budget
     // is per step, not BullMQ's per-job `attempts`: a day-long scan polls thousands of times, and
@@ -120,8 +124,23 @@ async function handleInterruption(ctx: ScanStepContext, error: unknown): Promise
     return delayJobUntil(ctx, Date.now() + retryDelay(tries, backoff_ms));
   }
   await recordState(ctx, { failed_tries: tries });
-  await failScan(ctx, failure);
-  throw new UnrecoverableError(failure.message);
+  const final = failure.retryable && failure.code === 'scanner_error' ? retriesExhausted(ctx, failure, tries) : failure;
+  await failScan(ctx, final);
+  throw new UnrecoverableError(final.message);
+}
+
+/**
+ * A scanner that kept failing a step through its whole retry budget is unavailable as far as
+ * this task can tell: the task says so, with the last failure, rather than carrying a transient
+ * error code that suggests the next try would work.
+ */
+function retriesExhausted(ctx: ScanStepContext, failure: AppError, tries: number): AppError {
+  const instance = ctx.state.instance_id ?? 'the scanner';
+  return new AppError(
+    'scanner_unavailable',
+    `Nessus instance '${instance}' kept failing the ${ctx.state.step} step (${tries} tries, scans.attempts in scanners.yaml); last error: ${failure.message} Retry the job from the failed set (Bull Board) once the scanner is healthy.`,
+    { retryable: false, ...(failure.details ? { details: failure.details } : {}) },
+  );
 }
 
 /** backoff_ms, 2x, 4x, ... each scaled by a random 50-100% so scans that failed together spread out. */

@@ -1,20 +1,19 @@
 import { DelayedError, type Job } from 'bullmq';
-import type { AuditLog, Logger, ResultsSummary, ScanJobData, ScanJobResult, ScannersConfig, Task, TaskStore } from '@nessus-mcp/core';
+import type { AuditLog, Logger, ScanJobData, ScanJobResult, ScannersConfig, Task, TaskStore } from '@nessus-mcp/core';
+import type { ResultSummary, TaskFiles } from '@nessus-mcp/results';
 import type { Scanner, ScannerRegistry } from '@nessus-mcp/scanners';
 import type { WorkerMetrics } from '../worker-metrics.js';
 import type { ScanJobState } from './scan-job-state.js';
 
-/** A results summary plus the count the ingest metrics need. */
-export type IngestSummary = ResultsSummary & { findings_total?: number };
-
-export type IngestExport = (options: { exportPath: string; taskDir: string; signal: AbortSignal; credentialed: boolean }) => Promise<IngestSummary>;
+/** Builds the task's result store from its export (`ingestExport` of @nessus-mcp/results; tests wrap it). */
+export type IngestExport = (options: { files: TaskFiles; taskId: string; signal: AbortSignal; credentialed: boolean }) => Promise<ResultSummary>;
 
 /** Everything the pipeline needs from the process; `registry()` and `config()` follow SIGHUP reloads. */
 export interface ScanPipelineDeps {
   tasks: TaskStore;
   registry: () => ScannerRegistry;
   config: () => ScannersConfig;
-  dataDir: string;
+  files: TaskFiles;
   credentialsKey: Buffer;
   ingest: IngestExport;
   metrics: WorkerMetrics;

@@ -2,6 +2,8 @@ import { isTerminal } from '@nessus-mcp/core';
 import { delayJobUntil, recordState, type ScanStepContext } from './scan-step-context.js';
 import { TaskAlreadyFinished } from './scan-interruptions.js';
 
+const HEALTH_WAIT_MS = 5_000;
+
 /**
  * Reserves a slot on a scanner instance (atomically in Redis, so `max_concurrent_scans` holds
  * across every worker process) and marks the task running. Runs on every pickup: reserving is
@@ -13,14 +15,28 @@ export async function selectInstance(ctx: ScanStepContext): Promise<void> {
   // Once a scan may exist on an instance, only that instance can continue it.
   const mustStayOn = state.nessus_scan_id || state.create_requested_at ? state.instance_id : undefined;
   const preferred = mustStayOn ?? ctx.job.data.instance_pinned ?? undefined;
-  const selection = await deps.registry().selectInstance(ctx.pool, ctx.taskId, preferred);
+  // An instance that is starting (503 "loading" after a restart or plugin update) answers little
+  // else: scans wait for it rather than spend their tries failing on it.
+  const starting = await startingInstances(ctx);
+  if (mustStayOn && starting.has(mustStayOn)) {
+    // The scan (or its creation) lives there: wait for that instance, keeping the slot.
+    ctx.log.info({ scanner_instance: mustStayOn, progress: starting.get(mustStayOn) ?? null }, "the scan's scanner instance is starting; waiting for it");
+    return delayJobUntil(ctx, Date.now() + waitMs(ctx));
+  }
+  let selection = await deps.registry().selectInstance(ctx.pool, ctx.taskId, preferred, { exclude: new Set(starting.keys()) });
+  if (selection && starting.has(selection.instanceId)) {
+    // A reservation taken before the instance began starting: give the slot back while it loads.
+    await deps.registry().release(ctx.pool, selection.instanceId, ctx.taskId);
+    selection = null;
+  }
   if (!selection) {
     const since = state.waiting_for_capacity_since ?? new Date().toISOString();
-    if (!state.waiting_for_capacity_since) ctx.log.info({ scanner_pool: ctx.pool, preferred: preferred ?? null }, 'every scanner instance is busy; waiting for a free slot');
+    if (!state.waiting_for_capacity_since) {
+      const waitingOn = [...starting].map(([instance, progress]) => ({ instance, progress }));
+      ctx.log.info({ scanner_pool: ctx.pool, preferred: preferred ?? null, starting: waitingOn }, waitingOn.length > 0 ? 'no scanner instance is ready (some are starting); waiting' : 'every scanner instance is busy; waiting for a free slot');
+    }
     await recordState(ctx, { waiting_for_capacity_since: since });
-    const { poll_min_ms } = deps.config().scans;
-    // Jitter keeps a crowd of waiting jobs from asking at the same instant.
-    return delayJobUntil(ctx, Date.now() + poll_min_ms + Math.floor(Math.random() * poll_min_ms));
+    return delayJobUntil(ctx, Date.now() + waitMs(ctx));
   }
   ctx.scanner = selection.scanner;
   const instanceId = selection.instanceId;
@@ -42,5 +58,23 @@ export async function selectInstance(ctx: ScanStepContext): Promise<void> {
     }
     ctx.task = { ...ctx.task, status: 'running', started_at: startedAt, scanner_instance: instanceId };
     ctx.log.info({ scanner_instance: instanceId, waited_since: state.waiting_for_capacity_since ?? null }, 'scan started on scanner instance');
+  }
+}
+
+/** Jitter keeps a crowd of waiting jobs from asking at the same instant. */
+function waitMs(ctx: ScanStepContext): number {
+  const { poll_min_ms } = ctx.deps.config().scans;
+  return poll_min_ms + Math.floor(Math.random() * poll_min_ms);
+}
+
+/** Instances of the task's pool that report `starting`, with their progress (shared, cached health). */
+async function startingInstances(ctx: ScanStepContext): Promise<Map<string, number | null>> {
+  try {
+    const health = await ctx.deps.registry().health(ctx.pool, { signal: AbortSignal.timeout(HEALTH_WAIT_MS) });
+    return new Map(health.filter((h) => h.status === 'starting').map((h) => [h.instanceId, h.serverProgress]));
+  } catch (error) {
+    // Health is advice here: without it, selection goes ahead as it always did.
+    ctx.log.debug({ err: error instanceof Error ? error.message : String(error) }, 'scanner health unavailable for selection');
+    return new Map();
   }
 }

@@ -230,7 +230,7 @@ export async function startScriptedGateway(): Promise<ScriptedGateway> {
     server.registerTool('run_trusted_scan', { inputSchema: { ...base, ...ssh } }, submit('trusted'));
     server.registerTool(
       'run_privileged_scan',
-      { inputSchema: { ...base, ...ssh, elevate_privileges_with: z.enum(['sudo', 'su', 'su+sudo', 'pbrun', 'dzdo']), escalation_account: z.string().optional(), escalation_password: z.string().optional() } },
+      { inputSchema: { ...base, ...ssh, elevate_privileges_with: z.enum(['sudo', 'su', 'su+sudo', 'pbrun', 'dzdo']), escalation_account: z.string().optional(), escalation_password: z.string().optional(), su_login: z.string().optional() } },
       submit('privileged'),
     );
     server.registerTool('get_scan_status', { inputSchema: { task_id: z.string() }, outputSchema: { task_id: z.string(), status: z.string() } }, async (args) => {

@@ -37,6 +37,14 @@ export const scannerInstanceSchema = z
     tls_verify: bool().default(true),
     ca_file: z.string().min(1).optional(),
     timeout_ms: int(1000, 600000).default(30000),
+    /**
+     * Retries of a call that is safe to repeat (status reads, export status and download, login)
+     * after a 5xx or a dropped connection, each after `http_retry_backoff_ms` doubled per try
+     * with jitter. Create and launch are never repeated this way: the worker checks state first.
+     * Defaults (in the scanner package): 3 retries, 500 ms.
+     */
+    http_retries: int(0, 10).optional(),
+    http_retry_backoff_ms: int(10, 60000).optional(),
   })
   .superRefine((instance, ctx) => {
     const keys = instance.access_key !== undefined || instance.secret_key !== undefined;

@@ -2,9 +2,11 @@ import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import Fastify from 'fastify';
 import { AccessControl } from '../src/auth/access-control.js';
 import authPlugin from '../src/http/auth-plugin.js';
+import { RESOURCE_FORBIDDEN } from '../src/mcp/build-mcp-server.js';
 import { TOKEN, callTool, connectClient, errorBody, http, startTestGateway, type TestGateway } from './support/test-gateway.js';
 
 const READER = 'reader-token-0123456789abcdef';
@@ -63,6 +65,43 @@ describe('scopes', () => {
       expect((await callTool(client, 'get_queue_status', {})).isError).toBeFalsy();
     } finally {
       await client.close();
+    }
+  });
+
+  it('MCP task resources need nessus:read: a scan-only token can neither list templates, list tasks nor read one, and each refusal is audited', async () => {
+    const submitted = await http(gw.url, 'POST', '/api/v1/scans/untrusted', { headers: bearer(TOKEN), body: { targets: '10.0.0.3', name: 'resource scope' } });
+    const taskId = submitted.json<{ task_id: string }>().task_id;
+    const scanOnly = await connectClient(gw.url, SCANNER);
+    const reader = await connectClient(gw.url, READER);
+    try {
+      const refusals = [
+        scanOnly.listResourceTemplates(),
+        scanOnly.listResources(),
+        scanOnly.readResource({ uri: `nessus://tasks/${taskId}` }),
+        scanOnly.readResource({ uri: `nessus://tasks/${taskId}/report.nessus` }),
+      ];
+      for (const refused of refusals) {
+        const error = await refused.then(
+          () => null,
+          (thrown: unknown) => thrown,
+        );
+        expect(error).toBeInstanceOf(McpError);
+        expect(error).toMatchObject({ code: RESOURCE_FORBIDDEN, data: { code: 'forbidden', details: { required_scope: 'nessus:read', client: 'scanner' } } });
+        expect((error as McpError).message).toContain("needs the 'nessus:read' scope");
+      }
+      // The same calls with nessus:read work.
+      expect((await reader.listResourceTemplates()).resourceTemplates.map((t) => t.name).sort()).toEqual(['task-report', 'task-status']);
+      expect((await reader.listResources()).resources.map((r) => r.uri)).toContain(`nessus://tasks/${taskId}`);
+      expect(JSON.parse(String((await reader.readResource({ uri: `nessus://tasks/${taskId}` })).contents[0]?.text))).toMatchObject({ task_id: taskId });
+      // An unknown URI is still "not found" for anyone: a refusal only where there is something to refuse.
+      await expect(scanOnly.readResource({ uri: 'nessus://elsewhere' })).rejects.toMatchObject({ code: -32002 });
+    } finally {
+      await scanOnly.close();
+      await reader.close();
+    }
+    const { records } = (await http(gw.url, 'GET', '/api/v1/audit?limit=200', { headers: bearer(ADMIN) })).json<{ records: Array<Record<string, unknown>> }>();
+    for (const detail of ['MCP resources/templates/list task-status', 'MCP resources/list task-status', 'MCP resources/read task-status', 'MCP resources/read task-report']) {
+      expect(records).toContainEqual(expect.objectContaining({ client: 'scanner', action: 'access.denied', outcome: 'forbidden', detail }));
     }
   });
 

@@ -37,9 +37,17 @@ export interface GatewayOptions {
   bodyLimitBytes?: number;
 }
 
+/** One method and path as registered (path parameters as `:name`, wildcards as `*`). */
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+}
+
 export interface Gateway {
   app: FastifyInstance;
   metrics: GatewayMetrics;
+  /** Every route of every plugin, including Bull Board's and Swagger UI's: what the scope check must cover. */
+  routes: readonly RegisteredRoute[];
   /** Re-reads the queue list after a scanner configuration reload. */
   refreshQueues(): void;
 }
@@ -89,6 +97,11 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const metrics = new GatewayMetrics(options.services.context.queues);
   const allowedHosts = options.allowedHosts ?? LOOPBACK_HOSTS;
   let board: BullBoardHandle | null = null;
+  // Added before any plugin, so it sees the routes of every plugin registered below.
+  const routes: RegisteredRoute[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     // On the raw response so hijacked replies (/mcp) carry it too.
@@ -143,5 +156,5 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   await app.register(restPlugin, { prefix: '/api/v1', services: options.services });
   await app.register(bullBoardPlugin, { queues: options.services.context.queues, onReady: (handle) => (board = handle), audit: options.services.context.audit });
 
-  return { app, metrics, refreshQueues: () => board?.refresh() };
+  return { app, metrics, routes, refreshQueues: () => board?.refresh() };
 }

@@ -19,6 +19,7 @@ export interface Authenticated {
 /**
  * A route's or tool's declared need: a scope, or `authenticated` for endpoints that only
  * authenticate and check scopes per call inside (POST /mcp dispatches to tools of every scope).
+ * Where a new tool, resource or route declares it: docs/security.md, "Adding a tool, resource or route".
  */
 export type RequiredScope = Scope | 'authenticated';
 

@@ -90,6 +90,35 @@ describe('secrets in query strings', () => {
   });
 });
 
+describe('names and descriptions', () => {
+  it.each([
+    ['a right-to-left override', 'scan\u202Egpj.exe', /invisible or text-direction characters \(found U\+202E\)/],
+    ['a zero-width space', 'prod\u200Bweb', /invisible or text-direction characters \(found U\+200B\)/],
+    ['a lone surrogate', 'broken \uD800 name', /not valid Unicode text/],
+  ])('refuses a name with %s, over MCP and REST alike', async (_what, name, message) => {
+    const client = await connectClient(gw.url);
+    try {
+      const refused = await callTool(client, 'run_untrusted_scan', { targets: '10.0.0.1', name });
+      expect(errorBody(refused).error).toMatchObject({ code: 'invalid_argument', message: expect.stringMatching(message), details: { field: 'name' } });
+    } finally {
+      await client.close();
+    }
+    const rest = await http(gw.url, 'POST', '/api/v1/scans/untrusted', { headers: auth, body: { targets: '10.0.0.1', description: name, name: 'fine' } });
+    expect(rest.status).toBe(400);
+    expect(rest.json()).toMatchObject({ error: { code: 'invalid_argument', details: { field: 'description' } } });
+  });
+
+  it('keeps names in other scripts and with emoji (surrogate pairs) as typed', async () => {
+    const client = await connectClient(gw.url);
+    try {
+      const accepted = await callTool(client, 'run_untrusted_scan', { targets: '10.0.0.1', name: 'Überprüfung 東京 🛡️', dry_run: true });
+      expect(accepted.isError).toBeFalsy();
+    } finally {
+      await client.close();
+    }
+  });
+});
+
 describe('triage_scan prompt', () => {
   it('refuses a task id that is not one instead of pasting it into the instructions', async () => {
     const client = await connectClient(gw.url);

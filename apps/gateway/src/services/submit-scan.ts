@@ -195,11 +195,27 @@ function hasControlCharacter(text: string, allowLineBreaks: boolean): boolean {
   return false;
 }
 
+/**
+ * Characters that change how a name reads without being seen: bidi overrides and isolates (a
+ * name shown as "scan-gpj.exe" that is "scan-exe.jpg"), zero-width ones (two names that look
+ * identical), and the byte-order mark.
+ */
+const INVISIBLE = /[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/u;
+
+/** A lone UTF-16 surrogate: strict JSON decoders of list_tasks (and Nessus) reject the whole answer. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 function checkText(field: string, value: string, max: number, allowLineBreaks: boolean, required: boolean): string {
   const text = value.trim();
   if (required && text === '') throw new AppError('invalid_argument', `${field}: must not be empty`, { details: { field } });
   if (text.length > max) throw new AppError('invalid_argument', `${field}: is ${text.length} characters long; at most ${max} are allowed`, { details: { field, max } });
   if (hasControlCharacter(text, allowLineBreaks)) throw new AppError('invalid_argument', `${field}: must not contain control characters`, { details: { field } });
+  const invisible = INVISIBLE.exec(text)?.[0];
+  if (invisible !== undefined) {
+    const codePoint = `U+${invisible.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    throw new AppError('invalid_argument', `${field}: must not contain invisible or text-direction characters (found ${codePoint})`, { details: { field, code_point: codePoint } });
+  }
+  if (LONE_SURROGATE.test(text)) throw new AppError('invalid_argument', `${field}: is not valid Unicode text (it has a lone surrogate half)`, { details: { field } });
   return text;
 }
 

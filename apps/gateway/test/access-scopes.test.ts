@@ -92,7 +92,8 @@ describe('scopes', () => {
       // The same calls with nessus:read work.
       expect((await reader.listResourceTemplates()).resourceTemplates.map((t) => t.name).sort()).toEqual(['task-report', 'task-status']);
       expect((await reader.listResources()).resources.map((r) => r.uri)).toContain(`nessus://tasks/${taskId}`);
-      expect(JSON.parse(String((await reader.readResource({ uri: `nessus://tasks/${taskId}` })).contents[0]?.text))).toMatchObject({ task_id: taskId });
+      const status = (await reader.readResource({ uri: `nessus://tasks/${taskId}` })).contents[0] as { text: string };
+      expect(JSON.parse(status.text)).toMatchObject({ task_id: taskId });
       // An unknown URI is still "not found" for anyone: a refusal only where there is something to refuse.
       await expect(scanOnly.readResource({ uri: 'nessus://elsewhere' })).rejects.toMatchObject({ code: -32002 });
     } finally {

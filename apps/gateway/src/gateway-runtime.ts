@@ -1,5 +1,7 @@
 import {
+  AuditLog,
   TaskStore,
+  loadAccessConfig,
   createHousekeepingQueue,
   createLogger,
   createRedisConnection,
@@ -16,6 +18,7 @@ import { LocalTaskFiles, ResultStoreCache } from '@nessus-mcp/results';
 import { CursorCodec } from '@nessus-mcp/schema';
 import { ScannerRegistry, type ScannerRegistryOptions } from '@nessus-mcp/scanners';
 import type { DestinationStream } from 'pino';
+import { AccessControl } from './auth/access-control.js';
 import { createGatewayServices, type GatewayServices } from './services/gateway-services.js';
 import { ScanQueues, scannerSetup, type ScannerSetup } from './services/service-context.js';
 
@@ -36,6 +39,10 @@ export interface GatewayRuntime {
   logger: Logger;
   services: GatewayServices;
   authTokens: string[];
+  /** AUTH_TOKEN plus the access file (ACCESS_CONFIG) and its OAuth settings; reloaded on SIGHUP. */
+  access: AccessControl;
+  /** Re-reads the access file; a bad file is refused (throws) and the running one kept. */
+  reloadAccess(): void;
   /** Re-reads scanners.yaml (SIGHUP); a bad file is refused and the running setup kept. */
   reloadScanners(): Promise<ScannerSetup>;
   /** Reloads on every SIGHUP, logging a refused file; `afterReload` runs after each success. */
@@ -51,6 +58,8 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions = {}):
   const authTokens = loadAuthTokens(env, config.dataDir);
   const credentialsKey = loadCredentialsKey(env, config.dataDir);
   const prefix = options.redisKeyPrefix ?? 'nmcp';
+  const readAccess = () => loadAccessConfig(config.accessConfigPath, config.accessConfigExplicit, env);
+  const access = new AccessControl(authTokens, readAccess());
 
   const redis = createRedisConnection(redisUrl, 'producer');
   // BullMQ needs its own connection options; producers still fail fast rather than queue commands.
@@ -81,6 +90,7 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions = {}):
     // Cursors are signed with a key derived from the credentials key: every gateway sharing the
     // data directory accepts the others' cursors, and they stay valid across restarts.
     results: new ResultStoreCache({ maxStores: 16, cursors: new CursorCodec(credentialsKey) }),
+    audit: new AuditLog(redis, prefix, () => setup.config.retention.audit_days),
     credentialsKey,
     files: new LocalTaskFiles(config.dataDir),
     dataDir: config.dataDir,
@@ -93,6 +103,12 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions = {}):
     logger,
     services,
     authTokens,
+    access,
+    reloadAccess() {
+      const next = readAccess();
+      access.replace(next);
+      logger.info({ clients: next.tokens.map((t) => t.name), oauth: next.oauth !== null, source: next.source || null }, 'access configuration reloaded');
+    },
     async reloadScanners() {
       const scannersConfig = loadScannersConfig(config.scannersConfigPath, env);
       const next = registryFor(scannersConfig);
@@ -106,6 +122,11 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions = {}):
     },
     reloadOnSighup(afterReload) {
       process.on('SIGHUP', () => {
+        try {
+          runtime.reloadAccess();
+        } catch (error) {
+          logger.error({ err: error }, 'access configuration reload refused; keeping the running one');
+        }
         runtime.reloadScanners().then(
           () => afterReload?.(),
           (error: unknown) => logger.error({ err: error }, 'scanner configuration reload refused; keeping the running one'),

@@ -25,6 +25,7 @@ async function main(): Promise<void> {
     services: runtime.services,
     logger,
     authTokens: runtime.authTokens,
+    access: runtime.access,
     allowedHosts,
     allowedOrigins: allowedOriginsFrom(env),
     rateLimit: { perSecond, burst: perSecond * 4 },

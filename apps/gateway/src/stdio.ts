@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { createGatewayRuntime, type GatewayRuntime } from './gateway-runtime.js';
+import { operatorPrincipal } from './auth/principal.js';
 import { buildMcpServer } from './mcp/build-mcp-server.js';
 import { NegotiatedProtocolVersion } from './mcp/protocol-version.js';
 
@@ -18,7 +19,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const negotiated = new NegotiatedProtocolVersion();
-  const server = buildMcpServer(runtime.services, { logger: runtime.logger, protocolVersion: () => negotiated.value });
+  // Whoever can start this process holds REDIS_URL and the keys already: the operator.
+  const server = buildMcpServer(runtime.services, { logger: runtime.logger, principal: operatorPrincipal(), protocolVersion: () => negotiated.value });
   const transport = new StdioServerTransport();
   let closing = false;
   const close = async (): Promise<void> => {

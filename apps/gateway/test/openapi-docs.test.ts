@@ -26,6 +26,7 @@ describe('OpenAPI document', () => {
     expect(Object.keys(doc.paths).sort()).toEqual(
       [
         '/api/v1/findings/search',
+        '/api/v1/audit',
         '/api/v1/queue',
         '/api/v1/scanners',
         '/api/v1/scans/privileged',

@@ -4,6 +4,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { McpError, isInitializeRequest, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { operatorPrincipal } from '../src/auth/principal.js';
 import { buildMcpServer } from '../src/mcp/build-mcp-server.js';
 import { NegotiatedProtocolVersion } from '../src/mcp/protocol-version.js';
 import { TOKEN, callTool, connectClient, startTestGateway, type TestGateway } from './support/test-gateway.js';
@@ -33,7 +34,7 @@ async function httpClient(version?: string): Promise<Client> {
 async function sessionClient(version?: string): Promise<Client> {
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   const negotiated = new NegotiatedProtocolVersion();
-  const server = buildMcpServer(gw.runtime.services, { logger: gw.runtime.logger, protocolVersion: () => negotiated.value });
+  const server = buildMcpServer(gw.runtime.services, { logger: gw.runtime.logger, principal: operatorPrincipal(), protocolVersion: () => negotiated.value });
   await server.connect(serverSide);
   negotiated.watch(serverSide);
   const session = new Client({ name: 'protocol-edges-session', version: '1.0.0' });

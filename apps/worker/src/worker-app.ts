@@ -1,6 +1,7 @@
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
+  AuditLog,
   BULL_PREFIX,
   TaskStore,
   createHousekeepingQueue,
@@ -91,6 +92,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerA
     ingest: options.ingest,
     metrics,
     logger,
+    audit: new AuditLog(redis, options.keyPrefix, () => config.retention.audit_days),
   };
   const processor = createScanProcessor(pipelineDeps);
   const scanWorkers = new Map<string, Worker<ScanJobData, ScanJobResult, 'scan'>>();

@@ -24,7 +24,7 @@ import {
   type ScannersConfig,
   type Task,
 } from '@nessus-mcp/core';
-import { LocalTaskFiles, ingestExport } from '@nessus-mcp/results';
+import { LocalTaskFiles, ingestExport, type TaskFiles } from '@nessus-mcp/results';
 import { startSimulator, type FaultPatch, type RunningSimulator } from '@nessus-mcp/nessus-sim';
 import { startWorkerApp, type WorkerApp } from '../src/worker-app.js';
 
@@ -115,14 +115,15 @@ export interface InProcessWorker {
   config: ScannersConfig;
 }
 
-export async function startInProcessWorker(options: { redisUrl: string; dataDir: string; configPath: string; concurrency?: number }): Promise<InProcessWorker> {
+/** `files`: the task files to use instead of `LocalTaskFiles(dataDir)` (a test standing in for a full disk). */
+export async function startInProcessWorker(options: { redisUrl: string; dataDir: string; configPath: string; concurrency?: number; files?: TaskFiles }): Promise<InProcessWorker> {
   const logs = new LogCapture();
   const config = loadScannersConfig(options.configPath);
   const app = await startWorkerApp({
     redis: createRedisConnection(options.redisUrl, 'worker'),
     config,
     scannersConfigPath: options.configPath,
-    files: new LocalTaskFiles(options.dataDir),
+    files: options.files ?? new LocalTaskFiles(options.dataDir),
     credentialsKey: CREDENTIALS_KEY,
     ingest: ingestExport,
     logger: createLogger({ name: 'worker', level: 'debug', destination: logs }),

@@ -20,6 +20,8 @@ export interface RedisKeys {
   posting(kind: 'cve' | 'plugin' | 'host', value: string): string;
   /** ZSET of every indexed host name → how many indexed tasks name it (CIDR searches enumerate it). */
   indexedHosts: string;
+  /** STREAM of audit records (who submitted, cancelled, administered or was refused what). */
+  audit: string;
 }
 
 export function redisKeys(prefix = 'nmcp'): RedisKeys {
@@ -34,5 +36,6 @@ export function redisKeys(prefix = 'nmcp'): RedisKeys {
     history: (taskId) => `${prefix}:history:${taskId}`,
     posting: (kind, value) => `${prefix}:idx:${kind}:${value}`,
     indexedHosts: `${prefix}:idx:hosts`,
+    audit: `${prefix}:audit`,
   };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, statfs } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { AppError } from '@nessus-mcp/core/errors';
@@ -53,6 +53,11 @@ export interface TaskFiles {
    * interrupted write leaves no export (and no staging file) behind.
    */
   writeExport<T>(taskId: string, write: (stagingPath: string) => Promise<T>): Promise<T>;
+  /**
+   * Bytes a new export may take; a download announcing more is refused before it writes
+   * anything. Null when the storage sets no bound of its own.
+   */
+  exportSpace(): Promise<number | null>;
   /**
    * Lets `build` fill an empty directory (and the fingerprint) from the export, then makes them
    * the task's result store and fingerprint in one step: until then readers see the previous
@@ -185,6 +190,16 @@ export class LocalTaskFiles implements TaskFiles {
       await rm(staging, { force: true });
       throw error;
     }
+  }
+
+  /**
+   * Half of what the file system under DATA_DIR gives unprivileged writers: the other half is
+   * left for the result store the ingest builds from the same export.
+   */
+  async exportSpace(): Promise<number> {
+    await mkdir(this.dataDir, { recursive: true });
+    const fs = await statfs(this.dataDir);
+    return Math.floor((fs.bavail * fs.bsize) / 2);
   }
 
   async replaceResultStore<T>(taskId: string, build: (workspace: StoreWorkspace) => Promise<T>): Promise<T> {

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, statfs, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
@@ -30,6 +30,15 @@ describe('local task files', () => {
     await expect(files.keepFingerprint(taskId)).rejects.toMatchObject({ code: 'invalid_argument' });
     await expect(files.removeKeptFingerprint(taskId)).rejects.toMatchObject({ code: 'invalid_argument' });
     expect(await readdir(dataDir)).toEqual([]);
+  });
+
+  it('grants an export half the free space of the data directory\'s file system, creating the directory first', async () => {
+    const fresh = join(dataDir, 'not-yet-created');
+    const space = await new LocalTaskFiles(fresh).exportSpace();
+    const fs = await statfs(fresh);
+    // Other processes write to the same disk meanwhile: the two readings agree to within 64 MB.
+    expect(Math.abs(space - (fs.bavail * fs.bsize) / 2)).toBeLessThan(64 * 1024 * 1024);
+    expect(space).toBeGreaterThan(0);
   });
 
   it('has no export, no size and a not-ready summary for a task never written', async () => {

@@ -77,6 +77,15 @@ export async function downloadToFile(http: NessusHttp, request: DownloadRequest,
   }
   const header = response.headers['content-length'];
   const totalBytes = header === undefined ? undefined : Number(header);
+  if (totalBytes !== undefined && options.freeBytes !== undefined && totalBytes > options.freeBytes) {
+    stream.destroy();
+    http.emit(ctx, status, started);
+    const mb = (n: number): string => (n / 1048576).toFixed(1);
+    throw new AppError('internal', `The export is ${mb(totalBytes)} MB but only ${mb(options.freeBytes)} MB are free under the data directory (DATA_DIR); the download was not started. Free disk space, then retry the task from the failed set.`, {
+      retryable: true,
+      details: { reason: 'disk_full', export_bytes: totalBytes, free_bytes: options.freeBytes },
+    });
+  }
   const tmp = join(dirname(destPath), `.${basename(destPath)}.${randomUUID()}.part`);
   let bytes = 0;
   let reported = 0;

@@ -58,6 +58,8 @@ export interface ExportOptions {
   onProgress?: (progress: ExportProgress) => void;
   /** Refuse (and delete) a download larger than this many bytes. */
   maxBytes?: number;
+  /** Free space at the destination: a download whose announced size exceeds it is refused before writing. */
+  freeBytes?: number;
 }
 
 export interface ScannerLicence {

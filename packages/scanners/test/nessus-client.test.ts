@@ -349,6 +349,15 @@ describe('NessusScanner against a local replay server', () => {
       expect(await leftovers('too-big')).toEqual([]);
     });
 
+    it('refuses to start a download the free disk space cannot hold, writing nothing', async () => {
+      const scanner = client();
+      const scanId = await completed(scanner);
+      const error = await rejection(scanner.exportReport(scanId, join(dir, 'no-space.nessus'), { freeBytes: 100 }));
+      expect(error).toMatchObject({ code: 'internal', retryable: true, details: { reason: 'disk_full', free_bytes: 100 } });
+      expect(error.message).toMatch(/only 0\.0 MB are free under the data directory \(DATA_DIR\); the download was not started/);
+      expect(await leftovers('no-space')).toEqual([]);
+    });
+
     it('asks for a new export when Nessus no longer knows the export file (404), three times, then fails for good', async () => {
       const scanner = client();
       const scanId = await completed(scanner);

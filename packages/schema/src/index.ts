@@ -13,10 +13,11 @@ export { RESULTS_CURSOR_KIND, renderResultLines, resolveResultQuery, resultEnvel
 export type { CursorContext, CursorQuery, ResultEnvelope, ResultQuery, ResultQueryInput } from './query.js';
 export { CursorCodec, MAX_CURSOR_LENGTH } from './cursor.js';
 export type { PageCursor } from './cursor.js';
-export { cleanUntrustedText, cleanUntrustedValue, hasUnsafeText } from './untrusted-text.js';
+export { cleanUntrustedText, cleanUntrustedValue, firstUnsafeCodePoint, hasUnsafeText } from './untrusted-text.js';
 export {
   cursorParam,
   customFieldsParam,
+  decimalQueryNumber,
   filtersParam,
   pageParam,
   pageSizeParam,

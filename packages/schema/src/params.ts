@@ -79,9 +79,16 @@ export type ResultQueryParams = z.infer<typeof resultQuerySchema>;
  * The same parameters from a URL query string: numbers arrive as text, `custom_fields` as a
  * comma-separated list (or repeated), `filters` as JSON text.
  */
-export const resultQueryStringSchema = z.object({
-  page: z.coerce.number().pipe(pageParam).optional(),
-  page_size: z.coerce.number().pipe(pageSizeParam).optional(),
+/**
+ * A whole number written in decimal digits. `z.coerce.number()` would read `0x10` as 16, `1e3` as
+ * 1000 and '' as 0: a query string is text, and only plain digits mean what a person typed.
+ */
+export const decimalQueryNumber = z.string().regex(/^\d{1,15}$/, 'must be a whole number in decimal digits').transform(Number);
+
+/** Unknown parameters are refused (a `?filter=` typo must not silently return everything). */
+export const resultQueryStringSchema = z.strictObject({
+  page: decimalQueryNumber.pipe(pageParam).optional(),
+  page_size: decimalQueryNumber.pipe(pageSizeParam).optional(),
   schema_profile: schemaProfileParam.optional(),
   custom_fields: z
     .union([z.string(), z.array(z.string())])

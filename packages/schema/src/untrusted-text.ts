@@ -54,6 +54,14 @@ export function hasUnsafeText(text: string): boolean {
   return UNSAFE.test(text);
 }
 
+/** The first character `cleanUntrustedText` would remove or replace, as `U+XXXX`; null for clean text. */
+export function firstUnsafeCodePoint(text: string): string | null {
+  UNSAFE.lastIndex = 0;
+  const match = UNSAFE.exec(text);
+  if (match === null) return null;
+  return `U+${(match[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
 /**
  * A deep copy of a JSON-like value with every string (object keys included) cleaned. Objects
  * and arrays holding no unsafe text are returned as they are, so a clean value costs only the walk.

@@ -1,21 +1,32 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { AppError } from '@nessus-mcp/core';
+import { AppError, type AuditLog } from '@nessus-mcp/core';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
+import type { AccessControl } from '../auth/access-control.js';
+import { LoginThrottle } from '../auth/login-throttle.js';
+import { forbiddenError, hasScope, type Principal, type RequiredScope } from '../auth/principal.js';
+import { PROTECTED_RESOURCE_PATH } from './oauth-metadata-plugin.js';
 import { TokenBuckets } from './token-buckets.js';
 
 export interface AuthPluginOptions {
-  /** Accepted bearer tokens (several during a rotation). */
-  tokens: readonly string[];
-  /** Requests per second per token (sustained), and the burst allowed above it. */
+  access: AccessControl;
+  /** Requests per second per client (sustained), and the burst allowed above it. */
   rateLimit: { perSecond: number; burst: number };
+  /** Failed logins per address before it is blocked, and seconds per regained try (docs/security.md). */
+  loginThrottle?: { burst: number; refillSeconds: number };
+  audit?: AuditLog;
 }
 
 export interface AuthHookOptions {
   /** Browsers cannot send bearer tokens: Bull Board and Swagger UI also take HTTP Basic, token as password. */
   allowBasic?: boolean;
+  /**
+   * The scope the request needs, when the routes are not this codebase's own (Bull Board, Swagger
+   * UI). Otherwise each route declares `config: { scope }` next to its definition, and a route
+   * that declares none is refused: a new route cannot forget its scope and end up open.
+   */
+  scope?: RequiredScope | ((request: FastifyRequest) => RequiredScope);
 }
 
 declare module 'fastify' {
@@ -24,12 +35,16 @@ declare module 'fastify' {
     requireAuth(options?: AuthHookOptions): onRequestAsyncHookHandler;
   }
   interface FastifyRequest {
-    /** Short non-secret id of the token used (for logs and rate limiting). */
+    /** Short non-secret id of the client (for logs and rate limiting). */
     tokenId?: string;
+    /** Who is calling, set once authenticated. */
+    principal?: Principal;
+  }
+  interface FastifyContextConfig {
+    /** The scope this route needs (see AuthHookOptions.scope). */
+    scope?: RequiredScope;
   }
 }
-
-const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
 
 function credentialFrom(request: FastifyRequest, allowBasic: boolean): string | null {
   const header = request.headers.authorization;
@@ -44,25 +59,24 @@ function credentialFrom(request: FastifyRequest, allowBasic: boolean): string | 
   return null;
 }
 
+/** Where MCP clients find the authorization server (RFC 9728), from the configured resource when absolute. */
+export function resourceMetadataUrl(request: FastifyRequest, resource: string): string {
+  try {
+    return new URL(PROTECTED_RESOURCE_PATH, new URL(resource).origin).href;
+  } catch {
+    return `${request.protocol}://${request.host}${PROTECTED_RESOURCE_PATH}`;
+  }
+}
+
 /**
- * Bearer auth for everything but /health and /ready. Tokens are compared as SHA-256 digests with
- * timingSafeEqual, against every configured token without early exit, so timing reveals neither
- * a token's prefix nor which one matched. Requests are then rate limited per token; failed
- * attempts per client address, which slows token guessing.
+ * Bearer auth for everything but /health, /ready and the protected-resource metadata: the
+ * operator's AUTH_TOKEN, the access file's clients, or an OAuth access token. Then, per request,
+ * the failed-login block of the caller's address, the client's rate limit and the scope the route
+ * declares, in that order.
  */
 const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async (app, options) => {
-  const known = options.tokens.map((token) => ({ digest: digest(token), id: digest(token).toString('hex').slice(0, 12) }));
   const buckets = new TokenBuckets(options.rateLimit.perSecond, options.rateLimit.burst);
-  const failures = new TokenBuckets(1, 20);
-
-  const identify = (credential: string): string | null => {
-    const candidate = digest(credential);
-    let match: string | null = null;
-    for (const token of known) {
-      if (timingSafeEqual(candidate, token.digest) && match === null) match = token.id;
-    }
-    return match;
-  };
+  const throttle = new LoginThrottle(options.loginThrottle?.burst, options.loginThrottle?.refillSeconds);
 
   // The reply is sent here rather than thrown: Bull Board installs its own error handler in its
   // scope, which would turn a thrown 401 into a 500.
@@ -71,30 +85,57 @@ const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async (app, options) =
     return reply.status(error.httpStatus).type('application/json; charset=utf-8').send(error.toBody());
   };
 
+  const challenge = (request: FastifyRequest, reply: FastifyReply, allowBasic: boolean, error?: string): void => {
+    const oauth = options.access.oauth;
+    const parts = ['Bearer realm="nessus-mcp"'];
+    if (oauth !== null) parts.push(`resource_metadata="${resourceMetadataUrl(request, oauth.config.resource ?? oauth.config.audience)}"`);
+    if (error !== undefined) parts.push(`error="${error}"`);
+    reply.header('www-authenticate', allowBasic ? ['Basic realm="nessus-mcp", charset="UTF-8"', parts.join(', ')] : parts.join(', '));
+  };
+
+  const auditDenied = (request: FastifyRequest, principal: Principal, required: string): void => {
+    void options.audit
+      ?.record({ client: principal.name, action: 'access.denied', task_id: null, targets: null, outcome: 'forbidden', detail: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]} needs ${required}` })
+      .catch((error: unknown) => request.log.warn({ err: String(error) }, 'audit record not written'));
+  };
+
   app.decorate('requireAuth', (hookOptions: AuthHookOptions = {}): onRequestAsyncHookHandler => {
     const allowBasic = hookOptions.allowBasic ?? false;
     return async (request, reply) => {
+      const blocked = throttle.blockedFor(request.ip);
+      if (blocked > 0) {
+        return refuse(reply, new AppError('rate_limited', `too many failed authentication attempts from this address; try again in ${blocked} s`, { details: { retry_after_seconds: blocked } }));
+      }
       const credential = credentialFrom(request, allowBasic);
-      const tokenId = credential === null ? null : identify(credential);
-      if (tokenId === null) {
-        const wait = failures.take(`ip:${request.ip}`);
-        if (wait > 0) return refuse(reply, new AppError('rate_limited', 'too many failed authentication attempts; try again later', { details: { retry_after_seconds: wait } }));
-        reply.header('www-authenticate', allowBasic ? 'Basic realm="nessus-mcp", charset="UTF-8"' : 'Bearer realm="nessus-mcp"');
-        return refuse(
-          reply,
-          new AppError(
-            'unauthorized',
-            credential === null ? `missing credentials: send "Authorization: Bearer <token>"${allowBasic ? ' or HTTP Basic with the token as password' : ''}` : 'invalid token',
-          ),
-        );
+      if (credential === null) {
+        challenge(request, reply, allowBasic);
+        return refuse(reply, new AppError('unauthorized', `missing credentials: send "Authorization: Bearer <token>"${allowBasic ? ' or HTTP Basic with the token as password' : ''}`));
       }
-      const wait = buckets.take(tokenId);
+      const outcome = await options.access.authenticate(credential);
+      if (outcome === null || 'reason' in outcome) {
+        throttle.recordFailure(request.ip);
+        challenge(request, reply, allowBasic, 'invalid_token');
+        return refuse(reply, new AppError('unauthorized', outcome === null ? 'invalid token' : `invalid token: ${outcome.reason}`));
+      }
+      const { principal, id } = outcome;
+      const wait = buckets.take(id);
       if (wait > 0) {
-        return refuse(reply, new AppError('rate_limited', `rate limit of ${options.rateLimit.perSecond} requests/s for this token exceeded; retry in ${wait} s`, { details: { retry_after_seconds: wait } }));
+        return refuse(reply, new AppError('rate_limited', `rate limit of ${options.rateLimit.perSecond} requests/s for this client exceeded; retry in ${wait} s`, { details: { retry_after_seconds: wait } }));
       }
-      request.tokenId = tokenId;
-      // The MCP SDK hands `req.auth` to tools as `extra.authInfo`; it carries the token id, never the token.
-      const auth: AuthInfo = { token: tokenId, clientId: tokenId, scopes: [] };
+      request.tokenId = id;
+      request.principal = principal;
+      const declared = hookOptions.scope ?? request.routeOptions.config.scope;
+      const required = typeof declared === 'function' ? declared(request) : declared;
+      if (required === undefined) {
+        // Default deny: reaching here means a route was added without `config: { scope }`.
+        return refuse(reply, new AppError('forbidden', `${request.method} ${request.routeOptions.url ?? ''} declares no required scope, so nobody may call it`));
+      }
+      if (!hasScope(principal, required)) {
+        auditDenied(request, principal, required);
+        return refuse(reply, forbiddenError(principal, required as Exclude<RequiredScope, 'authenticated'>, `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`));
+      }
+      // The MCP SDK hands `req.auth` to tools as `extra.authInfo`; it carries the client name, never the token.
+      const auth: AuthInfo = { token: id, clientId: principal.name, scopes: [...principal.scopes] };
       (request.raw as IncomingMessage & { auth?: AuthInfo }).auth = auth;
       return undefined;
     };

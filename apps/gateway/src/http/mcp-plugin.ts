@@ -65,13 +65,26 @@ export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = async (app, optio
   });
   app.addHook('onRequest', app.requireAuth());
 
-  app.post('/mcp', async (request, reply) => {
+  // Authentication only here: each tool and resource checks its own scope (buildMcpServer).
+  app.post('/mcp', { config: { scope: 'authenticated' } }, async (request, reply) => {
     const logger = request.log as unknown as Logger;
+    if (!request.principal) throw new AppError('unauthorized', 'no authenticated client');
+    if (Array.isArray(request.body)) {
+      // JSON-RPC batches are refused rather than counted call by call: protocol revision
+      // 2025-06-18 removed them, and a batch would let one rate-limited request carry hundreds
+      // of tool calls. Every client of a current revision sends one message per request.
+      return reply.status(400).send({
+        jsonrpc: '2.0',
+        error: { code: -32600, message: 'JSON-RPC batches are not supported: send one message per request (MCP protocol 2025-06-18 removed batching).' },
+        id: null,
+      });
+    }
     // Stateless: this request's server never saw the initialize, but a client sends the version it
     // negotiated on every later request (the transport refuses an unsupported one).
     const protocolVersion = protocolVersionOfHeader(request.headers['mcp-protocol-version']);
     const server = buildMcpServer(options.services, {
       logger,
+      principal: request.principal,
       traceId: request.id,
       protocolVersion: () => protocolVersion,
       onToolCall: (tool, outcome, seconds) => options.metrics.observeTool(tool, outcome, seconds),
@@ -94,6 +107,6 @@ export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = async (app, optio
       }
     }
   });
-  app.get('/mcp', async (_request, reply) => methodNotAllowed(reply));
-  app.delete('/mcp', async (_request, reply) => methodNotAllowed(reply));
+  app.get('/mcp', { config: { scope: 'authenticated' } }, async (_request, reply) => methodNotAllowed(reply));
+  app.delete('/mcp', { config: { scope: 'authenticated' } }, async (_request, reply) => methodNotAllowed(reply));
 };

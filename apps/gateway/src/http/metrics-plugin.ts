@@ -24,7 +24,7 @@ export const httpMetricsPlugin = fp<{ metrics: GatewayMetrics }>(
 /** GET /metrics, behind the bearer token like everything but health. */
 export const metricsRoutePlugin: FastifyPluginAsync<{ metrics: GatewayMetrics }> = async (app, { metrics }) => {
   app.addHook('onRequest', app.requireAuth());
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', { config: { scope: 'nessus:read' } }, async (_request, reply) => {
     const text = await metrics.registry.metrics();
     return reply.type(metrics.registry.contentType).send(text);
   });

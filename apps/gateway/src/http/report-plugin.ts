@@ -1,4 +1,5 @@
 import { zodIssuesToError } from '@nessus-mcp/core';
+import { cleanUntrustedText } from '@nessus-mcp/schema';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -23,6 +24,7 @@ export const reportPlugin: FastifyPluginAsync<{ services: GatewayServices }> = a
   app.get(
     '/tasks/:task_id/report.html',
     {
+      config: { scope: 'nessus:read' },
       schema: {
         tags: ['tasks'],
         summary: 'Readable report (self-contained HTML: severity chart, authentication, top risks, fix-first list, hosts); browsers may use Basic auth',
@@ -30,8 +32,8 @@ export const reportPlugin: FastifyPluginAsync<{ services: GatewayServices }> = a
       },
     },
     async (request, reply) => {
-      const html = await services.renderTaskReport(request.params.task_id);
-      // Scanner text is escaped; the policy also forbids scripts and remote loads should any slip through.
+      const html = cleanUntrustedText(await services.renderTaskReport(request.params.task_id));
+      // Scanner text is escaped and cleaned of invisible characters; the policy also forbids scripts and remote loads should any slip through.
       return reply
         .type('text/html; charset=utf-8')
         .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'")

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { text } from 'node:stream/consumers';
-import { toAppError, type AppError, type Logger } from '@nessus-mcp/core';
-import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { toAppError, type AppError, type Logger, type Scope } from '@nessus-mcp/core';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import {
   CallToolRequestSchema,
   DEFAULT_NEGOTIATED_PROTOCOL_VERSION,
   ErrorCode,
+  ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
   McpError,
   ReadResourceRequestSchema,
   type CallToolResult,
@@ -14,6 +16,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { cleanUntrustedText, cleanUntrustedValue } from '@nessus-mcp/schema';
 import { z } from 'zod';
+import { assertScope, forbiddenError, hasScope, type Principal } from '../auth/principal.js';
 import { parseArguments } from '../schemas/parse-arguments.js';
 import type { GatewayServices } from '../services/gateway-services.js';
 import { statusResourceUri } from '../services/task-view.js';
@@ -39,6 +42,8 @@ export interface McpServerOptions {
   traceId?: string;
   /** Called after every tool call with its outcome (`ok` or an error code), for metrics. */
   onToolCall?: (tool: string, outcome: string, seconds: number) => void;
+  /** The authenticated caller: tools and resources check its scopes (the triage prompt is fixed text, open to any client). */
+  principal: Principal;
   /**
    * The protocol version the client negotiated, read when a tool answers (older clients get no
    * `resource_link` blocks). HTTP knows it from the request header, stdio from its initialize;
@@ -58,6 +63,13 @@ const SCHEMA_VALIDATOR = new AjvJsonSchemaValidator();
 
 // Compiled once per process: a stateless HTTP gateway builds a server per request.
 const TOOLS = new Map<string, CompiledTool>(TOOL_DEFINITIONS.map((definition) => [definition.name, { definition, input: z.strictObject(definition.inputShape) }]));
+
+/** A refused scope check goes to the audit trail; a failed write must not change the answer. */
+function auditRefusal(services: GatewayServices, call: CallContext, detail: string): void {
+  void services.context.audit
+    .record({ client: call.principal.name, action: 'access.denied', task_id: null, targets: null, outcome: 'forbidden', detail })
+    .catch((error: unknown) => call.logger.warn({ err: String(error) }, 'audit record not written'));
+}
 
 export function errorResult(error: AppError): CallToolResult {
   // Messages quote what the caller sent (an unknown field name, a target), which may hold invisible text.
@@ -80,30 +92,44 @@ function toResult(output: ToolOutput, withLinks: boolean): CallToolResult {
   return structured !== undefined && output.text === undefined ? { content, structuredContent: structured } : { content };
 }
 
-interface Templates {
-  status: ResourceTemplate;
-  report: ResourceTemplate;
+/**
+ * Every MCP resource template, each with the scope a caller needs to list or read it. A new
+ * resource is added here (the three resource methods below serve exactly this table), so it
+ * cannot be added without a scope; test/scope-declarations.test.ts checks what the server lists.
+ */
+export interface ResourceDefinition {
+  name: string;
+  uriTemplate: string;
+  title: string;
+  description: string;
+  mimeType: string;
+  scope: Scope;
 }
 
-// Parsed once per services object: the HTTP gateway builds a server per request.
-const TEMPLATES = new WeakMap<GatewayServices, Templates>();
+export const RESOURCE_DEFINITIONS: readonly ResourceDefinition[] = [
+  {
+    name: 'task-status',
+    uriTemplate: 'nessus://tasks/{task_id}',
+    title: 'Scan task status',
+    description: 'The get_scan_status view of one task, as JSON.',
+    mimeType: 'application/json',
+    scope: 'nessus:read',
+  },
+  {
+    name: 'task-report',
+    uriTemplate: 'nessus://tasks/{task_id}/report.nessus',
+    title: 'Raw Nessus export',
+    description: 'The .nessus XML export of a completed scan.',
+    mimeType: 'application/xml',
+    scope: 'nessus:read',
+  },
+];
 
-function resourceTemplates(services: GatewayServices): Templates {
-  let templates = TEMPLATES.get(services);
-  if (!templates) {
-    templates = {
-      status: new ResourceTemplate('nessus://tasks/{task_id}', {
-        list: async () => {
-          const { tasks } = await services.listTasks({ limit: 20 });
-          return { resources: tasks.map((task) => ({ uri: statusResourceUri(task.task_id), name: `${task.name} (${task.status})`, mimeType: 'application/json' })) };
-        },
-      }),
-      report: new ResourceTemplate('nessus://tasks/{task_id}/report.nessus', { list: undefined }),
-    };
-    TEMPLATES.set(services, templates);
-  }
-  return templates;
-}
+const STATUS_RESOURCE = RESOURCE_DEFINITIONS[0]!;
+const REPORT_RESOURCE = RESOURCE_DEFINITIONS[1]!;
+
+/** How many recent tasks `resources/list` names. */
+const LISTED_TASKS = 20;
 
 /** `nessus://tasks/{task_id}` and `nessus://tasks/{task_id}/report.nessus`. */
 const TASK_RESOURCE = /^nessus:\/\/tasks\/([^/?#]*)(\/report\.nessus)?$/;
@@ -113,6 +139,19 @@ const RESOURCE_NOT_FOUND = -32002;
 
 function resourceNotFound(uri: string, reason: string): McpError {
   return new McpError(RESOURCE_NOT_FOUND, `Resource not found: ${uri}`, { uri, reason });
+}
+
+/**
+ * JSON-RPC -32003 (implementation-defined): a resource method refused for a missing scope.
+ * Resource methods have no error result like tools, so the tools' error body is the `data`.
+ */
+export const RESOURCE_FORBIDDEN = -32003;
+
+function resourceForbidden(services: GatewayServices, call: CallContext, resource: ResourceDefinition, method: string): McpError {
+  auditRefusal(services, call, `MCP ${method} ${resource.name}`);
+  const error = forbiddenError(call.principal, resource.scope, `${method} of ${resource.uriTemplate}`);
+  call.logger.info({ method, resource: resource.name, code: error.code }, 'resource request refused');
+  return new McpError(RESOURCE_FORBIDDEN, error.message, error.toBody().error);
 }
 
 /** The raw report as text, through the same service function as the REST download. */
@@ -134,6 +173,8 @@ async function reportText(services: GatewayServices, taskId: string, uri: string
 async function readTaskResource(services: GatewayServices, uri: string, call: CallContext): Promise<ReadResourceResult> {
   const match = TASK_RESOURCE.exec(uri);
   if (!match) throw resourceNotFound(uri, 'task resources are nessus://tasks/{task_id} and nessus://tasks/{task_id}/report.nessus');
+  const resource = match[2] ? REPORT_RESOURCE : STATUS_RESOURCE;
+  if (!hasScope(call.principal, resource.scope)) throw resourceForbidden(services, call, resource, 'resources/read');
   const taskId = match[1] ?? '';
   try {
     // The model reads these copies: they are cleaned like every other output (the REST download stays byte-exact).
@@ -159,7 +200,7 @@ export function buildMcpServer(services: GatewayServices, options: McpServerOpti
   const protocolVersion = options.protocolVersion ?? (() => DEFAULT_NEGOTIATED_PROTOCOL_VERSION);
   const callContext = (): CallContext => {
     const traceId = options.traceId ?? randomUUID();
-    return { traceId, logger: options.traceId ? options.logger : options.logger.child({ trace_id: traceId }) };
+    return { traceId, logger: options.traceId ? options.logger : options.logger.child({ trace_id: traceId }), principal: options.principal };
   };
 
   for (const { definition, input } of TOOLS.values()) {
@@ -186,11 +227,13 @@ export function buildMcpServer(services: GatewayServices, options: McpServerOpti
     const call = callContext();
     let outcome = 'ok';
     try {
+      assertScope(options.principal, tool.definition.scope, `tool ${tool.definition.name}`);
       const args = parseArguments(tool.input, request.params.arguments);
       return toResult(await tool.definition.run(services, args, call), supportsResourceLinks(protocolVersion()));
     } catch (thrown) {
       const error = toAppError(thrown);
       outcome = error.code;
+      if (error.code === 'forbidden') auditRefusal(services, call, `MCP tool ${tool.definition.name}`);
       if (error.code === 'internal') call.logger.error({ err: thrown, tool: tool.definition.name }, 'tool failed');
       else call.logger.info({ tool: tool.definition.name, code: error.code, msg_detail: error.message }, 'tool refused the call');
       return errorResult(error);
@@ -199,24 +242,26 @@ export function buildMcpServer(services: GatewayServices, options: McpServerOpti
     }
   });
 
-  const templates = resourceTemplates(services);
-  const readResource = (uri: string): Promise<ReadResourceResult> => readTaskResource(services, uri, callContext());
-  server.registerResource(
-    'task-status',
-    templates.status,
-    { title: 'Scan task status', description: 'The get_scan_status view of one task, as JSON.', mimeType: 'application/json' },
-    async (uri) => readResource(uri.href),
-  );
-  server.registerResource(
-    'task-report',
-    templates.report,
-    { title: 'Raw Nessus export', description: 'The .nessus XML export of a completed scan.', mimeType: 'application/xml' },
-    async (uri) => readResource(uri.href),
-  );
-  // The SDK answers a URI no template matches with -32602 (-32603 when it does not parse); the
-  // spec's answer is -32002 for every URI the server has nothing at, so resources/read is
-  // dispatched here, after the SDK registered (and lists) the templates, like tools/call above.
-  server.server.setRequestHandler(ReadResourceRequestSchema, async (request) => readResource(request.params.uri));
+  // Resources are served from RESOURCE_DEFINITIONS by the three handlers here rather than the
+  // SDK's registerResource: each method checks the caller's scope first, and the SDK answers a
+  // URI no template matches with -32602 where the spec's answer is -32002.
+  server.server.registerCapabilities({ resources: { listChanged: false } });
+  server.server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => {
+    const call = callContext();
+    const allowed = RESOURCE_DEFINITIONS.filter((resource) => hasScope(call.principal, resource.scope));
+    // Nothing to show is refused rather than answered empty, so the client learns which scope is missing.
+    if (allowed.length === 0) throw resourceForbidden(services, call, RESOURCE_DEFINITIONS[0]!, 'resources/templates/list');
+    return { resourceTemplates: allowed.map(({ name, uriTemplate, title, description, mimeType }) => ({ name, uriTemplate, title, description, mimeType })) };
+  });
+  server.server.setRequestHandler(ListResourcesRequestSchema, async () => {
+    const call = callContext();
+    if (!hasScope(call.principal, STATUS_RESOURCE.scope)) throw resourceForbidden(services, call, STATUS_RESOURCE, 'resources/list');
+    const { tasks } = await services.listTasks({ limit: LISTED_TASKS });
+    return {
+      resources: tasks.map((task) => ({ uri: statusResourceUri(task.task_id), name: `${task.name} (${task.status})`, title: STATUS_RESOURCE.title, description: STATUS_RESOURCE.description, mimeType: STATUS_RESOURCE.mimeType })),
+    };
+  });
+  server.server.setRequestHandler(ReadResourceRequestSchema, async (request) => readTaskResource(services, request.params.uri, callContext()));
 
   server.registerPrompt(
     'triage_scan',

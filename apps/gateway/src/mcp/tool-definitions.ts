@@ -1,4 +1,4 @@
-import type { ScanType } from '@nessus-mcp/core';
+import type { Scope, ScanType } from '@nessus-mcp/core';
 import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
 import {
@@ -43,6 +43,8 @@ export interface ToolDefinition<Shape extends z.ZodRawShape = z.ZodRawShape> {
   inputShape: Shape;
   outputSchema?: z.ZodObject;
   annotations: ToolAnnotations;
+  /** The scope a caller needs; declared here so a new tool cannot be added without one. */
+  scope: Scope;
   run(services: GatewayServices, args: z.infer<z.ZodObject<Shape>>, call: CallContext): Promise<ToolOutput>;
 }
 
@@ -72,6 +74,7 @@ function submitTool(scanType: ScanType, name: string, title: string, description
     inputShape: shape,
     outputSchema: submitScanOutput,
     annotations: { title, readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+    scope: 'nessus:scan',
     run: async (services, args, call) => ({ structured: await services.submitScan(scanType, args as Parameters<GatewayServices['submitScan']>[1], call) }),
   });
 }
@@ -113,6 +116,7 @@ export const TOOL_DEFINITIONS: readonly ToolDefinition[] = [
     inputShape: taskIdShape,
     outputSchema: taskViewOutput,
     annotations: { title: 'Get a scan task\'s status', readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    scope: 'nessus:read',
     run: async (services, args, call) => {
       const view = await services.getScanStatus(args.task_id, call);
       return { structured: view, links: taskLinks(view.task_id, view.resources.report !== null) };
@@ -129,6 +133,7 @@ export const TOOL_DEFINITIONS: readonly ToolDefinition[] = [
       'Example: {"task_id": "ne_scan_20251201_143022_a1b2c3d4", "filters": {"severity": ">=3"}, "sort": "severity"}.',
     inputShape: scanResultsShape,
     annotations: { title: 'Read a completed scan\'s findings', readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    scope: 'nessus:read',
     run: async (services, args) => {
       const page = await services.getScanResults(args);
       return { text: await page.toText(), links: taskLinks(args.task_id, true) };
@@ -144,6 +149,7 @@ export const TOOL_DEFINITIONS: readonly ToolDefinition[] = [
     inputShape: summarizeShape,
     outputSchema: summaryOutput,
     annotations: { title: 'Count a scan\'s findings by group', readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    scope: 'nessus:read',
     run: async (services, args) => ({ structured: await services.summarizeFindings(args) }),
   }),
   defineTool({
@@ -155,6 +161,7 @@ export const TOOL_DEFINITIONS: readonly ToolDefinition[] = [
     inputShape: findingShape,
     outputSchema: findingOutput,
     annotations: { title: 'Read one finding in full', readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    scope: 'nessus:read',
     run: async (services, args) => ({ structured: await services.getFinding(args) }),
   }),
   defineTool({
@@ -166,6 +173,7 @@ export const TOOL_DEFINITIONS: readonly ToolDefinition[] = [
     inputShape: listTasksShape,
     outputSchema: taskListOutput,
     annotations: { title: 'List scan tasks', readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    scope: 'nessus:read',
     run: async (services, args) => ({ structured: await services.listTasks(args) }),
   }),
   defineTool({
@@ -177,6 +185,7 @@ export const TOOL_DEFINITIONS: readonly ToolDefinition[] = [
     inputShape: poolFilterShape,
     outputSchema: scannersOutput,
     annotations: { title: 'List scanner pools and instances', readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    scope: 'nessus:read',
     run: async (services, args) => ({ structured: await services.listScanners(args) }),
   }),
   defineTool({
@@ -188,6 +197,7 @@ export const TOOL_DEFINITIONS: readonly ToolDefinition[] = [
     inputShape: poolFilterShape,
     outputSchema: queueStatusOutput,
     annotations: { title: 'Get scan queue statistics', readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    scope: 'nessus:read',
     run: async (services, args) => ({ structured: await services.getQueueStatus(args) }),
   }),
   defineTool({
@@ -199,6 +209,7 @@ export const TOOL_DEFINITIONS: readonly ToolDefinition[] = [
     inputShape: taskIdShape,
     outputSchema: taskViewOutput,
     annotations: { title: 'Cancel a scan', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+    scope: 'nessus:scan',
     run: async (services, args, call) => {
       const view = await services.cancelScan(args.task_id, call);
       return { structured: view, links: taskLinks(view.task_id, view.resources.report !== null) };
@@ -213,6 +224,7 @@ export const TOOL_DEFINITIONS: readonly ToolDefinition[] = [
       'Example: {"task_id": "ne_scan_20251208_090000_a1b2c3d4", "base_task_id": "previous", "change": ["new", "changed"], "filters": {"severity": ">=3"}}.',
     inputShape: compareScansShape,
     annotations: { title: 'Compare two scans', readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    scope: 'nessus:read',
     run: async (services, args) => ({ text: await (await services.compareScans(args)).toText() }),
   }),
   defineTool({
@@ -223,6 +235,7 @@ export const TOOL_DEFINITIONS: readonly ToolDefinition[] = [
       'first_seen, last_seen, times_seen), newest first. scope "latest" answers "where is it now". Example: {"cve": "CVE-2021-44228"} or {"host": "10.0.0.5", "scope": "history"}.',
     inputShape: searchFindingsShape,
     annotations: { title: 'Search findings across scans', readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    scope: 'nessus:read',
     run: async (services, args) => ({ text: (await services.searchFindings(args)).toText() }),
   }),
 ];

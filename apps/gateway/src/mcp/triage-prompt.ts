@@ -1,8 +1,9 @@
 import type { GetPromptResult } from '@modelcontextprotocol/sdk/types.js';
-import { z } from 'zod';
+import { taskIdParam } from '../schemas/tool-inputs.js';
 
+/** The id is pasted into instructions an agent follows: only a well-formed task id may be (no injected text). */
 export const TRIAGE_PROMPT_ARGS = {
-  task_id: z.string().describe('Task id of the scan to triage, e.g. "ne_scan_20251201_143022_a1b2c3d4".'),
+  task_id: taskIdParam.describe('Task id of the scan to triage, e.g. "ne_scan_20251201_143022_a1b2c3d4".'),
 };
 
 /** The steps an analyst would follow, written so an agent can run them with this server's tools. */

@@ -29,7 +29,13 @@ const scanShape = {
   schema_profile: z
     .enum(PROFILE_NAMES)
     .optional()
-    .describe('Default get_scan_results profile of this task (default brief).'),
+    .describe('Default result profile remembered for this task (minimal, summary, brief, full; default brief). get_scan_results can override it.'),
+  dry_run: z
+    .boolean()
+    .optional()
+    .describe(
+      'true: check everything and answer what would happen (address count, pool and instance, queue position and wait, scope checks passed) without queueing anything.',
+    ),
   idempotency_key: z
     .string()
     .min(1)

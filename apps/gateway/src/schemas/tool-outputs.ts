@@ -10,15 +10,24 @@ import { z } from 'zod';
 const taskStatus = z.enum(TASK_STATUSES);
 
 export const submitScanOutput = z.object({
-  task_id: z.string().describe('Id to pass to get_scan_status, get_scan_results and cancel_scan.'),
+  task_id: z.string().nullable().describe('Id to pass to get_scan_status, get_scan_results and cancel_scan; null for a dry run.'),
   trace_id: z.string().describe('Correlation id of this request in the server logs.'),
-  status: taskStatus.describe('"queued" for a new scan; a replayed idempotent call reports the original task\'s current state.'),
+  status: z
+    .union([taskStatus, z.literal('dry_run')])
+    .describe('"queued" for a new scan; a replayed idempotent call reports the original task\'s current state; "dry_run" when nothing was queued.'),
   scanner_pool: z.string(),
   scanner_instance: z.string().describe('Instance chosen now; the worker may move an unpinned scan to a less loaded one.'),
   queue_position: z.number().int().nullable().describe('1 = next to start (scans already waiting for a free scanner slot count first, oldest first); 0 = being placed on a scanner right now; null once the scan has left the queue.'),
   estimated_wait_minutes: z.number().nullable().describe('Expected wait before the scan starts, from recent scan durations and pool capacity.'),
   idempotent_replay: z.boolean().describe('True when this call repeated an earlier one with the same idempotency_key.'),
   message: z.string(),
+  dry_run: z
+    .object({
+      address_count: z.number().int().describe('Addresses the targets expand to (host names count as one).'),
+      scope_checks_passed: z.array(z.string()).describe('Every check the submission passed.'),
+    })
+    .optional()
+    .describe('Only for dry_run: true; nothing was queued.'),
 });
 export type SubmitScanOutput = z.infer<typeof submitScanOutput>;
 

@@ -47,6 +47,15 @@ export async function queuePosition(redis: Redis, tasks: TaskStore, queue: Queue
   return 1 + parked.filter((id) => id !== taskId && before(id)).length;
 }
 
+/** The position a task submitted now would take: behind every queued job of the pool. */
+export async function positionForNewTask(redis: Redis, tasks: TaskStore, queue: Queue<ScanJobData, ScanJobResult>): Promise<number> {
+  const { wait: waitKey, delayed: delayedKey } = queue.keys;
+  if (waitKey === undefined || delayedKey === undefined) return 1;
+  const [length, delayedIds] = await Promise.all([redis.llen(waitKey), redis.zrange(delayedKey, 0, MAX_DELAYED_SCANNED - 1)]);
+  const states = await tasks.statusesOf(delayedIds);
+  return length + delayedIds.filter((id) => states.get(id)?.status === 'queued').length + 1;
+}
+
 /**
  * Wait before a scan at `position` starts: free slots start at once, then each full wave of
  * `capacity` scans takes one average recent duration. Capacity and active counts are the shared

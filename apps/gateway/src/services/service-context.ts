@@ -9,8 +9,10 @@ import {
   type ScanQueue,
   type ScannersConfig,
   type TaskStore,
+  type AuditLog,
 } from '@nessus-mcp/core';
 import type { ResultStoreCache, TaskFiles } from '@nessus-mcp/results';
+import type { Principal } from '../auth/principal.js';
 import type { ScannerRegistry } from '@nessus-mcp/scanners';
 import type { ConnectionOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -78,6 +80,8 @@ export interface ServiceContext {
   /** Checked for writability by /ready. */
   dataDir: string;
   logger: Logger;
+  /** The audit trail (docs/security.md). */
+  audit: AuditLog;
   /** How long `get_scan_status` waits for a live progress reading before using the worker's. */
   liveProgressTimeoutMs: number;
 }
@@ -86,6 +90,8 @@ export interface ServiceContext {
 export interface CallContext {
   traceId: string;
   logger: Logger;
+  /** Who is calling: names them in the audit trail and narrows their targets. */
+  principal: Principal;
 }
 
 export function assertTaskId(taskId: string): void {

@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import {
   AppError,
   assertInScope,
@@ -14,9 +14,10 @@ import {
   type ScanType,
   type Task,
 } from '@nessus-mcp/core';
-import { DEFAULT_PROFILE, hasUnsafeText } from '@nessus-mcp/schema';
+import { DEFAULT_PROFILE, firstUnsafeCodePoint } from '@nessus-mcp/schema';
 import type { ScanInput } from '../schemas/tool-inputs.js';
 import type { SubmitScanOutput } from '../schemas/tool-outputs.js';
+import { dryRunAnswer } from './dry-run.js';
 import { describeQueued } from './queue-estimate.js';
 import { pickInstance, resolveScanPool } from './scanner-pools.js';
 import type { CallContext, ServiceContext } from './service-context.js';
@@ -35,11 +36,24 @@ interface CheckedSubmission {
 /** Checks everything before anything is written, then records the task, queues its job and answers. */
 export async function submitScan(context: ServiceContext, scanType: ScanType, input: ScanInput, call: CallContext): Promise<SubmitScanOutput> {
   const { config, allowList } = context.setup();
-  const submission = checkSubmission(config, allowList, scanType, input);
+  const submission = checkSubmission(config, allowList, call.principal.allowList, scanType, input);
   const instanceId = input.scanner_instance ?? (await pickInstance(context, submission.pool));
+  if (input.dry_run === true) {
+    return dryRunAnswer(context, call, {
+      scanType,
+      pool: submission.pool,
+      instanceId,
+      pinned: input.scanner_instance !== undefined,
+      addressCount: submission.addressCount,
+      narrowed: call.principal.allowList !== null,
+    });
+  }
   const { task, job } = buildTask(context, submission, instanceId, input, call);
 
-  const keyHash = input.idempotency_key === undefined ? undefined : createHash('sha256').update(input.idempotency_key).digest('hex');
+  // Keys are per client: another client reusing a key it saw (in a log, a shared script) gets its
+  // own scan, and cannot learn from replay-or-conflict whether its guess of the other request's
+  // SSH password was right.
+  const keyHash = input.idempotency_key === undefined ? undefined : createHmac('sha256', context.credentialsKey).update(`${call.principal.name}\n${input.idempotency_key}`).digest('hex');
   const hash = paramsHash(scanType, input, context.credentialsKey);
   if (keyHash !== undefined) task.idempotency_key_hash = keyHash;
   const created = await context.tasks.create(task, {
@@ -60,13 +74,17 @@ export async function submitScan(context: ServiceContext, scanType: ScanType, in
   return answerQueued(context, task, submission.addressCount);
 }
 
-/** Pool, text fields, targets in scope and credentials, each refused with the field named. */
-function checkSubmission(config: ScannersConfig, allowList: AllowList, scanType: ScanType, input: ScanInput): CheckedSubmission {
+/**
+ * Pool, text fields, targets in scope and credentials, each refused with the field named.
+ * `clientAllowList`: the caller's own allowed_targets (access file), which can only narrow the global list.
+ */
+function checkSubmission(config: ScannersConfig, allowList: AllowList, clientAllowList: AllowList | null, scanType: ScanType, input: ScanInput): CheckedSubmission {
   const pool = resolveScanPool(config, input.scanner_pool, input.scanner_instance);
   const name = checkText('name', input.name, config.limits.max_name_length, false, true);
   const description = input.description === undefined ? null : checkText('description', input.description, config.limits.max_description_length, true, false) || null;
   const parsed = parseTargets(input.targets, { maxAddresses: config.limits.max_addresses_per_scan });
   assertInScope(parsed.targets, allowList);
+  if (clientAllowList !== null) assertInScope(parsed.targets, clientAllowList);
   return {
     scanType,
     pool: pool.name,
@@ -184,10 +202,10 @@ function checkText(field: string, value: string, max: number, allowLineBreaks: b
   if (hasControlCharacter(text, allowLineBreaks)) throw new AppError('invalid_argument', `${field}: must not contain control characters`, { details: { field } });
   // Refused rather than stripped, like control characters: the caller learns what was wrong, and a
   // name shown to people and models never differs from what was typed in an invisible way.
-  if (hasUnsafeText(text)) {
-    throw new AppError('invalid_argument', `${field}: must not contain invisible characters (zero-width, bidi controls U+202A–U+202E / U+2066–U+2069, lone surrogates, a bare carriage return)`, {
-      details: { field },
-    });
+  const unsafe = firstUnsafeCodePoint(text);
+  if (unsafe !== null) {
+    const what = /^U\+D[89A-F]/.test(unsafe) ? 'a lone surrogate half' : unsafe;
+    throw new AppError('invalid_argument', `${field}: must not contain invisible or text-direction characters (found ${what})`, { details: { field, code_point: unsafe } });
   }
   return text;
 }
@@ -202,8 +220,9 @@ const SECRET_FIELDS: ReadonlySet<string> = new Set(SECRET_CREDENTIAL_FIELDS);
  */
 function paramsHash(scanType: ScanType, input: ScanInput, key: Buffer): string {
   const entries = Object.entries(input)
-    .filter(([name, value]) => name !== 'idempotency_key' && value !== undefined)
+    .filter(([name, value]) => name !== 'idempotency_key' && name !== 'dry_run' && value !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([name, value]) => [name, SECRET_FIELDS.has(name) ? createHmac('sha256', key).update(String(value)).digest('hex') : value]);
-  return createHash('sha256').update(JSON.stringify([scanType, entries])).digest('hex');
+  // Keyed as a whole too: a stored plain digest of the request would let anyone holding Redis test guesses offline.
+  return createHmac('sha256', key).update(JSON.stringify([scanType, entries])).digest('hex');
 }

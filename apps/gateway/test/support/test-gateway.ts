@@ -30,6 +30,9 @@ export interface TestGatewayOptions {
   allowedTargets?: string[];
   maxAddresses?: number;
   instances?: number;
+  /** Contents of an access file (ACCESS_CONFIG) to start with. */
+  accessYaml?: string;
+  loginThrottle?: { burst: number; refillSeconds: number };
 }
 
 /**
@@ -66,6 +69,12 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const configPath = join(dataDir, 'scanners.yaml');
   writeFileSync(configPath, `${yaml}\n`);
 
+  let accessPath: string | undefined;
+  if (options.accessYaml !== undefined) {
+    accessPath = join(dataDir, 'access.yaml');
+    writeFileSync(accessPath, options.accessYaml);
+  }
+
   const logs: string[] = [];
   const runtime = await createGatewayRuntime({
     env: {
@@ -75,6 +84,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       AUTH_TOKEN: `${TOKEN},${SECOND_TOKEN}`,
       CREDENTIALS_KEY: randomBytes(32).toString('base64'),
       LOG_LEVEL: 'debug',
+      ...(accessPath ? { ACCESS_CONFIG: accessPath } : {}),
     },
     redisKeyPrefix: prefix,
     logDestination: { write: (line: string) => void logs.push(line) },
@@ -83,7 +93,9 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     services: runtime.services,
     logger: runtime.logger,
     authTokens: runtime.authTokens,
+    access: runtime.access,
     ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
+    ...(options.loginThrottle ? { loginThrottle: options.loginThrottle } : {}),
   });
   const address = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
   return {

@@ -15,10 +15,14 @@ export async function exportReport(ctx: ScanStepContext): Promise<void> {
   const { max_export_mb } = ctx.deps.config().limits;
   let bytes: number;
   try {
+    // A download the disk cannot hold is refused before it writes anything (and before the
+    // scanner's own writes fail halfway with ENOSPC).
+    const freeBytes = await ctx.deps.files.exportSpace();
     ({ bytes } = await ctx.deps.files.writeExport(ctx.taskId, (staging) =>
       scanner.exportReport(scanId, staging, {
         signal: ctx.signal,
         maxBytes: max_export_mb * 1024 * 1024,
+        ...(freeBytes !== null ? { freeBytes } : {}),
         ...(ctx.state.export_file ? { resumeFile: ctx.state.export_file } : {}),
         onExportFile: (file) => recordState(ctx, { export_file: file }),
       }),

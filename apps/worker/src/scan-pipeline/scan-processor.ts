@@ -10,6 +10,7 @@ import { cancelScan, completeScan, describeError, failScan, settleFinishedTask, 
 import { CANCEL_REASON, ScanCancelled, ScanTimedOut, TaskAlreadyFinished, scanDeadline } from './scan-interruptions.js';
 import { delayJobUntil, recordState, type ScanPipelineDeps, type ScanStepContext } from './scan-step-context.js';
 import { selectInstance } from './select-instance-step.js';
+import { verifyJobScope } from './verify-job-scope.js';
 
 /**
  * The BullMQ processor for `scans-<pool>` queues. One call runs the pipeline from wherever the
@@ -39,6 +40,8 @@ async function processScanJob(deps: ScanPipelineDeps, job: Job<ScanJobData, Scan
 }
 
 async function runPipeline(ctx: ScanStepContext): Promise<ScanJobResult> {
+  // Before any slot is taken or scan created; once the scan exists its targets live on Nessus.
+  if (!ctx.state.nessus_scan_id) await verifyJobScope(ctx);
   await runStep(ctx, 'select', selectInstance);
   if (ctx.state.step === 'create') await runStep(ctx, 'create', createScan);
   if (ctx.state.step === 'launch') await runStep(ctx, 'launch', launchScan);

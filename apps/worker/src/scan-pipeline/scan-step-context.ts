@@ -1,5 +1,5 @@
 import { DelayedError, type Job } from 'bullmq';
-import type { Logger, ScanJobData, ScanJobResult, ScannersConfig, Task, TaskStore } from '@nessus-mcp/core';
+import type { AuditLog, Logger, ScanJobData, ScanJobResult, ScannersConfig, Task, TaskStore } from '@nessus-mcp/core';
 import type { ResultSummary, TaskFiles } from '@nessus-mcp/results';
 import type { Scanner, ScannerRegistry } from '@nessus-mcp/scanners';
 import type { WorkerMetrics } from '../worker-metrics.js';
@@ -18,6 +18,7 @@ export interface ScanPipelineDeps {
   ingest: IngestExport;
   metrics: WorkerMetrics;
   logger: Logger;
+  audit: AuditLog;
 }
 
 export interface ScanStepContext {

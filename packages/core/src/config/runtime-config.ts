@@ -14,6 +14,10 @@ export interface RuntimeConfig {
   redisUrl: string | undefined;
   dataDir: string;
   scannersConfigPath: string;
+  /** ACCESS_CONFIG, else config/access.yaml (used only if it exists). */
+  accessConfigPath: string;
+  /** Whether ACCESS_CONFIG named the file: then it must exist. */
+  accessConfigExplicit: boolean;
   logLevel: string;
   mcpUrl: string;
 }
@@ -46,6 +50,8 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env, cwd = pr
     redisUrl: env.REDIS_URL || undefined,
     dataDir: absolute(env.DATA_DIR || './.data'),
     scannersConfigPath: absolute(env.SCANNERS_CONFIG || 'config/scanners.yaml'),
+    accessConfigPath: absolute(env.ACCESS_CONFIG || 'config/access.yaml'),
+    accessConfigExplicit: Boolean(env.ACCESS_CONFIG),
     logLevel: level,
     mcpUrl: env.NESSUS_MCP_URL || `http://127.0.0.1:${gatewayPort}/mcp`,
   };

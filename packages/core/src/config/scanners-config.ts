@@ -104,6 +104,8 @@ export const scannersConfigSchema = z
         // Scan fingerprints (identity, severity, plugin name, CVEs) outlive the full results so
         // compare_scans and search_findings still reach scans whose stores expired.
         history_days: int(1, 3650).default(400),
+        /** How long the audit trail (a Redis stream) keeps its records. */
+        audit_days: int(1, 3650).default(90),
       })
       .prefault({}),
   })

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { TOOL_DEFINITIONS } from '../src/mcp/tool-definitions.js';
 
 const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
 let dataDir: string;
@@ -80,7 +81,7 @@ describe('the stdio server', () => {
     await client.connect(transport);
     try {
       const { tools } = await client.listTools();
-      expect(tools).toHaveLength(11);
+      expect(tools.map((tool) => tool.name)).toEqual(TOOL_DEFINITIONS.map((tool) => tool.name));
       const result = await client.callTool({ name: 'list_tasks', arguments: { limit: 1 } });
       expect(result.isError).toBeFalsy();
       expect(result.structuredContent).toMatchObject({ limit: 1 });

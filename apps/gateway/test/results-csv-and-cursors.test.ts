@@ -124,9 +124,14 @@ describe('GET /api/v1/tasks/{task_id}/results.csv', () => {
 
   it('is linked from the task\'s REST view once the task completed', async () => {
     const view = (await http(gw.url, 'GET', `/api/v1/tasks/${realId}`, { headers: auth })).json<{ links: Record<string, string | null> }>();
-    expect(view.links).toEqual({ results: `/api/v1/tasks/${realId}/results`, results_csv: `/api/v1/tasks/${realId}/results.csv`, report_nessus: `/api/v1/tasks/${realId}/report.nessus` });
+    expect(view.links).toEqual({
+      results: `/api/v1/tasks/${realId}/results`,
+      results_csv: `/api/v1/tasks/${realId}/results.csv`,
+      report_html: `/api/v1/tasks/${realId}/report.html`,
+      report_nessus: `/api/v1/tasks/${realId}/report.nessus`,
+    });
     const queued = (await http(gw.url, 'GET', `/api/v1/tasks/${queuedId}`, { headers: auth })).json<{ links: Record<string, string | null> }>();
-    expect(queued.links).toEqual({ results: null, results_csv: null, report_nessus: null });
+    expect(queued.links).toEqual({ results: null, results_csv: null, report_html: null, report_nessus: null });
   });
 });
 

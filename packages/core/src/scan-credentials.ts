@@ -34,7 +34,7 @@ export const sshLoginShape = {
     .max(32_768)
     .regex(PEM_PRIVATE_KEY, 'is not a PEM private key (expected a -----BEGIN ... PRIVATE KEY----- block)')
     .optional()
-    .describe('PEM private key text (-----BEGIN ... PRIVATE KEY-----). Give exactly one of ssh_password and ssh_private_key. Stored encrypted; never returned.'),
+    .describe('PEM private key text. Give exactly one of ssh_password and ssh_private_key.'),
   ssh_private_key_passphrase: z.string().min(1).max(1024).optional().describe('Passphrase of ssh_private_key, when it has one.'),
   ssh_port: z
     .number()
@@ -54,7 +54,7 @@ export const escalationShape = {
     .min(1)
     .max(1024)
     .optional()
-    .describe('Password for the escalation: required for su and su+sudo (the password su asks for); omit for passwordless sudo, pbrun or dzdo. Stored encrypted; never returned.'),
+    .describe('Escalation password: required for su and su+sudo; omit for passwordless sudo, pbrun or dzdo.'),
   su_login: z
     .string()
     .min(1)

@@ -23,6 +23,7 @@ export {
   pageSizeParam,
   resultQuerySchema,
   resultQueryShape,
+  resultQueryShapeLike,
   resultQueryStringSchema,
   schemaProfileParam,
   sortParam,

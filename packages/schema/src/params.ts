@@ -15,11 +15,14 @@ export const pageParam = z
   .number()
   .int()
   .min(0)
+  .max(1_000_000)
   .describe('1-based (default 1); 0 = every match at once, no pagination line.');
 
 export const pageSizeParam = z
   .number()
   .int()
+  .min(1)
+  .max(10_000)
   .describe(`Default ${DEFAULT_PAGE_SIZE}, clamped to ${MIN_PAGE_SIZE}–${MAX_PAGE_SIZE}.`);
 
 export const schemaProfileParam = z
@@ -50,9 +53,8 @@ export const filtersParam = z
 export const sortParam = z
   .enum(SORT_KEYS)
   .describe(
-    'Order of findings (default: document order). severity: most severe first, then highest cvss_score. cvss_score: highest first. ' +
-      'host: by address, then name. plugin_id, port: ascending. vpr_score, epss_score, cvss3_base_score: highest first. ' +
-      'risk: CISA KEV-listed first, then exploited by malware, exploit available, EPSS, VPR, CVSS v3 (else v2), severity. Ties keep document order.',
+    'Order of findings (default: document order). severity: most severe, then highest cvss_score. host: by address. plugin_id, port: ascending. ' +
+      'Scores: highest first. risk: CISA KEV-listed first, then exploited by malware, exploit available, EPSS, VPR, CVSS, severity.',
   );
 
 export const cursorParam = z
@@ -71,6 +73,22 @@ export const resultQueryShape = {
   filters: filtersParam.optional(),
   sort: sortParam.optional(),
 };
+
+/**
+ * The same parameters for a tool listed beside `get_scan_results` (compare_scans): the long
+ * grammar descriptions point there instead of being repeated, since every tool's schema is in an
+ * agent's context before the first call. Validation is identical.
+ */
+export function resultQueryShapeLike(tool: string): typeof resultQueryShape {
+  const same = `As in ${tool}.`;
+  return {
+    ...resultQueryShape,
+    schema_profile: schemaProfileParam.describe(same).optional(),
+    custom_fields: customFieldsParam.describe(same).optional(),
+    filters: filtersParam.describe(same).optional(),
+    sort: sortParam.describe(same).optional(),
+  };
+}
 
 export const resultQuerySchema = z.object(resultQueryShape);
 export type ResultQueryParams = z.infer<typeof resultQuerySchema>;

@@ -12,6 +12,9 @@
  * - bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069);
  * - Unicode tag characters (U+E0000–U+E007F) and variation selectors (U+FE00–U+FE0F,
  *   U+E0100–U+E01EF), which can carry a whole hidden ASCII message after a visible character;
+ *   one text/emoji presentation selector (U+FE0E/U+FE0F) straight after an emoji stays, and so
+ *   does a zero-width joiner between two emoji (👨‍👩‍👧): they change how the emoji looks, and one
+ *   selector per emoji carries no message;
  * - a lone surrogate becomes U+FFFD (the replacement character), so the gap stays visible.
  */
 
@@ -26,8 +29,10 @@ const UNSAFE = new RegExp(
     String.raw`[\u00ad\u061c\u115f\u180e\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u3164\ufeff\uffa0\ufff9-\ufffb]`,
     // Joiners and combining marks on their own, outside a class: inside one they would read as
     // joined to the character before them.
-    String.raw`\u200d|\u034f|\u1160|\u17b4|\u17b5`,
-    String.raw`[\ufe00-\ufe0f]`,
+    String.raw`\u034f|\u1160|\u17b4|\u17b5`,
+    // A joiner is kept only inside an emoji sequence, a presentation selector only right after an emoji.
+    String.raw`(?<!\p{Extended_Pictographic}\ufe0f?|\p{Emoji_Modifier})\u200d|\u200d(?!\p{Extended_Pictographic})`,
+    String.raw`[\ufe00-\ufe0d]|(?<!\p{Extended_Pictographic})[\ufe0e\ufe0f]`,
     String.raw`[\u{e0100}-\u{e01ef}]`,
     String.raw`[\u{e0000}-\u{e007f}]`,
     String.raw`[\ud800-\udfff]`, // in a `u` regex only an unpaired surrogate matches this

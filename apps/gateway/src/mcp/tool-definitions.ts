@@ -94,7 +94,7 @@ export const TOOL_DEFINITIONS: readonly ToolDefinition[] = [
     'Run a credentialed (SSH) scan',
     'Start a Nessus scan that logs in over SSH to check packages, patches and local configuration (far more complete on Linux/Unix). ' +
       'Give ssh_username and one of ssh_password or ssh_private_key; get_scan_status reports authentication_status once done. ' +
-      `${SUBMIT_RETURNS} Example: {"targets": "10.0.0.5", "name": "db patch audit", "ssh_username": "audit", "ssh_password": "..."}.`,
+      'Returns like run_untrusted_scan. Example: {"targets": "10.0.0.5", "name": "db patch audit", "ssh_username": "audit", "ssh_password": "..."}.',
     trustedScanShape,
   ),
   submitTool(
@@ -102,7 +102,7 @@ export const TOOL_DEFINITIONS: readonly ToolDefinition[] = [
     'run_privileged_scan',
     'Run a credentialed scan with privilege escalation',
     'Like run_trusted_scan, but the SSH user then becomes root (elevate_privileges_with) so checks needing root can run; use it when the ' +
-      `SSH account is not root. ${SUBMIT_RETURNS} Example: {"targets": "10.0.0.5", "name": "root audit", "ssh_username": "audit", ` +
+      'SSH account is not root. Returns like run_untrusted_scan. Example: {"targets": "10.0.0.5", "name": "root audit", "ssh_username": "audit", ' +
       '"ssh_password": "...", "elevate_privileges_with": "sudo", "escalation_password": "..."}.',
     privilegedScanShape,
   ),

@@ -1,6 +1,6 @@
 import { escalationShape, sshLoginShape, TASK_ID_PATTERN, TASK_STATUSES } from '@nessus-mcp/core';
 import { GROUP_BY_KEYS } from '@nessus-mcp/results';
-import { PROFILE_NAMES, filtersParam, pageParam, pageSizeParam, resultQueryShape } from '@nessus-mcp/schema';
+import { PROFILE_NAMES, filtersParam, pageParam, pageSizeParam, resultQueryShape, resultQueryShapeLike } from '@nessus-mcp/schema';
 import { z } from 'zod';
 
 /*
@@ -10,10 +10,12 @@ import { z } from 'zod';
  * Upper bounds here are guards against abuse; the real limits come from scanners.yaml.
  */
 
+// Checked by a refinement, not `.regex`: the pattern would be repeated in the JSON schema of every
+// tool taking a task id, and agents pay for each copy in context; the message already shows the form.
 export const taskIdParam = z
   .string()
   .max(64)
-  .regex(TASK_ID_PATTERN, 'is not a task id (they look like ne_scan_20251201_143022_a1b2c3d4)')
+  .refine((value) => TASK_ID_PATTERN.test(value), 'is not a task id (they look like ne_scan_20251201_143022_a1b2c3d4)')
   .describe('Task id from a run_*_scan tool.');
 
 const scannerPoolParam = z.string().min(1).max(64).describe('Scanner pool (see list_scanners); default: the configured default pool.');
@@ -34,14 +36,14 @@ const scanShape = {
     .boolean()
     .optional()
     .describe(
-      'true: check everything and answer what would happen (address count, pool and instance, queue position and wait, scope checks passed) without queueing anything.',
+      'true: check everything and answer what would happen (addresses, pool, instance, queue position, wait) without queueing.',
     ),
   idempotency_key: z
     .string()
     .min(1)
     .max(200)
     .optional()
-    .describe('A unique string (e.g. a UUID): repeating the call with it within 48 h returns the original task instead of a second scan (other parameters: conflict).'),
+    .describe('A unique string (e.g. a UUID): a repeat within 48 h returns the first task, not a second scan (other parameters: conflict).'),
   scanner_pool: scannerPoolParam.optional(),
   scanner_instance: z
     .string()
@@ -103,7 +105,7 @@ export const compareScansShape = {
     .union([z.enum(CHANGES), z.array(z.enum(CHANGES)).min(1)])
     .optional()
     .describe('List only these classes (counts always cover all).'),
-  ...resultQueryShape,
+  ...resultQueryShapeLike('get_scan_results'),
 };
 export const compareScansInput = z.strictObject(compareScansShape);
 export type CompareScansInput = z.infer<typeof compareScansInput>;

@@ -115,7 +115,16 @@ export interface InProcessWorker {
   config: ScannersConfig;
 }
 
-export async function startInProcessWorker(options: { redisUrl: string; dataDir: string; configPath: string; concurrency?: number }): Promise<InProcessWorker> {
+export async function startInProcessWorker(options: {
+  redisUrl: string;
+  dataDir: string;
+  configPath: string;
+  concurrency?: number;
+  /** The scan watcher's tick (0 = off); 200 ms here so tests do not wait on it. */
+  watchIntervalMs?: number;
+  /** 300 ms here, within the suites' poll_max_ms, so their tests see the jobs' own polls (timeouts, pauses, requests in flight) as before. */
+  watchedPollMs?: number;
+}): Promise<InProcessWorker> {
   const logs = new LogCapture();
   const config = loadScannersConfig(options.configPath);
   const app = await startWorkerApp({
@@ -126,7 +135,14 @@ export async function startInProcessWorker(options: { redisUrl: string; dataDir:
     credentialsKey: CREDENTIALS_KEY,
     ingest: ingestExport,
     logger: createLogger({ name: 'worker', level: 'debug', destination: logs }),
-    settings: { concurrency: options.concurrency ?? 50, lockDurationMs: 30_000, stalledIntervalMs: 30_000, metricsHost: '127.0.0.1' },
+    settings: {
+      concurrency: options.concurrency ?? 50,
+      lockDurationMs: 30_000,
+      stalledIntervalMs: 30_000,
+      metricsHost: '127.0.0.1',
+      watchIntervalMs: options.watchIntervalMs ?? 200,
+      watchedPollMs: options.watchedPollMs ?? 300,
+    },
     metricsPort: 0,
   });
   return { app, logs, config };

@@ -250,7 +250,7 @@ try {
   writeFileSync(join(workDir, 'scanners.yaml'), `${yaml}\n`);
   const common = { REDIS_URL: redisUrl, DATA_DIR: join(workDir, 'data'), SCANNERS_CONFIG: join(workDir, 'scanners.yaml'), LOG_LEVEL: 'warn', CREDENTIALS_KEY: randomBytes(32).toString('base64') };
   const metricsPort = await findFreePort();
-  const worker = start('worker', [...(cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfileDir] : []), 'apps/worker/dist/main.js'], { ...common, WORKER_METRICS_PORT: String(metricsPort), WORKER_CONCURRENCY: String(Math.max(50, Math.ceil(SCANS / 5))) });
+  const worker = start('worker', [...(cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfileDir] : []), 'apps/worker/dist/main.js'], { ...common, WORKER_METRICS_PORT: String(metricsPort) });
   worker.stderr.on('data', (chunk) => process.stderr.write(`worker: ${chunk}`));
   const gatewayPort = await findFreePort();
   const gateway = start('gateway', ['apps/gateway/dist/main.js'], { ...common, AUTH_TOKEN: token, GATEWAY_PORT: String(gatewayPort), GATEWAY_RATE_LIMIT_PER_SECOND: '1000000' });
@@ -292,11 +292,12 @@ try {
   const firstEnd = Math.min(...launchedAll.flatMap(({ report }, index) => report.runs.map((run) => run.launched_at_ms + durations[index] * 1000)));
   const steadySeconds = (firstEnd - Date.now()) / 1000 - 4;
   if (steadySeconds < 10) log(`warning: only ${steadySeconds.toFixed(0)} s before the first scan ends; use longer scans (BENCH_SCAN_SECONDS) for steadier figures`);
-  const windowSeconds = Math.max(3, steadySeconds / 2);
+  const windowSeconds = Math.max(3, (steadySeconds - 4) / 2);
   const inFlight = () => SCANS;
   const pids = { worker: worker.pid, gateway: gateway.pid, ...(redisServer ? { redis: redisServer.pid } : {}), simulator: sim.pid };
 
-  await sleep(1000);
+  // Let the scans leave `pending` (at most 1 s) and the watcher record it: a one-off per scan.
+  await sleep(4000);
   const windowA = await measureWindow('worker only', windowSeconds - 1, pids, redis, inFlight);
   log(`window A (${windowA.seconds} s, worker only): ${JSON.stringify(windowA)}`);
   agents = startAgents(gatewayUrl, taskIds);

@@ -85,8 +85,8 @@ describe('the scan watcher', () => {
 });
 
 describe('scan watcher settings', () => {
-  it('defaults to a 2 s tick with a 10 min fallback poll, and takes 0 to turn the watcher off', () => {
-    expect(loadWorkerSettings({})).toMatchObject({ watchIntervalMs: 2_000, watchedPollMs: 600_000 });
+  it('defaults to a 1 s tick with a 10 min fallback poll, and takes 0 to turn the watcher off', () => {
+    expect(loadWorkerSettings({})).toMatchObject({ watchIntervalMs: 1_000, watchedPollMs: 600_000 });
     expect(loadWorkerSettings({ WORKER_WATCH_INTERVAL_MS: '0', WORKER_WATCHED_POLL_MS: '30000' })).toMatchObject({ watchIntervalMs: 0, watchedPollMs: 30_000 });
   });
 

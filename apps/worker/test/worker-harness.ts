@@ -122,7 +122,7 @@ export async function startInProcessWorker(options: {
   concurrency?: number;
   /** The scan watcher's tick (0 = off); 200 ms here so tests do not wait on it. */
   watchIntervalMs?: number;
-  /** 300 ms here, within the suites' poll_max_ms, so their tests see the jobs' own polls (timeouts, pauses, requests in flight) as before. */
+  /** 150 ms here, the suites' poll_min_ms, so their tests see the jobs' own polls (timeouts, pauses, 5xx bursts, requests in flight) as often as before. */
   watchedPollMs?: number;
 }): Promise<InProcessWorker> {
   const logs = new LogCapture();
@@ -141,7 +141,7 @@ export async function startInProcessWorker(options: {
       stalledIntervalMs: 30_000,
       metricsHost: '127.0.0.1',
       watchIntervalMs: options.watchIntervalMs ?? 200,
-      watchedPollMs: options.watchedPollMs ?? 300,
+      watchedPollMs: options.watchedPollMs ?? 150,
     },
     metricsPort: 0,
   });

@@ -23,10 +23,12 @@ describe('a scanner reached with username and password', () => {
 
   beforeAll(async () => {
     await flushDb(REDIS_URL);
-    // Sessions idle out after 1 s; polls come 1.2-1.5 s apart, so each poll finds its session expired.
+    // Sessions idle out after 1 s; polls and the scan watcher's looks come 1.2-1.5 s apart, so each
+    // call finds its session expired (a faster watcher would keep the session alive).
     sim = await startSim({ scan_seconds: 3, session_ttl_s: 1 });
     dir = tempDir('session');
-    worker = await startInProcessWorker({ redisUrl: REDIS_URL, dataDir: dir, configPath: writeScannersConfig(dir, sim.url, { sessionAuth: true, pollMinMs: 1200, pollMaxMs: 1500 }) });
+    const configPath = writeScannersConfig(dir, sim.url, { sessionAuth: true, pollMinMs: 1200, pollMaxMs: 1500 });
+    worker = await startInProcessWorker({ redisUrl: REDIS_URL, dataDir: dir, configPath, watchIntervalMs: 1300, watchedPollMs: 1300 });
     gateway = new GatewayStandIn(REDIS_URL);
   });
 

@@ -115,8 +115,18 @@ export interface InProcessWorker {
   config: ScannersConfig;
 }
 
-/** `files`: the task files to use instead of `LocalTaskFiles(dataDir)` (a test standing in for a full disk). */
-export async function startInProcessWorker(options: { redisUrl: string; dataDir: string; configPath: string; concurrency?: number; files?: TaskFiles }): Promise<InProcessWorker> {
+export async function startInProcessWorker(options: {
+  redisUrl: string;
+  dataDir: string;
+  configPath: string;
+  concurrency?: number;
+  /** The task files to use instead of `LocalTaskFiles(dataDir)` (a test standing in for a full disk). */
+  files?: TaskFiles;
+  /** The scan watcher's tick (0 = off); 200 ms here so tests do not wait on it. */
+  watchIntervalMs?: number;
+  /** 150 ms here, the suites' poll_min_ms, so their tests see the jobs' own polls (timeouts, pauses, 5xx bursts, requests in flight) as often as before. */
+  watchedPollMs?: number;
+}): Promise<InProcessWorker> {
   const logs = new LogCapture();
   const config = loadScannersConfig(options.configPath);
   const app = await startWorkerApp({
@@ -127,7 +137,14 @@ export async function startInProcessWorker(options: { redisUrl: string; dataDir:
     credentialsKey: CREDENTIALS_KEY,
     ingest: ingestExport,
     logger: createLogger({ name: 'worker', level: 'debug', destination: logs }),
-    settings: { concurrency: options.concurrency ?? 50, lockDurationMs: 30_000, stalledIntervalMs: 30_000, metricsHost: '127.0.0.1' },
+    settings: {
+      concurrency: options.concurrency ?? 50,
+      lockDurationMs: 30_000,
+      stalledIntervalMs: 30_000,
+      metricsHost: '127.0.0.1',
+      watchIntervalMs: options.watchIntervalMs ?? 200,
+      watchedPollMs: options.watchedPollMs ?? 150,
+    },
     metricsPort: 0,
   });
   return { app, logs, config };

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { CLI_USAGE, CliError, parseCliOptions } from './cli-options.js';
-import { startSimulator } from './server.js';
+import { startSimulators } from './server.js';
 
 async function main(): Promise<void> {
   let parsed;
@@ -17,13 +17,13 @@ async function main(): Promise<void> {
     process.stdout.write(CLI_USAGE);
     return;
   }
-  const simulator = await startSimulator(parsed.options);
+  const simulators = await startSimulators(parsed.instances ?? 1, parsed.options);
   let closing = false;
   const shutdown = (signal: string): void => {
     if (closing) return;
     closing = true;
     process.stderr.write(`nessus-sim: ${signal} received, closing\n`);
-    simulator.close().then(
+    Promise.all(simulators.map((simulator) => simulator.close())).then(
       () => process.exit(0),
       (error: unknown) => {
         process.stderr.write(`nessus-sim: close failed: ${String(error)}\n`);

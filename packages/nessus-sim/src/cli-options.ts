@@ -7,10 +7,13 @@ import type { SimulatorOptions } from './server.js';
 
 export const CLI_USAGE = `Usage: nessus-sim [options]
 
-Serves a Nessus-compatible REST API (plain HTTP) plus /_sim/stats, /_sim/faults, /_sim/reset.
+Serves a Nessus-compatible REST API (plain HTTP) plus /_sim/stats, /_sim/runs, /_sim/faults, /_sim/reset.
 
   --port N                 listen port (env NESSUS_SIM_PORT, default 8834; 0 = any free port)
   --host ADDR              listen address (env NESSUS_SIM_HOST, default 127.0.0.1)
+  --instances N            serve N independent scanners on ports PORT..PORT+N-1 (each on a free
+                           port with --port 0); one "listening on URL" line each (default 1)
+  --max-concurrent-scans N refuse launches while N runs are active, on each instance (default: no limit)
   --scan-seconds S         how long a launched scan runs (default 5)
   --scan-outcome O         completed | aborted
   --licence-412 M          clean | drop | empty | reset | off (refuse scan control with 412)
@@ -51,7 +54,7 @@ function numberFlag(name: string, text: string | undefined): number | undefined 
 export function parseCliOptions(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
-): { help: true } | { help: false; options: SimulatorOptions } {
+): { help: true } | { help: false; options: SimulatorOptions; instances?: number } {
   let parsed;
   try {
     parsed = parseArgs({
@@ -61,6 +64,8 @@ export function parseCliOptions(
       options: {
         port: { type: 'string' },
         host: { type: 'string' },
+        instances: { type: 'string' },
+        'max-concurrent-scans': { type: 'string' },
         'scan-seconds': { type: 'string' },
         'scan-outcome': { type: 'string' },
         'licence-412': { type: 'string' },
@@ -93,6 +98,10 @@ export function parseCliOptions(
   const port = numberFlag('port', flags.port ?? env['NESSUS_SIM_PORT']) ?? 8834;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port must be 0-65535, got ${port}`);
 
+  const instances = numberFlag('instances', flags.instances);
+  if (instances !== undefined && (!Number.isInteger(instances) || instances < 1 || instances > 1000)) throw new CliError(`--instances must be 1-1000, got ${instances}`);
+  if (instances !== undefined && port !== 0 && port + instances - 1 > 65535) throw new CliError(`--port ${port} leaves no room for ${instances} instances`);
+
   const raw: Record<string, unknown> = {};
   const licence = flags['licence-412'];
   if (licence !== undefined) raw['licence_412'] = licence === 'off' || licence === 'none' ? null : licence;
@@ -105,6 +114,7 @@ export function parseCliOptions(
     ['latency-ms', 'latency_ms'],
     ['session-ttl-s', 'session_ttl_s'],
     ['drift', 'drift'],
+    ['max-concurrent-scans', 'max_concurrent_scans'],
   ];
   for (const [flag, key] of numeric) {
     const value = numberFlag(flag, flags[flag as keyof typeof flags] as string | undefined);
@@ -162,5 +172,5 @@ export function parseCliOptions(
   };
   if (certFile !== undefined && keyFile !== undefined) options.tls = { certFile, keyFile };
   else if (flags.tls === true) options.tls = true;
-  return { help: false, options };
+  return instances === undefined ? { help: false, options } : { help: false, options, instances };
 }

@@ -2,10 +2,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FaultPatch, Faults } from './faults.js';
 import { FaultValidationError, validateFaultPatch } from './faults.js';
 import { parseJsonBody, readBody, sendError, sendJson } from './http-replies.js';
+import type { RunsReport } from './simulator-state.js';
 import type { SimStats } from './stats.js';
 
 export interface ControlSurface {
   stats(): SimStats;
+  runs(): RunsReport;
   faults(): Faults;
   setFaults(patch: FaultPatch): void;
   reset(): void;
@@ -39,6 +41,10 @@ export async function handleControl(
     if (req.method !== 'GET') return allow('GET');
     return sendJson(res, 200, control.stats());
   }
+  if (route === '/_sim/runs') {
+    if (req.method !== 'GET') return allow('GET');
+    return sendJson(res, 200, control.runs());
+  }
   if (route === '/_sim/faults') {
     if (req.method === 'GET') return sendJson(res, 200, control.faults());
     if (req.method !== 'PUT') return allow('GET, PUT');
@@ -57,5 +63,5 @@ export async function handleControl(
     control.reset();
     return sendJson(res, 200, { reset: true, faults: control.faults() });
   }
-  sendError(res, 404, `Unknown control endpoint ${route}; use /_sim/stats, /_sim/faults or /_sim/reset`);
+  sendError(res, 404, `Unknown control endpoint ${route}; use /_sim/stats, /_sim/runs, /_sim/faults or /_sim/reset`);
 }

@@ -3,7 +3,7 @@
  * The key names and value sets are part of the external contract (CONTRACT.md, "Simulator
  * control"); `download_mode` and the real-Nessus modes (`licence_412: "reset"`, the export
  * modes `error_500_then_404` and `lost`, `download_mode: "chunked"`, `server_loading`,
- * `running_status`, `session_refusal`) are this package's additions, documented in its README
+ * `running_status`, `session_refusal`, `max_concurrent_scans`) are this package's additions, documented in its README
  * with which of them were seen on real servers.
  */
 
@@ -35,6 +35,8 @@ export interface Faults {
   session_refusal: SessionRefusal | null;
   /** How much repeated scans of a target differ (0–1, see drift.ts); 0 = every scan identical. */
   drift: number;
+  /** Launches beyond this many active runs are refused; `null` = no limit. */
+  max_concurrent_scans: number | null;
 }
 
 export type FaultPatch = Partial<Faults>;
@@ -55,6 +57,7 @@ export const DEFAULT_FAULTS: Readonly<Faults> = Object.freeze({
   // A few percent of findings change between two scans of a target, as on a real network week
   // to week. Test harnesses start the simulator with 0 so their exports stay identical.
   drift: 0.03,
+  max_concurrent_scans: null,
 });
 
 export class FaultValidationError extends Error {
@@ -131,6 +134,12 @@ export function validateFaultPatch(input: unknown): FaultPatch {
         break;
       case 'drift':
         patch.drift = finiteNumber(key, value, 0, 1);
+        break;
+      case 'max_concurrent_scans':
+        if (value !== null && (typeof value !== 'number' || !Number.isInteger(value) || value < 1)) {
+          throw new FaultValidationError(`max_concurrent_scans must be an integer >= 1, or null for no limit; got ${JSON.stringify(value)}`);
+        }
+        patch.max_concurrent_scans = value;
         break;
       default:
         throw new FaultValidationError(`unknown fault key '${key}'; known keys: ${FAULT_KEYS.join(', ')}`);

@@ -1,8 +1,9 @@
-export { startSimulator } from './server.js';
+export { startSimulator, startSimulators } from './server.js';
 export type { RunningSimulator, SimulatorOptions } from './server.js';
 export type { DownloadMode, ExportMode, FaultPatch, Faults, Licence412Mode, ScanOutcome } from './faults.js';
 export { DEFAULT_FAULTS, FaultValidationError, validateFaultPatch } from './faults.js';
 export type { SimStats } from './stats.js';
+export type { RunsReport } from './simulator-state.js';
 export type { ApiCredentials } from './auth.js';
 export { DEFAULT_API_CREDENTIALS } from './auth.js';
 export type { ValidSshCredentials } from './ssh-credentials.js';

@@ -27,6 +27,9 @@ export const SCAN_NOT_FOUND = 'The requested scan was not found';
 // not a 409 (reancloud/Nessus6 scan.rb).
 const CANNOT_DELETE = 'Failed to delete the scan. This may be because the scan is currently running';
 const ALREADY_RUNNING = 'Failed to launch scan. This is usually due to the scan already running.';
+// How a real scanner answers a launch past its concurrent-scan limit is not public: a 500 like the
+// documented launch conflict is the guess, so a client that respects the limit never sees it.
+const AT_CAPACITY = 'Failed to launch scan. The scanner is already running its maximum number of concurrent scans.';
 const HOST_CHECKS_TOTAL = 100;
 
 const seconds = (ms: number): number => Math.floor(ms / 1000);
@@ -288,6 +291,13 @@ function launchScan(state: SimulatorState, scan: ScanRecord, altTargets: Expande
   const now = state.clock();
   const current = state.latestRun(scan);
   if (current && !isTerminal(current.status)) throw new NessusHttpError(500, ALREADY_RUNNING);
+  const limit = state.faults.max_concurrent_scans;
+  const active = state.activeRunCount();
+  if (limit !== null && active >= limit) {
+    state.refusedLaunches += 1;
+    throw new NessusHttpError(500, AT_CAPACITY);
+  }
+  state.peakActiveRuns = Math.max(state.peakActiveRuns, active + 1);
   const historyId = state.allocateHistoryId();
   const targets = altTargets ?? scan.targets;
   const run = newRun({

@@ -24,6 +24,7 @@ import { generateSelfSignedCertificate } from './tls-certificate.js';
 import type { ValidSshCredentials } from './ssh-credentials.js';
 import { DEFAULT_VALID_SSH } from './ssh-credentials.js';
 import type { SimStats } from './stats.js';
+import type { RunsReport } from './simulator-state.js';
 
 export interface SimulatorOptions {
   /** TCP port; 0 picks a free one. Default 8834, the Nessus port. */
@@ -62,6 +63,8 @@ export interface RunningSimulator {
   readonly faults: Readonly<Faults>;
   setFaults(patch: FaultPatch): void;
   stats(): SimStats;
+  /** Same body as `GET /_sim/runs`: active and peak runs, refused launches, each run's start and end. */
+  runs(): RunsReport;
   /** Forgets scans, sessions, exports and counters, and restores the start-up faults. */
   reset(): void;
   close(): Promise<void>;
@@ -197,6 +200,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const router = buildRouter(state);
   const control: ControlSurface = {
     stats: () => state.stats.snapshot(),
+    runs: () => state.runsReport(),
     faults: () => ({ ...faults }),
     setFaults: (patch) => {
       faults = applyFaultPatch(faults, validateFaultPatch(patch));
@@ -260,6 +264,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     },
     setFaults: control.setFaults,
     stats: control.stats,
+    runs: control.runs,
     reset: control.reset,
     close: () =>
       new Promise<void>((resolve, reject) => {
@@ -272,4 +277,24 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         for (const socket of sockets) socket.destroy();
       }),
   };
+}
+
+/**
+ * `count` independent simulators in this process, one per port (consecutive from `port`, or each
+ * on a free port when it is 0): a fleet of scanner instances for load tests, each with its own
+ * scans, sessions, faults and `max_concurrent_scans`. Either all start or none stays open.
+ */
+export async function startSimulators(count: number, options: SimulatorOptions = {}): Promise<RunningSimulator[]> {
+  if (!Number.isInteger(count) || count < 1) throw new RangeError(`count must be an integer >= 1, got ${count}`);
+  const basePort = options.port ?? 8834;
+  const started: RunningSimulator[] = [];
+  try {
+    for (let index = 0; index < count; index += 1) {
+      started.push(await startSimulator({ ...options, port: basePort === 0 ? 0 : basePort + index }));
+    }
+  } catch (error) {
+    await Promise.allSettled(started.map((sim) => sim.close()));
+    throw error;
+  }
+  return started;
 }

@@ -51,6 +51,16 @@ export interface ExportRecord {
   statusPolls: number;
 }
 
+/** `GET /_sim/runs` body: how busy this instance is and when each run began and ended. */
+export interface RunsReport {
+  active: number;
+  /** Most runs active at once since the last reset (counted at each launch). */
+  peak_active: number;
+  /** Launches refused because `max_concurrent_scans` runs were active. */
+  refused_launches: number;
+  runs: { scan_id: number; name: string; history_id: number; status: string; launched_at_ms: number; ended_at_ms: number | null }[];
+}
+
 export class SimulatorState {
   readonly sessions: SessionStore;
   readonly stats = new StatsCounter();
@@ -60,6 +70,8 @@ export class SimulatorState {
   private nextScanId = 5;
   private nextFolderId = 4;
   private nextHistoryId = 10;
+  peakActiveRuns = 0;
+  refusedLaunches = 0;
   readonly serverUuid = randomUUID();
 
   constructor(
@@ -103,6 +115,8 @@ export class SimulatorState {
     this.nextScanId = 5;
     this.nextFolderId = 4;
     this.nextHistoryId = 10;
+    this.peakActiveRuns = 0;
+    this.refusedLaunches = 0;
   }
 
   allocateScanId(): number {
@@ -139,5 +153,16 @@ export class SimulatorState {
       if (run && !['completed', 'canceled', 'aborted'].includes(run.status)) active += 1;
     }
     return active;
+  }
+
+  runsReport(): RunsReport {
+    const runs: RunsReport['runs'] = [];
+    for (const scan of this.scans.values()) {
+      for (const run of scan.runs) {
+        advanceRun(run, this.clock());
+        runs.push({ scan_id: scan.id, name: scan.name, history_id: run.historyId, status: run.status, launched_at_ms: run.launchedAtMs, ended_at_ms: run.endedAtMs });
+      }
+    }
+    return { active: this.activeRunCount(), peak_active: this.peakActiveRuns, refused_launches: this.refusedLaunches, runs };
   }
 }

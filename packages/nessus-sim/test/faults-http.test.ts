@@ -179,6 +179,7 @@ describe('fault modes', () => {
       running_status: null,
       session_refusal: null,
       drift: 0,
+      max_concurrent_scans: null,
     });
     expect(h.sim.faults.export_mode).toBe('stuck');
   });

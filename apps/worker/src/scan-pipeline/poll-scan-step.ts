@@ -14,12 +14,15 @@ export function nextPollDelay(ageMs: number, minMs: number, maxMs: number): numb
 /**
  * One status check. While Nessus still runs the scan the job parks in the delayed set until the
  * next check (no worker slot held, nothing lost on a restart); once Nessus reports completed the
- * pipeline moves on to the export.
+ * pipeline moves on to the export. With the scan watcher on, the scan is handed to it and the
+ * job parks for the watcher's long fallback interval: the watcher wakes it when the scan ends.
  */
 export async function pollScan(ctx: ScanStepContext): Promise<void> {
   const scanner = requireScanner(ctx);
   const scanId = requireScanId(ctx);
   const status = await scanner.getStatus(scanId, ctx.signal);
+  const { watcher } = ctx.deps;
+  if (watcher && ['completed', 'cancelled', 'failed'].includes(status.state)) watcher.unwatch(ctx.taskId);
   const polls = (ctx.state.polls ?? 0) + 1;
   await ctx.job.updateProgress({ step: 'poll', progress: status.progress, raw_status: status.rawStatus, polls });
   await ctx.deps.tasks.update(ctx.taskId, { progress: status.progress, raw_scanner_status: status.rawStatus }, ['running']);
@@ -42,6 +45,10 @@ export async function pollScan(ctx: ScanStepContext): Promise<void> {
   if (deadline !== null && Date.now() >= deadline) throw new ScanTimedOut(timeout_minutes);
   await recordState(ctx, { polls, raw_status: status.rawStatus, progress: status.progress, failed_tries: 0 });
   const launchedAt = Date.parse(ctx.state.launched_at ?? '') || Date.now();
-  const next = Date.now() + nextPollDelay(Date.now() - launchedAt, poll_min_ms, poll_max_ms);
+  let next = Date.now() + nextPollDelay(Date.now() - launchedAt, poll_min_ms, poll_max_ms);
+  if (watcher && ctx.state.instance_id) {
+    watcher.watch({ pool: ctx.pool, instanceId: ctx.state.instance_id, scanId, taskId: ctx.taskId, rawStatus: status.rawStatus });
+    next = Date.now() + watcher.fallbackPollMs;
+  }
   return delayJobUntil(ctx, deadline === null ? next : Math.min(next, deadline));
 }

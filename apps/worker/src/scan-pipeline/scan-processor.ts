@@ -32,10 +32,15 @@ async function processScanJob(deps: ScanPipelineDeps, job: Job<ScanJobData, Scan
   const ctx: ScanStepContext = { job, token, signal, deps, log, taskId, pool: job.data.pool, task, state: readScanJobState(job.data), scanner: null };
   if (task.status === 'failed') await reopenRetriedTask(ctx);
   if (isTerminal(ctx.task.status)) return settleFinishedTask(ctx, ctx.task.status as ScanJobResult['status']);
+  let parked = false;
   try {
     return await runPipeline(ctx);
   } catch (error) {
-    return handleInterruption(ctx, error);
+    parked = error instanceof DelayedError;
+    return await handleInterruption(ctx, error);
+  } finally {
+    // Only a parked job (waiting for its next poll or a retry) still has a running scan to watch.
+    if (!parked) deps.watcher?.unwatch(taskId);
   }
 }
 

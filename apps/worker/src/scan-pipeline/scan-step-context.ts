@@ -4,6 +4,7 @@ import type { ResultSummary, TaskFiles } from '@nessus-mcp/results';
 import type { Scanner, ScannerRegistry } from '@nessus-mcp/scanners';
 import type { WorkerMetrics } from '../worker-metrics.js';
 import type { ScanJobState } from './scan-job-state.js';
+import type { ScanWatcher } from './scan-watcher.js';
 
 /** Builds the task's result store from its export (`ingestExport` of @nessus-mcp/results; tests wrap it). */
 export type IngestExport = (options: { files: TaskFiles; taskId: string; signal: AbortSignal; credentialed: boolean }) => Promise<ResultSummary>;
@@ -19,6 +20,8 @@ export interface ScanPipelineDeps {
   metrics: WorkerMetrics;
   logger: Logger;
   audit: AuditLog;
+  /** Wakes parked jobs when their scans end; null = each job polls on the adaptive schedule. */
+  watcher?: ScanWatcher | null;
 }
 
 export interface ScanStepContext {

@@ -1,13 +1,14 @@
 import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import {
-  BULL_PREFIX,
+  DEFAULT_REDIS_NAMESPACE,
   TaskStore,
   createHousekeepingQueue,
   createScanQueue,
   loadScannersConfig,
   scanQueueName,
   type Logger,
+  type RedisClient,
+  type RedisNamespace,
   type ScanQueue,
   type ScanJobData,
   type ScanJobResult,
@@ -26,8 +27,8 @@ import { createWorkerMetrics, type WorkerMetrics } from './worker-metrics.js';
 import type { WorkerSettings } from './worker-settings.js';
 
 export interface WorkerAppOptions {
-  /** A `worker`-role connection (maxRetriesPerRequest null); the app closes it on shutdown. */
-  redis: Redis;
+  /** A `worker`-role connection (maxRetriesPerRequest null), to one server or a cluster; the app closes it on shutdown. */
+  redis: RedisClient;
   config: ScannersConfig;
   /** Re-read on SIGHUP. */
   scannersConfigPath: string;
@@ -39,7 +40,8 @@ export interface WorkerAppOptions {
   settings: WorkerSettings;
   /** 0 picks a free port. */
   metricsPort: number;
-  keyPrefix?: string;
+  /** Queue and key prefixes (RuntimeConfig.redisNamespace); default DEFAULT_REDIS_NAMESPACE. */
+  namespace?: RedisNamespace;
 }
 
 export interface WorkerApp {
@@ -54,7 +56,8 @@ export interface WorkerApp {
 /** Everything one worker process runs: a consumer per scanner pool, housekeeping, cancel listener, metrics. */
 export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerApp> {
   const { redis, logger, settings } = options;
-  const tasks = new TaskStore(redis, options.keyPrefix);
+  const namespace = options.namespace ?? DEFAULT_REDIS_NAMESPACE;
+  const tasks = new TaskStore(redis, namespace.keyPrefix);
   let config = options.config;
   let registry: ScannerRegistry;
   const retiredRegistries: ScannerRegistry[] = [];
@@ -66,7 +69,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerA
     metrics.nessusApiLatency.observe({ instance: event.instanceId, route: event.route }, event.durationMs / 1000);
   };
   const buildRegistry = (cfg: ScannersConfig): ScannerRegistry =>
-    new ScannerRegistry(cfg, { redis, ...(options.keyPrefix ? { keyPrefix: options.keyPrefix } : {}), logger: logger.child({ component: 'scanners' }), onApiCall });
+    new ScannerRegistry(cfg, { redis, keyPrefix: namespace.keyPrefix, logger: logger.child({ component: 'scanners' }), onApiCall });
   registry = buildRegistry(config);
 
   const scanQueues = new Map<string, ScanQueue>();
@@ -75,7 +78,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerA
     if (!queue) {
       const { attempts, backoff_ms } = config.scans;
       const { completed_days, dead_letter_days } = config.retention;
-      queue = createScanQueue(pool, redis, { attempts, backoffMs: backoff_ms, completedDays: completed_days, deadLetterDays: dead_letter_days }, { logger: logger.child({ scanner_pool: pool }) });
+      queue = createScanQueue(pool, redis, { attempts, backoffMs: backoff_ms, completedDays: completed_days, deadLetterDays: dead_letter_days }, { logger: logger.child({ scanner_pool: pool }), prefix: namespace.queuePrefix });
       scanQueues.set(pool, queue);
     }
     return queue;
@@ -98,7 +101,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerA
       if (scanWorkers.has(pool.name)) continue;
       const worker = new Worker<ScanJobData, ScanJobResult, 'scan'>(scanQueueName(pool.name), processor, {
         connection: redis,
-        prefix: BULL_PREFIX,
+        prefix: namespace.queuePrefix,
         concurrency: settings.concurrency,
         lockDuration: settings.lockDurationMs,
         stalledInterval: settings.stalledIntervalMs,
@@ -112,7 +115,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerA
   };
   startScanWorkers();
 
-  const housekeepingQueue = createHousekeepingQueue(redis, { logger });
+  const housekeepingQueue = createHousekeepingQueue(redis, { logger, prefix: namespace.queuePrefix });
   const housekeepingDeps: HousekeepingDeps = { tasks, registry: () => registry, config: () => config, files: options.files, scanQueue, logger: logger.child({ component: 'housekeeping' }), metrics };
   const housekeepingWorker = await startHousekeeping({ queue: housekeepingQueue, connection: redis, deps: housekeepingDeps, metrics });
   housekeepingWorker.on('error', (error) => logger.error({ err: error.message }, 'housekeeping worker error'));

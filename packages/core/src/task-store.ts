@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import { AppError } from './errors.js';
+import type { RedisClient } from './redis-connection.js';
 import { redisKeys, type RedisKeys } from './redis-keys.js';
 import { TASK_STATUSES, type Task, type TaskStatus } from './tasks.js';
 
@@ -97,8 +97,8 @@ export class TaskStore {
   readonly keys: RedisKeys;
 
   constructor(
-    private readonly redis: Redis,
-    prefix = 'nmcp',
+    private readonly redis: RedisClient,
+    prefix?: string,
   ) {
     this.keys = redisKeys(prefix);
   }

@@ -6,10 +6,9 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { findFreePort, findRedisServerBinary } from '@nessus-mcp/embedded-redis';
 import { loadRuntimeConfig } from '../src/config/runtime-config.js';
-import { createRedisConnection, waitForRedis } from '../src/redis-connection.js';
+import { createRedisConnection, waitForRedis, type RedisClient } from '../src/redis-connection.js';
 import { parseRedisUrl, redactRedisUrl } from '../src/redis-url.js';
 
 describe('REDIS_URL forms', () => {
@@ -83,7 +82,7 @@ describe('Redis through a real Sentinel', () => {
   let sentinel: ChildProcess;
   let dir: string;
   let url: string;
-  const connections: Redis[] = [];
+  const connections: RedisClient[] = [];
 
   beforeAll(async () => {
     const binary = findRedisServerBinary();

@@ -40,7 +40,7 @@ describe('REDIS_URL forms', () => {
     ['redis+sentinel://s1:99999/mymaster', /out of range/],
     ['redis+sentinel://s1/mymaster/x', /database 'x' is not a number/],
     ['redis+sentinel://s1/mymaster?password=x', /unknown parameter 'password'/],
-    ['redis+cluster://n1:7000,n2:7000', /Redis Cluster is not supported/],
+    ['redis+cluster://n1:7000,n2:7000/2', /has no database '\/2'/],
     ['rediss+sentinel://s1/mymaster', /TLS to Sentinels is not supported/],
     ['http://127.0.0.1:6379', /unknown scheme/],
     ['127.0.0.1:6379', /unknown scheme/],
@@ -62,7 +62,7 @@ describe('REDIS_URL forms', () => {
   });
 
   it('is checked when the configuration loads', () => {
-    expect(() => loadRuntimeConfig({ REDIS_URL: 'redis+cluster://n1:7000' })).toThrow(expect.objectContaining({ code: 'config_invalid' }));
+    expect(() => loadRuntimeConfig({ REDIS_URL: 'redis+cluster://n1:7000?db=1' })).toThrow(expect.objectContaining({ code: 'config_invalid' }));
     expect(loadRuntimeConfig({ REDIS_URL: 'redis+sentinel://s1/mymaster' }).redisUrl).toBe('redis+sentinel://s1/mymaster');
   });
 });

@@ -7,11 +7,12 @@ import { TASK_STATUSES, type Task, type TaskStatus } from './tasks.js';
  * Creates the task and claims its idempotency key in one step: two identical calls racing each
  * other produce one task. Returns {1, task_id} when created, {0, existing_task_id, params_hash}
  * when the key was already claimed.
- * KEYS: task hash, by-created zset, idempotency key (or '' when none)
+ * KEYS: task hash, by-created zset, then the idempotency key when there is one (no empty
+ * placeholder: on a cluster '' hashes to slot 0 and the script would fail with CROSSSLOT)
  * ARGV: task_id, created_ms, idem_ttl_s, params_hash, then field/value pairs
  */
 const CREATE_SCRIPT = `
-if KEYS[3] ~= '' then
+if KEYS[3] then
   local existing = redis.call('GET', KEYS[3])
   if existing then
     local sep = string.find(existing, '|', 1, true)
@@ -104,15 +105,15 @@ export class TaskStore {
   }
 
   async create(task: Task, options: { idempotencyKeyHash?: string; paramsHash?: string; idempotencyTtlSeconds?: number; jobPayload?: unknown } = {}): Promise<CreateTaskResult> {
-    const idemKey = options.idempotencyKeyHash ? this.keys.idempotency(options.idempotencyKeyHash) : '';
+    const idemKey = options.idempotencyKeyHash ? this.keys.idempotency(options.idempotencyKeyHash) : null;
     const paramsHash = options.paramsHash ?? '';
     const fields = encodeFields({ ...task, ...(options.jobPayload !== undefined ? { job_payload: options.jobPayload } : {}) });
     const reply = (await this.redis.eval(
       CREATE_SCRIPT,
-      3,
+      idemKey === null ? 2 : 3,
       this.keys.task(task.task_id),
       this.keys.tasksByCreated,
-      idemKey,
+      ...(idemKey === null ? [] : [idemKey]),
       task.task_id,
       String(Date.parse(task.created_at)),
       String(options.idempotencyTtlSeconds ?? 48 * 3600),
@@ -124,7 +125,7 @@ export class TaskStore {
     const existing = await this.get(taskId);
     if (!existing) {
       // The key outlived its task (expired by housekeeping): the caller's key is free again.
-      await this.redis.del(idemKey);
+      if (idemKey !== null) await this.redis.del(idemKey);
       return this.create(task, options);
     }
     return { created: false, task: existing, paramsHash: claimedHash };

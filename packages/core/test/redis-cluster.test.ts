@@ -127,6 +127,9 @@ describe('on a real 3-primary Redis Cluster', () => {
     await store.recordDuration('main', 42);
     expect(await store.recentDurations('main')).toEqual([42]);
     expect((await store.list({ limit: 5 })).map((t) => t.task_id)).toEqual([task.task_id]);
+    const keyless = makeTask();
+    expect((await store.create(keyless)).created).toBe(true);
+    expect((await store.list({ limit: 5 })).map((t) => t.task_id).sort()).toEqual([task.task_id, keyless.task_id].sort());
     await store.delete(task.task_id);
     expect(await store.get(task.task_id)).toBeNull();
   });

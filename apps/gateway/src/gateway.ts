@@ -10,6 +10,7 @@ import { healthPlugin } from './http/health-plugin.js';
 import { installErrorHandling } from './http/http-errors.js';
 import { mcpPlugin } from './http/mcp-plugin.js';
 import { httpMetricsPlugin, metricsRoutePlugin } from './http/metrics-plugin.js';
+import { RequestLimiter } from './http/request-limiter.js';
 import { restPlugin } from './http/rest-plugin.js';
 import { TRACE_HEADER, traceIdOf } from './http/trace-id.js';
 import { SERVER_VERSION } from './mcp/build-mcp-server.js';
@@ -23,7 +24,7 @@ export interface GatewayOptions {
   allowedHosts?: readonly string[];
   /** Browser origins accepted on /mcp besides those whose host name is an allowed host. */
   allowedOrigins?: readonly string[];
-  /** Default 50 requests/s sustained per token, bursts of 200. */
+  /** Default 50 requests/s sustained per token, bursts of 200; shared by every gateway on the same Redis. */
   rateLimit?: { perSecond: number; burst: number };
   /** Largest request body. Default 1 MiB (a targets list of 100,000 characters fits easily). */
   bodyLimitBytes?: number;
@@ -62,7 +63,13 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   });
   installErrorHandling(app);
   await app.register(httpMetricsPlugin, { metrics });
-  await app.register(authPlugin, { tokens: options.authTokens, rateLimit: options.rateLimit ?? { perSecond: 50, burst: 200 } });
+  const { redis, tasks } = options.services.context;
+  const limiterLog = options.logger.child({ component: 'rate-limit' });
+  await app.register(authPlugin, {
+    tokens: options.authTokens,
+    requests: new RequestLimiter(redis, tasks.keys, options.rateLimit ?? { perSecond: 50, burst: 200 }, limiterLog),
+    failures: new RequestLimiter(redis, tasks.keys, { perSecond: 1, burst: 20 }, limiterLog),
+  });
 
   await app.register(swagger, {
     openapi: {

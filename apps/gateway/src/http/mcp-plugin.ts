@@ -63,7 +63,10 @@ export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = async (app, optio
       throw new AppError('forbidden', `Origin '${origin}' is not allowed for /mcp (set GATEWAY_ALLOWED_ORIGINS to add it)`);
     }
   });
-  app.addHook('onRequest', app.requireAuth());
+  app.addHook('onRequest', app.requireAuth({ chargedByRoute: true }));
+  // Charged once the body is parsed: each message of a JSON-RPC batch is a call of its own
+  // (a batch of 50 tool calls is 50 requests), in one Redis round trip for the whole batch.
+  app.addHook('preHandler', async (request, reply) => app.chargeRequests(request, reply, Array.isArray(request.body) ? Math.max(1, request.body.length) : 1));
 
   app.post('/mcp', async (request, reply) => {
     const logger = request.log as unknown as Logger;

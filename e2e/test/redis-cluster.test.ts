@@ -64,6 +64,25 @@ describe('the whole system on a 3-primary Redis Cluster', () => {
     expect(lines.find((line) => line.type === 'pagination')).toMatchObject({ page: 1, page_size: 10 });
   }, 120000);
 
+  it('cancels a running scan over the cluster (flag, broadcast, wake-up) and the simulator stops it', async () => {
+    await system.setFaults({ scan_seconds: 60 });
+    try {
+      const id = await submit('cluster cancel', '10.61.0.1');
+      await eventually(async () => (await task(id)).status === 'running', 30000, 'running');
+      const response = await system.api(`/api/v1/tasks/${id}/cancel`, { method: 'POST' });
+      expect(response.status).toBe(200);
+      const done = await eventually(async () => {
+        const t = await task(id);
+        return t.status === 'running' ? undefined : t;
+      }, 30000, 'the cancel to land', 200);
+      expect(done.status).toBe('cancelled');
+      const stats = await system.simStats();
+      expect(Object.entries(stats.by_name).find(([name]) => name.includes(id))?.[1]).toMatchObject({ stopped: 1 });
+    } finally {
+      await system.setFaults({ scan_seconds: 1 });
+    }
+  }, 60000);
+
   it('keeps every key of the system in the one slot of the {nessus-mcp} hash tag', async () => {
     const keys = await clusterKeys();
     expect(keys.some((key) => key.startsWith('{nessus-mcp}:task:'))).toBe(true);

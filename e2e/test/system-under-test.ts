@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { findFreePort, startRedisServer, type RunningRedis } from '@nessus-mcp/embedded-redis';
+import { findFreePort, startRedisCluster, startRedisServer, type RunningRedis, type RunningRedisCluster } from '@nessus-mcp/embedded-redis';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
@@ -29,6 +29,8 @@ export interface SystemOptions {
    */
   scannerUrl?: (simUrl: string) => string | Promise<string>;
   label: string;
+  /** `cluster`: a 3-primary Redis Cluster (no persistence) instead of one server with AOF. */
+  redis?: 'server' | 'cluster';
 }
 
 interface Proc {
@@ -48,6 +50,7 @@ export class SystemUnderTest {
   readonly dataDir: string;
   readonly logDir: string;
   redis!: RunningRedis;
+  cluster: RunningRedisCluster | null = null;
   gatewayPort = 0;
   workerPorts: number[] = [];
   simPort = 0;
@@ -101,7 +104,7 @@ export class SystemUnderTest {
   env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     return {
       ...process.env,
-      REDIS_URL: this.redis.url,
+      REDIS_URL: this.cluster?.url ?? this.redis.url,
       DATA_DIR: this.dataDir,
       SCANNERS_CONFIG: this.configPath,
       AUTH_TOKEN: this.token,
@@ -143,7 +146,8 @@ export class SystemUnderTest {
   }
 
   private async boot(): Promise<void> {
-    this.redis = await startRedisServer({ dir: this.redisDir, appendonly: true });
+    if (this.options.redis === 'cluster') this.cluster = await startRedisCluster();
+    else this.redis = await startRedisServer({ dir: this.redisDir, appendonly: true });
     this.simPort = await findFreePort();
     this.gatewayPort = await findFreePort();
     this.writeConfig(this.options.scannerUrl ? await this.options.scannerUrl(this.simUrl) : this.simUrl);
@@ -241,6 +245,7 @@ export class SystemUnderTest {
       proc.log.end();
     }
     await this.redis?.stop();
+    await this.cluster?.stop();
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 }

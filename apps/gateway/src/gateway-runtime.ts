@@ -2,6 +2,7 @@ import {
   AuditLog,
   TaskStore,
   loadAccessConfig,
+  checkRedisTopology,
   createHousekeepingQueue,
   createLogger,
   createRedisConnection,
@@ -57,7 +58,8 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions = {}):
   const logger = createLogger({ name: 'gateway', level: config.logLevel, destination: options.logDestination ?? 'stdout' });
   const authTokens = loadAuthTokens(env, config.dataDir);
   const credentialsKey = loadCredentialsKey(env, config.dataDir);
-  const prefix = options.redisKeyPrefix ?? 'nmcp';
+  const { queuePrefix } = config.redisNamespace;
+  const prefix = options.redisKeyPrefix ?? config.redisNamespace.keyPrefix;
   const readAccess = () => loadAccessConfig(config.accessConfigPath, config.accessConfigExplicit, env);
   const access = new AccessControl(authTokens, readAccess());
 
@@ -71,6 +73,7 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions = {}):
   let registry: ScannerRegistry;
   try {
     await Promise.all([waitForRedis(redis), waitForRedis(queueConnection)]);
+    await checkRedisTopology(redis, redisUrl);
     const scannersConfig = loadScannersConfig(config.scannersConfigPath, env);
     registry = registryFor(scannersConfig);
     setup = scannerSetup(scannersConfig, registry);
@@ -81,7 +84,7 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions = {}):
   }
 
   const queueLogger = logger.child({ component: 'queues' });
-  const queues = new ScanQueues(queueConnection, () => setup, createHousekeepingQueue(queueConnection, { logger: queueLogger }), queueLogger);
+  const queues = new ScanQueues(queueConnection, () => setup, createHousekeepingQueue(queueConnection, { logger: queueLogger, prefix: queuePrefix }), queueLogger, queuePrefix);
   const services = createGatewayServices({
     redis,
     tasks: new TaskStore(redis, prefix),

@@ -13,6 +13,7 @@ import { installErrorHandling } from './http/http-errors.js';
 import { mcpPlugin } from './http/mcp-plugin.js';
 import { oauthMetadataPlugin } from './http/oauth-metadata-plugin.js';
 import { httpMetricsPlugin, metricsRoutePlugin } from './http/metrics-plugin.js';
+import { RequestLimiter } from './http/request-limiter.js';
 import { restPlugin } from './http/rest-plugin.js';
 import { reportPlugin } from './http/report-plugin.js';
 import { TRACE_HEADER, traceIdOf } from './http/trace-id.js';
@@ -32,7 +33,7 @@ export interface GatewayOptions {
   allowedHosts?: readonly string[];
   /** Browser origins accepted on /mcp besides those whose host name is an allowed host. */
   allowedOrigins?: readonly string[];
-  /** Default 50 requests/s sustained per token, bursts of 200. */
+  /** Default 50 requests/s sustained per token, bursts of 200; shared by every gateway on the same Redis. */
   rateLimit?: { perSecond: number; burst: number };
   /** Largest request body. Default 1 MiB (a targets list of 100,000 characters fits easily). */
   bodyLimitBytes?: number;
@@ -111,9 +112,10 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   installErrorHandling(app);
   await app.register(httpMetricsPlugin, { metrics });
   const access = options.access ?? new AccessControl(options.authTokens);
+  const { redis, tasks } = options.services.context;
   await app.register(authPlugin, {
     access,
-    rateLimit: options.rateLimit ?? { perSecond: 50, burst: 200 },
+    requests: new RequestLimiter(redis, tasks.keys, options.rateLimit ?? { perSecond: 50, burst: 200 }, options.logger.child({ component: 'rate-limit' })),
     ...(options.loginThrottle ? { loginThrottle: options.loginThrottle } : {}),
     audit: options.services.context.audit,
   });

@@ -6,6 +6,8 @@ import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import Fastify from 'fastify';
 import { AccessControl } from '../src/auth/access-control.js';
 import authPlugin from '../src/http/auth-plugin.js';
+import { RequestLimiter } from '../src/http/request-limiter.js';
+import { createRedisConnection, redisKeys } from '@nessus-mcp/core';
 import { RESOURCE_FORBIDDEN } from '../src/mcp/build-mcp-server.js';
 import { TOKEN, callTool, connectClient, errorBody, http, startTestGateway, type TestGateway } from './support/test-gateway.js';
 
@@ -182,7 +184,10 @@ describe('scopes', () => {
 describe('default deny', () => {
   it('refuses every caller, even the operator, on a route that declares no scope', async () => {
     const app = Fastify();
-    await app.register(authPlugin, { access: new AccessControl([TOKEN]), rateLimit: { perSecond: 100, burst: 100 } });
+    const redis = createRedisConnection(process.env.REDIS_URL!, 'producer');
+    app.addHook('onClose', async () => redis.disconnect());
+    const requests = new RequestLimiter(redis, redisKeys('default-deny'), { perSecond: 100, burst: 100 }, { warn: () => undefined });
+    await app.register(authPlugin, { access: new AccessControl([TOKEN]), requests });
     await app.register(async (scope) => {
       scope.addHook('onRequest', scope.requireAuth());
       scope.get('/forgot-its-scope', async () => ({ ok: true }));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { Worker } from 'bullmq';
+import { createRedisConnection } from '@nessus-mcp/core';
 import { ASSUMED_SCAN_SECONDS, estimateWait } from '../src/services/queue-estimate.js';
 import { callTool, type TestGateway, useGatewayWithClient } from './support/test-gateway.js';
 
@@ -51,7 +52,7 @@ describe('queue position of tasks waiting for a scanner slot', () => {
     // What the worker does when every slot is busy: take the job, park it in the delayed set.
     const { context } = gw.runtime.services;
     const queue = context.queues.forPool(gw.pool);
-    const connection = context.redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true });
+    const connection = createRedisConnection(process.env.REDIS_URL!, 'worker');
     const manual = new Worker(queue.name, null, { connection, prefix: queue.opts.prefix, autorun: false });
     try {
       for (const expected of [first, second]) {

@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import { isValidTaskId, type Logger } from '@nessus-mcp/core';
+import { isValidTaskId, type Logger, type RedisClient } from '@nessus-mcp/core';
 
 export interface CancelListener {
   close(): Promise<void>;
@@ -10,7 +9,7 @@ export interface CancelListener {
  * reaches the process holding a job, so every worker process listens and `onCancel` aborts the
  * job if this process holds it (or wakes it if it sleeps in the delayed set).
  */
-export async function startCancelListener(options: { subscriber: Redis; channel: string; logger: Logger; onCancel: (taskId: string) => Promise<void> }): Promise<CancelListener> {
+export async function startCancelListener(options: { subscriber: RedisClient; channel: string; logger: Logger; onCancel: (taskId: string) => Promise<void> }): Promise<CancelListener> {
   const { subscriber, channel, logger } = options;
   subscriber.on('message', (from: string, message: string) => {
     if (from !== channel) return;

@@ -1,6 +1,7 @@
 import {
   AppError,
   createLogger,
+  checkRedisTopology,
   createRedisConnection,
   exitWithSupervisor,
   loadCredentialsKey,
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
     const redis = createRedisConnection(redisUrl, 'worker');
     redis.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis connection error'));
     await waitForRedis(redis, 15_000);
+    await checkRedisTopology(redis, redisUrl);
     app = await startWorkerApp({
       redis,
       config,
@@ -46,6 +48,7 @@ async function main(): Promise<void> {
       logger,
       settings,
       metricsPort: runtime.workerMetricsPort,
+      namespace: runtime.redisNamespace,
     });
   } catch (error) {
     exitWithConfigError(error);

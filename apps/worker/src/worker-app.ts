@@ -1,14 +1,15 @@
 import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import {
   AuditLog,
-  BULL_PREFIX,
+  DEFAULT_REDIS_NAMESPACE,
   TaskStore,
   createHousekeepingQueue,
   createScanQueue,
   loadScannersConfig,
   scanQueueName,
   type Logger,
+  type RedisClient,
+  type RedisNamespace,
   type ScanQueue,
   type ScanJobData,
   type ScanJobResult,
@@ -30,8 +31,8 @@ import { createWorkerMetrics, type WorkerMetrics } from './worker-metrics.js';
 import { DEFAULT_WATCHED_POLL_MS, DEFAULT_WATCH_INTERVAL_MS, type WorkerSettings } from './worker-settings.js';
 
 export interface WorkerAppOptions {
-  /** A `worker`-role connection (maxRetriesPerRequest null); the app closes it on shutdown. */
-  redis: Redis;
+  /** A `worker`-role connection (maxRetriesPerRequest null), to one server or a cluster; the app closes it on shutdown. */
+  redis: RedisClient;
   config: ScannersConfig;
   /** Re-read on SIGHUP. */
   scannersConfigPath: string;
@@ -43,7 +44,8 @@ export interface WorkerAppOptions {
   settings: WorkerSettings;
   /** 0 picks a free port. */
   metricsPort: number;
-  keyPrefix?: string;
+  /** Queue and key prefixes (RuntimeConfig.redisNamespace); default DEFAULT_REDIS_NAMESPACE. */
+  namespace?: RedisNamespace;
 }
 
 export interface WorkerApp {
@@ -58,7 +60,8 @@ export interface WorkerApp {
 /** Everything one worker process runs: a consumer per scanner pool, housekeeping, cancel listener, metrics. */
 export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerApp> {
   const { redis, logger, settings } = options;
-  const tasks = new TaskStore(redis, options.keyPrefix);
+  const namespace = options.namespace ?? DEFAULT_REDIS_NAMESPACE;
+  const tasks = new TaskStore(redis, namespace.keyPrefix);
   let config = options.config;
   let registry: ScannerRegistry;
   const retiredRegistries: ScannerRegistry[] = [];
@@ -72,7 +75,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerA
   const buildRegistry = (cfg: ScannersConfig): ScannerRegistry =>
     new ScannerRegistry(cfg, {
       redis,
-      ...(options.keyPrefix ? { keyPrefix: options.keyPrefix } : {}),
+      keyPrefix: namespace.keyPrefix,
       logger: logger.child({ component: 'scanners' }),
       onApiCall,
       // The first export status check after 250 ms rather than 1 s: a small scan's export is
@@ -88,7 +91,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerA
     if (!queue) {
       const { attempts, backoff_ms } = config.scans;
       const { completed_days, dead_letter_days } = config.retention;
-      queue = createScanQueue(pool, redis, { attempts, backoffMs: backoff_ms, completedDays: completed_days, deadLetterDays: dead_letter_days }, { logger: logger.child({ scanner_pool: pool }) });
+      queue = createScanQueue(pool, redis, { attempts, backoffMs: backoff_ms, completedDays: completed_days, deadLetterDays: dead_letter_days }, { logger: logger.child({ scanner_pool: pool }), prefix: namespace.queuePrefix });
       scanQueues.set(pool, queue);
     }
     return queue;
@@ -130,7 +133,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerA
     ingest: options.ingest,
     metrics,
     logger,
-    audit: new AuditLog(redis, options.keyPrefix, () => config.retention.audit_days),
+    audit: new AuditLog(redis, namespace.keyPrefix, () => config.retention.audit_days),
     watcher,
   };
   const processor = createScanProcessor(pipelineDeps);
@@ -140,7 +143,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerA
       if (scanWorkers.has(pool.name)) continue;
       const worker = new Worker<ScanJobData, ScanJobResult, 'scan'>(scanQueueName(pool.name), processor, {
         connection: redis,
-        prefix: BULL_PREFIX,
+        prefix: namespace.queuePrefix,
         concurrency: settings.concurrency,
         lockDuration: settings.lockDurationMs,
         stalledInterval: settings.stalledIntervalMs,
@@ -162,7 +165,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerA
     watcher.start();
   }
 
-  const housekeepingQueue = createHousekeepingQueue(redis, { logger });
+  const housekeepingQueue = createHousekeepingQueue(redis, { logger, prefix: namespace.queuePrefix });
   const housekeepingDeps: HousekeepingDeps = { tasks, registry: () => registry, config: () => config, files: options.files, scanQueue, logger: logger.child({ component: 'housekeeping' }), metrics };
   const housekeepingWorker = await startHousekeeping({ queue: housekeepingQueue, connection: redis, deps: housekeepingDeps, metrics });
   // Not awaited: a large history must not hold up the start; a failure is logged and retried at the next start.

@@ -17,6 +17,7 @@ import {
   loadScannersConfig,
   newTaskId,
   sealScanCredentials,
+  type RedisClient,
   type ScanCredentials,
   type ScanQueue,
   type ScanJobData,
@@ -152,7 +153,7 @@ export async function startInProcessWorker(options: {
 
 /** Stands in for the gateway: the task record (with its job payload), then the job (id = task id). */
 export class GatewayStandIn {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly tasks: TaskStore;
   readonly queue: ScanQueue;
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import { redisKeys } from './redis-keys.js';
 
 /** What the audit trail records; `refused` outcomes carry the error code that refused them. */
@@ -33,7 +33,7 @@ export class AuditLog {
   readonly key: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix = 'nmcp',
     private readonly retentionDays: () => number = () => 90,
   ) {

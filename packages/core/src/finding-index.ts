@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
 import type { ScanType, TaskStatus } from './tasks.js';
 
@@ -9,7 +9,8 @@ import type { ScanType, TaskStatus } from './tasks.js';
  * read. A task enters the index in the same Lua script that makes it `completed`, and leaves it
  * in one script when retention deletes its fingerprint: no reader sees one without the other.
  *
- * Keys are many and unrelated (one per CVE), so these scripts need a single Redis, not a cluster.
+ * Keys are many (one per CVE), but all share the key prefix: on a Redis Cluster its hash tag
+ * (`{nessus-mcp}`) puts them in one slot, so the scripts stay legal there.
  */
 
 /** What the index keeps of a completed scan, readable after its task record expired. */
@@ -96,7 +97,7 @@ return 1
 
 export class FindingIndex {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
   ) {}
 

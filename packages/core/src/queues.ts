@@ -5,6 +5,7 @@ import type { ResultFigures } from './tasks.js';
 import type { Logger } from './logger.js';
 import { SCAN_TYPES, TASK_ID_PATTERN } from './tasks.js';
 import { AppError } from './errors.js';
+import { DEFAULT_REDIS_NAMESPACE } from './redis-keys.js';
 import { zodIssuesToError } from './zod-issues.js';
 
 /**
@@ -14,7 +15,7 @@ import { zodIssuesToError } from './zod-issues.js';
  * can drift. One scan queue per scanner pool: BullMQ cannot count jobs by payload, and per-pool
  * counts are what `get_queue_status` reports.
  */
-export const BULL_PREFIX = 'bull';
+export const BULL_PREFIX = DEFAULT_REDIS_NAMESPACE.queuePrefix;
 
 /** The scan pipeline's steps in order; a job's state records the next one to run ('complete' once it ran). */
 export const SCAN_STEPS = ['select', 'create', 'launch', 'poll', 'export', 'ingest', 'complete'] as const;
@@ -180,13 +181,15 @@ export class HousekeepingQueue extends Queue<HousekeepingJobData, unknown, House
 
 export interface QueueBuildOptions {
   logger: Pick<Logger, 'warn'>;
+  /** BullMQ's key prefix (`RedisNamespace.queuePrefix`); default BULL_PREFIX. */
+  prefix?: string;
   extra?: Partial<QueueOptions>;
 }
 
 export function createScanQueue(pool: string, connection: ConnectionOptions, defaults: ScanJobDefaults, options: QueueBuildOptions): ScanQueue {
   const queue = new ScanQueue(SCAN_QUEUE.queueName(pool), {
     connection,
-    prefix: BULL_PREFIX,
+    prefix: options.prefix ?? BULL_PREFIX,
     defaultJobOptions: SCAN_QUEUE.defaultJobOptions(defaults),
     ...options.extra,
   });
@@ -196,7 +199,7 @@ export function createScanQueue(pool: string, connection: ConnectionOptions, def
 export function createHousekeepingQueue(connection: ConnectionOptions, options: QueueBuildOptions): HousekeepingQueue {
   const queue = new HousekeepingQueue(HOUSEKEEPING_QUEUE, {
     connection,
-    prefix: BULL_PREFIX,
+    prefix: options.prefix ?? BULL_PREFIX,
     defaultJobOptions: HOUSEKEEPING_QUEUE_DEFINITION.defaultJobOptions,
     ...options.extra,
   });

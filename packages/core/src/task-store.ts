@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import { AppError } from './errors.js';
 import { FindingIndex, type HistoryRecord, type TaskPostings } from './finding-index.js';
+import type { RedisClient } from './redis-connection.js';
 import { redisKeys, type RedisKeys } from './redis-keys.js';
 import { TASK_STATUSES, type Task, type TaskStatus } from './tasks.js';
 
@@ -8,11 +8,12 @@ import { TASK_STATUSES, type Task, type TaskStatus } from './tasks.js';
  * Creates the task and claims its idempotency key in one step: two identical calls racing each
  * other produce one task. Returns {1, task_id} when created, {0, existing_task_id, params_hash}
  * when the key was already claimed.
- * KEYS: task hash, by-created zset, idempotency key (or '' when none)
+ * KEYS: task hash, by-created zset, then the idempotency key when there is one (no empty
+ * placeholder: on a cluster '' hashes to slot 0 and the script would fail with CROSSSLOT)
  * ARGV: task_id, created_ms, idem_ttl_s, params_hash, then field/value pairs
  */
 const CREATE_SCRIPT = `
-if KEYS[3] ~= '' then
+if KEYS[3] then
   local existing = redis.call('GET', KEYS[3])
   if existing then
     local sep = string.find(existing, '|', 1, true)
@@ -100,23 +101,23 @@ export class TaskStore {
   readonly index: FindingIndex;
 
   constructor(
-    private readonly redis: Redis,
-    prefix = 'nmcp',
+    private readonly redis: RedisClient,
+    prefix?: string,
   ) {
     this.keys = redisKeys(prefix);
     this.index = new FindingIndex(redis, this.keys);
   }
 
   async create(task: Task, options: { idempotencyKeyHash?: string; paramsHash?: string; idempotencyTtlSeconds?: number; jobPayload?: unknown } = {}): Promise<CreateTaskResult> {
-    const idemKey = options.idempotencyKeyHash ? this.keys.idempotency(options.idempotencyKeyHash) : '';
+    const idemKey = options.idempotencyKeyHash ? this.keys.idempotency(options.idempotencyKeyHash) : null;
     const paramsHash = options.paramsHash ?? '';
     const fields = encodeFields({ ...task, ...(options.jobPayload !== undefined ? { job_payload: options.jobPayload } : {}) });
     const reply = (await this.redis.eval(
       CREATE_SCRIPT,
-      3,
+      idemKey === null ? 2 : 3,
       this.keys.task(task.task_id),
       this.keys.tasksByCreated,
-      idemKey,
+      ...(idemKey === null ? [] : [idemKey]),
       task.task_id,
       String(Date.parse(task.created_at)),
       String(options.idempotencyTtlSeconds ?? 48 * 3600),
@@ -128,7 +129,7 @@ export class TaskStore {
     const existing = await this.get(taskId);
     if (!existing) {
       // The key outlived its task (expired by housekeeping): the caller's key is free again.
-      await this.redis.del(idemKey);
+      if (idemKey !== null) await this.redis.del(idemKey);
       return this.create(task, options);
     }
     return { created: false, task: existing, paramsHash: claimedHash };

@@ -6,10 +6,9 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { findFreePort, findRedisServerBinary } from '@nessus-mcp/embedded-redis';
 import { loadRuntimeConfig } from '../src/config/runtime-config.js';
-import { createRedisConnection, waitForRedis } from '../src/redis-connection.js';
+import { createRedisConnection, waitForRedis, type RedisClient } from '../src/redis-connection.js';
 import { parseRedisUrl, redactRedisUrl } from '../src/redis-url.js';
 
 describe('REDIS_URL forms', () => {
@@ -41,7 +40,7 @@ describe('REDIS_URL forms', () => {
     ['redis+sentinel://s1:99999/mymaster', /out of range/],
     ['redis+sentinel://s1/mymaster/x', /database 'x' is not a number/],
     ['redis+sentinel://s1/mymaster?password=x', /unknown parameter 'password'/],
-    ['redis+cluster://n1:7000,n2:7000', /Redis Cluster is not supported/],
+    ['redis+cluster://n1:7000,n2:7000/2', /has no database '\/2'/],
     ['rediss+sentinel://s1/mymaster', /TLS to Sentinels is not supported/],
     ['http://127.0.0.1:6379', /unknown scheme/],
     ['127.0.0.1:6379', /unknown scheme/],
@@ -63,7 +62,7 @@ describe('REDIS_URL forms', () => {
   });
 
   it('is checked when the configuration loads', () => {
-    expect(() => loadRuntimeConfig({ REDIS_URL: 'redis+cluster://n1:7000' })).toThrow(expect.objectContaining({ code: 'config_invalid' }));
+    expect(() => loadRuntimeConfig({ REDIS_URL: 'redis+cluster://n1:7000?db=1' })).toThrow(expect.objectContaining({ code: 'config_invalid' }));
     expect(loadRuntimeConfig({ REDIS_URL: 'redis+sentinel://s1/mymaster' }).redisUrl).toBe('redis+sentinel://s1/mymaster');
   });
 });
@@ -83,7 +82,7 @@ describe('Redis through a real Sentinel', () => {
   let sentinel: ChildProcess;
   let dir: string;
   let url: string;
-  const connections: Redis[] = [];
+  const connections: RedisClient[] = [];
 
   beforeAll(async () => {
     const binary = findRedisServerBinary();

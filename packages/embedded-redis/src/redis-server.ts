@@ -22,6 +22,8 @@ export interface RedisServerOptions {
   /** Where Redis writes its own log; defaults to no log file (stdout discarded). */
   logFile?: string;
   startTimeoutMs?: number;
+  /** More `redis-server` arguments (cluster mode, a password), appended after the defaults. */
+  extraArgs?: readonly string[];
 }
 
 export interface RunningRedis {
@@ -61,8 +63,11 @@ export async function findFreePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-/** Sends PING over a raw socket: true on +PONG, false on refusal or -LOADING while the AOF replays. */
-export async function pingRedis(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+/**
+ * Sends PING over a raw socket: true on +PONG, false on refusal or -LOADING while the AOF replays.
+ * `passwordSet`: a server with `requirepass` answers -NOAUTH, which also means it is up.
+ */
+export async function pingRedis(host: string, port: number, timeoutMs = 1000, passwordSet = false): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
     const done = (ok: boolean): void => {
@@ -72,7 +77,10 @@ export async function pingRedis(host: string, port: number, timeoutMs = 1000): P
     socket.setTimeout(timeoutMs, () => done(false));
     socket.on('error', () => done(false));
     socket.on('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (chunk) => done(chunk.toString('utf8').startsWith('+PONG')));
+    socket.on('data', (chunk) => {
+      const reply = chunk.toString('utf8');
+      done(reply.startsWith('+PONG') || (passwordSet && reply.startsWith('-NOAUTH')));
+    });
   });
 }
 
@@ -90,6 +98,7 @@ function buildArgs(options: Required<Pick<RedisServerOptions, 'host' | 'appendon
   if (options.appendonly) args.push('--appendfsync', 'everysec');
   if (options.dir) args.push('--dir', options.dir, '--pidfile', join(options.dir, 'redis.pid'));
   if (options.logFile) args.push('--logfile', options.logFile);
+  if (options.extraArgs) args.push(...options.extraArgs);
   return args;
 }
 
@@ -133,7 +142,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     if (exited) {
       throw new Error(`redis-server exited during start-up (code ${String((exited as { code: number | null }).code)}): ${stderr.trim() || 'no output'}`);
     }
-    if (await pingRedis(host, port, 500)) break;
+    if (await pingRedis(host, port, 500, options.extraArgs?.includes('--requirepass') ?? false)) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`redis-server did not answer PING on ${host}:${port} within the start timeout`);

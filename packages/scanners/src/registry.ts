@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { AppError } from '@nessus-mcp/core/errors';
+import { redisKeys, type RedisKeys } from '@nessus-mcp/core/redis-keys';
 import type { ScannerInstanceConfig, ScannerPoolConfig, ScannerPoolsConfig } from './config.js';
 import { createScanner, type ScannerFactoryOptions } from './scanner-factory.js';
 import type { Scanner, ScannerHealth, ScannerLogger } from './scanner.js';
@@ -43,9 +44,9 @@ const SELECT_SHA = createHash('sha1').update(SELECT_SCRIPT).digest('hex');
 const STARTING_HEALTH_TTL_MS = 5_000;
 
 export interface ScannerRegistryOptions extends ScannerFactoryOptions {
-  /** The caller owns this connection (the registry never closes it). */
-  redis: Redis;
-  /** Prefix of every Redis key. Default `nmcp`. */
+  /** The caller owns this connection (the registry never closes it). One server or a cluster. */
+  redis: Redis | Cluster;
+  /** Prefix of every Redis key (`RedisNamespace.keyPrefix`). Default `nmcp`. */
   keyPrefix?: string;
   /** How long a health check result is shared before the next one. Default 30 s. */
   healthTtlMs?: number;
@@ -90,8 +91,8 @@ export interface InstanceInfo {
  * across them (the predecessor counted per process and always showed 0).
  */
 export class ScannerRegistry {
-  private readonly redis: Redis;
-  private readonly prefix: string;
+  private readonly redis: Redis | Cluster;
+  private readonly keys: RedisKeys;
   private readonly healthTtlMs: number;
   private readonly log: ScannerLogger;
   private readonly pools = new Map<string, ScannerPoolConfig>();
@@ -102,7 +103,7 @@ export class ScannerRegistry {
     options: ScannerRegistryOptions,
   ) {
     this.redis = options.redis;
-    this.prefix = options.keyPrefix ?? 'nmcp';
+    this.keys = redisKeys(options.keyPrefix);
     this.healthTtlMs = options.healthTtlMs ?? 30_000;
     this.log = options.logger ?? silentLogger;
     const factory = options.scannerFactory ?? ((pool, instance) => createScanner(pool, instance, options));
@@ -295,12 +296,11 @@ export class ScannerRegistry {
     return `${poolName}\u0000${instanceId}`;
   }
 
-  /** The pool name is the cluster hash tag: one selection script touches keys of one pool only. */
   private reservationKey(poolName: string, instanceId: string): string {
-    return `${this.prefix}:scanners:{${poolName}}:${instanceId}:active`;
+    return this.keys.scannerReservations(poolName, instanceId);
   }
 
   private healthKey(poolName: string, instanceId: string): string {
-    return `${this.prefix}:scanners:{${poolName}}:${instanceId}:health`;
+    return this.keys.scannerHealth(poolName, instanceId);
   }
 }

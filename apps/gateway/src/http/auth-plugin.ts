@@ -7,12 +7,12 @@ import type { AccessControl } from '../auth/access-control.js';
 import { LoginThrottle } from '../auth/login-throttle.js';
 import { forbiddenError, hasScope, type Principal, type RequiredScope } from '../auth/principal.js';
 import { PROTECTED_RESOURCE_PATH } from './oauth-metadata-plugin.js';
-import { TokenBuckets } from './token-buckets.js';
+import type { RequestLimiter } from './request-limiter.js';
 
 export interface AuthPluginOptions {
   access: AccessControl;
-  /** Requests per second per client (sustained), and the burst allowed above it. */
-  rateLimit: { perSecond: number; burst: number };
+  /** Requests per client, shared by every gateway through Redis. */
+  requests: RequestLimiter;
   /** Failed logins per address before it is blocked, and seconds per regained try (docs/security.md). */
   loginThrottle?: { burst: number; refillSeconds: number };
   audit?: AuditLog;
@@ -75,7 +75,6 @@ export function resourceMetadataUrl(request: FastifyRequest, resource: string): 
  * declares, in that order.
  */
 const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async (app, options) => {
-  const buckets = new TokenBuckets(options.rateLimit.perSecond, options.rateLimit.burst);
   const throttle = new LoginThrottle(options.loginThrottle?.burst, options.loginThrottle?.refillSeconds);
 
   // The reply is sent here rather than thrown: Bull Board installs its own error handler in its
@@ -118,9 +117,10 @@ const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async (app, options) =
         return refuse(reply, new AppError('unauthorized', outcome === null ? 'invalid token' : `invalid token: ${outcome.reason}`));
       }
       const { principal, id } = outcome;
-      const wait = buckets.take(id);
-      if (wait > 0) {
-        return refuse(reply, new AppError('rate_limited', `rate limit of ${options.rateLimit.perSecond} requests/s for this client exceeded; retry in ${wait} s`, { details: { retry_after_seconds: wait } }));
+      const decision = await options.requests.take(id);
+      if (!decision.allowed) {
+        const wait = 'retryAfterSeconds' in decision ? decision.retryAfterSeconds : 1;
+        return refuse(reply, new AppError('rate_limited', `rate limit of ${options.requests.limit.perSecond} requests/s for this client exceeded; retry in ${wait} s`, { details: { retry_after_seconds: wait } }));
       }
       request.tokenId = id;
       request.principal = principal;

@@ -1,7 +1,7 @@
 /**
- * In-process token buckets keyed by token id (or client address). One gateway process serves a
- * deployment here; several replicas would each allow the rate, which is acceptable for a guard
- * against runaway agents rather than a billing limit.
+ * In-process token buckets keyed by token id (or client address): the fallback of
+ * `RequestLimiter` while Redis does not answer. Several gateways then each allow the rate,
+ * acceptable for that while as a guard against runaway agents.
  */
 export class TokenBuckets {
   private readonly buckets = new Map<string, { tokens: number; updated: number }>();

@@ -1,7 +1,6 @@
-import type { ScanJobData, ScanJobResult, Task, TaskStore } from '@nessus-mcp/core';
+import type { RedisClient, ScanJobData, ScanJobResult, Task, TaskStore } from '@nessus-mcp/core';
 import type { InstanceLoad } from '@nessus-mcp/scanners';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { ServiceContext } from './service-context.js';
 
 /** Used only until a pool has finished a scan; the message says so when it applies. */
@@ -27,7 +26,7 @@ const MAX_DELAYED_SCANNED = 5000;
  * list behind them: BullMQ adds with LPUSH and takes from the right, so the distance from the
  * right end is the number of new jobs that start first.
  */
-export async function queuePosition(redis: Redis, tasks: TaskStore, queue: Queue<ScanJobData, ScanJobResult>, taskId: string): Promise<number> {
+export async function queuePosition(redis: RedisClient, tasks: TaskStore, queue: Queue<ScanJobData, ScanJobResult>, taskId: string): Promise<number> {
   const { wait: waitKey, delayed: delayedKey } = queue.keys;
   if (waitKey === undefined || delayedKey === undefined) return 0;
   const [index, length, delayedIds] = await Promise.all([
@@ -48,7 +47,7 @@ export async function queuePosition(redis: Redis, tasks: TaskStore, queue: Queue
 }
 
 /** The position a task submitted now would take: behind every queued job of the pool. */
-export async function positionForNewTask(redis: Redis, tasks: TaskStore, queue: Queue<ScanJobData, ScanJobResult>): Promise<number> {
+export async function positionForNewTask(redis: RedisClient, tasks: TaskStore, queue: Queue<ScanJobData, ScanJobResult>): Promise<number> {
   const { wait: waitKey, delayed: delayedKey } = queue.keys;
   if (waitKey === undefined || delayedKey === undefined) return 1;
   const [length, delayedIds] = await Promise.all([redis.llen(waitKey), redis.zrange(delayedKey, 0, MAX_DELAYED_SCANNED - 1)]);

@@ -6,6 +6,7 @@ import {
   type AllowList,
   type Logger,
   type HousekeepingQueue,
+  type RedisClient,
   type ScanQueue,
   type ScannersConfig,
   type TaskStore,
@@ -15,7 +16,6 @@ import type { ResultStoreCache, TaskFiles } from '@nessus-mcp/results';
 import type { Principal } from '../auth/principal.js';
 import type { ScannerRegistry } from '@nessus-mcp/scanners';
 import type { ConnectionOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
 
 /** What the gateway needs from the scanner registry: pools, shared load, cached health, a scanner for live progress. */
 export type ScannerFleet = Pick<ScannerRegistry, 'defaultPool' | 'poolNames' | 'instances' | 'load' | 'health' | 'getScanner'>;
@@ -43,6 +43,8 @@ export class ScanQueues {
     private readonly setup: () => ScannerSetup,
     readonly housekeeping: HousekeepingQueue,
     private readonly logger: Logger,
+    /** BullMQ prefix (`RedisNamespace.queuePrefix`). */
+    private readonly prefix?: string,
   ) {}
 
   forPool(pool: string): ScanQueue {
@@ -50,7 +52,7 @@ export class ScanQueues {
     if (!queue) {
       const { scans, retention } = this.setup().config;
       const defaults = { attempts: scans.attempts, backoffMs: scans.backoff_ms, deadLetterDays: retention.dead_letter_days, completedDays: retention.completed_days };
-      queue = createScanQueue(pool, this.connection, defaults, { logger: this.logger.child({ scanner_pool: pool }) });
+      queue = createScanQueue(pool, this.connection, defaults, { logger: this.logger.child({ scanner_pool: pool }), ...(this.prefix === undefined ? {} : { prefix: this.prefix }) });
       this.queues.set(pool, queue);
     }
     return queue;
@@ -68,7 +70,7 @@ export class ScanQueues {
 }
 
 export interface ServiceContext {
-  redis: Redis;
+  redis: RedisClient;
   tasks: TaskStore;
   queues: ScanQueues;
   /** The current scanner setup (replaced on reload). */

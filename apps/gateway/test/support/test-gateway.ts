@@ -33,6 +33,8 @@ export interface TestGatewayOptions {
   /** Contents of an access file (ACCESS_CONFIG) to start with. */
   accessYaml?: string;
   loginThrottle?: { burst: number; refillSeconds: number };
+  /** Share another test gateway's Redis keys (and so its rate limits), as gateways of one deployment do. */
+  prefix?: string;
 }
 
 /**
@@ -42,7 +44,7 @@ export interface TestGatewayOptions {
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
   const suffix = randomBytes(3).toString('hex');
   const pool = `p${suffix}`;
-  const prefix = `gw${suffix}`;
+  const prefix = options.prefix ?? `gw${suffix}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'gateway-test-'));
   const instances = Array.from({ length: options.instances ?? 2 }, (_, i) => [
     `      - instance_id: mock${i + 1}`,

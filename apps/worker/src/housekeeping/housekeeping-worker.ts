@@ -59,7 +59,8 @@ export async function startHousekeeping(options: {
         throw error;
       }
     }),
-    { connection: options.connection, prefix: BULL_PREFIX, concurrency: 1 },
+    // The queue's own prefix: the worker must read the keys the schedules were written under.
+    { connection: options.connection, prefix: queue.opts.prefix ?? BULL_PREFIX, concurrency: 1 },
   );
   return worker;
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { AppError } from '../errors.js';
+import { redisNamespace, type RedisNamespace } from '../redis-keys.js';
 import { parseRedisUrl } from '../redis-url.js';
 
 /** Everything the processes read from the environment (CONTRACT.md "Environment"). */
@@ -12,6 +13,8 @@ export interface RuntimeConfig {
   simPort: number;
   /** Unset means "embedded Redis" for `npm start`; the single-process commands require it. */
   redisUrl: string | undefined;
+  /** BullMQ's and this system's key prefixes (REDIS_PREFIX, hash-tagged on a cluster). */
+  redisNamespace: RedisNamespace;
   dataDir: string;
   scannersConfigPath: string;
   /** ACCESS_CONFIG, else config/access.yaml (used only if it exists). */
@@ -41,13 +44,16 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env, cwd = pr
     throw new AppError('config_invalid', `LOG_LEVEL=${level} is not one of fatal, error, warn, info, debug, trace, silent`);
   }
   // A REDIS_URL no process can use fails here, at start, rather than at the first connection.
-  if (env.REDIS_URL) parseRedisUrl(env.REDIS_URL);
+  const cluster = env.REDIS_URL ? parseRedisUrl(env.REDIS_URL).kind === 'cluster' : false;
+  const namespace = redisNamespace(cluster, env.REDIS_PREFIX);
+  if ('problem' in namespace) throw new AppError('config_invalid', namespace.problem, { details: { variable: 'REDIS_PREFIX' } });
   return {
     gatewayHost,
     gatewayPort,
     workerMetricsPort: port(env, 'WORKER_METRICS_PORT', 9465),
     simPort: port(env, 'NESSUS_SIM_PORT', 8834),
     redisUrl: env.REDIS_URL || undefined,
+    redisNamespace: namespace,
     dataDir: absolute(env.DATA_DIR || './.data'),
     scannersConfigPath: absolute(env.SCANNERS_CONFIG || 'config/scanners.yaml'),
     accessConfigPath: absolute(env.ACCESS_CONFIG || 'config/access.yaml'),

@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { AppError } from '../errors.js';
 import { parseRedisUrl } from '../redis-url.js';
+import { parseStorageUrl, type StorageLocation } from './storage-url.js';
 
 /** Everything the processes read from the environment (CONTRACT.md "Environment"). */
 export interface RuntimeConfig {
@@ -13,6 +14,10 @@ export interface RuntimeConfig {
   /** Unset means "embedded Redis" for `npm start`; the single-process commands require it. */
   redisUrl: string | undefined;
   dataDir: string;
+  /** Unset means task files under `DATA_DIR`; set means object storage (`STORAGE_URL`). */
+  storage: StorageLocation | undefined;
+  /** With object storage: how many bytes of result stores a gateway keeps under `DATA_DIR/cache`. */
+  storageCacheBytes: number;
   scannersConfigPath: string;
   logLevel: string;
   mcpUrl: string;
@@ -28,6 +33,14 @@ function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   return value;
 }
 
+function megabytes(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback * 1024 * 1024;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new AppError('config_invalid', `${name}=${raw} is not a whole number of megabytes (1 or more)`);
+  return value * 1024 * 1024;
+}
+
 export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): RuntimeConfig {
   const absolute = (path: string): string => (isAbsolute(path) ? path : resolve(cwd, path));
   const gatewayHost = env.GATEWAY_HOST || '127.0.0.1';
@@ -38,6 +51,7 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env, cwd = pr
   }
   // A REDIS_URL no process can use fails here, at start, rather than at the first connection.
   if (env.REDIS_URL) parseRedisUrl(env.REDIS_URL);
+  const storage = env.STORAGE_URL ? parseStorageUrl(env.STORAGE_URL) : undefined;
   return {
     gatewayHost,
     gatewayPort,
@@ -45,6 +59,8 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env, cwd = pr
     simPort: port(env, 'NESSUS_SIM_PORT', 8834),
     redisUrl: env.REDIS_URL || undefined,
     dataDir: absolute(env.DATA_DIR || './.data'),
+    storage,
+    storageCacheBytes: megabytes(env, 'STORAGE_CACHE_MB', 2048),
     scannersConfigPath: absolute(env.SCANNERS_CONFIG || 'config/scanners.yaml'),
     logLevel: level,
     mcpUrl: env.NESSUS_MCP_URL || `http://127.0.0.1:${gatewayPort}/mcp`,

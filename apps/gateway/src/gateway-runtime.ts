@@ -12,7 +12,7 @@ import {
   type Logger,
   type RuntimeConfig,
 } from '@nessus-mcp/core';
-import { LocalTaskFiles, ResultStoreCache } from '@nessus-mcp/results';
+import { ResultStoreCache, openTaskFiles } from '@nessus-mcp/results';
 import { ScannerRegistry, type ScannerRegistryOptions } from '@nessus-mcp/scanners';
 import type { DestinationStream } from 'pino';
 import { createGatewayServices, type GatewayServices } from './services/gateway-services.js';
@@ -50,6 +50,9 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions = {}):
   const authTokens = loadAuthTokens(env, config.dataDir);
   const credentialsKey = loadCredentialsKey(env, config.dataDir);
   const prefix = options.redisKeyPrefix ?? 'nmcp';
+  // A STORAGE_URL whose bucket cannot be used stops the gateway here, before it accepts a request.
+  const taskFiles = await openTaskFiles(config);
+  logger.info({ storage: taskFiles.description }, 'task files');
 
   const redis = createRedisConnection(redisUrl, 'producer');
   // BullMQ needs its own connection options; producers still fail fast rather than queue commands.
@@ -67,6 +70,7 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions = {}):
   } catch (error) {
     redis.disconnect();
     queueConnection.disconnect();
+    taskFiles.close();
     throw error;
   }
 
@@ -79,7 +83,7 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions = {}):
     setup: () => setup,
     results: new ResultStoreCache({ maxStores: 16 }),
     credentialsKey,
-    files: new LocalTaskFiles(config.dataDir),
+    files: taskFiles.files,
     dataDir: config.dataDir,
     logger,
     liveProgressTimeoutMs: 1500,
@@ -113,6 +117,7 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions = {}):
       await queues.close();
       await registry.close();
       await Promise.all([redis.quit().catch(() => undefined), queueConnection.quit().catch(() => undefined)]);
+      taskFiles.close();
     },
   };
   return runtime;

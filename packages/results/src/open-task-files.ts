@@ -1,7 +1,5 @@
 import { join } from 'node:path';
 import { describeStorage, type StorageLocation } from '@nessus-mcp/core/storage-url';
-import { S3ObjectStore } from './object-store.js';
-import { S3TaskFiles } from './s3-task-files.js';
 import { LocalTaskFiles, type TaskFiles } from './task-files.js';
 
 export interface TaskFilesConfig {
@@ -26,6 +24,7 @@ export interface OpenedTaskFiles {
  */
 export async function openTaskFiles(config: TaskFilesConfig): Promise<OpenedTaskFiles> {
   if (!config.storage) return { files: new LocalTaskFiles(config.dataDir), description: `local files under ${config.dataDir}`, close: () => undefined };
+  const { S3ObjectStore, S3TaskFiles } = await import('./s3.js');
   const objects = new S3ObjectStore(config.storage);
   try {
     await objects.checkAccess();

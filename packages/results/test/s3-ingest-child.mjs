@@ -1,6 +1,7 @@
 // Ingests a task's export through object storage and stops mid-upload, for the crash test: the
 // first store object goes up, then it prints "uploading" and waits on the second until killed.
-import { S3ObjectStore, S3TaskFiles, ingestExport } from '../dist/index.js';
+import { ingestExport } from '../dist/index.js';
+import { S3ObjectStore, S3TaskFiles } from '../dist/s3.js';
 
 const [bucket, prefix, cacheDir, taskId] = process.argv.slice(2);
 const objects = new S3ObjectStore({ bucket, prefix, endpoint: process.env.S3_TEST_ENDPOINT, forcePathStyle: true });

@@ -215,3 +215,14 @@ describe('task files in object storage', () => {
     });
   });
 });
+
+describe('object storage failures', () => {
+  it('turns a server that went away into a retryable error naming the operation, not the address', async () => {
+    const gone = new S3ObjectStore({ bucket, prefix: '', endpoint: 'http://127.0.0.1:1', forcePathStyle: true });
+    cleanups.push(() => gone.destroy());
+    const files = new S3TaskFiles({ objects: gone, cacheDir: join(dataDir, 'cache'), cacheBytes: MB });
+    const error = await files.exportSize(TASK_A).catch((caught: unknown) => caught as Error);
+    expect(error).toMatchObject({ code: 'internal', retryable: true, message: expect.stringMatching(/^Object storage \(STORAGE_URL\) failed to read an object: /) });
+    expect((error as Error).message).not.toContain('127.0.0.1');
+  });
+});

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { AppError } from '@nessus-mcp/core/errors';
@@ -41,6 +42,15 @@ function newAttemptId(): string {
   return `${Date.now().toString(36).padStart(9, '0')}-${process.pid.toString(36)}-${randomUUID().slice(0, 8)}`;
 }
 
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 async function inBatches<T>(items: T[], size: number, action: (item: T) => Promise<void>): Promise<void> {
   for (let start = 0; start < items.length; start += size) await Promise.all(items.slice(start, start + size).map(action));
 }
@@ -56,6 +66,8 @@ export class S3TaskFiles implements TaskFiles {
   private readonly objects: ObjectStore;
   private readonly workDir: string;
   private readonly uploadConcurrency: number;
+  private readonly workOwner = `${hostname().replace(/[^A-Za-z0-9.-]/g, '_')}~${process.pid}~`;
+  private workReady: Promise<void> | null = null;
 
   constructor(options: S3TaskFilesOptions) {
     this.objects = options.objects;
@@ -137,13 +149,30 @@ export class S3TaskFiles implements TaskFiles {
   }
 
   private async withWorkspace<T>(use: (work: string) => Promise<T>): Promise<T> {
-    await mkdir(this.workDir, { recursive: true });
-    const work = await mkdtemp(join(this.workDir, `${process.pid}-`));
+    this.workReady ??= this.removeStaleWork();
+    await this.workReady;
+    const work = await mkdtemp(join(this.workDir, this.workOwner));
     try {
       return await use(work);
     } finally {
       await rm(work, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * Work directories of a process of this host that is gone (killed mid-download or mid-build)
+   * are removed before the first use; those of other hosts (workers sharing a volume) are theirs.
+   */
+  private async removeStaleWork(): Promise<void> {
+    await mkdir(this.workDir, { recursive: true });
+    const host = this.workOwner.split('~')[0]!;
+    const stale = (await readdir(this.workDir)).filter((name) => {
+      const [owner, pid] = name.split('~');
+      if (owner !== host) return false;
+      const id = Number(pid);
+      return !Number.isInteger(id) || id === process.pid || !processAlive(id);
+    });
+    await Promise.all(stale.map((name) => rm(join(this.workDir, name), { recursive: true, force: true })));
   }
 
   /**

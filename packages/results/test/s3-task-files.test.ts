@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
@@ -224,5 +224,18 @@ describe('object storage failures', () => {
     const error = await files.exportSize(TASK_A).catch((caught: unknown) => caught as Error);
     expect(error).toMatchObject({ code: 'internal', retryable: true, message: expect.stringMatching(/^Object storage \(STORAGE_URL\) failed to read an object: /) });
     expect((error as Error).message).not.toContain('127.0.0.1');
+  });
+});
+
+describe('local work directory', () => {
+  it("removes what a killed process of this host left in the work directory, and leaves other hosts' work alone", async () => {
+    const work = join(dataDir, 'cache', 'work');
+    const dead = join(work, `${hostname()}~999999999~abc`);
+    const otherHost = join(work, 'another-host~1~abc');
+    await mkdir(join(dead, 'store'), { recursive: true });
+    await mkdir(otherHost, { recursive: true });
+    const files = new S3TaskFiles({ objects, cacheDir: join(dataDir, 'cache'), cacheBytes: MB });
+    await files.writeExport(TASK_A, (staging) => writeFile(staging, 'x'));
+    expect((await readdir(work)).sort()).toEqual(['another-host~1~abc']);
   });
 });

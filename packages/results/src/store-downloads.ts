@@ -182,7 +182,10 @@ export class StoreDownloads {
     for (const entry of [...this.cached.values()]) {
       if (this.totalBytes <= this.maxBytes) break;
       if (entry === keep) continue;
-      await this.forget(entry.taskId);
+      // Only the copy itself: a download of the task's newer store may be under way beside it.
+      this.cached.delete(entry.taskId);
+      this.totalBytes -= entry.bytes;
+      await rm(entry.directory, { recursive: true, force: true });
     }
   }
 }

@@ -28,6 +28,10 @@ export interface SystemOptions {
    * test put its own HTTP hop (a proxy that corrupts exports) between the worker and Nessus.
    */
   scannerUrl?: (simUrl: string) => string | Promise<string>;
+  /** Extra environment of every process (e.g. STORAGE_URL). */
+  env?: NodeJS.ProcessEnv;
+  /** Extra environment of the gateway only (e.g. a DATA_DIR of its own, as on another host). */
+  gatewayEnv?: NodeJS.ProcessEnv;
   label: string;
   /** `cluster`: a 3-primary Redis Cluster (no persistence) instead of one server with AOF. */
   redis?: 'server' | 'cluster';
@@ -115,6 +119,7 @@ export class SystemUnderTest {
       // (production default 30 s) so the kill tests finish in seconds.
       WORKER_LOCK_DURATION_MS: '4000',
       WORKER_STALLED_INTERVAL_MS: '2000',
+      ...this.options.env,
       ...extra,
     };
   }
@@ -154,7 +159,7 @@ export class SystemUnderTest {
     const sim = this.spawnNode('simulator', 'packages/nessus-sim/dist/bin.js', ['--port', String(this.simPort), '--scan-seconds', String(this.options.scanSeconds ?? 2), '--drift', String(this.options.drift ?? 0)], this.env());
     await this.waitHealthy(`${this.simUrl}/server/status`, sim);
     for (let i = 0; i < (this.options.workers ?? 1); i += 1) await this.startWorker();
-    const gateway = this.spawnNode('gateway', 'apps/gateway/dist/main.js', [], this.env());
+    const gateway = this.spawnNode('gateway', 'apps/gateway/dist/main.js', [], this.env(this.options.gatewayEnv));
     await this.waitHealthy(`${this.gatewayUrl}/health`, gateway);
   }
 

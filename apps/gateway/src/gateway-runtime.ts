@@ -15,7 +15,7 @@ import {
   type Logger,
   type RuntimeConfig,
 } from '@nessus-mcp/core';
-import { LocalTaskFiles, ResultStoreCache } from '@nessus-mcp/results';
+import { ResultStoreCache, openTaskFiles } from '@nessus-mcp/results';
 import { CursorCodec } from '@nessus-mcp/schema';
 import { ScannerRegistry, type ScannerRegistryOptions } from '@nessus-mcp/scanners';
 import type { DestinationStream } from 'pino';
@@ -62,6 +62,9 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions = {}):
   const prefix = options.redisKeyPrefix ?? config.redisNamespace.keyPrefix;
   const readAccess = () => loadAccessConfig(config.accessConfigPath, config.accessConfigExplicit, env);
   const access = new AccessControl(authTokens, readAccess());
+  // A STORAGE_URL whose bucket cannot be used stops the gateway here, before it accepts a request.
+  const taskFiles = await openTaskFiles(config);
+  logger.info({ storage: taskFiles.description }, 'task files');
 
   const redis = createRedisConnection(redisUrl, 'producer');
   // BullMQ needs its own connection options; producers still fail fast rather than queue commands.
@@ -80,6 +83,7 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions = {}):
   } catch (error) {
     redis.disconnect();
     queueConnection.disconnect();
+    taskFiles.close();
     throw error;
   }
 
@@ -95,7 +99,7 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions = {}):
     results: new ResultStoreCache({ maxStores: 16, cursors: new CursorCodec(credentialsKey) }),
     audit: new AuditLog(redis, prefix, () => setup.config.retention.audit_days),
     credentialsKey,
-    files: new LocalTaskFiles(config.dataDir),
+    files: taskFiles.files,
     dataDir: config.dataDir,
     logger,
     liveProgressTimeoutMs: 1500,
@@ -140,6 +144,7 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions = {}):
       await queues.close();
       await registry.close();
       await Promise.all([redis.quit().catch(() => undefined), queueConnection.quit().catch(() => undefined)]);
+      taskFiles.close();
     },
   };
   return runtime;

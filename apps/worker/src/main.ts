@@ -11,7 +11,7 @@ import {
   waitForRedis,
   type Logger,
 } from '@nessus-mcp/core';
-import { LocalTaskFiles, ingestExport } from '@nessus-mcp/results';
+import { ingestExport, openTaskFiles } from '@nessus-mcp/results';
 import { startWorkerApp, type WorkerApp } from './worker-app.js';
 import { loadWorkerSettings } from './worker-settings.js';
 
@@ -34,6 +34,9 @@ async function main(): Promise<void> {
     const credentialsKey = loadCredentialsKey(process.env, runtime.dataDir);
     const settings = loadWorkerSettings();
     logger = createLogger({ name: 'worker', level: runtime.logLevel });
+    // A STORAGE_URL whose bucket cannot be used stops the worker here, before it takes a job.
+    const taskFiles = await openTaskFiles(runtime);
+    logger.info({ storage: taskFiles.description }, 'task files');
     const redis = createRedisConnection(redisUrl, 'worker');
     redis.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis connection error'));
     await waitForRedis(redis, 15_000);
@@ -42,7 +45,7 @@ async function main(): Promise<void> {
       redis,
       config,
       scannersConfigPath: runtime.scannersConfigPath,
-      files: new LocalTaskFiles(runtime.dataDir),
+      files: taskFiles.files,
       credentialsKey,
       ingest: ingestExport,
       logger,

@@ -11,6 +11,7 @@ export * from './redis-url.js';
 export * from './config/scanners-config.js';
 export * from './config/runtime-config.js';
 export * from './config/access-config.js';
+export * from './config/storage-url.js';
 export { expandEnv, formatPath } from './config/expand-env.js';
 export * from './supervision.js';
 export * from './ip.js';

@@ -11,6 +11,8 @@ export type { ResultSummary } from './summary.js';
 export type { AuthenticationEvidence, CredentialSignal } from './authentication.js';
 export { LocalTaskFiles } from './task-files.js';
 export type { OpenedExport, StoredFingerprint, StoreWorkspace, TaskFiles } from './task-files.js';
+export { openTaskFiles } from './open-task-files.js';
+export type { OpenedTaskFiles, TaskFilesConfig } from './open-task-files.js';
 export type { StoreManifest } from './layout.js';
 export { FINGERPRINT_FIELDS, FingerprintBuilder, Fingerprints, identityHost, postingsOf } from './fingerprints.js';
 export type { FingerprintFinding } from './fingerprints.js';

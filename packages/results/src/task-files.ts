@@ -98,7 +98,8 @@ const EXPORT_STAGING_PREFIX = '.report-';
 const RESULTS_DIR = 'results';
 const STORE_STAGING_PREFIX = '.results-tmp-';
 const RETIRED_STORE_PREFIX = '.results-old-';
-const FINGERPRINT_FILE = 'fingerprints.json';
+/** The fingerprint's file name inside a result store, wherever the store is kept. */
+export const FINGERPRINT_FILE = 'fingerprints.json';
 const HISTORY_DIR = 'history';
 
 function isMissing(error: unknown): boolean {

@@ -4,22 +4,69 @@ import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { ingestExport } from '../src/ingest.js';
+import { S3TaskFiles } from '../src/s3-task-files.js';
+import { ResultStore } from '../src/store.js';
 import { LocalTaskFiles } from '../src/task-files.js';
+import type { TaskFiles } from '../src/task-files.js';
 import { fixturePath } from './fixtures.js';
+import { createTestBucket } from './s3.js';
 
 const TASK_ID = 'ne_scan_20251201_143022_0badf00d';
-let dataDir: string;
-let files: LocalTaskFiles;
 
-beforeEach(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'task-files-'));
-  files = new LocalTaskFiles(dataDir);
-});
-afterEach(async () => {
-  await rm(dataDir, { recursive: true, force: true });
-});
+async function entries(dir: string): Promise<string[]> {
+  return readdir(dir, { recursive: true }).catch(() => []);
+}
 
-describe('local task files', () => {
+/** One implementation under test: its files, and what it holds of a task or at all (files or objects). */
+interface Variant {
+  files: TaskFiles;
+  /** Everything kept for the task, staging included. */
+  leftovers(taskId: string): Promise<string[]>;
+  /** Everything kept for any task. */
+  everything(): Promise<string[]>;
+  close(): void;
+}
+
+const VARIANTS: [string, (dataDir: string) => Promise<Variant>][] = [
+  [
+    'local files',
+    async (dataDir) => ({
+      files: new LocalTaskFiles(dataDir),
+      leftovers: (taskId) => entries(join(dataDir, 'tasks', taskId)),
+      everything: () => entries(join(dataDir, 'tasks')),
+      close: () => undefined,
+    }),
+  ],
+  [
+    'object storage',
+    async (dataDir) => {
+      const { objects } = await createTestBucket();
+      const cacheDir = join(dataDir, 'cache');
+      return {
+        files: new S3TaskFiles({ objects, cacheDir, cacheBytes: 64 * 1024 * 1024 }),
+        leftovers: async (taskId) => [...(await objects.list(`tasks/${taskId}/`)), ...(await entries(join(cacheDir, 'work')))],
+        everything: () => objects.list('tasks/'),
+        close: () => objects.destroy(),
+      };
+    },
+  ],
+];
+
+describe.each(VARIANTS)('task files in %s', (_name, makeVariant) => {
+  let dataDir: string;
+  let files: TaskFiles;
+  let variant: Variant;
+
+  beforeEach(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'task-files-'));
+    variant = await makeVariant(dataDir);
+    files = variant.files;
+  });
+  afterEach(async () => {
+    variant.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
   it.each(['../../etc', 'ne_scan_20251201_143022_0badf00d/../x', '', 'NE_SCAN_20251201_143022_0BADF00D'])('refuses the malformed task id %j before touching the disk', async (taskId) => {
     await expect(files.exportSize(taskId)).rejects.toMatchObject({ code: 'invalid_argument' });
     await expect(files.openExport(taskId)).rejects.toMatchObject({ code: 'invalid_argument' });
@@ -67,7 +114,7 @@ describe('local task files', () => {
       }),
     ).rejects.toThrow('download cut');
     expect(await files.exportSize(TASK_ID)).toBeNull();
-    expect(await readdir(join(dataDir, 'tasks', TASK_ID))).toEqual([]);
+    expect(await variant.leftovers(TASK_ID)).toEqual([]);
   });
 
   it('keeps the previous export when a rewrite fails', async () => {
@@ -80,10 +127,11 @@ describe('local task files', () => {
     await files.writeExport(TASK_ID, async (staging) => writeFile(staging, await readFile(fixturePath('local3'))));
     const summary = await ingestExport({ files, taskId: TASK_ID });
     expect(await files.readSummary(TASK_ID)).toEqual(summary);
+    expect((await ResultStore.open(await files.resultStoreDirectory(TASK_ID))).size).toBe(summary.findings_total);
     await files.remove(TASK_ID);
     expect(await files.exportSize(TASK_ID)).toBeNull();
     await expect(files.readSummary(TASK_ID)).rejects.toMatchObject({ code: 'not_ready' });
-    expect(await readdir(join(dataDir, 'tasks'))).toEqual([]);
+    expect(await variant.everything()).toEqual([]);
     await files.remove(TASK_ID);
   });
 

@@ -4,6 +4,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { AppError } from '../errors.js';
 import { redisNamespace, type RedisNamespace } from '../redis-keys.js';
 import { parseRedisUrl } from '../redis-url.js';
+import { parseStorageUrl, type StorageLocation } from './storage-url.js';
 
 /** Everything the processes read from the environment (CONTRACT.md "Environment"). */
 export interface RuntimeConfig {
@@ -16,6 +17,10 @@ export interface RuntimeConfig {
   /** BullMQ's and this system's key prefixes (REDIS_PREFIX, hash-tagged on a cluster). */
   redisNamespace: RedisNamespace;
   dataDir: string;
+  /** Unset means task files under `DATA_DIR`; set means object storage (`STORAGE_URL`). */
+  storage: StorageLocation | undefined;
+  /** With object storage: how many bytes of result stores a gateway keeps under `DATA_DIR/cache`. */
+  storageCacheBytes: number;
   scannersConfigPath: string;
   /** ACCESS_CONFIG, else config/access.yaml (used only if it exists). */
   accessConfigPath: string;
@@ -35,6 +40,14 @@ function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   return value;
 }
 
+function megabytes(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback * 1024 * 1024;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new AppError('config_invalid', `${name}=${raw} is not a whole number of megabytes (1 or more)`);
+  return value * 1024 * 1024;
+}
+
 export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): RuntimeConfig {
   const absolute = (path: string): string => (isAbsolute(path) ? path : resolve(cwd, path));
   const gatewayHost = env.GATEWAY_HOST || '127.0.0.1';
@@ -47,6 +60,7 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env, cwd = pr
   const cluster = env.REDIS_URL ? parseRedisUrl(env.REDIS_URL).kind === 'cluster' : false;
   const namespace = redisNamespace(cluster, env.REDIS_PREFIX);
   if ('problem' in namespace) throw new AppError('config_invalid', namespace.problem, { details: { variable: 'REDIS_PREFIX' } });
+  const storage = env.STORAGE_URL ? parseStorageUrl(env.STORAGE_URL) : undefined;
   return {
     gatewayHost,
     gatewayPort,
@@ -55,6 +69,8 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env, cwd = pr
     redisUrl: env.REDIS_URL || undefined,
     redisNamespace: namespace,
     dataDir: absolute(env.DATA_DIR || './.data'),
+    storage,
+    storageCacheBytes: megabytes(env, 'STORAGE_CACHE_MB', 2048),
     scannersConfigPath: absolute(env.SCANNERS_CONFIG || 'config/scanners.yaml'),
     accessConfigPath: absolute(env.ACCESS_CONFIG || 'config/access.yaml'),
     accessConfigExplicit: Boolean(env.ACCESS_CONFIG),

@@ -1,0 +1,1 @@
+export { teardown as default } from '@nessus-mcp/embedded-s3/jest-global-setup';

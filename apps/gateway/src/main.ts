@@ -4,7 +4,7 @@ import { exitWithSupervisor } from '@nessus-mcp/core';
 import { buildGateway } from './gateway.js';
 import { createGatewayRuntime, type GatewayRuntime } from './gateway-runtime.js';
 
-/** `npm run gateway`: the HTTP gateway in the foreground, configured from the environment (CONTRACT.md). */
+/** `npm run gateway`: the HTTP gateway in the foreground, configured from the environment (README, "Environment variables"). */
 async function main(): Promise<void> {
   let runtime: GatewayRuntime;
   try {

@@ -12,7 +12,7 @@ import { connectClient, http, startTestGateway, type TestGateway } from './suppo
 
 const READER = 'declarations-reader-0123456789abcdef';
 
-/** Routes anyone may call without a token, each for a reason (CONTRACT.md). */
+/** Routes anyone may call without a token, each for a reason (docs/security.md). */
 const PUBLIC_ROUTES = new Set([
   'GET /health',
   'GET /ready',

@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 export type ScanOutcome = 'completed' | 'failed' | 'timeout' | 'cancelled';
 
-/** Reads shared state (Redis) at scrape time: per-process counters were the predecessor's defect 13. */
+/** Reads shared state (Redis) at scrape time: per-process counters would show each worker's share only, and 0 on a fresh process. */
 export type ActiveScansReader = () => Promise<Array<{ pool: string; instance: string; active: number }>>;
 
 export interface WorkerMetrics {

@@ -1,7 +1,7 @@
 import { AppError } from '@nessus-mcp/core';
 
 /**
- * Process-level knobs beyond CONTRACT.md's environment, for operators and tests. The defaults
+ * Process-level knobs beyond the environment the README documents, for operators and tests. The defaults
  * suit production: scan jobs spend their life parked between polls, so one process can hold
  * many; a 30 s lock means a crashed worker's job is picked up again within about a minute.
  */

@@ -9,8 +9,8 @@ export type ScanType = (typeof SCAN_TYPES)[number];
 
 /**
  * Allowed transitions. Terminal states have no exit, with one exception: a failed task whose job
- * is retried from the failed set (the dead-letter store) goes back to queued; the predecessor
- * refused that and so its dead-letter retries could never succeed.
+ * is retried from the failed set (the dead-letter store) goes back to queued, or that retry
+ * could never succeed.
  */
 export const TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = {
   queued: ['running', 'failed', 'cancelled', 'timeout'],

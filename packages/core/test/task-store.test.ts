@@ -46,7 +46,7 @@ function makeTask(overrides: Partial<Task> = {}, createdAt = new Date()): Task {
 }
 
 describe('task ids', () => {
-  it('follow the predecessor format and validate', () => {
+  it('look like ne_scan_<date>_<time>_<hex>, as agents already store them, and validate', () => {
     const id = newTaskId('nessus', 'scanner1', new Date('2025-12-01T14:30:22Z'));
     expect(id).toMatch(/^ne_scan_20251201_143022_[0-9a-f]{8}$/);
     expect(isValidTaskId(id)).toBe(true);

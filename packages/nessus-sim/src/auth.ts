@@ -15,7 +15,7 @@ export const DEFAULT_API_CREDENTIALS: Readonly<ApiCredentials> = Object.freeze({
   password: 'sim-admin-password',
 });
 
-// Error texts observed on real servers (NESSUS_API.md B.1).
+// Error texts observed on real servers (docs/nessus-api.md §B.1).
 export const INVALID_CREDENTIALS = 'Invalid Credentials';
 export const LOGIN_REQUIRED = 'You need to log in to perform this request';
 

@@ -18,7 +18,7 @@ function isLoopback(address: string | undefined): boolean {
 }
 
 /**
- * `/_sim/*` (CONTRACT.md, "Simulator control"): no auth, so it answers loopback clients only,
+ * `/_sim/*` (docs/simulator.md, "Control surface"): no auth, so it answers loopback clients only,
  * even when the API itself is bound to another interface.
  */
 export async function handleControl(

@@ -1,6 +1,6 @@
 /**
  * Fault switches, settable at start (options, CLI flags) and at run time (`PUT /_sim/faults`).
- * The key names and value sets are part of the external contract (CONTRACT.md, "Simulator
+ * The key names and value sets are part of the external contract (docs/simulator.md, "Control
  * control"); `download_mode` and the real-Nessus modes (`licence_412: "reset"`, the export
  * modes `error_500_then_404` and `lost`, `download_mode: "chunked"`, `server_loading`,
  * `running_status`, `session_refusal`, `max_concurrent_scans`) are this package's additions, documented in its README
@@ -14,7 +14,7 @@ export type DownloadMode = 'ok' | 'slow' | 'truncated' | 'expired' | 'chunked';
 export type SessionRefusal = 'too_many_users' | 'locked';
 
 export interface Faults {
-  /** Answer the scan-control endpoints of NESSUS_API.md B.2 with 412; `null` = licence allows the API. */
+  /** Answer the scan-control endpoints of docs/nessus-api.md §B.2 with 412; `null` = licence allows the API. */
   licence_412: Licence412Mode | null;
   /** Share (0–1) of API calls answered with 500 or 503. */
   error_rate: number;

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-/** An API answer with Nessus' error shape `{"error": "<message>"}` (NESSUS_API.md B.0). */
+/** An API answer with Nessus' error shape `{"error": "<message>"}` (docs/nessus-api.md §B.0). */
 export class NessusHttpError extends Error {
   override readonly name = 'NessusHttpError';
   constructor(

@@ -1,7 +1,7 @@
 import type { ScanOutcome } from './faults.js';
 import type { ExpandedTargets } from './targets.js';
 
-/** `info.status` values the simulator produces (NESSUS_API.md B.3.8). */
+/** `info.status` values the simulator produces (docs/nessus-api.md §B.3.8). */
 export type ScanStatus =
   | 'empty'
   | 'pending'

@@ -15,7 +15,7 @@ export interface ScanTemplate {
   icon: string;
 }
 
-/** UUIDs published for stock templates (NESSUS_API.md B.3.3). */
+/** UUIDs published for stock templates (docs/nessus-api.md §B.3.3). */
 const KNOWN_UUIDS: Record<string, string> = {
   basic: '731a8e52-3ea6-a291-ec0a-d2ff0619c19d7bd788d6be818b65',
   advanced: 'ad629e16-03b6-8c1d-cef6-ef8c9dd3c658d24bd260ef5f9e66',

@@ -1,4 +1,4 @@
-/** `GET /_sim/stats` body, exactly as CONTRACT.md ("Simulator control") fixes it. */
+/** `GET /_sim/stats` body, exactly as docs/simulator.md ("Control surface") fixes it: tests and scripts read it. */
 export interface SimStats {
   scans_created: number;
   launches: number;

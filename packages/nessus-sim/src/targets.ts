@@ -1,6 +1,6 @@
 import { isIPv6 } from 'node:net';
 
-/** Nessus scans at most this many addresses per simulated scan (CONTRACT.md, "Simulator control"). */
+/** Nessus scans at most this many addresses per simulated scan (docs/simulator.md, "Control surface"). */
 export const MAX_SCAN_HOSTS = 4096;
 
 export interface ScanTarget {

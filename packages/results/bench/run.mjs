@@ -153,7 +153,7 @@ async function main() {
   globalThis.gc?.();
   const rssAfter = process.memoryUsage().rss;
 
-  // Baseline: what the predecessor did, parse the whole export for every page.
+  // Baseline: the naive approach, parse the whole export for every page.
   const facts = scanFactsOf(ingest.result);
   for (const [name, base] of Object.entries(QUERIES)) {
     const samples = [];

@@ -173,7 +173,7 @@ export class NessusScanner implements Scanner {
       await this.http.call('POST', '/scans/:id/stop', { params: { id: scanId }, signal, retry: true });
       this.log.info({ scanId }, 'nessus scan stop requested');
     } catch (error) {
-      // 409: the state does not allow a stop, i.e. the scan is not running (NESSUS_API.md §B.3.9).
+      // 409: the state does not allow a stop, i.e. the scan is not running (docs/nessus-api.md §B.3.9).
       if (error instanceof AppError && error.code === 'conflict') {
         this.log.debug({ scanId }, 'nessus scan was not running; nothing to stop');
         return;

@@ -101,7 +101,7 @@ interface TransportErrorLike {
 
 /**
  * Maps a failure without a usable answer (connection refused, reset, timeout, TLS). A 412 whose
- * socket closed before its 32-byte body is still the licence refusal (NESSUS_API.md §B.2).
+ * socket closed before its 32-byte body is still the licence refusal (docs/nessus-api.md §B.2).
  * The got error itself is not kept as `cause`: its `options` hold the request headers, which
  * carry the API keys or the session token.
  */

@@ -2,7 +2,7 @@ import { AppError } from '@nessus-mcp/core/errors';
 import type { HostProgress } from './status-mapping.js';
 
 /**
- * Tolerant readers for the Nessus JSON bodies this client uses (shapes from NESSUS_API.md §B.3).
+ * Tolerant readers for the Nessus JSON bodies this client uses (shapes from docs/nessus-api.md §B.3).
  * Only the fields we need are checked; a body missing one of them is a scanner error, not a crash.
  */
 

@@ -88,7 +88,7 @@ export interface InstanceInfo {
 /**
  * Scanner pools built from `scanners.yaml`, with active-scan counts kept in Redis so every
  * process (gateway, one or more workers) sees the same load and per-instance limits hold
- * across them (the predecessor counted per process and always showed 0).
+ * across them (a per-process count would show 0 in every process but the one holding the slot).
  */
 export class ScannerRegistry {
   private readonly redis: Redis | Cluster;

@@ -2,8 +2,8 @@ import { AppError } from '@nessus-mcp/core/errors';
 
 /**
  * Scans this system creates are named `[nmcp:<task_id>] <name>`. Housekeeping parses the task id
- * back so it only ever touches its own scans (the predecessor deleted every old scan on the
- * server, including ones it never created).
+ * back so it only ever touches its own scans: a Nessus server is shared, and scans other people
+ * created are theirs.
  */
 const MARKER = /^\[nmcp:([A-Za-z0-9_-]{1,128})\] /;
 const TASK_ID = /^[A-Za-z0-9_-]{1,128}$/;

@@ -1,7 +1,7 @@
 import type { ScanState } from './scanner.js';
 
 /**
- * Nessus `info.status` → ScanState (NESSUS_API.md §B.3.8), each word placed on purpose. The
+ * Nessus `info.status` → ScanState (docs/nessus-api.md §B.3.8), each word placed on purpose. The
  * worker keeps polling `queued`, `running` and `unknown` (bounded by its wall-clock timeout).
  * - `empty` (never launched), `pending`, `initializing` (Tenable VM's start-up phase): queued.
  * - `running`, `processing`, `publishing` (results being written out before `completed`): running.
@@ -48,7 +48,7 @@ function toNumber(value: number | string | null | undefined): number {
 }
 
 /**
- * `info` has no progress field (NESSUS_API.md §B.3.7): progress is Σ scanprogresscurrent /
+ * `info` has no progress field (docs/nessus-api.md §B.3.7): progress is Σ scanprogresscurrent /
  * Σ scanprogresstotal over the hosts, clamped to 0–100 and forced to 100 once completed.
  * `hosts[]` only lists hosts the scan has started on, so when `hostCount` (info.hostcount) says
  * more are coming, each missing host counts as 0 of the listed hosts' mean total; otherwise the

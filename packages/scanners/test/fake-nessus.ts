@@ -4,7 +4,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 /**
- * A small Nessus stand-in replaying the recorded shapes of NESSUS_API.md: `{"error":...}` bodies,
+ * A small Nessus stand-in replaying the recorded shapes of docs/nessus-api.md: `{"error":...}` bodies,
  * `scans: null` when empty, Trash=2 / My Scans=3, 52-char run UUIDs, export loading → ready, and
  * the 412 variants. Fault keys mirror the simulator's `/_sim/faults` so one contract suite drives
  * both. Scans advance one state per status poll, so tests never wait on a clock.

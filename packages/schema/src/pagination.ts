@@ -21,7 +21,7 @@ export function resolvePage(value: unknown): number {
   return page;
 }
 
-/** Out-of-range sizes are clamped to 10–100 rather than refused, as the predecessor did. */
+/** Out-of-range sizes are clamped to 10–100 rather than refused: agents guess page sizes, and a near miss should still answer. */
 export function resolvePageSize(value: unknown): number {
   if (value === undefined || value === null) return DEFAULT_PAGE_SIZE;
   return Math.min(MAX_PAGE_SIZE, Math.max(MIN_PAGE_SIZE, integerOf('page_size', value)));

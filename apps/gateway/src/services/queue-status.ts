@@ -6,7 +6,7 @@ import type { ServiceContext } from './service-context.js';
 const STATES = ['waiting', 'active', 'delayed', 'completed', 'failed'] as const;
 type Counts = Record<(typeof STATES)[number], number>;
 
-/** Counts and ages only: job payloads never leave this function (the predecessor leaked passwords here). */
+/** Counts and ages only: job payloads never leave this function (a payload holds encrypted credentials and job internals no caller needs). */
 export async function getQueueStatus(context: ServiceContext, input: PoolFilterInput): Promise<QueueStatusOutput> {
   assertPool(context, input.scanner_pool);
   const queues = context.queues.scanQueues().filter(({ pool }) => input.scanner_pool === undefined || pool === input.scanner_pool);

@@ -6,7 +6,7 @@ import type { HousekeepingDeps } from './housekeeping-deps.js';
  * Deletes on Nessus the scans this system created (its folder, names tagged with a task id;
  * `listOwnScans` returns nothing else) whose task is gone or ended. Scans of failed tasks stay
  * until the task expires, so a retry from the failed set can resume them. Foreign scans are
- * never listed, let alone touched (the predecessor deleted every old scan on the server).
+ * never listed, let alone touched: deleting every old scan on a shared Nessus would destroy other teams' work.
  */
 export async function cleanNessusScans(deps: HousekeepingDeps): Promise<{ deleted: number; stopped: number; held: number; errors: number }> {
   const registry = deps.registry();

@@ -19,7 +19,7 @@ export class ScanTimedOut extends Error {
 /** Reason passed to `worker.cancelJob` so the processor knows an abort means "cancel". */
 export const CANCEL_REASON = 'cancel_requested';
 
-/** Wall clock from the task's start, never poll counts (the predecessor counted polls). */
+/** Wall clock from the task's start, never poll counts (poll intervals change with backoff, so a count measures no time). */
 export function scanDeadline(startedAt: string | null | undefined, timeoutMinutes: number): number | null {
   if (!startedAt) return null;
   const started = Date.parse(startedAt);

@@ -28,7 +28,7 @@ export async function completeScan(ctx: ScanStepContext, summary: ResultSummary)
 
 /**
  * A credentialed scan whose SSH login failed on every host ran only unauthenticated checks: calling
- * it `completed` would let a caller believe it got a credentialed audit (the predecessor's defect 8).
+ * it `completed` would let a caller believe it got a credentialed audit.
  * It ends `failed` with the reason, while its results stay readable. The job itself succeeds: a
  * retry with the same credentials cannot do better.
  */

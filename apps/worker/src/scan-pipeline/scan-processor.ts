@@ -90,8 +90,7 @@ async function ensureStillWanted(ctx: ScanStepContext): Promise<void> {
 /**
  * A failed task whose job runs again was retried from the failed set (Bull Board, `job.retry()`):
  * it goes back to queued and resumes from the recorded state (a scan that ended on Nessus is
- * relaunched). The predecessor left it terminal,
- * so its dead-letter retries could never succeed.
+ * relaunched). Left terminal, a retry from the dead-letter store could never succeed.
  */
 async function reopenRetriedTask(ctx: ScanStepContext): Promise<void> {
   const { applied } = await ctx.deps.tasks.update(ctx.taskId, { status: 'queued', error: null, completed_at: null, cancel_requested: false }, ['failed']);

@@ -6,7 +6,7 @@ import { redisNamespace, type RedisNamespace } from '../redis-keys.js';
 import { parseRedisUrl } from '../redis-url.js';
 import { parseStorageUrl, type StorageLocation } from './storage-url.js';
 
-/** Everything the processes read from the environment (CONTRACT.md "Environment"). */
+/** Everything the processes read from the environment (README, "Environment variables"). */
 export interface RuntimeConfig {
   gatewayHost: string;
   gatewayPort: number;

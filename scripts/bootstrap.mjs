@@ -68,7 +68,11 @@ function aptInstall(pkg, why) {
     run(prefix[0] ?? 'apt-get', [...prefix.slice(1), ...(prefix.length ? ['apt-get'] : []), 'update', '-qq'], { env });
     aptUpdated = true;
   }
-  const status = run(prefix[0] ?? 'apt-get', [...prefix.slice(1), ...(prefix.length ? ['apt-get'] : []), 'install', '-y', '-qq', '--no-install-recommends', pkg], { env });
+  const status = run(
+    prefix[0] ?? 'apt-get',
+    [...prefix.slice(1), ...(prefix.length ? ['apt-get'] : []), 'install', '-y', '-qq', '--no-install-recommends', pkg],
+    { env },
+  );
   if (status !== 0) die(`apt-get install ${pkg} failed (exit ${status}); install it yourself and run this again`, 3);
 }
 

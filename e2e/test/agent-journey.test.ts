@@ -53,14 +53,29 @@ async function waitTerminal(taskId: string): Promise<Status> {
 }
 
 function jsonLines(text: string): Array<Record<string, unknown>> {
-  return text.split('\n').filter((line) => line.trim()).map((line) => JSON.parse(line) as Record<string, unknown>);
+  return text
+    .split('\n')
+    .filter((line) => line.trim())
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 describe('an agent over MCP Streamable HTTP', () => {
   it('lists the contract tools', async () => {
     const { tools } = await agent.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(
-      ['cancel_scan', 'get_finding', 'get_queue_status', 'get_scan_results', 'get_scan_status', 'list_scanners', 'list_tasks', 'run_privileged_scan', 'run_trusted_scan', 'run_untrusted_scan', 'summarize_findings'].sort(),
+      [
+        'cancel_scan',
+        'get_finding',
+        'get_queue_status',
+        'get_scan_results',
+        'get_scan_status',
+        'list_scanners',
+        'list_tasks',
+        'run_privileged_scan',
+        'run_trusted_scan',
+        'run_untrusted_scan',
+        'summarize_findings',
+      ].sort(),
     );
   });
 
@@ -82,7 +97,9 @@ describe('an agent over MCP Streamable HTTP', () => {
     expect(all.some((l) => l.type === 'pagination')).toBe(false);
     expect(new Set(findings.map((f) => f.host))).toEqual(new Set(['192.168.50.1', '192.168.50.2', '192.168.50.3']));
 
-    const high = jsonLines(toolText(await call('get_scan_results', { task_id: submitted.task_id, page: 1, page_size: 10, filters: { severity: '>=3' }, sort: 'severity' })));
+    const high = jsonLines(
+      toolText(await call('get_scan_results', { task_id: submitted.task_id, page: 1, page_size: 10, filters: { severity: '>=3' }, sort: 'severity' })),
+    );
     const highFindings = high.filter((l) => l.type === 'vulnerability');
     expect(highFindings.length).toBeGreaterThan(0);
     expect(highFindings.every((f) => (f.severity as number) >= 3)).toBe(true);
@@ -92,7 +109,9 @@ describe('an agent over MCP Streamable HTTP', () => {
   }, 90000);
 
   it('runs a trusted scan with valid SSH credentials and reports authentication success', async () => {
-    const submitted = toolJson<Submitted>(await call('run_trusted_scan', { targets: '10.20.0.5', name: 'e2e trusted', ssh_username: 'scan', ssh_password: 'scan-password' }));
+    const submitted = toolJson<Submitted>(
+      await call('run_trusted_scan', { targets: '10.20.0.5', name: 'e2e trusted', ssh_username: 'scan', ssh_password: 'scan-password' }),
+    );
     const done = await waitTerminal(submitted.task_id);
     expect(done.status).toBe('completed');
     expect(done.authentication_status).toBe('success');
@@ -100,12 +119,22 @@ describe('an agent over MCP Streamable HTTP', () => {
 
   it('a privileged scan whose SSH login fails ends failed with the reason, its partial results still readable', async () => {
     const submitted = toolJson<Submitted>(
-      await call('run_privileged_scan', { targets: '10.20.0.6', name: 'e2e privileged', ssh_username: 'scan', ssh_password: 'wrong-password', elevate_privileges_with: 'sudo', escalation_password: 'sudo-secret-e2e' }),
+      await call('run_privileged_scan', {
+        targets: '10.20.0.6',
+        name: 'e2e privileged',
+        ssh_username: 'scan',
+        ssh_password: 'wrong-password',
+        elevate_privileges_with: 'sudo',
+        escalation_password: 'sudo-secret-e2e',
+      }),
     );
     const done = await waitTerminal(submitted.task_id);
     expect(done.status).toBe('failed');
     expect(done.authentication_status).toBe('failed');
-    expect((done as Status & { error: { code: string; message: string } }).error).toMatchObject({ code: 'authentication_failed', message: expect.stringMatching(/SSH login failed/) });
+    expect((done as Status & { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'authentication_failed',
+      message: expect.stringMatching(/SSH login failed/),
+    });
     expect(done.results_summary?.hosts_scanned).toBe(1);
     const lines = jsonLines(toolText(await call('get_scan_results', { task_id: submitted.task_id, page: 0, schema_profile: 'minimal' })));
     expect(lines.filter((l) => l.type === 'vulnerability').length).toBeGreaterThan(0);
@@ -143,12 +172,22 @@ describe('a human over the REST mirror', () => {
     const first = await system.api('/api/v1/scans/untrusted', { method: 'POST', body, headers: { 'idempotency-key': 'e2e-rest-1' } });
     expect(first.status).toBe(202);
     const task = (await first.json()) as Submitted;
-    const replay = (await (await system.api('/api/v1/scans/untrusted', { method: 'POST', body, headers: { 'idempotency-key': 'e2e-rest-1' } })).json()) as Submitted;
+    const replay = (await (
+      await system.api('/api/v1/scans/untrusted', { method: 'POST', body, headers: { 'idempotency-key': 'e2e-rest-1' } })
+    ).json()) as Submitted;
     expect(replay.task_id).toBe(task.task_id);
-    const conflict = await system.api('/api/v1/scans/untrusted', { method: 'POST', body: JSON.stringify({ targets: '192.168.60.11', name: 'rest scan' }), headers: { 'idempotency-key': 'e2e-rest-1' } });
+    const conflict = await system.api('/api/v1/scans/untrusted', {
+      method: 'POST',
+      body: JSON.stringify({ targets: '192.168.60.11', name: 'rest scan' }),
+      headers: { 'idempotency-key': 'e2e-rest-1' },
+    });
     expect(conflict.status).toBe(409);
 
-    await eventually(async () => ((await (await system.api(`/api/v1/tasks/${task.task_id}`)).json()) as Status).status === 'completed', 60000, 'REST task completion');
+    await eventually(
+      async () => ((await (await system.api(`/api/v1/tasks/${task.task_id}`)).json()) as Status).status === 'completed',
+      60000,
+      'REST task completion',
+    );
     const results = await system.api(`/api/v1/tasks/${task.task_id}/results?page=0&filters=${encodeURIComponent(JSON.stringify({ severity: [3, 4] }))}`);
     expect(results.headers.get('content-type')).toContain('application/x-ndjson');
     const lines = jsonLines(await results.text());

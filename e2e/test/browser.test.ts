@@ -27,12 +27,24 @@ beforeAll(async () => {
   system = await SystemUnderTest.start({ label: 'browser', scanSeconds: 1, attempts: 1 });
   browser = await chromium.launch({
     executablePath: chromiumPath(),
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   // One completed and one failed job for Bull Board to show.
   const ok = await system.api('/api/v1/scans/untrusted', { method: 'POST', body: JSON.stringify({ targets: '10.70.0.1', name: 'browser ok' }) });
   const okId = ((await ok.json()) as { task_id: string }).task_id;
-  await eventually(async () => ((await (await system.api(`/api/v1/tasks/${okId}`)).json()) as { status: string }).status === 'completed', 60000, 'completed job');
+  await eventually(
+    async () => ((await (await system.api(`/api/v1/tasks/${okId}`)).json()) as { status: string }).status === 'completed',
+    60000,
+    'completed job',
+  );
   await system.setFaults({ licence_412: 'clean' });
   const bad = await system.api('/api/v1/scans/untrusted', { method: 'POST', body: JSON.stringify({ targets: '10.70.0.2', name: 'browser failed' }) });
   const badId = ((await bad.json()) as { task_id: string }).task_id;

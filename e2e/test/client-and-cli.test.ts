@@ -118,7 +118,7 @@ describe('the client library examples against the live gateway', () => {
     expect(run.stdout).toMatch(new RegExp(`^${TASK_ID.source}: \\d+ finding\\(s\\) of severity >= 4$`, 'm'));
   }, 90000);
 
-  it('full-workflow.mjs runs a trusted scan with the simulator\'s SSH login through every step', async () => {
+  it("full-workflow.mjs runs a trusted scan with the simulator's SSH login through every step", async () => {
     const run = ok(await example('full-workflow', { TARGETS: '10.80.0.10', SSH_USERNAME: 'scan', SSH_PASSWORD: 'scan-password' }));
     expect(run.stdout).toContain('scanners: nessus/scanner1');
     expect(run.stdout).toContain('SSH authentication: success');
@@ -243,7 +243,12 @@ describe('the nessus-mcp CLI against the live gateway', () => {
   }, 60000);
 
   it('a trusted scan with the password from an environment variable completes with SSH authentication success', async () => {
-    const run = ok(await cli(['scan', '10.81.3.1', '--name', 'cli trusted', '--ssh-user', 'scan', '--ssh-password-env', 'E2E_SSH_PW', '--wait', '--interval', '0.3', '--json'], { E2E_SSH_PW: 'scan-password' }));
+    const run = ok(
+      await cli(
+        ['scan', '10.81.3.1', '--name', 'cli trusted', '--ssh-user', 'scan', '--ssh-password-env', 'E2E_SSH_PW', '--wait', '--interval', '0.3', '--json'],
+        { E2E_SSH_PW: 'scan-password' },
+      ),
+    );
     const { status } = JSON.parse(run.stdout) as { status: Status & { authentication_status?: string } };
     expect(status.status).toBe('completed');
     expect(status.authentication_status).toBe('success');

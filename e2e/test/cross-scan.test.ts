@@ -10,7 +10,11 @@ import { SystemUnderTest, eventually } from './system-under-test.js';
 let system: SystemUnderTest;
 
 type Line = Record<string, unknown>;
-const parse = (text: string): Line[] => text.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Line);
+const parse = (text: string): Line[] =>
+  text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Line);
 
 interface RawItem {
   key: string;
@@ -40,7 +44,10 @@ function rawItems(xml: string): { hosts: Set<string>; items: RawItem[] } {
   return { hosts, items };
 }
 
-function expectedDelta(base: ReturnType<typeof rawItems>, next: ReturnType<typeof rawItems>): Record<'new' | 'fixed' | 'not_rescanned' | 'persisting' | 'changed', number> {
+function expectedDelta(
+  base: ReturnType<typeof rawItems>,
+  next: ReturnType<typeof rawItems>,
+): Record<'new' | 'fixed' | 'not_rescanned' | 'persisting' | 'changed', number> {
   const counts = { new: 0, fixed: 0, not_rescanned: 0, persisting: 0, changed: 0 };
   const remaining = new Map<string, number[]>();
   for (const item of next.items) remaining.set(item.key, [...(remaining.get(item.key) ?? []), item.severity]);
@@ -56,7 +63,11 @@ function expectedDelta(base: ReturnType<typeof rawItems>, next: ReturnType<typeo
 async function scan(name: string): Promise<string> {
   const response = await system.api('/api/v1/scans/untrusted', { method: 'POST', body: JSON.stringify({ targets: '192.168.50.0/26', name }) });
   const { task_id: taskId } = (await response.json()) as { task_id: string };
-  await eventually(async () => ((await (await system.api(`/api/v1/tasks/${taskId}`)).json()) as { status: string }).status === 'completed', 90000, `${name} to complete`);
+  await eventually(
+    async () => ((await (await system.api(`/api/v1/tasks/${taskId}`)).json()) as { status: string }).status === 'completed',
+    90000,
+    `${name} to complete`,
+  );
   return taskId;
 }
 
@@ -85,7 +96,10 @@ describe('answers across scans', () => {
     expect(lines[1]).toMatchObject({ type: 'delta_summary', base_task_id: first, task_id: second, counts: expected });
 
     const client = await system.mcp();
-    const result = (await client.callTool({ name: 'compare_scans', arguments: { task_id: second, base_task_id: first, change: ['new', 'changed', 'fixed'], page: 0 } })) as { content: { type: string; text: string }[] };
+    const result = (await client.callTool({
+      name: 'compare_scans',
+      arguments: { task_id: second, base_task_id: first, change: ['new', 'changed', 'fixed'], page: 0 },
+    })) as { content: { type: string; text: string }[] };
     const listed = parse(result.content[0]?.text ?? '').filter((line) => line.type === 'vulnerability');
     expect(listed).toHaveLength(expected.new + expected.changed + expected.fixed);
     for (const line of listed.filter((l) => l.change === 'changed')) expect(line.previous_severity).not.toBe(line.severity);
@@ -106,7 +120,13 @@ describe('answers across scans', () => {
     const lines = parse(await (await system.api(`/api/v1/findings/search?cve=${cve}&page=0`)).text());
     const occurrences = lines.filter((line) => line.type === 'occurrence');
     expect(new Set(occurrences.map((line) => line.host))).toEqual(expectedHosts);
-    for (const line of occurrences) expect(line).toMatchObject({ task_id: expect.any(String), first_seen: expect.any(String), last_seen: expect.any(String), times_seen: expect.any(Number) });
+    for (const line of occurrences)
+      expect(line).toMatchObject({
+        task_id: expect.any(String),
+        first_seen: expect.any(String),
+        last_seen: expect.any(String),
+        times_seen: expect.any(Number),
+      });
   });
 
   it('answers bad input with codes a caller can act on', async () => {
@@ -116,7 +136,9 @@ describe('answers across scans', () => {
     const noEarlier = await system.api(`/api/v1/tasks/${first}/delta?base_task_id=previous`);
     expect(noEarlier.status).toBe(404);
     expect(((await noEarlier.json()) as { error: { message: string } }).error.message).toMatch(/no completed scan before/);
-    const queued = (await (await system.api('/api/v1/scans/untrusted', { method: 'POST', body: JSON.stringify({ targets: '192.168.51.1', name: 'still running' }) })).json()) as { task_id: string };
+    const queued = (await (
+      await system.api('/api/v1/scans/untrusted', { method: 'POST', body: JSON.stringify({ targets: '192.168.51.1', name: 'still running' }) })
+    ).json()) as { task_id: string };
     const notReady = await system.api(`/api/v1/tasks/${queued.task_id}/delta?base_task_id=${first}`);
     expect(((await notReady.json()) as { error: { code: string } }).error.code).toBe('not_ready');
     const noKey = await system.api('/api/v1/findings/search');

@@ -30,10 +30,15 @@ async function task(id: string): Promise<Task> {
 }
 
 async function finished(id: string, timeoutMs = 60000): Promise<Task> {
-  return eventually(async () => {
-    const t = await task(id);
-    return ['completed', 'failed', 'timeout', 'cancelled'].includes(t.status) ? t : undefined;
-  }, timeoutMs, `task ${id} to finish`, 300);
+  return eventually(
+    async () => {
+      const t = await task(id);
+      return ['completed', 'failed', 'timeout', 'cancelled'].includes(t.status) ? t : undefined;
+    },
+    timeoutMs,
+    `task ${id} to finish`,
+    300,
+  );
 }
 
 async function scanCounts(id: string): Promise<{ created: number; launched: number }> {
@@ -123,7 +128,10 @@ describe('faults users will hit', () => {
 
   it('no test password appears in Redis, job data or any log', async () => {
     const secret = 'Sup3r-Secret-SSH-Pa55';
-    const response = await system.api('/api/v1/scans/trusted', { method: 'POST', body: JSON.stringify({ targets: '10.60.0.1', name: 'secret hunt', ssh_username: 'scan', ssh_password: secret }) });
+    const response = await system.api('/api/v1/scans/trusted', {
+      method: 'POST',
+      body: JSON.stringify({ targets: '10.60.0.1', name: 'secret hunt', ssh_username: 'scan', ssh_password: secret }),
+    });
     expect(response.status).toBe(202);
     const id = ((await response.json()) as Task).task_id;
     await finished(id);

@@ -14,7 +14,13 @@ let agent: Client;
 beforeAll(async () => {
   // A generous step budget with short backoffs: create and launch are not retried in place, so
   // under 30 % errors a step needs a few tries now and then; in-place retries wait 20 ms × 2^n.
-  system = await SystemUnderTest.start({ label: 'flaky-scanner', scanSeconds: 1, attempts: 10, scans: { backoff_ms: 100 }, instance: { http_retry_backoff_ms: 20 } });
+  system = await SystemUnderTest.start({
+    label: 'flaky-scanner',
+    scanSeconds: 1,
+    attempts: 10,
+    scans: { backoff_ms: 100 },
+    instance: { http_retry_backoff_ms: 20 },
+  });
   agent = await system.mcp();
 }, 90000);
 

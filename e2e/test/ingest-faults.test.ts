@@ -96,7 +96,8 @@ function unmount(path: string): void {
 function mountSmallTasksDisk(size: string): string {
   const tasksDir = join(system.dataDir, 'tasks');
   mkdirSync(tasksDir, { recursive: true });
-  if (process.getuid?.() !== 0) throw new Error(`the disk-full test mounts a tmpfs and must run as root (uid ${process.getuid?.()}); run the suite as root or with sudo`);
+  if (process.getuid?.() !== 0)
+    throw new Error(`the disk-full test mounts a tmpfs and must run as root (uid ${process.getuid?.()}); run the suite as root or with sudo`);
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0755`, 'tmpfs', tasksDir], { stdio: 'pipe' });
   } catch (error) {

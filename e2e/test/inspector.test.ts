@@ -97,7 +97,10 @@ async function callTool(args: string[], tool: string, toolArgs: Record<string, u
 }
 
 function jsonLines(text: string): Array<Record<string, unknown>> {
-  return text.split('\n').filter((line) => line.trim()).map((line) => JSON.parse(line) as Record<string, unknown>);
+  return text
+    .split('\n')
+    .filter((line) => line.trim())
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 describe('the MCP Inspector CLI over Streamable HTTP', () => {
@@ -117,7 +120,9 @@ describe('the MCP Inspector CLI over Streamable HTTP', () => {
     // Exit 6 would mean an error-severity finding; warnings (nullable unions) are allowed.
     if (run.code !== 0) throw new Error(`inspector --strict exited ${run.code ?? run.signal}: ${run.stderr}`);
     const { schemaFindings = [] } = JSON.parse(run.stdout) as { schemaFindings?: Array<{ toolName: string; findings: SchemaFinding[] }> };
-    const errors = schemaFindings.flatMap((tool) => tool.findings.filter((f) => f.severity === 'error').map((f) => `${tool.toolName} ${f.schema} ${f.path}: ${f.issue}`));
+    const errors = schemaFindings.flatMap((tool) =>
+      tool.findings.filter((f) => f.severity === 'error').map((f) => `${tool.toolName} ${f.schema} ${f.path}: ${f.issue}`),
+    );
     expect(errors).toEqual([]);
   });
 
@@ -130,7 +135,9 @@ describe('the MCP Inspector CLI over Streamable HTTP', () => {
   });
 
   it('tools/call runs an untrusted scan: submit, get_scan_status until completed, get_scan_results', async () => {
-    const submitted = toolJson<{ task_id: string; status: string }>(await callTool(httpArgs(), 'run_untrusted_scan', { targets: '10.70.0.1-2', name: 'inspector http scan' }));
+    const submitted = toolJson<{ task_id: string; status: string }>(
+      await callTool(httpArgs(), 'run_untrusted_scan', { targets: '10.70.0.1-2', name: 'inspector http scan' }),
+    );
     expect(submitted.status).toBe('queued');
     expect(submitted.task_id).toMatch(/^ne_scan_\d{8}_\d{6}_[0-9a-f]{8}$/);
 
@@ -146,7 +153,9 @@ describe('the MCP Inspector CLI over Streamable HTTP', () => {
     expect(done.status).toBe('completed');
     expect(done.results_summary?.hosts_scanned).toBe(2);
 
-    const lines = jsonLines(toolText(await callTool(httpArgs(), 'get_scan_results', { task_id: submitted.task_id, page: 1, page_size: 10, schema_profile: 'minimal' })));
+    const lines = jsonLines(
+      toolText(await callTool(httpArgs(), 'get_scan_results', { task_id: submitted.task_id, page: 1, page_size: 10, schema_profile: 'minimal' })),
+    );
     expect(lines[0]).toMatchObject({ type: 'schema', profile: 'minimal' });
     expect(lines[1]).toMatchObject({ type: 'scan_metadata', task_id: submitted.task_id });
     const findings = lines.filter((l) => l.type === 'vulnerability');
@@ -160,9 +169,16 @@ describe('the MCP Inspector CLI over stdio (node apps/gateway/dist/stdio.js)', (
   let httpTaskId: string;
 
   beforeAll(async () => {
-    const response = await system.api('/api/v1/scans/untrusted', { method: 'POST', body: JSON.stringify({ targets: '10.70.1.1', name: 'submitted over http, read over stdio' }) });
+    const response = await system.api('/api/v1/scans/untrusted', {
+      method: 'POST',
+      body: JSON.stringify({ targets: '10.70.1.1', name: 'submitted over http, read over stdio' }),
+    });
     httpTaskId = ((await response.json()) as { task_id: string }).task_id;
-    await eventually(async () => ((await (await system.api(`/api/v1/tasks/${httpTaskId}`)).json()) as Status).status === 'completed', 60000, 'the HTTP-submitted task to complete');
+    await eventually(
+      async () => ((await (await system.api(`/api/v1/tasks/${httpTaskId}`)).json()) as Status).status === 'completed',
+      60000,
+      'the HTTP-submitted task to complete',
+    );
   }, 90000);
 
   it('lists the same tools', async () => {
@@ -182,14 +198,24 @@ describe('the MCP Inspector CLI over stdio (node apps/gateway/dist/stdio.js)', (
     const status = toolJson<Status>(await callTool(stdioArgs(), 'get_scan_status', { task_id: httpTaskId }, STDIO_SERVER));
     expect(status).toMatchObject({ task_id: httpTaskId, status: 'completed', results_summary: { hosts_scanned: 1 } });
 
-    const overStdio = jsonLines(toolText(await callTool(stdioArgs(), 'get_scan_results', { task_id: httpTaskId, page: 0, schema_profile: 'minimal' }, STDIO_SERVER)));
+    const overStdio = jsonLines(
+      toolText(await callTool(stdioArgs(), 'get_scan_results', { task_id: httpTaskId, page: 0, schema_profile: 'minimal' }, STDIO_SERVER)),
+    );
     const overHttp = (await (await system.api(`/api/v1/tasks/${httpTaskId}/results?page=0&schema_profile=minimal`)).text()).split('\n').filter((l) => l.trim());
-    expect(overStdio.filter((l) => l.type === 'vulnerability')).toEqual(overHttp.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.type === 'vulnerability'));
+    expect(overStdio.filter((l) => l.type === 'vulnerability')).toEqual(
+      overHttp.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.type === 'vulnerability'),
+    );
     expect(overStdio[0]!.total_vulnerabilities).toBeGreaterThan(0);
   });
 
   it('submits over stdio and the worker runs the scan to completion', async () => {
-    const submitted = toolJson<{ task_id: string }>(await callTool(stdioArgs(), 'run_untrusted_scan', { targets: '10.70.1.2', name: 'submitted over stdio' }, STDIO_SERVER));
-    await eventually(async () => ((await (await system.api(`/api/v1/tasks/${submitted.task_id}`)).json()) as Status).status === 'completed', 60000, 'the stdio-submitted task to complete');
+    const submitted = toolJson<{ task_id: string }>(
+      await callTool(stdioArgs(), 'run_untrusted_scan', { targets: '10.70.1.2', name: 'submitted over stdio' }, STDIO_SERVER),
+    );
+    await eventually(
+      async () => ((await (await system.api(`/api/v1/tasks/${submitted.task_id}`)).json()) as Status).status === 'completed',
+      60000,
+      'the stdio-submitted task to complete',
+    );
   }, 90000);
 });

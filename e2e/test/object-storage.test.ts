@@ -28,7 +28,11 @@ beforeAll(async () => {
     scanSeconds: 2,
     // Hosts apart share only Redis, the bucket and the two keys: the gateway encrypts scan
     // credentials the worker decrypts, so CREDENTIALS_KEY cannot be generated per host.
-    env: { ...credentials, STORAGE_URL: `s3://${BUCKET}/${PREFIX}?endpoint=${encodeURIComponent(s3.endpoint)}&force_path_style=true`, CREDENTIALS_KEY: randomBytes(32).toString('base64') },
+    env: {
+      ...credentials,
+      STORAGE_URL: `s3://${BUCKET}/${PREFIX}?endpoint=${encodeURIComponent(s3.endpoint)}&force_path_style=true`,
+      CREDENTIALS_KEY: randomBytes(32).toString('base64'),
+    },
     gatewayEnv: { DATA_DIR: gatewayDataDir },
   });
 }, 120000);
@@ -51,7 +55,11 @@ describe('task files in object storage, gateway and worker on separate data dire
     const submitted = await system.api('/api/v1/scans/untrusted', { method: 'POST', body: JSON.stringify({ targets: '192.168.70.10', name: 's3 scan' }) });
     expect(submitted.status).toBe(202);
     const { task_id: taskId } = (await submitted.json()) as { task_id: string };
-    await eventually(async () => ((await (await system.api(`/api/v1/tasks/${taskId}`)).json()) as { status: string }).status === 'completed', 90000, 'the scan to complete');
+    await eventually(
+      async () => ((await (await system.api(`/api/v1/tasks/${taskId}`)).json()) as { status: string }).status === 'completed',
+      90000,
+      'the scan to complete',
+    );
 
     const keys = await bucket.list(`tasks/${taskId}/`);
     expect(keys).toEqual(expect.arrayContaining([`tasks/${taskId}/report.nessus`, `tasks/${taskId}/results.json`]));
@@ -61,7 +69,10 @@ describe('task files in object storage, gateway and worker on separate data dire
 
     const page = await system.api(`/api/v1/tasks/${taskId}/results?page=0`);
     expect(page.status).toBe(200);
-    const lines = (await page.text()).trim().split('\n').map((line) => JSON.parse(line) as { type: string });
+    const lines = (await page.text())
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string });
     expect(lines.filter((line) => line.type === 'vulnerability').length).toBeGreaterThan(0);
     const report = await system.api(`/api/v1/tasks/${taskId}/report.nessus`);
     expect(report.status).toBe(200);
@@ -81,12 +92,18 @@ describe('task files in object storage, gateway and worker on separate data dire
     const secret = 'wJalrXUtnFEMI-K7MDENG-bPxRfiCYSECRET';
     const cases = [
       { url: `s3://AKIAEXAMPLE:${secret}@${BUCKET}`, says: /STORAGE_URL: credentials do not belong in the URL/ },
-      { url: `s3://no-such-bucket?endpoint=${encodeURIComponent(s3.endpoint)}&force_path_style=true`, says: /STORAGE_URL: bucket 'no-such-bucket' is not usable: the bucket does not exist/ },
+      {
+        url: `s3://no-such-bucket?endpoint=${encodeURIComponent(s3.endpoint)}&force_path_style=true`,
+        says: /STORAGE_URL: bucket 'no-such-bucket' is not usable: the bucket does not exist/,
+      },
     ];
     for (const script of ['apps/worker/dist/main.js', 'apps/gateway/dist/main.js']) {
       for (const { url, says } of cases) {
         const dataDir = mkdtempSync(join(tmpdir(), 'nmcp-e2e-s3-refused-'));
-        const result = await runCommand(process.execPath, [join(REPO_ROOT, script)], { env: system.env({ STORAGE_URL: url, DATA_DIR: dataDir, GATEWAY_PORT: '0', WORKER_METRICS_PORT: '0' }), timeoutMs: 30000 });
+        const result = await runCommand(process.execPath, [join(REPO_ROOT, script)], {
+          env: system.env({ STORAGE_URL: url, DATA_DIR: dataDir, GATEWAY_PORT: '0', WORKER_METRICS_PORT: '0' }),
+          timeoutMs: 30000,
+        });
         rmSync(dataDir, { recursive: true, force: true });
         expect(result.code).toBe(1);
         expect(result.stderr).toMatch(says);

@@ -43,7 +43,16 @@ async function startAndStop(cwd: string, command: string, args: string[], label:
   const dataDir = mkdtempSync(join(tmpdir(), `nmcp-${label}-`));
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
   const [gatewayPort, workerPort, simPort] = [await findFreePort(), await findFreePort(), await findFreePort()];
-  const env = { ...process.env, DATA_DIR: dataDir, GATEWAY_PORT: String(gatewayPort), WORKER_METRICS_PORT: String(workerPort), NESSUS_SIM_PORT: String(simPort), REDIS_URL: '', AUTH_TOKEN: '', CREDENTIALS_KEY: '' };
+  const env = {
+    ...process.env,
+    DATA_DIR: dataDir,
+    GATEWAY_PORT: String(gatewayPort),
+    WORKER_METRICS_PORT: String(workerPort),
+    NESSUS_SIM_PORT: String(simPort),
+    REDIS_URL: '',
+    AUTH_TOKEN: '',
+    CREDENTIALS_KEY: '',
+  };
   let output = '';
   const child: ChildProcess = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: interrupt });
   child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
@@ -58,7 +67,12 @@ async function startAndStop(cwd: string, command: string, args: string[], label:
   );
   cleanups.push(() => child.kill('SIGKILL'));
 
-  const outcome = await eventually(async () => (output.includes('nessus-mcp is running') ? 'running' : child.exitCode !== null ? 'exited' : undefined), 600000, `${label} to start`, 500);
+  const outcome = await eventually(
+    async () => (output.includes('nessus-mcp is running') ? 'running' : child.exitCode !== null ? 'exited' : undefined),
+    600000,
+    `${label} to start`,
+    500,
+  );
   if (outcome === 'exited') throw new Error(`${label} exited with ${child.exitCode} before the system ran; its output ends:\n${output.slice(-3000)}`);
   const token = readFileSync(join(dataDir, 'auth-token'), 'utf8').trim();
   expect(output).toContain(token);
@@ -92,13 +106,19 @@ describe('the quick start', () => {
     // The README's quick start is exactly two commands: run the first one as a newcomer would.
     const readme = readFileSync(join(clone, 'README.md'), 'utf8');
     const block = /## Quick start[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
-    const commands = block.split('\n').map((line) => line.replace(/#.*/, '').trim()).filter(Boolean);
+    const commands = block
+      .split('\n')
+      .map((line) => line.replace(/#.*/, '').trim())
+      .filter(Boolean);
     expect(commands).toEqual(['npm start', 'npm test']);
     const [command, ...args] = commands[0]!.split(' ') as [string, ...string[]];
     await startAndStop(clone, command, args, 'fresh-clone', true);
     // The contract's parser command works in the fresh clone too.
     const fixture = join(clone, 'packages/nessus-parser/test/fixtures/savon-noir_python-libnessus__nessus_report_local_3.nessus');
-    const summary = JSON.parse(execFileSync('npx', ['--no-install', 'nessus-parse', '--summary', fixture], { cwd: clone, encoding: 'utf8' })) as { hosts: number; findings: number };
+    const summary = JSON.parse(execFileSync('npx', ['--no-install', 'nessus-parse', '--summary', fixture], { cwd: clone, encoding: 'utf8' })) as {
+      hosts: number;
+      findings: number;
+    };
     expect(summary).toMatchObject({ hosts: 3, findings: 106 });
     // The clone's build (not a checked-in dist) must leave each command runnable through npx.
     for (const name of ['nessus-mcp', 'nessus-sim', 'nessus-parse']) {

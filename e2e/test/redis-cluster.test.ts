@@ -45,11 +45,16 @@ describe('the whole system on a 3-primary Redis Cluster', () => {
     const ids: string[] = [];
     for (let i = 0; i < 4; i += 1) ids.push(await submit(`cluster scan ${i}`, `10.60.0.${i + 1}`));
     let maxRunning = 0;
-    const done = await eventually(async () => {
-      const tasks = await Promise.all(ids.map(task));
-      maxRunning = Math.max(maxRunning, tasks.filter((t) => t.status === 'running').length);
-      return tasks.every((t) => ['completed', 'failed', 'timeout', 'cancelled'].includes(t.status)) ? tasks : undefined;
-    }, 90000, 'every scan to finish', 100);
+    const done = await eventually(
+      async () => {
+        const tasks = await Promise.all(ids.map(task));
+        maxRunning = Math.max(maxRunning, tasks.filter((t) => t.status === 'running').length);
+        return tasks.every((t) => ['completed', 'failed', 'timeout', 'cancelled'].includes(t.status)) ? tasks : undefined;
+      },
+      90000,
+      'every scan to finish',
+      100,
+    );
     expect(done.map((t) => t.status)).toEqual(ids.map(() => 'completed'));
     expect(maxRunning).toBeLessThanOrEqual(1);
     const stats = await system.simStats();
@@ -59,7 +64,10 @@ describe('the whole system on a 3-primary Redis Cluster', () => {
 
     const page = await system.api(`/api/v1/tasks/${ids[0]}/results?page=1&page_size=10`);
     expect(page.status).toBe(200);
-    const lines = (await page.text()).trim().split('\n').map((line) => JSON.parse(line) as { type?: string });
+    const lines = (await page.text())
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type?: string });
     expect(lines.filter((line) => line.type === 'vulnerability').length).toBeGreaterThan(0);
     expect(lines.find((line) => line.type === 'pagination')).toMatchObject({ page: 1, page_size: 10 });
   }, 120000);
@@ -71,10 +79,15 @@ describe('the whole system on a 3-primary Redis Cluster', () => {
       await eventually(async () => (await task(id)).status === 'running', 30000, 'running');
       const response = await system.api(`/api/v1/tasks/${id}/cancel`, { method: 'POST' });
       expect(response.status).toBe(200);
-      const done = await eventually(async () => {
-        const t = await task(id);
-        return t.status === 'running' ? undefined : t;
-      }, 30000, 'the cancel to land', 200);
+      const done = await eventually(
+        async () => {
+          const t = await task(id);
+          return t.status === 'running' ? undefined : t;
+        },
+        30000,
+        'the cancel to land',
+        200,
+      );
       expect(done.status).toBe('cancelled');
       const stats = await system.simStats();
       expect(Object.entries(stats.by_name).find(([name]) => name.includes(id))?.[1]).toMatchObject({ stopped: 1 });

@@ -43,13 +43,20 @@ beforeAll(async () => {
   system = await SystemUnderTest.start({ label: 'report', scanSeconds: 1, attempts: 1 });
   const submitted = await system.api('/api/v1/scans/untrusted', { method: 'POST', body: JSON.stringify({ targets: '10.80.0.1-5', name: 'report e2e' }) });
   taskId = ((await submitted.json()) as { task_id: string }).task_id;
-  await eventually(async () => ((await (await system.api(`/api/v1/tasks/${taskId}`)).json()) as { status: string }).status === 'completed', 90000, 'completed scan');
+  await eventually(
+    async () => ((await (await system.api(`/api/v1/tasks/${taskId}`)).json()) as { status: string }).status === 'completed',
+    90000,
+    'completed scan',
+  );
   // The raw export, parsed by the parser's own CLI: an independent count of what the scan found.
   const raw = Buffer.from(await (await system.api(`/api/v1/tasks/${taskId}/report.nessus`)).arrayBuffer());
   const exportPath = join(system.dataDir, 'report-e2e.nessus');
   writeFileSync(exportPath, raw);
   const parsed = await runCommand(process.execPath, ['packages/nessus-parser/dist/bin.js', exportPath], { timeoutMs: 60000 });
-  findings = parsed.stdout.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as ParsedFinding);
+  findings = parsed.stdout
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as ParsedFinding);
   browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--headless', '--no-sandbox', '--disable-gpu'] });
 }, 180000);
 
@@ -60,12 +67,18 @@ afterAll(async () => {
 
 function keysOf(finding: ParsedFinding, groupBy: (typeof GROUP_BY)[number]): (string | number)[] {
   switch (groupBy) {
-    case 'severity': return [finding.severity];
-    case 'plugin_id': return [finding.plugin_id];
-    case 'host': return [finding.host];
-    case 'cve': return [...new Set(finding.cve)];
-    case 'port': return [`${finding.port}/${finding.protocol}`];
-    case 'plugin_family': return [finding.plugin_family];
+    case 'severity':
+      return [finding.severity];
+    case 'plugin_id':
+      return [finding.plugin_id];
+    case 'host':
+      return [finding.host];
+    case 'cve':
+      return [...new Set(finding.cve)];
+    case 'port':
+      return [`${finding.port}/${finding.protocol}`];
+    case 'plugin_family':
+      return [finding.plugin_family];
     case 'solution': {
       const text = (finding.solution ?? '').trim();
       return text === '' ? [] : [text.length > 200 ? `${text.slice(0, 200)}…` : text];
@@ -89,9 +102,17 @@ describe('answers within a simulator scan', () => {
     const listed = findings.filter((finding) => finding.cisa_known_exploited !== null);
     expect(listed.length).toBeGreaterThanOrEqual(7);
     const text = await (await system.api(`/api/v1/tasks/${taskId}/results?sort=risk&page_size=40&schema_profile=minimal`)).text();
-    const lines = text.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as { type: string; finding_id?: string; cisa_known_exploited?: string | null });
+    const lines = text
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as { type: string; finding_id?: string; cisa_known_exploited?: string | null });
     const page = lines.filter((line) => line.type === 'vulnerability');
-    expect(page.slice(0, listed.length).map((line) => line.finding_id).sort()).toEqual(listed.map((finding) => finding.finding_id).sort());
+    expect(
+      page
+        .slice(0, listed.length)
+        .map((line) => line.finding_id)
+        .sort(),
+    ).toEqual(listed.map((finding) => finding.finding_id).sort());
     expect(page.slice(listed.length).every((line) => line.cisa_known_exploited === null)).toBe(true);
   });
 });

@@ -156,7 +156,12 @@ export class SystemUnderTest {
     this.simPort = await findFreePort();
     this.gatewayPort = await findFreePort();
     this.writeConfig(this.options.scannerUrl ? await this.options.scannerUrl(this.simUrl) : this.simUrl);
-    const sim = this.spawnNode('simulator', 'packages/nessus-sim/dist/bin.js', ['--port', String(this.simPort), '--scan-seconds', String(this.options.scanSeconds ?? 2), '--drift', String(this.options.drift ?? 0)], this.env());
+    const sim = this.spawnNode(
+      'simulator',
+      'packages/nessus-sim/dist/bin.js',
+      ['--port', String(this.simPort), '--scan-seconds', String(this.options.scanSeconds ?? 2), '--drift', String(this.options.drift ?? 0)],
+      this.env(),
+    );
     await this.waitHealthy(`${this.simUrl}/server/status`, sim);
     for (let i = 0; i < (this.options.workers ?? 1); i += 1) await this.startWorker();
     const gateway = this.spawnNode('gateway', 'apps/gateway/dist/main.js', [], this.env(this.options.gatewayEnv));
@@ -216,7 +221,13 @@ export class SystemUnderTest {
     if (!response.ok) throw new Error(`PUT /_sim/faults → ${response.status}: ${await response.text()}`);
   }
 
-  async simStats(): Promise<{ scans_created: number; launches: number; stops: number; deletes: number; by_name: Record<string, { created: number; launched: number; stopped: number }> }> {
+  async simStats(): Promise<{
+    scans_created: number;
+    launches: number;
+    stops: number;
+    deletes: number;
+    by_name: Record<string, { created: number; launched: number; stopped: number }>;
+  }> {
     return (await (await this.sim('/_sim/stats')).json()) as never;
   }
 
@@ -230,13 +241,15 @@ export class SystemUnderTest {
   }
 
   logs(): string {
-    return this.procs.map((p) => {
-      try {
-        return readFileSync(join(this.logDir, `${p.name}.log`), 'utf8');
-      } catch {
-        return '';
-      }
-    }).join('\n');
+    return this.procs
+      .map((p) => {
+        try {
+          return readFileSync(join(this.logDir, `${p.name}.log`), 'utf8');
+        } catch {
+          return '';
+        }
+      })
+      .join('\n');
   }
 
   async stop(): Promise<void> {
@@ -266,7 +279,12 @@ export function toolJson<T>(result: unknown): T {
 
 export function toolText(result: unknown): string {
   const r = result as { content?: Array<{ type: string; text?: string }> };
-  return r.content?.filter((c) => c.type === 'text').map((c) => c.text ?? '').join('') ?? '';
+  return (
+    r.content
+      ?.filter((c) => c.type === 'text')
+      .map((c) => c.text ?? '')
+      .join('') ?? ''
+  );
 }
 
 export interface CommandResult {
@@ -280,7 +298,11 @@ export interface CommandResult {
  * Runs a command to its end without blocking the test's event loop (the system's processes keep
  * being served meanwhile) and returns its exit code and output. Killed after `timeoutMs`.
  */
-export async function runCommand(command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<CommandResult> {
+export async function runCommand(
+  command: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<CommandResult> {
   const child = spawn(command, args, { cwd: options.cwd ?? REPO_ROOT, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

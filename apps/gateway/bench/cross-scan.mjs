@@ -45,16 +45,49 @@ function drift(xml, run, rate = 0.03) {
 
 let children = [];
 async function startGateway(redisUrl, dataDir, workDir) {
-  writeFileSync(join(workDir, 'scanners.yaml'), ['default_pool: bench', 'pools:', '  - name: bench', '    type: mock', '    instances:', '      - instance_id: mock1', '        name: Bench mock', '        url: http://127.0.0.1:9', '        access_key: a', '        secret_key: b', '        max_concurrent_scans: 4', 'allowed_targets:', '  - "10.0.0.0/8"'].join('\n'));
+  writeFileSync(
+    join(workDir, 'scanners.yaml'),
+    [
+      'default_pool: bench',
+      'pools:',
+      '  - name: bench',
+      '    type: mock',
+      '    instances:',
+      '      - instance_id: mock1',
+      '        name: Bench mock',
+      '        url: http://127.0.0.1:9',
+      '        access_key: a',
+      '        secret_key: b',
+      '        max_concurrent_scans: 4',
+      'allowed_targets:',
+      '  - "10.0.0.0/8"',
+    ].join('\n'),
+  );
   const port = await findFreePort();
   const child = spawn(process.execPath, ['dist/main.js'], {
     cwd: gatewayDir,
-    env: { ...process.env, REDIS_URL: redisUrl, DATA_DIR: dataDir, SCANNERS_CONFIG: join(workDir, 'scanners.yaml'), AUTH_TOKEN: token, GATEWAY_PORT: String(port), LOG_LEVEL: 'warn', GATEWAY_RATE_LIMIT_PER_SECOND: '1000000' },
+    env: {
+      ...process.env,
+      REDIS_URL: redisUrl,
+      DATA_DIR: dataDir,
+      SCANNERS_CONFIG: join(workDir, 'scanners.yaml'),
+      AUTH_TOKEN: token,
+      GATEWAY_PORT: String(port),
+      LOG_LEVEL: 'warn',
+      GATEWAY_RATE_LIMIT_PER_SECOND: '1000000',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   children.push(child);
   const url = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; !(await fetch(`${url}/health`).then((r) => r.ok, () => false)); attempt += 1) {
+  for (
+    let attempt = 0;
+    !(await fetch(`${url}/health`).then(
+      (r) => r.ok,
+      () => false,
+    ));
+    attempt += 1
+  ) {
     if (attempt > 150 || child.exitCode !== null) throw new Error('the gateway did not start');
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -63,7 +96,12 @@ async function startGateway(redisUrl, dataDir, workDir) {
 
 /** Submits a task, then does what the worker does: ingest, and complete it together with its index entry. */
 async function completedScan(gateway, tasks, dataDir, xml, completedAt, name) {
-  const submit = () => fetch(`${gateway.url}/api/v1/scans/untrusted`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ targets: '10.0.0.0/16', name }) });
+  const submit = () =>
+    fetch(`${gateway.url}/api/v1/scans/untrusted`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ targets: '10.0.0.0/16', name }),
+    });
   // After a long ingest the pooled keep-alive connection may have been closed by the server.
   const submitted = await (await submit().catch(() => submit())).json();
   const id = submitted.task_id;
@@ -72,10 +110,24 @@ async function completedScan(gateway, tasks, dataDir, xml, completedAt, name) {
   const summary = await ingestExport({ files, taskId: id, credentialed: false });
   const fingerprints = await (await files.findFingerprint(id)).load();
   const task = await tasks.require(id);
-  await tasks.update(id, { status: 'completed', started_at: completedAt, completed_at: completedAt, progress: 100, results_summary: resultFiguresOf(summary) }, ['queued', 'running'], {
-    record: { task_id: id, name, scan_type: 'untrusted', targets: task.targets, created_at: task.created_at, completed_at: completedAt, hosts_scanned: summary.hosts_scanned, store_expired_at: null },
-    postings: postingsOf(fingerprints),
-  });
+  await tasks.update(
+    id,
+    { status: 'completed', started_at: completedAt, completed_at: completedAt, progress: 100, results_summary: resultFiguresOf(summary) },
+    ['queued', 'running'],
+    {
+      record: {
+        task_id: id,
+        name,
+        scan_type: 'untrusted',
+        targets: task.targets,
+        created_at: task.created_at,
+        completed_at: completedAt,
+        hosts_scanned: summary.hosts_scanned,
+        store_expired_at: null,
+      },
+      postings: postingsOf(fingerprints),
+    },
+  );
   return { id, findings: summary.findings_total };
 }
 
@@ -125,47 +177,78 @@ try {
     times.sort((a, b) => a - b);
     const rssEnd = rssOf(gateway.pid);
     figures.compare = {
-      findings: [base.findings, next.findings], counts: summary.counts, first_page_cold_ms: Math.round(first.ms),
-      next_pages_p50_ms: Number(percentile(times, 50).toFixed(1)), next_pages_p95_ms: Number(percentile(times, 95).toFixed(1)),
-      filtered_first_page_ms: Math.round(filtered.ms), rss_start_mb: Math.round(rssStart), rss_end_mb: Math.round(rssEnd),
+      findings: [base.findings, next.findings],
+      counts: summary.counts,
+      first_page_cold_ms: Math.round(first.ms),
+      next_pages_p50_ms: Number(percentile(times, 50).toFixed(1)),
+      next_pages_p95_ms: Number(percentile(times, 95).toFixed(1)),
+      filtered_first_page_ms: Math.round(filtered.ms),
+      rss_start_mb: Math.round(rssStart),
+      rss_end_mb: Math.round(rssEnd),
     };
     console.log(`compare_scans ${base.findings} vs ${next.findings} findings: counts ${JSON.stringify(summary.counts)}`);
-    console.log(`  first page cold ${first.ms.toFixed(0)} ms (goal ≤ 1500); next ${pages} pages p50 ${percentile(times, 50).toFixed(1)} ms, p95 ${percentile(times, 95).toFixed(1)} ms (goal ≤ 100)`);
-    console.log(`  new query (filters + change + sort) first page ${filtered.ms.toFixed(0)} ms; gateway RSS ${rssStart.toFixed(0)} MB → ${rssEnd.toFixed(0)} MB`);
+    console.log(
+      `  first page cold ${first.ms.toFixed(0)} ms (goal ≤ 1500); next ${pages} pages p50 ${percentile(times, 50).toFixed(1)} ms, p95 ${percentile(times, 95).toFixed(1)} ms (goal ≤ 100)`,
+    );
+    console.log(
+      `  new query (filters + change + sort) first page ${filtered.ms.toFixed(0)} ms; gateway RSS ${rssStart.toFixed(0)} MB → ${rssEnd.toFixed(0)} MB`,
+    );
   } else console.log(`compare skipped: no export at ${bigExport} (run the results bench first)`);
 
   if (searchScans > 0) {
-  // 100 scans of about 5k findings: the simulator's fixture hosts repeated, each scan a drifted run.
-  const hostsXml = readdirSync(fixtures).filter((f) => f.endsWith('.nessus')).flatMap((f) => [...readFileSync(join(fixtures, f), 'utf8').matchAll(/<ReportHost\b[\s\S]*?<\/ReportHost>/g)].map((m) => m[0]));
-  const perHost = hostsXml.map((h) => h.split('<ReportItem').length - 1);
-  const bodies = [];
-  let count = 0;
-  for (let i = 0; count < searchFindings; i += 1) {
-    const host = hostsXml[i % hostsXml.length];
-    count += perHost[i % hostsXml.length];
-    const ip = `10.${1 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
-    bodies.push(host.replace(/<ReportHost\b[^>]*>/, `<ReportHost name="${ip}">`).replace(/<tag name="host-ip">[^<]*<\/tag>/, `<tag name="host-ip">${ip}</tag>`));
-  }
-  const head = '<?xml version="1.0" ?>\n<NessusClientData_v2>\n<Report name="bench" xmlns:cm="http://www.nessus.org/cm">\n';
-  const small = `${head}${bodies.join('\n')}\n</Report>\n</NessusClientData_v2>\n`;
-  const started = performance.now();
-  for (let run = 1; run <= searchScans; run += 1) {
-    await completedScan(gateway, tasks, dataDir, run === 1 ? small : drift(small, run), new Date(Date.UTC(2025, 0, 1) + run * 3600_000).toISOString(), `search ${run}`);
-  }
-  console.log(`\nsearch_findings: ${searchScans} scans of about ${count} findings ingested and indexed in ${((performance.now() - started) / 1000).toFixed(0)} s`);
-  const cves = [...new Set([...small.matchAll(/<cve>([^<]+)<\/cve>/g)].map((m) => m[1]))];
-  const searchTimes = [];
-  let occurrences = 0;
-  for (let i = 0; i < searchQueries; i += 1) {
-    const cve = cves[Math.floor(Math.random() * cves.length)];
-    const scope = i % 2 === 0 ? 'latest' : 'history';
-    const result = await get(`${gateway.url}/api/v1/findings/search?cve=${cve}&scope=${scope}&page_size=40`);
-    occurrences = Math.max(occurrences, JSON.parse(result.text.split('\n')[0]).total_occurrences);
-    searchTimes.push(result.ms);
-  }
-  searchTimes.sort((a, b) => a - b);
-  figures.search = { scans: searchScans, findings_per_scan: count, queries: searchQueries, p50_ms: Number(percentile(searchTimes, 50).toFixed(1)), p95_ms: Number(percentile(searchTimes, 95).toFixed(1)), max_occurrences: occurrences };
-  console.log(`  ${searchQueries} CVE searches (latest and history): p50 ${percentile(searchTimes, 50).toFixed(1)} ms, p95 ${percentile(searchTimes, 95).toFixed(1)} ms (goal ≤ 300); up to ${occurrences} occurrences`);
+    // 100 scans of about 5k findings: the simulator's fixture hosts repeated, each scan a drifted run.
+    const hostsXml = readdirSync(fixtures)
+      .filter((f) => f.endsWith('.nessus'))
+      .flatMap((f) => [...readFileSync(join(fixtures, f), 'utf8').matchAll(/<ReportHost\b[\s\S]*?<\/ReportHost>/g)].map((m) => m[0]));
+    const perHost = hostsXml.map((h) => h.split('<ReportItem').length - 1);
+    const bodies = [];
+    let count = 0;
+    for (let i = 0; count < searchFindings; i += 1) {
+      const host = hostsXml[i % hostsXml.length];
+      count += perHost[i % hostsXml.length];
+      const ip = `10.${1 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
+      bodies.push(
+        host.replace(/<ReportHost\b[^>]*>/, `<ReportHost name="${ip}">`).replace(/<tag name="host-ip">[^<]*<\/tag>/, `<tag name="host-ip">${ip}</tag>`),
+      );
+    }
+    const head = '<?xml version="1.0" ?>\n<NessusClientData_v2>\n<Report name="bench" xmlns:cm="http://www.nessus.org/cm">\n';
+    const small = `${head}${bodies.join('\n')}\n</Report>\n</NessusClientData_v2>\n`;
+    const started = performance.now();
+    for (let run = 1; run <= searchScans; run += 1) {
+      await completedScan(
+        gateway,
+        tasks,
+        dataDir,
+        run === 1 ? small : drift(small, run),
+        new Date(Date.UTC(2025, 0, 1) + run * 3600_000).toISOString(),
+        `search ${run}`,
+      );
+    }
+    console.log(
+      `\nsearch_findings: ${searchScans} scans of about ${count} findings ingested and indexed in ${((performance.now() - started) / 1000).toFixed(0)} s`,
+    );
+    const cves = [...new Set([...small.matchAll(/<cve>([^<]+)<\/cve>/g)].map((m) => m[1]))];
+    const searchTimes = [];
+    let occurrences = 0;
+    for (let i = 0; i < searchQueries; i += 1) {
+      const cve = cves[Math.floor(Math.random() * cves.length)];
+      const scope = i % 2 === 0 ? 'latest' : 'history';
+      const result = await get(`${gateway.url}/api/v1/findings/search?cve=${cve}&scope=${scope}&page_size=40`);
+      occurrences = Math.max(occurrences, JSON.parse(result.text.split('\n')[0]).total_occurrences);
+      searchTimes.push(result.ms);
+    }
+    searchTimes.sort((a, b) => a - b);
+    figures.search = {
+      scans: searchScans,
+      findings_per_scan: count,
+      queries: searchQueries,
+      p50_ms: Number(percentile(searchTimes, 50).toFixed(1)),
+      p95_ms: Number(percentile(searchTimes, 95).toFixed(1)),
+      max_occurrences: occurrences,
+    };
+    console.log(
+      `  ${searchQueries} CVE searches (latest and history): p50 ${percentile(searchTimes, 50).toFixed(1)} ms, p95 ${percentile(searchTimes, 95).toFixed(1)} ms (goal ≤ 300); up to ${occurrences} occurrences`,
+    );
   }
   redisClient.disconnect();
   mkdirSync(join(here, 'out'), { recursive: true });

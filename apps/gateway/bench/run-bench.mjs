@@ -61,10 +61,28 @@ function waitFor(child, pattern, label) {
 
 function inspector(url, tool, args, headers, seconds) {
   const cli = [
-    'exec', '--', 'inspector', '--cli', '--server-url', url, '--transport', 'http',
+    'exec',
+    '--',
+    'inspector',
+    '--cli',
+    '--server-url',
+    url,
+    '--transport',
+    'http',
     ...(headers ? ['--header', headers] : []),
-    '--method', 'tools/call', '--tool-name', tool, '--tool-args-json', JSON.stringify(args),
-    '--load', '--load-concurrency', String(concurrency), '--load-duration', String(seconds), '--format', 'json',
+    '--method',
+    'tools/call',
+    '--tool-name',
+    tool,
+    '--tool-args-json',
+    JSON.stringify(args),
+    '--load',
+    '--load-concurrency',
+    String(concurrency),
+    '--load-duration',
+    String(seconds),
+    '--format',
+    'json',
   ];
   return new Promise((resolve, reject) => {
     const child = spawn('npm', cli, { cwd: gatewayDir, env: { ...process.env, NO_PROXY: '*', no_proxy: '*' }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -82,7 +100,9 @@ function inspector(url, tool, args, headers, seconds) {
 
 /** User + system CPU seconds a process has used (Linux clock ticks are 1/100 s). */
 const cpuSecondsOf = (pid) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 };
 
@@ -108,7 +128,11 @@ const median = (values) => {
 
 /** Submits a task and completes it the way the worker does (export ingested, then marked completed). */
 async function completedTask(redisUrl, dataDir, gatewayUrl, auth, name, exportPath) {
-  const submit = await fetch(`${gatewayUrl}/api/v1/scans/untrusted`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ targets: '10.0.0.0/24', name }) });
+  const submit = await fetch(`${gatewayUrl}/api/v1/scans/untrusted`, {
+    method: 'POST',
+    headers: { ...auth, 'content-type': 'application/json' },
+    body: JSON.stringify({ targets: '10.0.0.0/24', name }),
+  });
   const submitted = await submit.json();
   const id = submitted.task_id;
   if (!id) throw new Error(`could not submit the ${name} task: ${JSON.stringify(submitted)}`);
@@ -120,7 +144,13 @@ async function completedTask(redisUrl, dataDir, gatewayUrl, auth, name, exportPa
     // A producer connection fails commands fast instead of queueing them: wait until it is up.
     if (redisClient.status !== 'ready') await new Promise((resolve) => redisClient.once('ready', resolve));
     const now = new Date().toISOString();
-    await new TaskStore(redisClient).update(id, { status: 'completed', started_at: now, completed_at: now, progress: 100, results_summary: resultFiguresOf(summary) });
+    await new TaskStore(redisClient).update(id, {
+      status: 'completed',
+      started_at: now,
+      completed_at: now,
+      progress: 100,
+      results_summary: resultFiguresOf(summary),
+    });
   } finally {
     redisClient.disconnect();
   }
@@ -162,7 +192,9 @@ async function resultsOverHttp(exportPath, redisUrl, dataDir, gatewayUrl, auth, 
     for (let i = 0; i < samples; i += 1) times.push(await pageOf(query, pagesOf[name]));
     times.sort((a, b) => a - b);
     rows[name] = { matches: schema.total_vulnerabilities, p50_ms: Number(percentile(times, 50).toFixed(2)), p95_ms: Number(percentile(times, 95).toFixed(2)) };
-    console.log(`  ${name.padEnd(34)} ${String(schema.total_vulnerabilities).padStart(7)} matches  p50 ${percentile(times, 50).toFixed(1)} ms  p95 ${percentile(times, 95).toFixed(1)} ms`);
+    console.log(
+      `  ${name.padEnd(34)} ${String(schema.total_vulnerabilities).padStart(7)} matches  p50 ${percentile(times, 50).toFixed(1)} ms  p95 ${percentile(times, 95).toFixed(1)} ms`,
+    );
   }
   rows.answers = await answersOverHttp(gatewayUrl, auth, id, samples);
   // Memory: the store's columns and selections are loaded by the pass above; serving more
@@ -206,14 +238,22 @@ async function answersOverHttp(gatewayUrl, auth, id, samples) {
   console.log(`\nsummarize_findings over HTTP, ${summarySamples} calls each (goal p95 ≤ 100 ms)`);
   const filtered = encodeURIComponent(JSON.stringify({ severity: '>=2', host: '10.0.0.0/16' }));
   for (const groupBy of ['severity', 'plugin_id', 'host', 'cve', 'port', 'plugin_family', 'solution']) {
-    for (const [label, query] of [['all', ''], ['filtered', `&filters=${filtered}`]]) {
+    for (const [label, query] of [
+      ['all', ''],
+      ['filtered', `&filters=${filtered}`],
+    ]) {
       const row = await p95Of(`/api/v1/tasks/${id}/summary?group_by=${groupBy}${query}`, summarySamples);
       figures.summary[`${groupBy}/${label}`] = row;
-      console.log(`  ${`${groupBy} (${label})`.padEnd(34)} first ${row.first_ms.toFixed(1)} ms  p50 ${row.p50_ms.toFixed(1)} ms  p95 ${row.p95_ms.toFixed(1)} ms`);
+      console.log(
+        `  ${`${groupBy} (${label})`.padEnd(34)} first ${row.first_ms.toFixed(1)} ms  p50 ${row.p50_ms.toFixed(1)} ms  p95 ${row.p95_ms.toFixed(1)} ms`,
+      );
     }
   }
   const firstPage = await timed(`/api/v1/tasks/${id}/results?page=1&page_size=100&schema_profile=minimal`);
-  const findingIds = firstPage.body.split('\n').filter((line) => line.includes('"vulnerability"')).map((line) => JSON.parse(line).finding_id);
+  const findingIds = firstPage.body
+    .split('\n')
+    .filter((line) => line.includes('"vulnerability"'))
+    .map((line) => JSON.parse(line).finding_id);
   const findingTimes = [];
   for (let i = 0; i < summarySamples; i += 1) findingTimes.push((await timed(`/api/v1/tasks/${id}/findings/${findingIds[i % findingIds.length]}`)).ms);
   findingTimes.sort((a, b) => a - b);
@@ -228,7 +268,9 @@ async function answersOverHttp(gatewayUrl, auth, id, samples) {
   }
   reports.sort((a, b) => a - b);
   figures.report_html = { first_ms: Number(reports.at(-1).toFixed(1)), p50_ms: Number(percentile(reports, 50).toFixed(1)), bytes };
-  console.log(`  report.html                        p50 ${figures.report_html.p50_ms} ms, slowest ${figures.report_html.first_ms} ms, ${(bytes / 1024).toFixed(0)} KB (goal ≤ 1 s, ≤ 1 MB)`);
+  console.log(
+    `  report.html                        p50 ${figures.report_html.p50_ms} ms, slowest ${figures.report_html.first_ms} ms, ${(bytes / 1024).toFixed(0)} KB (goal ≤ 1 s, ≤ 1 MB)`,
+  );
   return figures;
 }
 
@@ -241,22 +283,42 @@ try {
     redisUrl = redis.url;
   }
   const pool = `bench${randomBytes(2).toString('hex')}`;
-  writeFileSync(join(workDir, 'scanners.yaml'), [
-    `default_pool: ${pool}`, 'pools:', `  - name: ${pool}`, '    type: mock', '    instances:',
-    '      - instance_id: mock1', '        name: Bench mock', '        url: http://127.0.0.1:9', '        access_key: a', '        secret_key: b', '        max_concurrent_scans: 4',
-  ].join('\n'));
+  writeFileSync(
+    join(workDir, 'scanners.yaml'),
+    [
+      `default_pool: ${pool}`,
+      'pools:',
+      `  - name: ${pool}`,
+      '    type: mock',
+      '    instances:',
+      '      - instance_id: mock1',
+      '        name: Bench mock',
+      '        url: http://127.0.0.1:9',
+      '        access_key: a',
+      '        secret_key: b',
+      '        max_concurrent_scans: 4',
+    ].join('\n'),
+  );
   const port = await freePort();
   // LOG_LEVEL=warn: request logging would measure pino, not the gateway.
   const gateway = start(process.execPath, [...(cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfileDir] : []), 'dist/main.js'], {
-    REDIS_URL: redisUrl, DATA_DIR: join(workDir, 'data'), SCANNERS_CONFIG: join(workDir, 'scanners.yaml'), AUTH_TOKEN: token,
-    GATEWAY_PORT: String(port), LOG_LEVEL: 'warn', GATEWAY_RATE_LIMIT_PER_SECOND: '1000000',
+    REDIS_URL: redisUrl,
+    DATA_DIR: join(workDir, 'data'),
+    SCANNERS_CONFIG: join(workDir, 'scanners.yaml'),
+    AUTH_TOKEN: token,
+    GATEWAY_PORT: String(port),
+    LOG_LEVEL: 'warn',
+    GATEWAY_RATE_LIMIT_PER_SECOND: '1000000',
   });
   gateway.stderr.on('data', (chunk) => process.stderr.write(chunk));
   const yardstick = start(process.execPath, ['bench/yardstick-server.mjs'], {});
   const yardstickUrl = await waitFor(yardstick, /(http:\/\/\S+\/mcp)/, 'yardstick');
   const gatewayUrl = `http://127.0.0.1:${port}`;
   for (let attempt = 0; ; attempt += 1) {
-    const ok = await fetch(`${gatewayUrl}/health`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${gatewayUrl}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (attempt > 100 || gateway.exitCode !== null) throw new Error('the gateway did not start');
     await new Promise((r) => setTimeout(r, 200));
@@ -276,7 +338,14 @@ try {
   for (let round = 1; round <= rounds; round += 1) {
     const yard = await measured([yardstick.pid], yardstickUrl, 'echo', { value: 'x' }, null, duration);
     // The gateway's cost includes the Redis server it waits on, when this run started that server.
-    const status = await measured(redisPid ? [gateway.pid, redisPid] : [gateway.pid], `${gatewayUrl}/mcp`, 'get_scan_status', { task_id: taskId }, header, duration);
+    const status = await measured(
+      redisPid ? [gateway.pid, redisPid] : [gateway.pid],
+      `${gatewayUrl}/mcp`,
+      'get_scan_status',
+      { task_id: taskId },
+      header,
+      duration,
+    );
     const gatewayCpu = status.cpuMsPerCall.reduce((sum, ms) => sum + ms, 0);
     const pair = {
       yardstick: yard,
@@ -288,7 +357,9 @@ try {
     pairs.push(pair);
     console.log(`round ${round}: yardstick echo      ${fmt(yard)}`);
     console.log(`round ${round}: gateway status     ${fmt(status)}`);
-    console.log(`round ${round}: calls/s ratio ${pair.ratio.toFixed(2)}, p99 ratio ${pair.p99_ratio.toFixed(2)}, CPU-per-call ratio (yardstick/gateway) ${pair.cpu_ratio.toFixed(2)}`);
+    console.log(
+      `round ${round}: calls/s ratio ${pair.ratio.toFixed(2)}, p99 ratio ${pair.p99_ratio.toFixed(2)}, CPU-per-call ratio (yardstick/gateway) ${pair.cpu_ratio.toFixed(2)}`,
+    );
   }
   const ratio = median(pairs.map((pair) => pair.ratio));
   const p99Ratio = median(pairs.map((pair) => pair.p99_ratio));
@@ -304,7 +375,9 @@ try {
   console.log(`\nget_scan_status (completed task) vs the bare SDK yardstick, median of ${rounds} interleaved rounds:`);
   console.log(`  calls/s ratio  ${figures.status_vs_yardstick}  (goal ≥ 0.9: ${verdict(ratio >= 0.9)})`);
   console.log(`  p99 ratio      ${figures.status_p99_vs_yardstick_p99}  (goal ≤ 1.5: ${verdict(p99Ratio <= 1.5)})`);
-  console.log(`  CPU-per-call ratio, yardstick/gateway ${figures.yardstick_cpu_per_call_vs_status}  (the same goal on the steadier measure: ≥ 0.9: ${verdict(cpuRatio >= 0.9)})`);
+  console.log(
+    `  CPU-per-call ratio, yardstick/gateway ${figures.yardstick_cpu_per_call_vs_status}  (the same goal on the steadier measure: ≥ 0.9: ${verdict(cpuRatio >= 0.9)})`,
+  );
   console.log(`  errors         ${statusErrors}  (goal 0: ${verdict(statusErrors === 0)})`);
   if (!statusOnly) {
     const status = pairs[pairs.length - 1].get_scan_status;

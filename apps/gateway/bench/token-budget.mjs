@@ -35,13 +35,29 @@ function report(name, tokens, budget, note = '') {
   console.log(`  ${name.padEnd(34)} ${String(tokens).padStart(6)} tokens (budget ${budget}) ${ok ? 'ok' : 'OVER'}${note ? `  ${note}` : ''}`);
 }
 
-const textOf = (result) => result.content.filter((block) => block.type === 'text').map((block) => block.text).join('\n');
+const textOf = (result) =>
+  result.content
+    .filter((block) => block.type === 'text')
+    .map((block) => block.text)
+    .join('\n');
 
 try {
-  writeFileSync(join(workDir, 'scanners.yaml'), [
-    'default_pool: bench', 'pools:', '  - name: bench', '    type: mock', '    instances:',
-    '      - instance_id: mock1', '        name: Bench mock', '        url: http://127.0.0.1:9', '        access_key: a', '        secret_key: b', '        max_concurrent_scans: 4',
-  ].join('\n'));
+  writeFileSync(
+    join(workDir, 'scanners.yaml'),
+    [
+      'default_pool: bench',
+      'pools:',
+      '  - name: bench',
+      '    type: mock',
+      '    instances:',
+      '      - instance_id: mock1',
+      '        name: Bench mock',
+      '        url: http://127.0.0.1:9',
+      '        access_key: a',
+      '        secret_key: b',
+      '        max_concurrent_scans: 4',
+    ].join('\n'),
+  );
   const runtime = await createGatewayRuntime({
     env: { REDIS_URL: redis.url, DATA_DIR: join(workDir, 'data'), SCANNERS_CONFIG: join(workDir, 'scanners.yaml'), AUTH_TOKEN: token, LOG_LEVEL: 'warn' },
   });
@@ -52,13 +68,22 @@ try {
   try {
     console.log('token budget (o200k_base):');
     const { tools } = await client.listTools();
-    const perTool = tools.map((tool) => [tool.name, countTokens(tool.name) + countTokens(tool.description ?? '') + countTokens(JSON.stringify(tool.inputSchema))]);
-    report(`tool list (${tools.length} tools)`, perTool.reduce((sum, [, n]) => sum + n, 0), BUDGET.tools);
+    const perTool = tools.map((tool) => [
+      tool.name,
+      countTokens(tool.name) + countTokens(tool.description ?? '') + countTokens(JSON.stringify(tool.inputSchema)),
+    ]);
+    report(
+      `tool list (${tools.length} tools)`,
+      perTool.reduce((sum, [, n]) => sum + n, 0),
+      BUDGET.tools,
+    );
     for (const [name, n] of perTool) console.log(`      ${name.padEnd(24)} ${n}`);
     figures.tools_each = Object.fromEntries(perTool);
 
     const exportPath = join(workDir, 'export.nessus');
-    const generated = spawnSync(process.execPath, [join(here, '../../../packages/nessus-parser/bench/generate-large.mjs'), exportPath, '5'], { encoding: 'utf8' });
+    const generated = spawnSync(process.execPath, [join(here, '../../../packages/nessus-parser/bench/generate-large.mjs'), exportPath, '5'], {
+      encoding: 'utf8',
+    });
     if (generated.status !== 0) throw new Error(`could not generate the export: ${generated.stderr}`);
     const submitted = await client.callTool({ name: 'run_untrusted_scan', arguments: { targets: '10.0.0.0/28', name: 'token budget' } });
     const taskId = submitted.structuredContent.task_id;
@@ -67,10 +92,22 @@ try {
     await files.writeExport(taskId, (staging) => copyFile(exportPath, staging));
     const summary = await ingestExport({ files, taskId, credentialed: false });
     const now = new Date().toISOString();
-    await runtime.services.context.tasks.update(taskId, { status: 'completed', started_at: now, completed_at: now, progress: 100, results_summary: resultFiguresOf(summary) });
+    await runtime.services.context.tasks.update(taskId, {
+      status: 'completed',
+      started_at: now,
+      completed_at: now,
+      progress: 100,
+      results_summary: resultFiguresOf(summary),
+    });
 
-    for (const [label, sort] of [['brief page, sort severity', 'severity'], ['brief page, document order', undefined]]) {
-      const page = await client.callTool({ name: 'get_scan_results', arguments: { task_id: taskId, filters: { severity: '>=3' }, schema_profile: 'brief', page_size: 40, ...(sort ? { sort } : {}) } });
+    for (const [label, sort] of [
+      ['brief page, sort severity', 'severity'],
+      ['brief page, document order', undefined],
+    ]) {
+      const page = await client.callTool({
+        name: 'get_scan_results',
+        arguments: { task_id: taskId, filters: { severity: '>=3' }, schema_profile: 'brief', page_size: 40, ...(sort ? { sort } : {}) },
+      });
       const text = textOf(page);
       const findings = text.split('\n').filter((line) => line.includes('"type":"vulnerability"')).length;
       report(`${label} (${findings} findings)`, countTokens(text), BUDGET.brief_page);
@@ -78,13 +115,23 @@ try {
       const perField = new Map();
       for (const line of text.split('\n')) {
         if (!line.includes('"type":"vulnerability"')) continue;
-        for (const [key, value] of Object.entries(JSON.parse(line))) perField.set(key, (perField.get(key) ?? 0) + countTokens(`${JSON.stringify(key)}:${JSON.stringify(value)}`));
+        for (const [key, value] of Object.entries(JSON.parse(line)))
+          perField.set(key, (perField.get(key) ?? 0) + countTokens(`${JSON.stringify(key)}:${JSON.stringify(value)}`));
       }
       const shares = [...perField].sort((a, b) => b[1] - a[1]);
-      console.log(`      by field: ${shares.slice(0, 6).map(([key, n]) => `${key} ${n}`).join(', ')}`);
+      console.log(
+        `      by field: ${shares
+          .slice(0, 6)
+          .map(([key, n]) => `${key} ${n}`)
+          .join(', ')}`,
+      );
       figures[`${label} by field`] = Object.fromEntries(shares);
     }
-    report('get_scan_status (completed)', countTokens(textOf(await client.callTool({ name: 'get_scan_status', arguments: { task_id: taskId } }))), BUDGET.status);
+    report(
+      'get_scan_status (completed)',
+      countTokens(textOf(await client.callTool({ name: 'get_scan_status', arguments: { task_id: taskId } }))),
+      BUDGET.status,
+    );
     if (tools.some((tool) => tool.name === 'summarize_findings')) {
       const grouped = await client.callTool({ name: 'summarize_findings', arguments: { task_id: taskId, group_by: 'plugin_id', top: 20 } });
       report('summarize_findings (20 groups)', countTokens(textOf(grouped)), BUDGET.summary);

@@ -32,7 +32,12 @@ app.post('/mcp', async (request, reply) => {
   await server.connect(transport);
   await transport.handleRequest(request.raw, reply.raw, request.body);
 });
-app.get('/mcp', async (_request, reply) => reply.status(405).header('allow', 'POST').send({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed' }, id: null }));
+app.get('/mcp', async (_request, reply) =>
+  reply
+    .status(405)
+    .header('allow', 'POST')
+    .send({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed' }, id: null }),
+);
 
 const address = await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT ?? 0) });
 process.stdout.write(`${address}/mcp\n`);

@@ -88,7 +88,13 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions = {}):
   }
 
   const queueLogger = logger.child({ component: 'queues' });
-  const queues = new ScanQueues(queueConnection, () => setup, createHousekeepingQueue(queueConnection, { logger: queueLogger, prefix: queuePrefix }), queueLogger, queuePrefix);
+  const queues = new ScanQueues(
+    queueConnection,
+    () => setup,
+    createHousekeepingQueue(queueConnection, { logger: queueLogger, prefix: queuePrefix }),
+    queueLogger,
+    queuePrefix,
+  );
   const services = createGatewayServices({
     redis,
     tasks: new TaskStore(redis, prefix),

@@ -82,7 +82,13 @@ export function redactQueryValues(url: string): string {
 function requestLogger(logger: Logger): FastifyBaseLogger {
   const child = logger.child({}) as unknown as FastifyBaseLogger & { serializers?: Record<string, (value: FastifyRequest) => unknown> };
   child.serializers = {
-    req: (request) => ({ method: request.method, url: redactQueryValues(request.url), host: request.host, remoteAddress: request.ip, remotePort: request.socket?.remotePort }),
+    req: (request) => ({
+      method: request.method,
+      url: redactQueryValues(request.url),
+      host: request.host,
+      remoteAddress: request.ip,
+      remotePort: request.socket?.remotePort,
+    }),
   };
   return child;
 }
@@ -126,7 +132,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       info: {
         title: 'nessus-mcp REST API',
         version: SERVER_VERSION,
-        description: 'REST mirror of the nessus-mcp MCP tools: same parameters, same errors ({"error": {"code", "message", "details"}}). MCP clients use POST /mcp.',
+        description:
+          'REST mirror of the nessus-mcp MCP tools: same parameters, same errors ({"error": {"code", "message", "details"}}). MCP clients use POST /mcp.',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'AUTH_TOKEN (or DATA_DIR/auth-token)' } } },
       security: [{ bearer: [] }],
@@ -158,7 +165,11 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   await app.register(mcpPlugin, { services: options.services, metrics, allowedHosts, allowedOrigins: options.allowedOrigins ?? [] });
   await app.register(restPlugin, { prefix: '/api/v1', services: options.services });
   await app.register(reportPlugin, { prefix: '/api/v1', services: options.services });
-  await app.register(bullBoardPlugin, { queues: options.services.context.queues, onReady: (handle) => (board = handle), audit: options.services.context.audit });
+  await app.register(bullBoardPlugin, {
+    queues: options.services.context.queues,
+    onReady: (handle) => (board = handle),
+    audit: options.services.context.audit,
+  });
 
   return { app, metrics, routes, refreshQueues: () => board?.refresh() };
 }

@@ -18,7 +18,9 @@ async function main(): Promise<void> {
   const allowedHosts = allowedHostsFrom(env, config.gatewayHost);
   const perSecond = Number(env.GATEWAY_RATE_LIMIT_PER_SECOND || 50);
   if (!Number.isFinite(perSecond) || perSecond <= 0) {
-    process.stderr.write(`gateway: GATEWAY_RATE_LIMIT_PER_SECOND=${env.GATEWAY_RATE_LIMIT_PER_SECOND} must be a positive number of requests per second per token\n`);
+    process.stderr.write(
+      `gateway: GATEWAY_RATE_LIMIT_PER_SECOND=${env.GATEWAY_RATE_LIMIT_PER_SECOND} must be a positive number of requests per second per token\n`,
+    );
     process.exit(1);
   }
   const gateway = await buildGateway({

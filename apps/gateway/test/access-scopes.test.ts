@@ -56,7 +56,13 @@ describe('scopes', () => {
     expect((await http(gw.url, 'GET', '/api/v1/tasks', { headers: bearer(READER) })).status).toBe(200);
     const refused = await http(gw.url, 'POST', '/api/v1/scans/untrusted', { headers: bearer(READER), body: { targets: '10.0.0.1', name: 'x' } });
     expect(refused.status).toBe(403);
-    expect(refused.json()).toMatchObject({ error: { code: 'forbidden', message: expect.stringContaining("needs the 'nessus:scan' scope"), details: { required_scope: 'nessus:scan', client: 'reader' } } });
+    expect(refused.json()).toMatchObject({
+      error: {
+        code: 'forbidden',
+        message: expect.stringContaining("needs the 'nessus:scan' scope"),
+        details: { required_scope: 'nessus:scan', client: 'reader' },
+      },
+    });
   });
 
   it('over MCP a missing scope is an error result naming the scope; allowed tools still work', async () => {
@@ -103,7 +109,12 @@ describe('scopes', () => {
       await reader.close();
     }
     const { records } = (await http(gw.url, 'GET', '/api/v1/audit?limit=200', { headers: bearer(ADMIN) })).json<{ records: Array<Record<string, unknown>> }>();
-    for (const detail of ['MCP resources/templates/list task-status', 'MCP resources/list task-status', 'MCP resources/read task-status', 'MCP resources/read task-report']) {
+    for (const detail of [
+      'MCP resources/templates/list task-status',
+      'MCP resources/list task-status',
+      'MCP resources/read task-status',
+      'MCP resources/read task-report',
+    ]) {
       expect(records).toContainEqual(expect.objectContaining({ client: 'scanner', action: 'access.denied', outcome: 'forbidden', detail }));
     }
   });
@@ -125,7 +136,10 @@ describe('scopes', () => {
   it('Bull Board is read-only without nessus:admin: viewing works, editing job data, retrying and pausing are refused', async () => {
     const queue = `scans-${gw.pool}`;
     expect((await http(gw.url, 'GET', '/admin/queues/api/queues', { headers: bearer(AGENT) })).status).toBe(200);
-    const edit = await http(gw.url, 'PATCH', `/admin/queues/api/queues/${queue}/some-job/update-data`, { headers: bearer(AGENT), body: { targets: ['0.0.0.0/0'] } });
+    const edit = await http(gw.url, 'PATCH', `/admin/queues/api/queues/${queue}/some-job/update-data`, {
+      headers: bearer(AGENT),
+      body: { targets: ['0.0.0.0/0'] },
+    });
     expect(edit.status).toBe(403);
     expect(edit.json()).toMatchObject({ error: { code: 'forbidden', details: { required_scope: 'nessus:admin' } } });
     expect((await http(gw.url, 'PUT', `/admin/queues/api/queues/${queue}/retry/failed`, { headers: bearer(AGENT) })).status).toBe(403);
@@ -148,7 +162,9 @@ describe('scopes', () => {
   });
 
   it("a client's allowed_targets narrow the global allow-list", async () => {
-    expect((await http(gw.url, 'POST', '/api/v1/scans/untrusted', { headers: bearer(NARROW), body: { targets: '10.20.1.1', name: 'inside' } })).status).toBe(202);
+    expect((await http(gw.url, 'POST', '/api/v1/scans/untrusted', { headers: bearer(NARROW), body: { targets: '10.20.1.1', name: 'inside' } })).status).toBe(
+      202,
+    );
     const outside = await http(gw.url, 'POST', '/api/v1/scans/untrusted', { headers: bearer(NARROW), body: { targets: '10.30.0.1', name: 'outside' } });
     expect(outside.status).toBe(422);
     expect(outside.json()).toMatchObject({ error: { code: 'out_of_scope', details: { allowed_targets: ['10.20.0.0/16'] } } });
@@ -157,15 +173,28 @@ describe('scopes', () => {
   it('the audit trail records submissions, refusals and denied scopes with the client name, and needs nessus:admin', async () => {
     expect((await http(gw.url, 'GET', '/api/v1/audit', { headers: bearer(AGENT) })).status).toBe(403);
     const { records } = (await http(gw.url, 'GET', '/api/v1/audit?limit=200', { headers: bearer(ADMIN) })).json<{ records: Array<Record<string, unknown>> }>();
-    expect(records).toContainEqual(expect.objectContaining({ client: 'narrow', action: 'scan.submit', targets: ['10.20.1.1'], outcome: 'ok', task_id: expect.any(String) }));
-    expect(records).toContainEqual(expect.objectContaining({ client: 'narrow', action: 'scan.submit', targets: ['10.30.0.1'], outcome: 'out_of_scope', task_id: null }));
+    expect(records).toContainEqual(
+      expect.objectContaining({ client: 'narrow', action: 'scan.submit', targets: ['10.20.1.1'], outcome: 'ok', task_id: expect.any(String) }),
+    );
+    expect(records).toContainEqual(
+      expect.objectContaining({ client: 'narrow', action: 'scan.submit', targets: ['10.30.0.1'], outcome: 'out_of_scope', task_id: null }),
+    );
     expect(records).toContainEqual(expect.objectContaining({ client: 'scanner', action: 'scan.cancel', outcome: 'ok' }));
-    expect(records).toContainEqual(expect.objectContaining({ client: 'reader', action: 'access.denied', outcome: 'forbidden', detail: 'POST /api/v1/scans/untrusted needs nessus:scan' }));
+    expect(records).toContainEqual(
+      expect.objectContaining({ client: 'reader', action: 'access.denied', outcome: 'forbidden', detail: 'POST /api/v1/scans/untrusted needs nessus:scan' }),
+    );
     expect(records).toContainEqual(expect.objectContaining({ client: 'reader', action: 'access.denied', detail: 'MCP tool run_untrusted_scan' }));
-    expect(records).toContainEqual(expect.objectContaining({ client: 'soc-agent', action: 'access.denied', detail: expect.stringContaining('update-data needs nessus:admin') }));
+    expect(records).toContainEqual(
+      expect.objectContaining({ client: 'soc-agent', action: 'access.denied', detail: expect.stringContaining('update-data needs nessus:admin') }),
+    );
     // Newest first, paged by id.
-    const page = (await http(gw.url, 'GET', '/api/v1/audit?limit=2', { headers: bearer(ADMIN) })).json<{ records: Array<{ id: string }>; next_before: string }>();
-    const next = (await http(gw.url, 'GET', `/api/v1/audit?limit=2&before=${page.next_before}`, { headers: bearer(ADMIN) })).json<{ records: Array<{ id: string }> }>();
+    const page = (await http(gw.url, 'GET', '/api/v1/audit?limit=2', { headers: bearer(ADMIN) })).json<{
+      records: Array<{ id: string }>;
+      next_before: string;
+    }>();
+    const next = (await http(gw.url, 'GET', `/api/v1/audit?limit=2&before=${page.next_before}`, { headers: bearer(ADMIN) })).json<{
+      records: Array<{ id: string }>;
+    }>();
     expect(next.records[0]?.id).toBe(records[2]?.['id']);
   });
 
@@ -209,7 +238,12 @@ describe('JSON-RPC batches', () => {
   it('five batches of 100 tool calls in a second get nothing through (batches are refused, not counted once)', async () => {
     const headers = { ...bearer(TOKEN), accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' };
     const batch = (n: number) =>
-      Array.from({ length: 100 }, (_, i) => ({ jsonrpc: '2.0', id: n * 1000 + i, method: 'tools/call', params: { name: 'run_untrusted_scan', arguments: { targets: '10.77.0.1', name: `batch ${n}-${i}` } } }));
+      Array.from({ length: 100 }, (_, i) => ({
+        jsonrpc: '2.0',
+        id: n * 1000 + i,
+        method: 'tools/call',
+        params: { name: 'run_untrusted_scan', arguments: { targets: '10.77.0.1', name: `batch ${n}-${i}` } },
+      }));
     const answers = await Promise.all([0, 1, 2, 3, 4].map((n) => http(gw.url, 'POST', '/mcp', { headers, body: batch(n) })));
     for (const answer of answers) {
       expect(answer.status).toBe(400);

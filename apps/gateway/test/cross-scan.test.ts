@@ -15,7 +15,11 @@ let week1: string;
 let week2: string;
 
 type Line = Record<string, unknown>;
-const lines = (text: string): Line[] => text.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Line);
+const lines = (text: string): Line[] =>
+  text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Line);
 const textOf = (result: Awaited<ReturnType<typeof callTool>>): string => (result.content[0]?.type === 'text' ? result.content[0].text : '');
 
 /** The second week: one item gone from the largest host, another one's severity raised. */
@@ -24,7 +28,10 @@ function secondWeek(xml: string): string {
   const host = hosts[0] ?? '';
   const items = [...host.matchAll(/<ReportItem\b[^>]*>[\s\S]*?<\/ReportItem>/g)].map((match) => match[0]);
   const raised = items.find((item) => /severity="[123]"/.test(item)) ?? '';
-  const edited = host.replace(items[1] ?? '', '').replace(raised, raised.replace(/severity="(\d)"/, (_, s: string) => `severity="${Number(s) + 1}"`));
+  const edited = host.replace(items[1] ?? '', '').replace(
+    raised,
+    raised.replace(/severity="(\d)"/, (_, s: string) => `severity="${Number(s) + 1}"`),
+  );
   return xml.replace(host, edited);
 }
 
@@ -41,7 +48,16 @@ async function completeLikeTheWorker(id: string, xml: string, completedAt: strin
     { status: 'completed', started_at: completedAt, completed_at: completedAt, progress: 100, results_summary: resultFiguresOf(summary) },
     ['queued', 'running'],
     {
-      record: { task_id: id, name: task.name, scan_type: task.scan_type, targets: task.targets, created_at: task.created_at, completed_at: completedAt, hosts_scanned: summary.hosts_scanned, store_expired_at: null },
+      record: {
+        task_id: id,
+        name: task.name,
+        scan_type: task.scan_type,
+        targets: task.targets,
+        created_at: task.created_at,
+        completed_at: completedAt,
+        hosts_scanned: summary.hosts_scanned,
+        store_expired_at: null,
+      },
       postings: postingsOf(fingerprints),
     },
   );
@@ -51,7 +67,8 @@ async function completeLikeTheWorker(id: string, xml: string, completedAt: strin
 beforeAll(async () => {
   gw = await startTestGateway();
   client = await connectClient(gw.url);
-  const submit = async (name: string): Promise<string> => ((await callTool(client, 'run_untrusted_scan', { targets: '192.168.2.0/24', name })).structuredContent as { task_id: string }).task_id;
+  const submit = async (name: string): Promise<string> =>
+    ((await callTool(client, 'run_untrusted_scan', { targets: '192.168.2.0/24', name })).structuredContent as { task_id: string }).task_id;
   week1 = await submit('week 1');
   week2 = await submit('week 2');
   const xml = readFileSync(FIXTURE, 'utf8');
@@ -68,7 +85,13 @@ describe('compare_scans', () => {
 
   it('compares with the previous overlapping scan, over MCP and REST alike', async () => {
     const tool = lines(textOf(await callTool(client, 'compare_scans', { task_id: week2, base_task_id: 'previous', page_size: 10 })));
-    expect(tool[1]).toMatchObject({ type: 'delta_summary', base_task_id: week1, task_id: week2, counts: { new: 0, fixed: 1, not_rescanned: 0, changed: 1 }, detail: { base: 'full', task: 'full' } });
+    expect(tool[1]).toMatchObject({
+      type: 'delta_summary',
+      base_task_id: week1,
+      task_id: week2,
+      counts: { new: 0, fixed: 1, not_rescanned: 0, changed: 1 },
+      detail: { base: 'full', task: 'full' },
+    });
     fullCounts = tool[1]?.counts;
     const rest = await http(gw.url, 'GET', `/api/v1/tasks/${week2}/delta?base_task_id=${week1}&page_size=10&change=fixed,changed`, { headers: auth });
     expect(rest.status).toBe(200);
@@ -78,7 +101,7 @@ describe('compare_scans', () => {
     expect(body.filter((line) => line.type === 'vulnerability').map((line) => line.change)).toEqual(['changed', 'fixed']);
   });
 
-  it('compares at fingerprint level once the base\'s full results expired, and says so', async () => {
+  it("compares at fingerprint level once the base's full results expired, and says so", async () => {
     // What retention does to a completed task: the fingerprint moves to the history, the rest goes.
     const { tasks, files } = gw.runtime.services.context;
     await files.keepFingerprint(week1);
@@ -86,7 +109,9 @@ describe('compare_scans', () => {
     await tasks.index.markStoreExpired(week1, new Date());
     await tasks.delete(week1);
 
-    const result = lines(textOf(await callTool(client, 'compare_scans', { task_id: week2, base_task_id: 'previous', change: 'fixed', schema_profile: 'full' })));
+    const result = lines(
+      textOf(await callTool(client, 'compare_scans', { task_id: week2, base_task_id: 'previous', change: 'fixed', schema_profile: 'full' })),
+    );
     expect(result[1]).toMatchObject({ base_task_id: week1, counts: fullCounts, detail: { base: 'fingerprint', task: 'full' } });
     expect(String((result[1]?.notes as string[]).join(' '))).toMatch(/only its fingerprint remains/);
     const fixed = result.find((line) => line.type === 'vulnerability');
@@ -98,14 +123,18 @@ describe('compare_scans', () => {
     expect(unknown.error.code).toBe('not_found');
     expect(unknown.error.message).toMatch(/retention\.history_days \(400\)/);
     expect(errorBody(await callTool(client, 'compare_scans', { task_id: week2, base_task_id: 'last week' })).error.code).toBe('invalid_argument');
-    const queued = ((await callTool(client, 'run_untrusted_scan', { targets: '192.168.2.7', name: 'queued' })).structuredContent as { task_id: string }).task_id;
+    const queued = ((await callTool(client, 'run_untrusted_scan', { targets: '192.168.2.7', name: 'queued' })).structuredContent as { task_id: string })
+      .task_id;
     expect(errorBody(await callTool(client, 'compare_scans', { task_id: queued, base_task_id: week2 })).error.code).toBe('not_ready');
-    expect(errorBody(await callTool(client, 'compare_scans', { task_id: week1, base_task_id: 'previous' })).error).toMatchObject({ code: 'not_found', message: expect.stringMatching(/no completed scan before/) });
+    expect(errorBody(await callTool(client, 'compare_scans', { task_id: week1, base_task_id: 'previous' })).error).toMatchObject({
+      code: 'not_found',
+      message: expect.stringMatching(/no completed scan before/),
+    });
   });
 });
 
 describe('search_findings', () => {
-  it('lists a host\'s history with a severity line per scan, from full and fingerprint-only scans', async () => {
+  it("lists a host's history with a severity line per scan, from full and fingerprint-only scans", async () => {
     const found = lines(textOf(await callTool(client, 'search_findings', { host: '192.168.2.0/24', scope: 'history', page: 0 })));
     const scans = found.filter((line) => line.type === 'host_scan');
     expect(scans.map((line) => line.task_id)).toEqual([week2, week1]);
@@ -114,7 +143,7 @@ describe('search_findings', () => {
     expect(occurrences[0]).toMatchObject({ task_id: week2, times_seen: expect.any(Number), first_seen: '2025-12-01T10:00:00.000Z' });
   });
 
-  it('keeps only each host\'s latest scan by default, over REST too', async () => {
+  it("keeps only each host's latest scan by default, over REST too", async () => {
     const rest = await http(gw.url, 'GET', '/api/v1/findings/search?host=192.168.2.0/24&page=0', { headers: auth });
     const occurrences = lines(rest.text).filter((line) => line.type === 'occurrence');
     expect(new Set(occurrences.map((line) => line.task_id))).toEqual(new Set([week2]));

@@ -32,7 +32,9 @@ describe('dry_run on the scan tools', () => {
 
   it('runs the same checks as a real submission (out of scope, bad credentials)', async () => {
     expect(errorBody(await callTool(client, 'run_untrusted_scan', { targets: '8.8.8.8', name: 'x', dry_run: true })).error.code).toBe('out_of_scope');
-    expect(errorBody(await callTool(client, 'run_trusted_scan', { targets: '10.0.0.1', name: 'x', ssh_username: 'u', dry_run: true })).error.message).toContain('exactly one of ssh_password and ssh_private_key');
+    expect(errorBody(await callTool(client, 'run_trusted_scan', { targets: '10.0.0.1', name: 'x', ssh_username: 'u', dry_run: true })).error.message).toContain(
+      'exactly one of ssh_password and ssh_private_key',
+    );
   });
 
   it('works on the REST routes with 200 and the credential check listed', async () => {
@@ -42,7 +44,11 @@ describe('dry_run on the scan tools', () => {
       body: { targets: '10.0.0.1-10.0.0.4', name: 'root audit', ssh_username: 'u', ssh_password: 'p', elevate_privileges_with: 'sudo', dry_run: true },
     });
     expect(response.status).toBe(200);
-    expect(response.json()).toMatchObject({ status: 'dry_run', task_id: null, dry_run: { address_count: 4, scope_checks_passed: expect.arrayContaining(['SSH credentials are complete and well-formed']) } });
+    expect(response.json()).toMatchObject({
+      status: 'dry_run',
+      task_id: null,
+      dry_run: { address_count: 4, scope_checks_passed: expect.arrayContaining(['SSH credentials are complete and well-formed']) },
+    });
     expect(response.text).not.toContain('"p"');
     expect(await counts()).toEqual(before);
   });
@@ -53,6 +59,8 @@ describe('dry_run on the scan tools', () => {
     const real = await http(gw.url, 'POST', '/api/v1/scans/untrusted', { headers: auth, body });
     expect(real.status).toBe(202);
     expect(real.json()).toMatchObject({ status: 'queued', idempotent_replay: false });
-    expect((await http(gw.url, 'POST', '/api/v1/scans/untrusted', { headers: auth, body: { ...body, dry_run: false } })).json()).toMatchObject({ idempotent_replay: true });
+    expect((await http(gw.url, 'POST', '/api/v1/scans/untrusted', { headers: auth, body: { ...body, dry_run: false } })).json()).toMatchObject({
+      idempotent_replay: true,
+    });
   });
 });

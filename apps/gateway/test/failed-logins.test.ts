@@ -7,10 +7,13 @@ import { TOKEN, http, startTestGateway, type TestGateway } from './support/test-
 function getFrom(base: string, localAddress: string, path: string, token?: string): Promise<{ status: number; retryAfter: string | undefined }> {
   const url = new URL(path, base);
   return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'GET', localAddress, headers: token ? { authorization: `Bearer ${token}` } : {} }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] }));
-    });
+    const req = request(
+      { host: url.hostname, port: url.port, path: url.pathname, method: 'GET', localAddress, headers: token ? { authorization: `Bearer ${token}` } : {} },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });

@@ -25,7 +25,10 @@ describe('idempotency keys', () => {
     const taskId = (first.structuredContent as { task_id: string }).task_id;
     const second = await callTool(client, 'run_untrusted_scan', { targets: '192.168.8.2', name: 'original', idempotency_key: key });
     expect(errorBody(second).error).toMatchObject({ code: 'conflict', details: { task_id: taskId } });
-    const rest = await http(gw.url, 'POST', '/api/v1/scans/untrusted', { headers: { ...auth, 'idempotency-key': key }, body: { targets: '192.168.8.2', name: 'original' } });
+    const rest = await http(gw.url, 'POST', '/api/v1/scans/untrusted', {
+      headers: { ...auth, 'idempotency-key': key },
+      body: { targets: '192.168.8.2', name: 'original' },
+    });
     expect(rest.status).toBe(409);
     expect(rest.json()).toEqual(errorBody(second));
   });
@@ -36,7 +39,10 @@ describe('idempotency keys', () => {
     const first = await http(gw.url, 'POST', '/api/v1/scans/untrusted', { headers, body });
     const second = await http(gw.url, 'POST', '/api/v1/scans/untrusted', { headers, body });
     expect([first.status, second.status]).toEqual([202, 202]);
-    expect(second.json<{ task_id: string; idempotent_replay: boolean }>()).toMatchObject({ task_id: first.json<{ task_id: string }>().task_id, idempotent_replay: true });
+    expect(second.json<{ task_id: string; idempotent_replay: boolean }>()).toMatchObject({
+      task_id: first.json<{ task_id: string }>().task_id,
+      idempotent_replay: true,
+    });
   });
 
   it('treats a different secret as different parameters', async () => {
@@ -44,7 +50,9 @@ describe('idempotency keys', () => {
     const base = { targets: '192.168.10.1', name: 'secret idem', ssh_username: 'scan', idempotency_key: key };
     const first = await callTool(client, 'run_trusted_scan', { ...base, ssh_password: 'first-password' });
     expect(first.isError).toBeFalsy();
-    expect((await callTool(client, 'run_trusted_scan', { ...base, ssh_password: 'first-password' })).structuredContent).toMatchObject({ idempotent_replay: true });
+    expect((await callTool(client, 'run_trusted_scan', { ...base, ssh_password: 'first-password' })).structuredContent).toMatchObject({
+      idempotent_replay: true,
+    });
     expect(errorBody(await callTool(client, 'run_trusted_scan', { ...base, ssh_password: 'other-password' })).error.code).toBe('conflict');
   });
 });
@@ -75,7 +83,9 @@ describe('secrets', () => {
     responses.push(JSON.stringify(await callTool(client, 'list_tasks', {})));
     responses.push(JSON.stringify(await callTool(client, 'get_queue_status', {})));
     // A failed call that echoes its arguments must not echo secrets either.
-    responses.push(JSON.stringify(await callTool(client, 'run_trusted_scan', { targets: '8.8.8.8', name: 'x', ssh_username: 'u', ssh_password: SSH_PASSWORD })));
+    responses.push(
+      JSON.stringify(await callTool(client, 'run_trusted_scan', { targets: '8.8.8.8', name: 'x', ssh_username: 'u', ssh_password: SSH_PASSWORD })),
+    );
     for (const path of ['/admin/queues/api/queues', `/admin/queues/api/queues/${scanQueueName(gw.pool)}/${taskId}`]) {
       const board = await http(gw.url, 'GET', path, { headers: auth });
       expect(board.status).toBe(200);

@@ -6,7 +6,12 @@ import { callTool, connectClient, errorBody, http, startTestGateway, type TestGa
 
 const ISSUER = 'https://idp.example.test';
 const AUDIENCE = 'https://nessus-mcp.example.test/mcp';
-const MCP_INIT = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } };
+const MCP_INIT = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+};
 const MCP_HEADERS = { accept: 'application/json, text/event-stream' };
 
 let jwksServer: Server;
@@ -91,7 +96,9 @@ describe('OAuth 2.1 resource server', () => {
     }
     expect((await http(gw.url, 'GET', '/api/v1/tasks', { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
     const audit = await http(gw.url, 'GET', '/api/v1/audit', { headers: { authorization: 'Bearer test-token-0123456789abcdef' } });
-    expect(audit.json<{ records: unknown[] }>().records).toContainEqual(expect.objectContaining({ client: 'oauth:alice@example.test', action: 'scan.submit', outcome: 'ok' }));
+    expect(audit.json<{ records: unknown[] }>().records).toContainEqual(
+      expect.objectContaining({ client: 'oauth:alice@example.test', action: 'scan.submit', outcome: 'ok' }),
+    );
   });
 
   it('takes scopes from the scope claim: a read-only token cannot submit', async () => {
@@ -124,9 +131,16 @@ describe('OAuth 2.1 resource server', () => {
   });
 
   it('refuses an unsigned token (alg none) and a token signed with a shared secret', async () => {
-    const body = Buffer.from(JSON.stringify({ iss: ISSUER, aud: AUDIENCE, sub: 'mallory', scope: 'nessus:admin', exp: Math.floor(Date.now() / 1000) + 300 })).toString('base64url');
+    const body = Buffer.from(
+      JSON.stringify({ iss: ISSUER, aud: AUDIENCE, sub: 'mallory', scope: 'nessus:admin', exp: Math.floor(Date.now() / 1000) + 300 }),
+    ).toString('base64url');
     const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${body}.`;
-    const hmac = await new SignJWT({ scope: 'nessus:admin' }).setProtectedHeader({ alg: 'HS256' }).setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime('5m').sign(new TextEncoder().encode('x'.repeat(32)));
+    const hmac = await new SignJWT({ scope: 'nessus:admin' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode('x'.repeat(32)));
     for (const token of [none, hmac]) {
       expect((await http(gw.url, 'GET', '/api/v1/tasks', { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
     }

@@ -12,7 +12,16 @@ afterAll(async () => {
 
 interface OpenApi {
   openapi: string;
-  paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties?: Record<string, { description?: string }> } }> }; parameters?: Array<{ name: string; in: string }> }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        requestBody?: { content: Record<string, { schema: { properties?: Record<string, { description?: string }> } }> };
+        parameters?: Array<{ name: string; in: string }>;
+      }
+    >
+  >;
   components: { securitySchemes: Record<string, { type: string; scheme: string }> };
   security: unknown[];
 }
@@ -49,7 +58,9 @@ describe('OpenAPI document', () => {
     expect(body?.properties?.elevate_privileges_with?.description).toContain('root');
     expect(body?.properties?.targets?.description).toContain('CIDR');
     for (const path of ['/api/v1/tasks/{task_id}/results', '/api/v1/tasks/{task_id}/results.csv']) {
-      expect((doc.paths[path]?.get?.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name)).toEqual(expect.arrayContaining(['filters', 'sort', 'schema_profile', 'cursor', 'page']));
+      expect((doc.paths[path]?.get?.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name)).toEqual(
+        expect.arrayContaining(['filters', 'sort', 'schema_profile', 'cursor', 'page']),
+      );
     }
   });
 });

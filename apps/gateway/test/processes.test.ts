@@ -19,7 +19,18 @@ beforeAll(() => {
   const pool = `s${randomBytes(3).toString('hex')}`;
   writeFileSync(
     join(dataDir, 'scanners.yaml'),
-    [`default_pool: ${pool}`, 'pools:', `  - name: ${pool}`, '    type: mock', '    instances:', '      - instance_id: mock1', '        name: Mock', '        url: http://127.0.0.1:9', '        access_key: a', '        secret_key: b'].join('\n'),
+    [
+      `default_pool: ${pool}`,
+      'pools:',
+      `  - name: ${pool}`,
+      '    type: mock',
+      '    instances:',
+      '      - instance_id: mock1',
+      '        name: Mock',
+      '        url: http://127.0.0.1:9',
+      '        access_key: a',
+      '        secret_key: b',
+    ].join('\n'),
   );
   env = {
     PATH: process.env.PATH ?? '',
@@ -101,9 +112,23 @@ describe('the stdio server', () => {
 
   it('re-reads scanners.yaml on SIGHUP and keeps serving', async () => {
     const config = join(dataDir, 'stdio-scanners.yaml');
-    const pool = (name: string) => [`  - name: ${name}`, '    type: mock', '    instances:', '      - instance_id: mock1', '        name: Mock', '        url: http://127.0.0.1:9', '        access_key: a', '        secret_key: b'];
+    const pool = (name: string) => [
+      `  - name: ${name}`,
+      '    type: mock',
+      '    instances:',
+      '      - instance_id: mock1',
+      '        name: Mock',
+      '        url: http://127.0.0.1:9',
+      '        access_key: a',
+      '        secret_key: b',
+    ];
     writeFileSync(config, ['default_pool: first', 'pools:', ...pool('first')].join('\n'));
-    const transport = new StdioClientTransport({ command: process.execPath, args: [join(DIST, 'stdio.js')], env: { ...env, SCANNERS_CONFIG: config }, stderr: 'pipe' });
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [join(DIST, 'stdio.js')],
+      env: { ...env, SCANNERS_CONFIG: config },
+      stderr: 'pipe',
+    });
     let stderr = '';
     transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const client = new Client({ name: 'stdio-test', version: '1.0.0' });

@@ -19,7 +19,8 @@ let queuedId: string;
 /** Makes the client ask for `version` in its initialize, as a client built for that revision would. */
 function pinProtocolVersion<T extends Transport>(transport: T, version: string): T {
   const send = transport.send.bind(transport);
-  transport.send = (message, options) => send(isInitializeRequest(message) ? { ...message, params: { ...message.params, protocolVersion: version } } : message, options);
+  transport.send = (message, options) =>
+    send(isInitializeRequest(message) ? { ...message, params: { ...message.params, protocolVersion: version } } : message, options);
   return transport;
 }
 
@@ -57,7 +58,8 @@ const linkUris = (result: CallToolResult): string[] => result.content.flatMap((b
 beforeAll(async () => {
   gw = await startTestGateway();
   client = await connectClient(gw.url);
-  queuedId = ((await callTool(client, 'run_untrusted_scan', { targets: '192.168.7.1', name: 'protocol edges' })).structuredContent as { task_id: string }).task_id;
+  queuedId = ((await callTool(client, 'run_untrusted_scan', { targets: '192.168.7.1', name: 'protocol edges' })).structuredContent as { task_id: string })
+    .task_id;
 });
 afterAll(async () => {
   await client.close();

@@ -5,7 +5,14 @@ import { createRedisConnection } from '@nessus-mcp/core';
 import { ASSUMED_SCAN_SECONDS, estimateWait } from '../src/services/queue-estimate.js';
 import { callTool, type TestGateway, useGatewayWithClient } from './support/test-gateway.js';
 
-const instance = (active: number, capacity: number, enabled = true) => ({ poolName: 'p', instanceId: `i${active}${capacity}`, name: 'i', enabled, active, capacity });
+const instance = (active: number, capacity: number, enabled = true) => ({
+  poolName: 'p',
+  instanceId: `i${active}${capacity}`,
+  name: 'i',
+  enabled,
+  active,
+  capacity,
+});
 
 describe('estimateWait', () => {
   it('is zero while free slots remain', () => {

@@ -52,7 +52,12 @@ describe('RequestLimiter', () => {
     const redis = await connect();
     redis.disconnect();
     const warnings: string[] = [];
-    const limiter = new RequestLimiter(redis, redisKeys('rl-down'), { perSecond: 0.1, burst: 2 }, { warn: (_fields: unknown, message?: string) => void warnings.push(String(message)) });
+    const limiter = new RequestLimiter(
+      redis,
+      redisKeys('rl-down'),
+      { perSecond: 0.1, burst: 2 },
+      { warn: (_fields: unknown, message?: string) => void warnings.push(String(message)) },
+    );
     const decisions = await Promise.all([limiter.take('t'), limiter.take('t'), limiter.take('t')]);
     expect(decisions.map((decision) => decision.allowed)).toEqual([true, true, false]);
     expect(warnings).toEqual(['rate limits fall back to this process until Redis answers']);

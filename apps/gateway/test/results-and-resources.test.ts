@@ -32,7 +32,8 @@ async function completeLikeTheWorker(id: string): Promise<void> {
 beforeAll(async () => {
   gw = await startTestGateway();
   client = await connectClient(gw.url);
-  const submit = async (targets: string): Promise<string> => ((await callTool(client, 'run_untrusted_scan', { targets, name: 'results test' })).structuredContent as { task_id: string }).task_id;
+  const submit = async (targets: string): Promise<string> =>
+    ((await callTool(client, 'run_untrusted_scan', { targets, name: 'results test' })).structuredContent as { task_id: string }).task_id;
   taskId = await submit('192.168.1.0/24');
   queuedId = await submit('192.168.2.1');
   await completeLikeTheWorker(taskId);
@@ -52,8 +53,16 @@ describe('a completed scan', () => {
   it('reports its summary, authentication verdict and report link in get_scan_status', async () => {
     const status = await callTool(client, 'get_scan_status', { task_id: taskId });
     const view = status.structuredContent as Record<string, unknown>;
-    expect(view).toMatchObject({ status: 'completed', progress: 100, authentication_status: 'not_applicable', resources: { report: `nessus://tasks/${taskId}/report.nessus` } });
-    expect(view.results_summary).toMatchObject({ hosts_scanned: expect.any(Number), severity_breakdown: expect.objectContaining({ critical: expect.any(Number) }) });
+    expect(view).toMatchObject({
+      status: 'completed',
+      progress: 100,
+      authentication_status: 'not_applicable',
+      resources: { report: `nessus://tasks/${taskId}/report.nessus` },
+    });
+    expect(view.results_summary).toMatchObject({
+      hosts_scanned: expect.any(Number),
+      severity_breakdown: expect.objectContaining({ critical: expect.any(Number) }),
+    });
     expect(status.content).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'resource_link', uri: `nessus://tasks/${taskId}/report.nessus` })]));
   });
 
@@ -136,7 +145,9 @@ describe('a scan that has not finished', () => {
 
 describe('get_scan_status of a completed task', () => {
   it('answers from the task record: the same view once its files are gone, and no file touched', async () => {
-    const id = ((await callTool(client, 'run_untrusted_scan', { targets: '192.168.3.1', name: 'status without files' })).structuredContent as { task_id: string }).task_id;
+    const id = (
+      (await callTool(client, 'run_untrusted_scan', { targets: '192.168.3.1', name: 'status without files' })).structuredContent as { task_id: string }
+    ).task_id;
     await completeLikeTheWorker(id);
     const before = (await callTool(client, 'get_scan_status', { task_id: id })).structuredContent as Record<string, unknown>;
     expect(before).toMatchObject({ status: 'completed', authentication_status: 'not_applicable', resources: { report: `nessus://tasks/${id}/report.nessus` } });

@@ -22,13 +22,20 @@ async function completeWith(id: string, exportFile: string): Promise<void> {
   await files.writeExport(id, (staging) => copyFile(exportFile, staging));
   const summary = await ingestExport({ files, taskId: id, credentialed: false });
   const now = new Date().toISOString();
-  await gw.runtime.services.context.tasks.update(id, { status: 'completed', started_at: now, completed_at: now, progress: 100, results_summary: resultFiguresOf(summary) });
+  await gw.runtime.services.context.tasks.update(id, {
+    status: 'completed',
+    started_at: now,
+    completed_at: now,
+    progress: 100,
+    results_summary: resultFiguresOf(summary),
+  });
 }
 
 beforeAll(async () => {
   gw = await startTestGateway();
   client = await connectClient(gw.url);
-  const submit = async (targets: string): Promise<string> => ((await callTool(client, 'run_untrusted_scan', { targets, name: 'csv test' })).structuredContent as { task_id: string }).task_id;
+  const submit = async (targets: string): Promise<string> =>
+    ((await callTool(client, 'run_untrusted_scan', { targets, name: 'csv test' })).structuredContent as { task_id: string }).task_id;
   realId = await submit('192.168.1.0/24');
   craftedId = await submit('10.0.0.7');
   queuedId = await submit('10.0.0.8');
@@ -50,21 +57,43 @@ function parseCsv(text: string): string[][] {
     if (text[i] === '"' && cell === '') {
       i += 1;
       for (;;) {
-        if (text[i] === '"' && text[i + 1] === '"') { cell += '"'; i += 2; }
-        else if (text[i] === '"') { i += 1; break; }
-        else if (i >= text.length) throw new Error('unterminated quoted field');
-        else { cell += text[i]; i += 1; }
+        if (text[i] === '"' && text[i + 1] === '"') {
+          cell += '"';
+          i += 2;
+        } else if (text[i] === '"') {
+          i += 1;
+          break;
+        } else if (i >= text.length) throw new Error('unterminated quoted field');
+        else {
+          cell += text[i];
+          i += 1;
+        }
       }
-    } else if (text[i] === ',') { record.push(cell); cell = ''; i += 1; }
-    else if (text[i] === '\r' && text[i + 1] === '\n') { record.push(cell); records.push(record); record = []; cell = ''; i += 2; }
-    else if (text[i] === '\n' || text[i] === '\r' || text[i] === '"') throw new Error(`bare ${JSON.stringify(text[i])} outside quotes at ${i}`);
-    else { cell += text[i]; i += 1; }
+    } else if (text[i] === ',') {
+      record.push(cell);
+      cell = '';
+      i += 1;
+    } else if (text[i] === '\r' && text[i + 1] === '\n') {
+      record.push(cell);
+      records.push(record);
+      record = [];
+      cell = '';
+      i += 2;
+    } else if (text[i] === '\n' || text[i] === '\r' || text[i] === '"') throw new Error(`bare ${JSON.stringify(text[i])} outside quotes at ${i}`);
+    else {
+      cell += text[i];
+      i += 1;
+    }
   }
   if (cell !== '' || record.length > 0) throw new Error('last record does not end with CRLF');
   return records;
 }
 
-const jsonLines = (text: string): Array<Record<string, unknown>> => text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+const jsonLines = (text: string): Array<Record<string, unknown>> =>
+  text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 function cellOf(value: unknown): string {
   if (value === null || value === undefined) return '';
@@ -73,7 +102,7 @@ function cellOf(value: unknown): string {
 }
 
 describe('GET /api/v1/tasks/{task_id}/results.csv', () => {
-  it('holds every finding the same filters and sort select, in the same order, with the profile\'s fields', async () => {
+  it("holds every finding the same filters and sort select, in the same order, with the profile's fields", async () => {
     const query = `filters=${encodeURIComponent(JSON.stringify({ severity: '>=1' }))}&sort=severity&schema_profile=brief`;
     const csv = await http(gw.url, 'GET', `/api/v1/tasks/${realId}/results.csv?${query}`, { headers: auth });
     expect(csv.status).toBe(200);
@@ -122,7 +151,7 @@ describe('GET /api/v1/tasks/{task_id}/results.csv', () => {
     expect(bad.json()).toMatchObject({ error: { code: 'invalid_argument' } });
   });
 
-  it('is linked from the task\'s REST view once the task completed', async () => {
+  it("is linked from the task's REST view once the task completed", async () => {
     const view = (await http(gw.url, 'GET', `/api/v1/tasks/${realId}`, { headers: auth })).json<{ links: Record<string, string | null> }>();
     expect(view.links).toEqual({
       results: `/api/v1/tasks/${realId}/results`,
@@ -139,7 +168,11 @@ describe('cursor paging over MCP and REST', () => {
   const textOf = (result: Awaited<ReturnType<typeof callTool>>): string => (result.content[0]?.type === 'text' ? result.content[0].text : '');
 
   it('walks every page with the cursor alone, on the tool and on the REST route alike', async () => {
-    const first = jsonLines(textOf(await callTool(client, 'get_scan_results', { task_id: realId, filters: { severity: '>=0' }, sort: 'host', schema_profile: 'minimal', page_size: 10 })));
+    const first = jsonLines(
+      textOf(
+        await callTool(client, 'get_scan_results', { task_id: realId, filters: { severity: '>=0' }, sort: 'host', schema_profile: 'minimal', page_size: 10 }),
+      ),
+    );
     const seen = first.filter((l) => l.type === 'vulnerability').map((l) => l.finding_id);
     let cursor = first.at(-1)?.cursor as string | null;
     let pages = 1;
@@ -163,7 +196,9 @@ describe('cursor paging over MCP and REST', () => {
     const other = await callTool(client, 'get_scan_results', { task_id: realId, cursor, filters: { severity: 4 } });
     expect(other.isError).toBe(true);
     expect(JSON.parse(textOf(other))).toMatchObject({ error: { code: 'invalid_argument', details: { field: 'cursor', differs: 'filters' } } });
-    const forged = await http(gw.url, 'GET', `/api/v1/tasks/${realId}/results?cursor=${encodeURIComponent(`${cursor.slice(0, 10)}A${cursor.slice(11)}`)}`, { headers: auth });
+    const forged = await http(gw.url, 'GET', `/api/v1/tasks/${realId}/results?cursor=${encodeURIComponent(`${cursor.slice(0, 10)}A${cursor.slice(11)}`)}`, {
+      headers: auth,
+    });
     expect(forged.status).toBe(400);
     expect(forged.json()).toMatchObject({ error: { code: 'invalid_argument' } });
     const foreign = await callTool(client, 'get_scan_results', { task_id: craftedId, cursor });

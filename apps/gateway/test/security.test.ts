@@ -14,7 +14,12 @@ afterAll(async () => {
 });
 
 const basic = (password: string): Record<string, string> => ({ authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` });
-const MCP_INIT = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } };
+const MCP_INIT = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+};
 const MCP_HEADERS = { accept: 'application/json, text/event-stream' };
 
 describe('authentication', () => {
@@ -52,7 +57,14 @@ describe('authentication', () => {
     expect(ready.status).toBe(200);
     expect(ready.json()).toMatchObject({
       ready: true,
-      checks: { redis: { ok: true }, data_dir: { ok: true }, scanners: [expect.objectContaining({ scanner_instance: 'mock1', healthy: true }), expect.objectContaining({ scanner_instance: 'mock2', healthy: true })] },
+      checks: {
+        redis: { ok: true },
+        data_dir: { ok: true },
+        scanners: [
+          expect.objectContaining({ scanner_instance: 'mock1', healthy: true }),
+          expect.objectContaining({ scanner_instance: 'mock2', healthy: true }),
+        ],
+      },
     });
   });
 
@@ -61,7 +73,11 @@ describe('authentication', () => {
     writeFileSync(blocker, 'x');
     const services = createGatewayServices({ ...gw.runtime.services.context, dataDir: join(blocker, 'data') });
     const report = await services.checkReadiness();
-    expect(report).toMatchObject({ ready: false, status: 'not_ready', checks: { redis: { ok: true }, data_dir: { ok: false, message: expect.stringContaining('not writable') } } });
+    expect(report).toMatchObject({
+      ready: false,
+      status: 'not_ready',
+      checks: { redis: { ok: true }, data_dir: { ok: false, message: expect.stringContaining('not writable') } },
+    });
   });
 
   it('lets a browser into Bull Board and Swagger UI with HTTP Basic and the token as password', async () => {
@@ -96,11 +112,20 @@ describe('/mcp transport rules', () => {
     const send = (headers: Record<string, string>): Promise<{ status: number; body: string }> =>
       new Promise((resolve, reject) => {
         const url = new URL(`${gw.url}/mcp`);
-        const req = request({ host: url.hostname, port: url.port, path: '/mcp', method: 'POST', headers: { ...auth, ...MCP_HEADERS, 'content-type': 'application/json', ...headers } }, (res) => {
-          let body = '';
-          res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        });
+        const req = request(
+          {
+            host: url.hostname,
+            port: url.port,
+            path: '/mcp',
+            method: 'POST',
+            headers: { ...auth, ...MCP_HEADERS, 'content-type': 'application/json', ...headers },
+          },
+          (res) => {
+            let body = '';
+            res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          },
+        );
         req.on('error', reject);
         req.end(JSON.stringify(MCP_INIT));
       });

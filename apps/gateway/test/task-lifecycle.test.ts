@@ -78,7 +78,17 @@ describe('SIGHUP reload', () => {
       path,
       original.replace(
         'allowed_targets:',
-        [`  - name: ${extraPool}`, '    type: mock', '    instances:', '      - instance_id: extra1', '        name: Extra', '        url: http://127.0.0.1:9', '        access_key: a', '        secret_key: b', 'allowed_targets:'].join('\n'),
+        [
+          `  - name: ${extraPool}`,
+          '    type: mock',
+          '    instances:',
+          '      - instance_id: extra1',
+          '        name: Extra',
+          '        url: http://127.0.0.1:9',
+          '        access_key: a',
+          '        secret_key: b',
+          'allowed_targets:',
+        ].join('\n'),
       ),
     );
     await gw.runtime.reloadScanners();

@@ -25,7 +25,10 @@ afterAll(async () => {
 describe('the token budget', () => {
   it(`keeps name + description + input schema of every registered tool within ${TOOL_LIST_BUDGET} tokens`, async () => {
     const { tools } = await client.listTools();
-    const costs = tools.map((tool) => ({ name: tool.name, tokens: countTokens(tool.name) + countTokens(tool.description ?? '') + countTokens(JSON.stringify(tool.inputSchema)) }));
+    const costs = tools.map((tool) => ({
+      name: tool.name,
+      tokens: countTokens(tool.name) + countTokens(tool.description ?? '') + countTokens(JSON.stringify(tool.inputSchema)),
+    }));
     const total = costs.reduce((sum, cost) => sum + cost.tokens, 0);
     expect(tools.length).toBeGreaterThanOrEqual(9);
     // On failure the per-tool figures say where the tokens went.

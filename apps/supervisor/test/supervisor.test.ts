@@ -23,7 +23,10 @@ describe('startSystem', () => {
   it('refuses to start on a broken scanners.yaml, naming the key path, before spawning anything', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'nmcp-sup-'));
     const config = join(dir, 'scanners.yaml');
-    writeFileSync(config, 'pools:\n  - name: nessus\n    instances:\n      - instance_id: scanner1\n        name: x\n        url: http://127.0.0.1:8834\n        access_key: a\n        secret_key: b\n        max_concurrent_scans: -1\n');
+    writeFileSync(
+      config,
+      'pools:\n  - name: nessus\n    instances:\n      - instance_id: scanner1\n        name: x\n        url: http://127.0.0.1:8834\n        access_key: a\n        secret_key: b\n        max_concurrent_scans: -1\n',
+    );
     await expect(startSystem({ root: dir, env: { SCANNERS_CONFIG: config, DATA_DIR: join(dir, 'data') } })).rejects.toThrow(
       /pools\[0\]\.instances\[0\]\.max_concurrent_scans/,
     );
@@ -38,7 +41,9 @@ describe('port pre-flight', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve()));
     const port = (blocker.address() as { port: number }).port;
     try {
-      await expect(assertPortsFree([{ name: 'NESSUS_SIM_PORT', host: '127.0.0.1', port }])).rejects.toThrow(new RegExp(`NESSUS_SIM_PORT=${port} .*already in use`));
+      await expect(assertPortsFree([{ name: 'NESSUS_SIM_PORT', host: '127.0.0.1', port }])).rejects.toThrow(
+        new RegExp(`NESSUS_SIM_PORT=${port} .*already in use`),
+      );
     } finally {
       await new Promise<void>((resolve) => blocker.close(() => resolve()));
     }

@@ -92,7 +92,9 @@ function simulatorUrls(child, count) {
 }
 
 const cpuSecondsOf = (pid) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 };
 const memoryOf = (pid) => {
@@ -200,7 +202,14 @@ function startAgents(gatewayUrl, taskIds) {
       await Promise.all(loops);
       const sorted = [...latencies].sort((a, b) => a - b);
       const at = (p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-      return { calls: sorted.length, errors, last_error: lastError, p50_ms: Number(at(50).toFixed(1)), p99_ms: Number(at(99).toFixed(1)), max_ms: Number((sorted.at(-1) ?? NaN).toFixed(1)) };
+      return {
+        calls: sorted.length,
+        errors,
+        last_error: lastError,
+        p50_ms: Number(at(50).toFixed(1)),
+        p99_ms: Number(at(99).toFixed(1)),
+        max_ms: Number((sorted.at(-1) ?? NaN).toFixed(1)),
+      };
     },
   };
 }
@@ -228,36 +237,96 @@ try {
     redisUrl = redisServer.url;
   }
   redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const machine = `${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`;
-  log(`${SCANS} scans on ${SCANNERS} simulated scanners (max_concurrent_scans ${MAX_CONCURRENT}), ${SCAN_SECONDS} s ± ${((SPREAD / 2) * 100).toFixed(0)} % each, ${AGENTS} agents polling every ${AGENT_POLL_MS} ms; ${machine}`);
+  const machine = `${cpus().length} cores, load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`;
+  log(
+    `${SCANS} scans on ${SCANNERS} simulated scanners (max_concurrent_scans ${MAX_CONCURRENT}), ${SCAN_SECONDS} s ± ${((SPREAD / 2) * 100).toFixed(0)} % each, ${AGENTS} agents polling every ${AGENT_POLL_MS} ms; ${machine}`,
+  );
 
-  const sim = start('simulator', ['packages/nessus-sim/dist/bin.js', '--instances', String(SCANNERS), '--port', '0', '--max-concurrent-scans', String(MAX_CONCURRENT), '--scan-seconds', String(SCAN_SECONDS), '--log-level', 'info'], {});
+  const sim = start(
+    'simulator',
+    [
+      'packages/nessus-sim/dist/bin.js',
+      '--instances',
+      String(SCANNERS),
+      '--port',
+      '0',
+      '--max-concurrent-scans',
+      String(MAX_CONCURRENT),
+      '--scan-seconds',
+      String(SCAN_SECONDS),
+      '--log-level',
+      'info',
+    ],
+    {},
+  );
   const simUrls = await simulatorUrls(sim, SCANNERS);
   // Spread the scan durations across the instances (read by the simulator at each launch).
   const durations = simUrls.map((_, index) => SCAN_SECONDS * (1 - SPREAD / 2 + (SCANNERS > 1 ? (SPREAD * index) / (SCANNERS - 1) : SPREAD / 2)));
-  await Promise.all(simUrls.map((url, index) => fetch(`${url}/_sim/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ scan_seconds: durations[index] }) })));
+  await Promise.all(
+    simUrls.map((url, index) =>
+      fetch(`${url}/_sim/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ scan_seconds: durations[index] }) }),
+    ),
+  );
 
   const pool = 'bench';
   const yaml = [
-    `default_pool: ${pool}`, 'pools:', `  - name: ${pool}`, '    type: nessus', '    folder: nessus-mcp', '    instances:',
+    `default_pool: ${pool}`,
+    'pools:',
+    `  - name: ${pool}`,
+    '    type: nessus',
+    '    folder: nessus-mcp',
+    '    instances:',
     ...simUrls.flatMap((url, index) => [
-      `      - instance_id: sim${index + 1}`, `        name: Simulated scanner ${index + 1}`, `        url: ${url}`,
-      '        access_key: sim-access-key', '        secret_key: sim-secret-key', `        max_concurrent_scans: ${MAX_CONCURRENT}`,
+      `      - instance_id: sim${index + 1}`,
+      `        name: Simulated scanner ${index + 1}`,
+      `        url: ${url}`,
+      '        access_key: sim-access-key',
+      '        secret_key: sim-secret-key',
+      `        max_concurrent_scans: ${MAX_CONCURRENT}`,
     ]),
-    'allowed_targets:', '  - 10.0.0.0/8',
-    'scans:', '  timeout_minutes: 120', ...(process.env.BENCH_SCANNERS_YAML_SCANS ?? '').split('\\n').filter(Boolean).map((line) => `  ${line.trim()}`),
+    'allowed_targets:',
+    '  - 10.0.0.0/8',
+    'scans:',
+    '  timeout_minutes: 120',
+    ...(process.env.BENCH_SCANNERS_YAML_SCANS ?? '')
+      .split('\\n')
+      .filter(Boolean)
+      .map((line) => `  ${line.trim()}`),
   ].join('\n');
   writeFileSync(join(workDir, 'scanners.yaml'), `${yaml}\n`);
-  const common = { REDIS_URL: redisUrl, DATA_DIR: join(workDir, 'data'), SCANNERS_CONFIG: join(workDir, 'scanners.yaml'), LOG_LEVEL: 'warn', CREDENTIALS_KEY: randomBytes(32).toString('base64') };
+  const common = {
+    REDIS_URL: redisUrl,
+    DATA_DIR: join(workDir, 'data'),
+    SCANNERS_CONFIG: join(workDir, 'scanners.yaml'),
+    LOG_LEVEL: 'warn',
+    CREDENTIALS_KEY: randomBytes(32).toString('base64'),
+  };
   const metricsPort = await findFreePort();
-  const worker = start('worker', [...(cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfileDir] : []), 'apps/worker/dist/main.js'], { ...common, WORKER_METRICS_PORT: String(metricsPort) });
+  const worker = start('worker', [...(cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfileDir] : []), 'apps/worker/dist/main.js'], {
+    ...common,
+    WORKER_METRICS_PORT: String(metricsPort),
+  });
   worker.stderr.on('data', (chunk) => process.stderr.write(`worker: ${chunk}`));
   const gatewayPort = await findFreePort();
-  const gateway = start('gateway', ['apps/gateway/dist/main.js'], { ...common, AUTH_TOKEN: token, GATEWAY_PORT: String(gatewayPort), GATEWAY_RATE_LIMIT_PER_SECOND: '1000000' });
+  const gateway = start('gateway', ['apps/gateway/dist/main.js'], {
+    ...common,
+    AUTH_TOKEN: token,
+    GATEWAY_PORT: String(gatewayPort),
+    GATEWAY_RATE_LIMIT_PER_SECOND: '1000000',
+  });
   gateway.stderr.on('data', (chunk) => process.stderr.write(`gateway: ${chunk}`));
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
   for (let attempt = 0; ; attempt += 1) {
-    const up = await Promise.all([fetch(`${gatewayUrl}/health`), fetch(`http://127.0.0.1:${metricsPort}/health`)].map((p) => p.then((r) => r.ok, () => false)));
+    const up = await Promise.all(
+      [fetch(`${gatewayUrl}/health`), fetch(`http://127.0.0.1:${metricsPort}/health`)].map((p) =>
+        p.then(
+          (r) => r.ok,
+          () => false,
+        ),
+      ),
+    );
     if (up.every(Boolean)) break;
     if (attempt > 150) throw new Error('the gateway or the worker did not start');
     await sleep(200);
@@ -266,10 +335,12 @@ try {
   // Submit every scan through the REST mirror, 20 at a time.
   const submitStarted = Date.now();
   const taskIds = [];
-  for (let next = 0; next < SCANS; ) {
+  for (let next = 0; next < SCANS;) {
     const batch = Array.from({ length: Math.min(20, SCANS - next) }, (_, i) => next + i);
     next += batch.length;
-    const ids = await Promise.all(batch.map(async (i) => JSON.parse(await gatewayJson(gatewayUrl, 'POST', '/api/v1/scans/untrusted', { targets: TARGETS, name: `bench ${i}` })).task_id));
+    const ids = await Promise.all(
+      batch.map(async (i) => JSON.parse(await gatewayJson(gatewayUrl, 'POST', '/api/v1/scans/untrusted', { targets: TARGETS, name: `bench ${i}` })).task_id),
+    );
     taskIds.push(...ids);
   }
   log(`submitted ${taskIds.length} scans in ${((Date.now() - submitStarted) / 1000).toFixed(1)} s`);
@@ -291,7 +362,8 @@ try {
   // Both windows end before the first scan can end on the simulator.
   const firstEnd = Math.min(...launchedAll.flatMap(({ report }, index) => report.runs.map((run) => run.launched_at_ms + durations[index] * 1000)));
   const steadySeconds = (firstEnd - Date.now()) / 1000 - 4;
-  if (steadySeconds < 10) log(`warning: only ${steadySeconds.toFixed(0)} s before the first scan ends; use longer scans (BENCH_SCAN_SECONDS) for steadier figures`);
+  if (steadySeconds < 10)
+    log(`warning: only ${steadySeconds.toFixed(0)} s before the first scan ends; use longer scans (BENCH_SCAN_SECONDS) for steadier figures`);
   const windowSeconds = Math.max(3, (steadySeconds - 4) / 2);
   const inFlight = () => SCANS;
   const pids = { worker: worker.pid, gateway: gateway.pid, ...(redisServer ? { redis: redisServer.pid } : {}), simulator: sim.pid };
@@ -339,24 +411,45 @@ try {
   }
   const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
   const metric = (name, labels) => Number(new RegExp(`^${name}\\{[^}]*${labels}[^}]*\\} (\\S+)`, 'm').exec(metrics)?.[1] ?? NaN);
-  const meanStep = (step) => metric('nessus_mcp_worker_step_duration_seconds_sum', `step="${step}"`) / metric('nessus_mcp_worker_step_duration_seconds_count', `step="${step}"`);
+  const meanStep = (step) =>
+    metric('nessus_mcp_worker_step_duration_seconds_sum', `step="${step}"`) / metric('nessus_mcp_worker_step_duration_seconds_count', `step="${step}"`);
   const ingestMean = meanStep('ingest');
   const exportMean = meanStep('export');
   const stepMeans = Object.fromEntries(['select', 'poll', 'export', 'ingest', 'complete'].map((step) => [step, Number(meanStep(step).toFixed(3))]));
 
   const figures = {
     machine,
-    scans: SCANS, scanners: SCANNERS, max_concurrent_scans: MAX_CONCURRENT, scan_seconds: SCAN_SECONDS, scan_spread: SPREAD, targets: TARGETS,
-    agents: AGENTS, agent_poll_ms: AGENT_POLL_MS,
+    scans: SCANS,
+    scanners: SCANNERS,
+    max_concurrent_scans: MAX_CONCURRENT,
+    scan_seconds: SCAN_SECONDS,
+    scan_spread: SPREAD,
+    targets: TARGETS,
+    agents: AGENTS,
+    agent_poll_ms: AGENT_POLL_MS,
     launch_span_s: Number(launchSpan.toFixed(1)),
-    window_a: windowA, window_b: windowB,
+    window_a: windowA,
+    window_b: windowB,
     agent_calls_in_window_b: agentCallsB,
     get_scan_status: statusCalls,
-    worker_rss_end_mb: Number(workerMemory.rssMb.toFixed(1)), worker_rss_peak_mb: Number(workerMemory.peakMb.toFixed(1)),
-    completed: overheads.length, failed, unreadable_results: unreadable,
-    simulator_peak_active: Math.max(...fleet.map((r) => r.peak_active)), simulator_refused_launches: fleet.reduce((sum, r) => sum + r.refused_launches, 0),
-    overhead_s: overheads.length ? { p50: percentile(overheads, 50), p95: percentile(overheads, 95), max: Math.max(...overheads), mean: overheads.reduce((a, b) => a + b, 0) / overheads.length } : null,
-    ingest_mean_s: ingestMean, export_step_mean_s: exportMean, step_means_s: stepMeans,
+    worker_rss_end_mb: Number(workerMemory.rssMb.toFixed(1)),
+    worker_rss_peak_mb: Number(workerMemory.peakMb.toFixed(1)),
+    completed: overheads.length,
+    failed,
+    unreadable_results: unreadable,
+    simulator_peak_active: Math.max(...fleet.map((r) => r.peak_active)),
+    simulator_refused_launches: fleet.reduce((sum, r) => sum + r.refused_launches, 0),
+    overhead_s: overheads.length
+      ? {
+          p50: percentile(overheads, 50),
+          p95: percentile(overheads, 95),
+          max: Math.max(...overheads),
+          mean: overheads.reduce((a, b) => a + b, 0) / overheads.length,
+        }
+      : null,
+    ingest_mean_s: ingestMean,
+    export_step_mean_s: exportMean,
+    step_means_s: stepMeans,
   };
 
   const cpuA = windowA.cpu_share_of_one_core.worker;
@@ -366,20 +459,36 @@ try {
   const overheadGoal = 2 + ingestMean;
   const agentCommands = windowB.redis_commands - (windowA.redis_commands / windowA.seconds) * windowB.seconds;
   console.log(`\nScale benchmark: ${SCANS} scans in flight on ${SCANNERS} simulated scanners; ${machine}`);
-  console.log(`  worker CPU, all scans in flight      ${(cpuA * 100).toFixed(1)} % of one core (${(cpuB * 100).toFixed(1)} % while agents poll)   goal < 50 %: ${verdict(Math.max(cpuA, cpuB) < 0.5)}`);
-  console.log(`  worker RSS, all scans in flight      ${rss.toFixed(0)} MB (peak over the run ${workerMemory.peakMb.toFixed(0)} MB)   goal < 1024 MB: ${verdict(rss < 1024)}`);
-  console.log(`  Redis, worker polling                ${windowA.redis_commands_per_second} commands/s, ${perScanMinute} per scan-minute   goal < 20 per scan-minute: ${verdict(perScanMinute < 20)}`);
+  console.log(
+    `  worker CPU, all scans in flight      ${(cpuA * 100).toFixed(1)} % of one core (${(cpuB * 100).toFixed(1)} % while agents poll)   goal < 50 %: ${verdict(Math.max(cpuA, cpuB) < 0.5)}`,
+  );
+  console.log(
+    `  worker RSS, all scans in flight      ${rss.toFixed(0)} MB (peak over the run ${workerMemory.peakMb.toFixed(0)} MB)   goal < 1024 MB: ${verdict(rss < 1024)}`,
+  );
+  console.log(
+    `  Redis, worker polling                ${windowA.redis_commands_per_second} commands/s, ${perScanMinute} per scan-minute   goal < 20 per scan-minute: ${verdict(perScanMinute < 20)}`,
+  );
   console.log(`    top commands: ${windowA.redis_top_commands}`);
-  console.log(`  Redis, agents polling too            ${windowB.redis_commands_per_second} commands/s, ${windowB.redis_commands_per_scan_minute} per scan-minute; ~${(agentCommands / Math.max(agentCallsB, 1)).toFixed(1)} commands per get_scan_status call`);
+  console.log(
+    `  Redis, agents polling too            ${windowB.redis_commands_per_second} commands/s, ${windowB.redis_commands_per_scan_minute} per scan-minute; ~${(agentCommands / Math.max(agentCallsB, 1)).toFixed(1)} commands per get_scan_status call`,
+  );
   if (figures.overhead_s) {
     const o = figures.overhead_s;
-    console.log(`  overhead, end on Nessus → completed  p50 ${o.p50.toFixed(2)} s, p95 ${o.p95.toFixed(2)} s, max ${o.max.toFixed(2)} s (mean ingest ${ingestMean.toFixed(2)} s, mean export step ${exportMean.toFixed(2)} s)   goal ≤ 2 s + ingest = ${overheadGoal.toFixed(2)} s at p95: ${verdict(o.p95 <= overheadGoal)}`);
+    console.log(
+      `  overhead, end on Nessus → completed  p50 ${o.p50.toFixed(2)} s, p95 ${o.p95.toFixed(2)} s, max ${o.max.toFixed(2)} s (mean ingest ${ingestMean.toFixed(2)} s, mean export step ${exportMean.toFixed(2)} s)   goal ≤ 2 s + ingest = ${overheadGoal.toFixed(2)} s at p95: ${verdict(o.p95 <= overheadGoal)}`,
+    );
   }
   console.log(`    mean seconds per step run (over the whole run): ${JSON.stringify(stepMeans)}`);
-  console.log(`  get_scan_status, ${AGENTS} agents         p50 ${statusCalls.p50_ms} ms, p99 ${statusCalls.p99_ms} ms, max ${statusCalls.max_ms} ms over ${statusCalls.calls} calls, ${statusCalls.errors} errors${statusCalls.last_error ? ` (last: ${statusCalls.last_error})` : ''}`);
-  console.log(`  completed ${overheads.length} / ${SCANS}, results unreadable ${unreadable}, simulator peak ${figures.simulator_peak_active} runs per instance (limit ${MAX_CONCURRENT}), launches refused ${figures.simulator_refused_launches}`);
+  console.log(
+    `  get_scan_status, ${AGENTS} agents         p50 ${statusCalls.p50_ms} ms, p99 ${statusCalls.p99_ms} ms, max ${statusCalls.max_ms} ms over ${statusCalls.calls} calls, ${statusCalls.errors} errors${statusCalls.last_error ? ` (last: ${statusCalls.last_error})` : ''}`,
+  );
+  console.log(
+    `  completed ${overheads.length} / ${SCANS}, results unreadable ${unreadable}, simulator peak ${figures.simulator_peak_active} runs per instance (limit ${MAX_CONCURRENT}), launches refused ${figures.simulator_refused_launches}`,
+  );
   for (const failure of failed.slice(0, 5)) console.log(`  failed: ${failure}`);
-  console.log(`  CPU share of one core in window A: ${JSON.stringify(windowA.cpu_share_of_one_core)}; window B: ${JSON.stringify(windowB.cpu_share_of_one_core)}`);
+  console.log(
+    `  CPU share of one core in window A: ${JSON.stringify(windowA.cpu_share_of_one_core)}; window B: ${JSON.stringify(windowB.cpu_share_of_one_core)}`,
+  );
   mkdirSync(join(here, 'out'), { recursive: true });
   writeFileSync(join(here, 'out', 'scale-bench.json'), `${JSON.stringify(figures, null, 2)}\n`);
 } finally {

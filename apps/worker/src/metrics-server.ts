@@ -17,11 +17,18 @@ export interface MetricsServer {
  * `/health` and `/metrics` on WORKER_METRICS_PORT. Plain node:http: two routes do not justify a
  * framework in a process whose real work is BullMQ.
  */
-export async function startMetricsServer(options: { port: number; host?: string; registry: Registry; health: () => Promise<HealthReport> }): Promise<MetricsServer> {
+export async function startMetricsServer(options: {
+  port: number;
+  host?: string;
+  registry: Registry;
+  health: () => Promise<HealthReport>;
+}): Promise<MetricsServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { 'content-type': 'application/json', allow: 'GET' }).end(JSON.stringify({ error: { code: 'invalid_argument', message: 'only GET is supported' } }));
+      res
+        .writeHead(405, { 'content-type': 'application/json', allow: 'GET' })
+        .end(JSON.stringify({ error: { code: 'invalid_argument', message: 'only GET is supported' } }));
       return;
     }
     if (path === '/health') {
@@ -41,7 +48,9 @@ export async function startMetricsServer(options: { port: number; host?: string;
         .catch(() => res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics collection failed\n'));
       return;
     }
-    res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'not_found', message: 'routes: GET /health, GET /metrics' } }));
+    res
+      .writeHead(404, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ error: { code: 'not_found', message: 'routes: GET /health, GET /metrics' } }));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -91,7 +91,12 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerA
     if (!queue) {
       const { attempts, backoff_ms } = config.scans;
       const { completed_days, dead_letter_days } = config.retention;
-      queue = createScanQueue(pool, redis, { attempts, backoffMs: backoff_ms, completedDays: completed_days, deadLetterDays: dead_letter_days }, { logger: logger.child({ scanner_pool: pool }), prefix: namespace.queuePrefix });
+      queue = createScanQueue(
+        pool,
+        redis,
+        { attempts, backoffMs: backoff_ms, completedDays: completed_days, deadLetterDays: dead_letter_days },
+        { logger: logger.child({ scanner_pool: pool }), prefix: namespace.queuePrefix },
+      );
       scanQueues.set(pool, queue);
     }
     return queue;
@@ -159,17 +164,33 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerA
   if (watcher) {
     // Scans parked by an earlier run of this process (or by one that died) go back under watch,
     // so their end is noticed within a tick rather than at their fallback poll.
-    await adoptParkedScans(config.pools.map((pool) => scanQueue(pool.name)), watcher).catch((error: unknown) =>
-      logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'could not list parked scan jobs for the scan watcher; they are watched again after their next poll'),
+    await adoptParkedScans(
+      config.pools.map((pool) => scanQueue(pool.name)),
+      watcher,
+    ).catch((error: unknown) =>
+      logger.warn(
+        { err: error instanceof Error ? error.message : String(error) },
+        'could not list parked scan jobs for the scan watcher; they are watched again after their next poll',
+      ),
     );
     watcher.start();
   }
 
   const housekeepingQueue = createHousekeepingQueue(redis, { logger, prefix: namespace.queuePrefix });
-  const housekeepingDeps: HousekeepingDeps = { tasks, registry: () => registry, config: () => config, files: options.files, scanQueue, logger: logger.child({ component: 'housekeeping' }), metrics };
+  const housekeepingDeps: HousekeepingDeps = {
+    tasks,
+    registry: () => registry,
+    config: () => config,
+    files: options.files,
+    scanQueue,
+    logger: logger.child({ component: 'housekeeping' }),
+    metrics,
+  };
   const housekeepingWorker = await startHousekeeping({ queue: housekeepingQueue, connection: redis, deps: housekeepingDeps, metrics });
   // Not awaited: a large history must not hold up the start; a failure is logged and retried at the next start.
-  rebuildFindingIndex(housekeepingDeps).catch((error: unknown) => housekeepingDeps.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'could not rebuild the cross-scan index'));
+  rebuildFindingIndex(housekeepingDeps).catch((error: unknown) =>
+    housekeepingDeps.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'could not rebuild the cross-scan index'),
+  );
   housekeepingWorker.on('error', (error) => logger.error({ err: error.message }, 'housekeeping worker error'));
 
   const cancelListener: CancelListener = await startCancelListener({
@@ -244,7 +265,13 @@ async function adoptParkedScans(queues: ScanQueue[], watcher: ScanWatcher): Prom
       for (const job of jobs) {
         const state = readScanJobState(job.data);
         if (state.step === 'poll' && state.instance_id && state.nessus_scan_id) {
-          watcher.watch({ pool: job.data.pool, instanceId: state.instance_id, scanId: state.nessus_scan_id, taskId: job.data.task_id, rawStatus: state.raw_status ?? '' });
+          watcher.watch({
+            pool: job.data.pool,
+            instanceId: state.instance_id,
+            scanId: state.nessus_scan_id,
+            taskId: job.data.task_id,
+            rawStatus: state.raw_status ?? '',
+          });
         }
       }
       if (jobs.length < page) break;

@@ -74,7 +74,7 @@ export function createWorkerMetrics(readActiveScans: ActiveScansReader): WorkerM
     }),
     nessusScansHeld: new Gauge({
       name: 'nessus_mcp_worker_nessus_scans_held',
-      help: "Scans of ended tasks that housekeeping cannot delete because a person paused them in Nessus (set by each clean-nessus run)",
+      help: 'Scans of ended tasks that housekeeping cannot delete because a person paused them in Nessus (set by each clean-nessus run)',
       labelNames: ['instance'],
       registers: [registry],
     }),

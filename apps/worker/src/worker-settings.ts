@@ -35,7 +35,8 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number, min
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (allowZero && value === 0) return 0;
-  if (!Number.isInteger(value) || value < min) throw new AppError('config_invalid', `${name}=${raw} must be an integer >= ${min}${allowZero ? ' (or 0 to turn it off)' : ''}`);
+  if (!Number.isInteger(value) || value < min)
+    throw new AppError('config_invalid', `${name}=${raw} must be an integer >= ${min}${allowZero ? ' (or 0 to turn it off)' : ''}`);
   return value;
 }
 

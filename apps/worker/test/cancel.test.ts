@@ -1,14 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { RunningSimulator } from '@nessus-mcp/nessus-sim';
-import {
-  redisUrlForDb,
-  simCounts,
-  useWorkerSystem,
-  waitFor,
-  waitForStatus,
-  type GatewayStandIn,
-  type InProcessWorker,
-} from './worker-harness.js';
+import { redisUrlForDb, simCounts, useWorkerSystem, waitFor, waitForStatus, type GatewayStandIn, type InProcessWorker } from './worker-harness.js';
 
 const REDIS_URL = redisUrlForDb(2);
 /** The issue's explicit promise: a cancel ends the task within 5 s in every state. */
@@ -25,7 +17,8 @@ describe('cancelling a scan', () => {
     worker = system.workers[0]!;
   });
 
-  const scanRunning = (taskId: string) => waitFor(async () => (await gateway.tasks.get(taskId))?.raw_scanner_status === 'running', { what: `${taskId} running on Nessus` });
+  const scanRunning = (taskId: string) =>
+    waitFor(async () => (await gateway.tasks.get(taskId))?.raw_scanner_status === 'running', { what: `${taskId} running on Nessus` });
 
   it('cancels a task requested while its job still waits, before any scan is created', async () => {
     const task = await gateway.submit({ enqueue: false });
@@ -45,7 +38,9 @@ describe('cancelling a scan', () => {
     const running = await gateway.submit();
     await scanRunning(running.task_id);
     const waiting = await gateway.submit();
-    await waitFor(async () => (await gateway.queue.getJob(waiting.task_id))?.data.state?.waiting_for_capacity_since, { what: 'second task waiting for capacity' });
+    await waitFor(async () => (await gateway.queue.getJob(waiting.task_id))?.data.state?.waiting_for_capacity_since, {
+      what: 'second task waiting for capacity',
+    });
 
     await gateway.cancel(waiting.task_id);
     expect((await waitForStatus(gateway, waiting.task_id, ['cancelled', 'running'], CANCEL_BOUND_MS)).status).toBe('cancelled');

@@ -2,14 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import type { Task } from '@nessus-mcp/core';
 import type { RunningSimulator } from '@nessus-mcp/nessus-sim';
-import {
-  redisUrlForDb,
-  simCounts,
-  useWorkerSystem,
-  waitForStatus,
-  type GatewayStandIn,
-  type InProcessWorker,
-} from './worker-harness.js';
+import { redisUrlForDb, simCounts, useWorkerSystem, waitForStatus, type GatewayStandIn, type InProcessWorker } from './worker-harness.js';
 
 const REDIS_URL = redisUrlForDb(4);
 const CAPACITY = 4;

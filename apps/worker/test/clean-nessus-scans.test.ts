@@ -30,9 +30,17 @@ function fleetWith(scan: OwnScan, deleteError: AppError | null, statusAfter: Pic
   return { deps, calls };
 }
 
-const finished: OwnScan = { scanId: '41', taskId: 'ne_scan_20260101_000000_0badf00d', name: '[nmcp:ne_scan_20260101_000000_0badf00d] x', rawStatus: 'completed', lastModified: 0 };
+const finished: OwnScan = {
+  scanId: '41',
+  taskId: 'ne_scan_20260101_000000_0badf00d',
+  name: '[nmcp:ne_scan_20260101_000000_0badf00d] x',
+  rawStatus: 'completed',
+  lastModified: 0,
+};
 // Real Nessus refuses to delete an active scan with 500 (not 409).
-const activeRefusal = new AppError('scanner_error', 'Nessus answered 500: Failed to delete the scan. This may be because the scan is currently running', { details: { status: 500 } });
+const activeRefusal = new AppError('scanner_error', 'Nessus answered 500: Failed to delete the scan. This may be because the scan is currently running', {
+  details: { status: 500 },
+});
 
 describe('housekeeping: deleting finished scans on Nessus', () => {
   it('stops a scan whose delete answered 500 because it was running again, and deletes it on a later run', async () => {

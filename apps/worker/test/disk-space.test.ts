@@ -56,7 +56,9 @@ describe('the worker checks free disk space before it downloads an export', () =
     const task = await gateway.submit({ targets: ['10.3.0.1'] });
     const done = await waitForStatus(gateway, task.task_id, ['completed', 'failed']);
     expect(done.status).toBe('failed');
-    expect(done.error?.message).toMatch(/The export is \d+\.\d MB but only 0\.0 MB are free under the data directory \(DATA_DIR\); the download was not started/);
+    expect(done.error?.message).toMatch(
+      /The export is \d+\.\d MB but only 0\.0 MB are free under the data directory \(DATA_DIR\); the download was not started/,
+    );
     expect(await files.exportSize(task.task_id)).toBeNull();
   });
 

@@ -8,15 +8,7 @@ import { LocalTaskFiles, postingsOf } from '@nessus-mcp/results';
 import type { HousekeepingDeps } from '../src/housekeeping/housekeeping-deps.js';
 import { rebuildFindingIndex } from '../src/housekeeping/rebuild-index.js';
 import { NessusScanner, type ScannerInstanceConfig } from '@nessus-mcp/scanners';
-import {
-  redisUrlForDb,
-  simCounts,
-  useWorkerSystem,
-  waitFor,
-  waitForStatus,
-  type GatewayStandIn,
-  type WorkerSystem,
-} from './worker-harness.js';
+import { redisUrlForDb, simCounts, useWorkerSystem, waitFor, waitForStatus, type GatewayStandIn, type WorkerSystem } from './worker-harness.js';
 
 const REDIS_URL = redisUrlForDb(6);
 const DAY = 24 * 60 * 60 * 1000;
@@ -30,10 +22,13 @@ describe('housekeeping', () => {
   /** Runs one housekeeping job through the real queue and worker, returning its result. */
   const run = async (name: HousekeepingJobName): Promise<Record<string, number>> => {
     const job = await housekeeping.add(name, {});
-    return waitFor(async () => {
-      const current = await housekeeping.getJob(job.id!);
-      return current && (await current.getState()) === 'completed' ? (current.returnvalue as Record<string, number>) : null;
-    }, { what: `housekeeping ${name}` });
+    return waitFor(
+      async () => {
+        const current = await housekeeping.getJob(job.id!);
+        return current && (await current.getState()) === 'completed' ? (current.returnvalue as Record<string, number>) : null;
+      },
+      { what: `housekeeping ${name}` },
+    );
   };
 
   const simScans = async (): Promise<Array<{ name: string; status: string }>> => {
@@ -124,7 +119,17 @@ describe('housekeeping', () => {
   });
 
   it('stops a scan still running past the time limit and marks it timeout', async () => {
-    const instance: ScannerInstanceConfig = { instance_id: 'sim1', name: 'sim', url: sim.url, access_key: 'sim-access-key', secret_key: 'sim-secret-key', max_concurrent_scans: 4, enabled: true, tls_verify: true, timeout_ms: 5000 };
+    const instance: ScannerInstanceConfig = {
+      instance_id: 'sim1',
+      name: 'sim',
+      url: sim.url,
+      access_key: 'sim-access-key',
+      secret_key: 'sim-secret-key',
+      max_concurrent_scans: 4,
+      enabled: true,
+      tls_verify: true,
+      timeout_ms: 5000,
+    };
     const scanner = new NessusScanner({ poolName: 'main', instance, folder: 'nessus-mcp' });
     sim.setFaults({ scan_seconds: 600 });
     // A task whose job is gone: nothing but housekeeping will ever look at it again.
@@ -133,7 +138,12 @@ describe('housekeeping', () => {
     await scanner.launchScan(scanId);
     await scanner.close();
     sim.setFaults({ scan_seconds: 1 });
-    await gateway.tasks.update(stuck.task_id, { status: 'running', started_at: new Date(Date.now() - 2 * 60 * 60_000).toISOString(), nessus_scan_id: scanId, scanner_instance: 'sim1' });
+    await gateway.tasks.update(stuck.task_id, {
+      status: 'running',
+      started_at: new Date(Date.now() - 2 * 60 * 60_000).toISOString(),
+      nessus_scan_id: scanId,
+      scanner_instance: 'sim1',
+    });
 
     const result = await run('stop-stuck-scans');
 
@@ -173,9 +183,19 @@ describe('housekeeping', () => {
     sim.setFaults({ scan_seconds: 1 });
   });
 
-  it('reports a finished task\'s scan that a person paused in Nessus instead of stopping or deleting it every run', async () => {
+  it("reports a finished task's scan that a person paused in Nessus instead of stopping or deleting it every run", async () => {
     const keys = { 'X-ApiKeys': 'accessKey=sim-access-key; secretKey=sim-secret-key' };
-    const instance: ScannerInstanceConfig = { instance_id: 'sim1', name: 'sim', url: sim.url, access_key: 'sim-access-key', secret_key: 'sim-secret-key', max_concurrent_scans: 4, enabled: true, tls_verify: true, timeout_ms: 5000 };
+    const instance: ScannerInstanceConfig = {
+      instance_id: 'sim1',
+      name: 'sim',
+      url: sim.url,
+      access_key: 'sim-access-key',
+      secret_key: 'sim-secret-key',
+      max_concurrent_scans: 4,
+      enabled: true,
+      tls_verify: true,
+      timeout_ms: 5000,
+    };
     const scanner = new NessusScanner({ poolName: 'main', instance, folder: 'nessus-mcp' });
     sim.setFaults({ scan_seconds: 600 });
     const ended = await gateway.submit({ enqueue: false });

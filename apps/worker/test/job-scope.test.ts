@@ -103,20 +103,23 @@ describe('the worker re-checks every job against its task and the allow-list bef
     expect(targetsSentToNessus(proxy.calls)).toContain('10.1.0.1,10.1.0.2');
   });
 
-  it.each([['198.51.100.7'], ['0.0.0.0/0'], ['10.9.9.9']])('fails a job whose targets were edited to %s with out_of_scope, scanning nothing', async (edited) => {
-    const task = await gateway.submit({ targets: ['10.2.0.1'], enqueue: false });
-    const stored = await gateway.tasks.getJobPayload<ScanJobData>(task.task_id);
-    await gateway.queue.add('scan', { ...stored!, targets: [edited] }, { jobId: task.task_id });
-    const done = await waitForStatus(gateway, task.task_id, ['completed', 'failed']);
-    expect(done.status).toBe('failed');
-    expect(done.error).toMatchObject({ code: 'out_of_scope', message: expect.stringContaining('targets no longer matches the task') });
-    expect(done.targets).toEqual(['10.2.0.1']);
-    expect(targetsSentToNessus(proxy.calls).join('\n')).not.toContain(edited);
-    const [latest] = await audit.list({ limit: 1 });
-    expect(latest).toMatchObject({ client: 'worker', action: 'scan.scope_violation', task_id: task.task_id, targets: [edited], outcome: 'out_of_scope' });
-    // Never retried: out_of_scope is final whatever the attempts say.
-    expect(await (await gateway.queue.getJob(task.task_id))?.getState()).toBe('failed');
-  });
+  it.each([['198.51.100.7'], ['0.0.0.0/0'], ['10.9.9.9']])(
+    'fails a job whose targets were edited to %s with out_of_scope, scanning nothing',
+    async (edited) => {
+      const task = await gateway.submit({ targets: ['10.2.0.1'], enqueue: false });
+      const stored = await gateway.tasks.getJobPayload<ScanJobData>(task.task_id);
+      await gateway.queue.add('scan', { ...stored!, targets: [edited] }, { jobId: task.task_id });
+      const done = await waitForStatus(gateway, task.task_id, ['completed', 'failed']);
+      expect(done.status).toBe('failed');
+      expect(done.error).toMatchObject({ code: 'out_of_scope', message: expect.stringContaining('targets no longer matches the task') });
+      expect(done.targets).toEqual(['10.2.0.1']);
+      expect(targetsSentToNessus(proxy.calls).join('\n')).not.toContain(edited);
+      const [latest] = await audit.list({ limit: 1 });
+      expect(latest).toMatchObject({ client: 'worker', action: 'scan.scope_violation', task_id: task.task_id, targets: [edited], outcome: 'out_of_scope' });
+      // Never retried: out_of_scope is final whatever the attempts say.
+      expect(await (await gateway.queue.getJob(task.task_id))?.getState()).toBe('failed');
+    },
+  );
 
   it('refuses a failed job edited in the failed set and retried (the Bull Board update-data + retry path)', async () => {
     sim.setFaults({ error_rate: 1 });
@@ -132,10 +135,13 @@ describe('the worker re-checks every job against its task and the allow-list bef
     const before = proxy.calls.length;
     await job.updateData({ ...job.data, targets: ['198.51.100.0/24'] });
     await job.retry('failed');
-    await waitFor(async () => {
-      const current = await gateway.tasks.get(task.task_id);
-      return current?.status === 'failed' && current.error?.code === 'out_of_scope';
-    }, { what: 'the retried task to fail out_of_scope' });
+    await waitFor(
+      async () => {
+        const current = await gateway.tasks.get(task.task_id);
+        return current?.status === 'failed' && current.error?.code === 'out_of_scope';
+      },
+      { what: 'the retried task to fail out_of_scope' },
+    );
     expect(targetsSentToNessus(proxy.calls.slice(before))).toEqual([]);
   });
 

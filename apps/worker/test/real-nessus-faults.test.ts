@@ -12,11 +12,23 @@ const SETTLED: Task['status'][] = ['completed', 'failed', 'timeout', 'cancelled'
 
 /** What must come out the same with and without faults: the findings, not the file's timestamps. */
 function findings(summary: ResultFigures | null): unknown {
-  return summary && { hosts_scanned: summary.hosts_scanned, total_vulnerabilities: summary.total_vulnerabilities, severity_breakdown: summary.severity_breakdown };
+  return (
+    summary && { hosts_scanned: summary.hosts_scanned, total_vulnerabilities: summary.total_vulnerabilities, severity_breakdown: summary.severity_breakdown }
+  );
 }
 
 function directClient(sim: RunningSimulator): NessusScanner {
-  const instance: ScannerInstanceConfig = { instance_id: 'sim1', name: 'sim', url: sim.url, access_key: 'sim-access-key', secret_key: 'sim-secret-key', max_concurrent_scans: 4, enabled: true, tls_verify: true, timeout_ms: 5000 };
+  const instance: ScannerInstanceConfig = {
+    instance_id: 'sim1',
+    name: 'sim',
+    url: sim.url,
+    access_key: 'sim-access-key',
+    secret_key: 'sim-secret-key',
+    max_concurrent_scans: 4,
+    enabled: true,
+    tls_verify: true,
+    timeout_ms: 5000,
+  };
   return new NessusScanner({ poolName: 'main', instance, folder: 'nessus-mcp' });
 }
 
@@ -56,7 +68,17 @@ describe('real-Nessus fault modes through the pipeline (API keys)', () => {
     const { scanId } = await scanner.createScan({ taskId: task.task_id, name: task.name, targets: task.targets, scanType: 'untrusted' });
     await scanner.launchScan(scanId);
     await scanner.close();
-    const payload: ScanJobData = { task_id: task.task_id, trace_id: task.trace_id, pool: 'main', instance_pinned: null, scan_type: 'untrusted', name: task.name, description: null, targets: task.targets, credentials: null };
+    const payload: ScanJobData = {
+      task_id: task.task_id,
+      trace_id: task.trace_id,
+      pool: 'main',
+      instance_pinned: null,
+      scan_type: 'untrusted',
+      name: task.name,
+      description: null,
+      targets: task.targets,
+      credentials: null,
+    };
     await gateway.queue.add('scan', { ...payload, state: { step: 'launch', nessus_scan_id: scanId, instance_id: 'sim1' } }, { jobId: task.task_id });
     const done = await waitForStatus(gateway, task.task_id, SETTLED);
     expect(done.status).toBe('completed');
@@ -71,7 +93,10 @@ describe('real-Nessus fault modes through the pipeline (API keys)', () => {
       try {
         const done = await run();
         expect(done.status).toBe('failed');
-        expect(done.error).toMatchObject({ code: 'scanner_error', message: expect.stringMatching(/could not produce an export .*3 export requests failed in a row/) });
+        expect(done.error).toMatchObject({
+          code: 'scanner_error',
+          message: expect.stringMatching(/could not produce an export .*3 export requests failed in a row/),
+        });
       } finally {
         sim.setFaults({ export_mode: 'ok' });
       }
@@ -97,9 +122,13 @@ describe('real-Nessus fault modes through the pipeline (API keys)', () => {
     try {
       // The first scan meets the 503s (the cached health predates the restart), which refreshes the health.
       first = await gateway.submit();
-      await waitFor(() => Promise.resolve(/instance is starting|some are starting/.test(worker.logs.text())), { what: 'the worker to wait for the starting instance' });
+      await waitFor(() => Promise.resolve(/instance is starting|some are starting/.test(worker.logs.text())), {
+        what: 'the worker to wait for the starting instance',
+      });
       second = await gateway.submit();
-      await waitFor(() => Promise.resolve(worker.logs.lines.some((line) => line.includes(second.task_id) && line.includes('some are starting'))), { what: 'the second scan to wait' });
+      await waitFor(() => Promise.resolve(worker.logs.lines.some((line) => line.includes(second.task_id) && line.includes('some are starting'))), {
+        what: 'the second scan to wait',
+      });
       expect((await gateway.status(second.task_id)).status).toBe('queued');
       expect(['queued', 'running']).toContain((await gateway.status(first.task_id)).status);
       expect(simCounts(sim, second.task_id).created).toBe(0);
@@ -210,7 +239,10 @@ describe('real-Nessus session limits through the pipeline (username and password
     try {
       const done = await run();
       expect(done.status).toBe('failed');
-      expect(done.error).toMatchObject({ code: 'scanner_unavailable', message: expect.stringMatching(/kept failing the create step \(3 tries.*Too many users are connected/) });
+      expect(done.error).toMatchObject({
+        code: 'scanner_unavailable',
+        message: expect.stringMatching(/kept failing the create step \(3 tries.*Too many users are connected/),
+      });
     } finally {
       sim.setFaults({ session_refusal: null, session_ttl_s: 1800 });
     }

@@ -97,7 +97,15 @@ describe('scan pipeline against the simulator', () => {
     expect(done.error).toMatchObject({ code: 'authentication_failed', message: expect.stringMatching(/SSH login failed on the host/) });
     expect(done.results_summary).toMatchObject({ hosts_scanned: 1, authentication_status: 'failed' });
     // The record keeps what get_scan_status reports (hints included), summary.json the evidence.
-    expect(Object.keys(done.results_summary ?? {}).sort()).toEqual(['authentication_hints', 'authentication_status', 'file_size_kb', 'findings_total', 'hosts_scanned', 'severity_breakdown', 'total_vulnerabilities']);
+    expect(Object.keys(done.results_summary ?? {}).sort()).toEqual([
+      'authentication_hints',
+      'authentication_status',
+      'file_size_kb',
+      'findings_total',
+      'hosts_scanned',
+      'severity_breakdown',
+      'total_vulnerabilities',
+    ]);
     expect(done.results_summary?.authentication_hints).not.toHaveLength(0);
     expect(existsSync(join(dir, 'tasks', task.task_id, 'results', 'manifest.json'))).toBe(true);
     // Not a BullMQ failure: retrying with the same credentials cannot help.
@@ -167,7 +175,7 @@ describe('scan pipeline against the simulator', () => {
     expect(simCounts(sim, task.task_id)).toMatchObject({ created: 1, launched: 1 });
   });
 
-  it('fails with the scanner\'s reason when Nessus aborts the scan, and a retry from the failed set relaunches that same scan', async () => {
+  it("fails with the scanner's reason when Nessus aborts the scan, and a retry from the failed set relaunches that same scan", async () => {
     sim.setFaults({ scan_outcome: 'aborted' });
     const task = await gateway.submit();
     const done = await waitForStatus(gateway, task.task_id, ['failed', 'completed']);
@@ -202,7 +210,13 @@ describe('scan pipeline against the simulator', () => {
     });
     await waitForStatus(gateway, task.task_id, ['completed', 'failed']);
     const job = await gateway.queue.getJob(task.task_id);
-    const everything = [await dumpRedis(REDIS_URL), JSON.stringify(job?.data), JSON.stringify(job?.returnvalue), JSON.stringify(job?.progress), worker.logs.text()].join('\n');
+    const everything = [
+      await dumpRedis(REDIS_URL),
+      JSON.stringify(job?.data),
+      JSON.stringify(job?.returnvalue),
+      JSON.stringify(job?.progress),
+      worker.logs.text(),
+    ].join('\n');
     expect(everything).toContain(task.task_id);
     expect(everything).not.toContain(SSH_PASSWORD);
     expect(everything).not.toContain(ESCALATION_PASSWORD);

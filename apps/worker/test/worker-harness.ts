@@ -77,7 +77,15 @@ export function writeScannersConfig(dir: string, simUrl: string, options: Config
     ? '        username: admin\n        password: sim-admin-password\n'
     : '        access_key: sim-access-key\n        secret_key: sim-secret-key\n';
   const instances = Array.from({ length: options.instances ?? 1 }, (_, i) =>
-    [`      - instance_id: sim${i + 1}`, `        name: Simulator ${i + 1}`, `        url: ${simUrl}`, auth.trimEnd(), `        max_concurrent_scans: ${options.capacity ?? 4}`, '        timeout_ms: 5000', `        http_retry_backoff_ms: ${options.httpRetryBackoffMs ?? 20}`].join('\n'),
+    [
+      `      - instance_id: sim${i + 1}`,
+      `        name: Simulator ${i + 1}`,
+      `        url: ${simUrl}`,
+      auth.trimEnd(),
+      `        max_concurrent_scans: ${options.capacity ?? 4}`,
+      '        timeout_ms: 5000',
+      `        http_retry_backoff_ms: ${options.httpRetryBackoffMs ?? 20}`,
+    ].join('\n'),
   ).join('\n');
   const yaml = `default_pool: main
 pools:
@@ -165,7 +173,17 @@ export class GatewayStandIn {
   }
 
   /** Creates the task; `enqueue: false` leaves it without a job (a gateway that died in between). */
-  async submit(options: { name?: string; targets?: string[]; scanType?: ScanType; credentials?: ScanCredentials; enqueue?: boolean; pinned?: string; createdAt?: Date } = {}): Promise<Task> {
+  async submit(
+    options: {
+      name?: string;
+      targets?: string[];
+      scanType?: ScanType;
+      credentials?: ScanCredentials;
+      enqueue?: boolean;
+      pinned?: string;
+      createdAt?: Date;
+    } = {},
+  ): Promise<Task> {
     const now = options.createdAt ?? new Date();
     const taskId = newTaskId('main', options.pinned ?? 'any', now);
     const scanType = options.scanType ?? (options.credentials ? 'trusted' : 'untrusted');
@@ -229,7 +247,10 @@ export class GatewayStandIn {
   }
 }
 
-export async function waitFor<T>(probe: () => Promise<T | null | undefined | false>, options: { timeoutMs?: number; what?: string; intervalMs?: number } = {}): Promise<T> {
+export async function waitFor<T>(
+  probe: () => Promise<T | null | undefined | false>,
+  options: { timeoutMs?: number; what?: string; intervalMs?: number } = {},
+): Promise<T> {
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   let last: unknown;
   for (;;) {

@@ -33,7 +33,9 @@ function spawnWorker(env: NodeJS.ProcessEnv): WorkerProcess {
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   return { child, output: () => output, exited };
 }
 
@@ -103,14 +105,23 @@ describe('the worker process (node dist/main.js)', () => {
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ status: 'ok' });
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    for (const name of ['nessus_mcp_worker_scans_total', 'nessus_mcp_worker_scan_duration_seconds', 'nessus_mcp_worker_step_duration_seconds', 'nessus_mcp_worker_nessus_api_calls_total', 'nessus_mcp_worker_ingest_bytes_total', 'nessus_mcp_worker_process_cpu_seconds_total']) {
+    for (const name of [
+      'nessus_mcp_worker_scans_total',
+      'nessus_mcp_worker_scan_duration_seconds',
+      'nessus_mcp_worker_step_duration_seconds',
+      'nessus_mcp_worker_nessus_api_calls_total',
+      'nessus_mcp_worker_ingest_bytes_total',
+      'nessus_mcp_worker_process_cpu_seconds_total',
+    ]) {
       expect(metrics).toContain(name);
     }
     expect(metrics).toMatch(/nessus_mcp_worker_active_scans\{pool="main",instance="sim1"\} \d+/);
 
     writeScannersConfig(dir, sim.url, { attempts: 5, instances: 2 });
     worker.child.kill('SIGHUP');
-    await waitFor(async () => (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).includes('instance="sim2"'), { what: 'reloaded config in metrics' });
+    await waitFor(async () => (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).includes('instance="sim2"'), {
+      what: 'reloaded config in metrics',
+    });
     writeScannersConfig(dir, sim.url, { attempts: 5 });
 
     worker.child.kill('SIGTERM');
@@ -121,8 +132,9 @@ describe('the worker process (node dist/main.js)', () => {
     // Slow answers and a large export widen each step's window enough to kill inside it.
     sim.setFaults({ latency_ms: 300, scan_seconds: 2 });
     const task = await gateway.submit({ targets: ['10.1.0.0/24'] });
-    const stepOf = async (): Promise<{ step?: string; create_requested_at?: string; launch_requested_at?: string; nessus_scan_id?: string; launched_at?: string } | undefined> =>
-      (await gateway.queue.getJob(task.task_id))?.data.state;
+    const stepOf = async (): Promise<
+      { step?: string; create_requested_at?: string; launch_requested_at?: string; nessus_scan_id?: string; launched_at?: string } | undefined
+    > => (await gateway.queue.getJob(task.task_id))?.data.state;
     const inStep: Array<[string, (s: NonNullable<Awaited<ReturnType<typeof stepOf>>>) => boolean]> = [
       ['create', (s) => s.step === 'create' && !!s.create_requested_at && !s.nessus_scan_id],
       ['launch', (s) => s.step === 'launch' && !!s.launch_requested_at && !s.launched_at],

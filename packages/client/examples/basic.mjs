@@ -13,8 +13,10 @@ async function main() {
   const client = await NessusMcpClient.connect();
   try {
     const submission = await client.submitUntrustedScan({ targets, name: `example-basic ${new Date().toISOString()}` });
-    console.log(`submitted ${submission.task_id}: ${submission.status} on ${submission.scanner_pool}/${submission.scanner_instance}` +
-      ` (queue position ${submission.queue_position}, ~${submission.estimated_wait_minutes} min)`);
+    console.log(
+      `submitted ${submission.task_id}: ${submission.status} on ${submission.scanner_pool}/${submission.scanner_instance}` +
+        ` (queue position ${submission.queue_position}, ~${submission.estimated_wait_minutes} min)`,
+    );
 
     const status = await client.getStatus(submission.task_id);
     console.log(`status: ${status.status}${typeof status.progress === 'number' ? ` ${status.progress}%` : ''}`);

@@ -38,7 +38,27 @@ export function formatSummary(summary: FindingSummary, width: number): string {
   return `${summary.total_findings} findings${filters} of task ${summary.task_id} by ${summary.group_by}${shown}\n\n${formatTable(columns, rows)}`;
 }
 
-const HEAD_FIELDS = ['finding_id', 'host', 'host_ip', 'host_fqdn', 'port', 'protocol', 'svc_name', 'plugin_id', 'plugin_name', 'plugin_family', 'severity', 'risk_factor', 'cisa_known_exploited', 'epss_score', 'vpr_score', 'cvss3_base_score', 'cvss_base_score', 'exploit_available', 'cve'];
+const HEAD_FIELDS = [
+  'finding_id',
+  'host',
+  'host_ip',
+  'host_fqdn',
+  'port',
+  'protocol',
+  'svc_name',
+  'plugin_id',
+  'plugin_name',
+  'plugin_family',
+  'severity',
+  'risk_factor',
+  'cisa_known_exploited',
+  'epss_score',
+  'vpr_score',
+  'cvss3_base_score',
+  'cvss_base_score',
+  'exploit_available',
+  'cve',
+];
 const TEXT_FIELDS = ['synopsis', 'description', 'solution', 'plugin_output'];
 
 /** `nessus-mcp finding`: the identifying fields, then the long texts as paragraphs. */
@@ -55,7 +75,8 @@ export function formatFinding(detail: FindingDetail): string {
     const value = finding[field];
     if (typeof value === 'string' && value.trim() !== '') lines.push('', `${field}:`, value.replace(/^\n+|\n+$/g, ''));
   }
-  if (detail.plugin_output_truncated) lines.push('', `(plugin output cut: ${detail.plugin_output_truncated.shown_chars} of ${detail.plugin_output_truncated.total_chars} characters shown)`);
+  if (detail.plugin_output_truncated)
+    lines.push('', `(plugin output cut: ${detail.plugin_output_truncated.shown_chars} of ${detail.plugin_output_truncated.total_chars} characters shown)`);
   const other = Object.keys(finding).filter((field) => !HEAD_FIELDS.includes(field) && !TEXT_FIELDS.includes(field));
   if (other.length > 0) lines.push('', `Other fields (see --json): ${other.join(', ')}`);
   return lines.join('\n');

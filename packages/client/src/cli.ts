@@ -5,7 +5,19 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { NessusMcpClient } from './client.js';
 import { formatFinding, formatSummary } from './answers-view.js';
-import { CANCEL_HELP, DIFF_HELP, FINDING_HELP, GENERAL_HELP, REPORT_HELP, RESULTS_HELP, SCAN_HELP, SEARCH_HELP, STATUS_HELP, SUMMARY_HELP, TASKS_HELP } from './cli-help.js';
+import {
+  CANCEL_HELP,
+  DIFF_HELP,
+  FINDING_HELP,
+  GENERAL_HELP,
+  REPORT_HELP,
+  RESULTS_HELP,
+  SCAN_HELP,
+  SEARCH_HELP,
+  STATUS_HELP,
+  SUMMARY_HELP,
+  TASKS_HELP,
+} from './cli-help.js';
 import { CHANGE_CLASSES, type ChangeClass } from './cross-scan.js';
 import { NessusMcpError } from './errors.js';
 import { PromptCancelled, promptHidden } from './password-prompt.js';
@@ -217,9 +229,15 @@ async function scanCommand(args: string[], run: Run): Promise<number> {
     return EXIT_OK;
   }
   if (values['ssh-password'] !== undefined) {
-    throw new UsageError('--ssh-password is not accepted: a password on the command line is kept in shell history and visible in `ps`. Use --ssh-password-env VAR, or omit it to be prompted', help);
+    throw new UsageError(
+      '--ssh-password is not accepted: a password on the command line is kept in shell history and visible in `ps`. Use --ssh-password-env VAR, or omit it to be prompted',
+      help,
+    );
   }
-  const targets = positionals.flatMap((p) => p.split(',')).map((t) => t.trim()).filter((t) => t !== '');
+  const targets = positionals
+    .flatMap((p) => p.split(','))
+    .map((t) => t.trim())
+    .filter((t) => t !== '');
   if (targets.length === 0) throw new UsageError('missing <targets>', help);
   if (!values.name) throw new UsageError('missing --name', help);
   const elevate = oneOf<PrivilegeEscalation>('elevate', values.elevate, PRIVILEGE_ESCALATIONS, help);
@@ -348,7 +366,10 @@ async function resultsCommand(args: string[], run: Run): Promise<number> {
   const sort = oneOf<SortKey>('sort', values.sort, SORT_KEYS, help);
   const pageSize = integer('page-size', values['page-size'], help, 1);
   const page = integer('page', values.page, help, 1);
-  const customFields = values.fields?.split(',').map((f) => f.trim()).filter((f) => f !== '');
+  const customFields = values.fields
+    ?.split(',')
+    .map((f) => f.trim())
+    .filter((f) => f !== '');
   const filters = parseFilters(values.filter, help);
   const query = {
     ...(profile ? { profile } : {}),
@@ -444,7 +465,14 @@ async function diffCommand(args: string[], run: Run): Promise<number> {
       args,
       allowPositionals: true,
       strict: true,
-      options: { ...connection, change: { type: 'string' }, page: { type: 'string' }, 'page-size': { type: 'string' }, filter: { type: 'string', multiple: true, default: [] }, sort: { type: 'string' } },
+      options: {
+        ...connection,
+        change: { type: 'string' },
+        page: { type: 'string' },
+        'page-size': { type: 'string' },
+        filter: { type: 'string', multiple: true, default: [] },
+        sort: { type: 'string' },
+      },
     }),
   );
   run.json = values.json;
@@ -454,8 +482,12 @@ async function diffCommand(args: string[], run: Run): Promise<number> {
   }
   const [base, taskId, extra] = positionals;
   if (!base || !taskId || extra !== undefined) throw new UsageError('give the base task id (or "previous") and the newer task id', help);
-  const change = values.change?.split(',').map((c) => c.trim()).filter((c) => c !== '');
-  for (const c of change ?? []) if (!(CHANGE_CLASSES as readonly string[]).includes(c)) throw new UsageError(`--change: unknown class '${c}'; valid: ${CHANGE_CLASSES.join(', ')}`, help);
+  const change = values.change
+    ?.split(',')
+    .map((c) => c.trim())
+    .filter((c) => c !== '');
+  for (const c of change ?? [])
+    if (!(CHANGE_CLASSES as readonly string[]).includes(c)) throw new UsageError(`--change: unknown class '${c}'; valid: ${CHANGE_CLASSES.join(', ')}`, help);
   const sort = oneOf<SortKey>('sort', values.sort, SORT_KEYS, help);
   const page = integer('page', values.page, help, 0);
   const pageSize = integer('page-size', values['page-size'], help, 1);
@@ -474,7 +506,9 @@ async function diffCommand(args: string[], run: Run): Promise<number> {
       const rows = [`${baseId} → ${taskId}`, CHANGE_CLASSES.map((c) => `${c}: ${counts[c]}`).join('  '), ...notes.map((note) => `note: ${note}`), ''];
       for (const v of delta.vulnerabilities) {
         const was = v.previous_severity === undefined ? '' : ` (was ${String(v.previous_severity)})`;
-        rows.push(`${v.change.padEnd(13)} sev ${String(v.severity)}${was}  ${String(v.host)}:${String(v.port)}/${String(v.protocol)}  ${String(v.plugin_id)} ${String(v.plugin_name ?? '')}`);
+        rows.push(
+          `${v.change.padEnd(13)} sev ${String(v.severity)}${was}  ${String(v.host)}:${String(v.port)}/${String(v.protocol)}  ${String(v.plugin_id)} ${String(v.plugin_name ?? '')}`,
+        );
       }
       const pagination = delta.pagination;
       if (pagination?.has_next === true) rows.push(`more: --page ${String(pagination.next_page)}`);
@@ -492,7 +526,15 @@ async function searchCommand(args: string[], run: Run): Promise<number> {
       args,
       allowPositionals: true,
       strict: true,
-      options: { ...connection, cve: { type: 'string' }, plugin: { type: 'string' }, host: { type: 'string' }, history: { type: 'boolean' }, page: { type: 'string' }, 'page-size': { type: 'string' } },
+      options: {
+        ...connection,
+        cve: { type: 'string' },
+        plugin: { type: 'string' },
+        host: { type: 'string' },
+        history: { type: 'boolean' },
+        page: { type: 'string' },
+        'page-size': { type: 'string' },
+      },
     }),
   );
   run.json = values.json;
@@ -517,9 +559,12 @@ async function searchCommand(args: string[], run: Run): Promise<number> {
     if (values.json) printJson(result);
     else {
       const rows = [`${String(result.schema.total_occurrences)} occurrence(s) in ${String(result.schema.scans_searched)} scan(s)`];
-      for (const scan of result.hostScans) rows.push(`scan ${String(scan.task_id)} (${String(scan.scan_completed_at)}): ${JSON.stringify(scan.severity_counts)}`);
+      for (const scan of result.hostScans)
+        rows.push(`scan ${String(scan.task_id)} (${String(scan.scan_completed_at)}): ${JSON.stringify(scan.severity_counts)}`);
       for (const o of result.occurrences) {
-        rows.push(`${o.host}:${o.port}/${o.protocol}  sev ${o.severity}  ${o.plugin_id} ${o.plugin_name}  ${o.task_id}  seen ${o.times_seen}x ${o.first_seen} → ${o.last_seen}`);
+        rows.push(
+          `${o.host}:${o.port}/${o.protocol}  sev ${o.severity}  ${o.plugin_id} ${o.plugin_name}  ${o.task_id}  seen ${o.times_seen}x ${o.first_seen} → ${o.last_seen}`,
+        );
       }
       out(rows.join('\n'));
     }
@@ -531,7 +576,12 @@ async function summaryCommand(args: string[], run: Run): Promise<number> {
   const help = SUMMARY_HELP;
   run.help = help;
   const { values, positionals } = parse(help, () =>
-    parseArgs({ args, allowPositionals: true, strict: true, options: { ...connection, by: { type: 'string' }, filter: { type: 'string', multiple: true, default: [] }, top: { type: 'string' } } }),
+    parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: { ...connection, by: { type: 'string' }, filter: { type: 'string', multiple: true, default: [] }, top: { type: 'string' } },
+    }),
   );
   run.json = values.json;
   if (values.help) {
@@ -588,7 +638,12 @@ async function reportCommand(args: string[], run: Run): Promise<number> {
   const help = REPORT_HELP;
   run.help = help;
   const { values, positionals } = parse(help, () =>
-    parseArgs({ args, allowPositionals: true, strict: true, options: { ...connection, output: { type: 'string', short: 'o' }, open: { type: 'boolean', default: false } } }),
+    parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: { ...connection, output: { type: 'string', short: 'o' }, open: { type: 'boolean', default: false } },
+    }),
   );
   run.json = values.json;
   if (values.help) {

@@ -3,7 +3,16 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { z } from 'zod';
 import { errorFromToolResult, NessusMcpError, parseJson, readErrorBody } from './errors.js';
-import { compareArguments, parseDeltaPage, parseSearchPage, searchArguments, type CompareQuery, type DeltaPage, type SearchPage, type SearchQuery } from './cross-scan.js';
+import {
+  compareArguments,
+  parseDeltaPage,
+  parseSearchPage,
+  searchArguments,
+  type CompareQuery,
+  type DeltaPage,
+  type SearchPage,
+  type SearchQuery,
+} from './cross-scan.js';
 import { parseResultsPage } from './jsonnl.js';
 import { describeEndpoint, errorFromThrown } from './transport-errors.js';
 import {
@@ -257,7 +266,8 @@ export class NessusMcpClient {
       // The cursor ties the next page to this query and to the same ingested results (a re-ingest
       // meanwhile is a conflict, not a silently shifted page); older gateways send none.
       const cursor = result.pagination?.cursor;
-      result = typeof cursor === 'string' ? await this.getResults(taskId, { cursor }, options) : await this.getResults(taskId, { ...query, pageSize, page }, options);
+      result =
+        typeof cursor === 'string' ? await this.getResults(taskId, { cursor }, options) : await this.getResults(taskId, { ...query, pageSize, page }, options);
     }
   }
 
@@ -378,14 +388,18 @@ export class NessusMcpClient {
         signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
-      if ((error as { name?: unknown } | null)?.name === 'TimeoutError') throw new NessusMcpError('timeout', `the gateway at ${this.endpoint} did not send the report in time`, { cause: error });
+      if ((error as { name?: unknown } | null)?.name === 'TimeoutError')
+        throw new NessusMcpError('timeout', `the gateway at ${this.endpoint} did not send the report in time`, { cause: error });
       throw errorFromThrown(error, this.endpoint, signal);
     }
     const text = await response.text();
     if (response.ok) return text;
     const body = readErrorBody(parseJson(text));
     if (body) throw body;
-    throw new NessusMcpError(response.status === 401 ? 'unauthorized' : 'unavailable', `the gateway at ${this.endpoint} answered HTTP ${response.status} for the report`);
+    throw new NessusMcpError(
+      response.status === 401 ? 'unauthorized' : 'unavailable',
+      `the gateway at ${this.endpoint} answered HTTP ${response.status} for the report`,
+    );
   }
 
   // -------------------------------------------------------------------------------------------

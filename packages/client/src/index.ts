@@ -6,4 +6,14 @@ export { parseJsonLines, parseResultsPage } from './jsonnl.js';
 export type { JsonLine } from './jsonnl.js';
 export * from './types.js';
 export { CHANGE_CLASSES, parseDeltaPage, parseSearchPage } from './cross-scan.js';
-export type { ChangeClass, ChangeCounts, CompareQuery, DeltaPage, DeltaSummary, DeltaVulnerability, Occurrence, SearchPage, SearchQuery } from './cross-scan.js';
+export type {
+  ChangeClass,
+  ChangeCounts,
+  CompareQuery,
+  DeltaPage,
+  DeltaSummary,
+  DeltaVulnerability,
+  Occurrence,
+  SearchPage,
+  SearchQuery,
+} from './cross-scan.js';

@@ -202,7 +202,14 @@ export const findingSummarySchema: z.ZodType<FindingSummary> = z.looseObject({
       count,
       hosts: count,
       max_severity: z.number().int(),
-      max_risk: z.looseObject({ cisa_known_exploited: z.string().optional(), exploit_available: z.literal(true).optional(), epss_score: z.number().optional(), vpr_score: z.number().optional() }).optional(),
+      max_risk: z
+        .looseObject({
+          cisa_known_exploited: z.string().optional(),
+          exploit_available: z.literal(true).optional(),
+          epss_score: z.number().optional(),
+          vpr_score: z.number().optional(),
+        })
+        .optional(),
     }),
   ),
 });

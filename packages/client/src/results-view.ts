@@ -36,7 +36,11 @@ export function severityTable(scanTotals: SeverityBreakdown | undefined, listed?
     ['total', total === null ? '' : String(total), String(listed?.length ?? 0)],
   ];
   const columns = [{ header: 'SEVERITY' }, { header: 'IN SCAN', align: 'right' as const }];
-  if (!listed) return formatTable(columns, rows.map((r) => r.slice(0, 2)));
+  if (!listed)
+    return formatTable(
+      columns,
+      rows.map((r) => r.slice(0, 2)),
+    );
   return formatTable([...columns, { header: 'LISTED', align: 'right' as const }], rows);
 }
 
@@ -50,7 +54,13 @@ export function findingsTable(findings: readonly Vulnerability[], width: number)
       { header: 'PLUGIN', align: 'right' },
       { header: 'NAME', maxWidth: nameWidth },
     ],
-    findings.map((f) => [severityName(f.severity), text(f.host), f.port === undefined ? '' : `${f.port}/${text(f.protocol)}`, text(f.plugin_id), text(f.plugin_name ?? f.finding_id)]),
+    findings.map((f) => [
+      severityName(f.severity),
+      text(f.host),
+      f.port === undefined ? '' : `${f.port}/${text(f.protocol)}`,
+      text(f.plugin_id),
+      text(f.plugin_name ?? f.finding_id),
+    ]),
   );
 }
 
@@ -115,7 +125,14 @@ export function formatSubmission(submission: ScanSubmission): string {
 export function tasksTable(tasks: readonly TaskSummary[]): string {
   if (tasks.length === 0) return '(no tasks)';
   return formatTable(
-    [{ header: 'TASK ID' }, { header: 'STATUS' }, { header: 'TYPE' }, { header: 'NAME', maxWidth: 30 }, { header: 'TARGETS', maxWidth: 30 }, { header: 'CREATED' }],
+    [
+      { header: 'TASK ID' },
+      { header: 'STATUS' },
+      { header: 'TYPE' },
+      { header: 'NAME', maxWidth: 30 },
+      { header: 'TARGETS', maxWidth: 30 },
+      { header: 'CREATED' },
+    ],
     tasks.map((t) => [
       t.task_id,
       t.status === 'running' && typeof t.progress === 'number' ? `running ${Math.round(t.progress)}%` : t.status,

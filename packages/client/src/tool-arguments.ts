@@ -1,12 +1,4 @@
-import type {
-  GroupBy,
-  ListTasksQuery,
-  PrivilegedScanParams,
-  ResultsQuery,
-  SummaryQuery,
-  TrustedScanParams,
-  UntrustedScanParams,
-} from './types.js';
+import type { GroupBy, ListTasksQuery, PrivilegedScanParams, ResultsQuery, SummaryQuery, TrustedScanParams, UntrustedScanParams } from './types.js';
 
 /** Tool arguments as sent: snake_case keys, no `undefined` values (absent means "server default"). */
 export type ToolArguments = Record<string, unknown>;
@@ -17,7 +9,12 @@ function defined(entries: Record<string, unknown>): ToolArguments {
 
 /** The tools take targets as one string, as agents write them (`"10.0.0.1, 10.0.1.0/24"`). */
 export function targetsArgument(targets: string | readonly string[]): string {
-  return typeof targets === 'string' ? targets : targets.map((t) => t.trim()).filter((t) => t !== '').join(',');
+  return typeof targets === 'string'
+    ? targets
+    : targets
+        .map((t) => t.trim())
+        .filter((t) => t !== '')
+        .join(',');
 }
 
 export function untrustedScanArguments(params: UntrustedScanParams): ToolArguments {

@@ -33,7 +33,11 @@ function fromHttpStatus(status: number, endpoint: string, cause: unknown, server
   const said = serverError ? `: ${serverError.message}` : '';
   const options = { cause, details: { http_status: status, ...(serverError?.details ?? {}) } };
   if (status === 401) {
-    return new NessusMcpError('unauthorized', `the gateway at ${endpoint} refused the bearer token (HTTP 401)${said}; set AUTH_TOKEN to a token it accepts`, options);
+    return new NessusMcpError(
+      'unauthorized',
+      `the gateway at ${endpoint} refused the bearer token (HTTP 401)${said}; set AUTH_TOKEN to a token it accepts`,
+      options,
+    );
   }
   if (status === 403) return new NessusMcpError('forbidden', `the gateway at ${endpoint} refused access (HTTP 403)${said}`, options);
   if (status === 404 || status === 405) {

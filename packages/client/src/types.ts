@@ -80,9 +80,7 @@ export type PrivilegedScanParams = TrustedScanParams & {
 
 /** Any scan, tagged with its type (untrusted when `type` is left out). */
 export type ScanRequest =
-  | (UntrustedScanParams & { type?: 'untrusted' })
-  | (TrustedScanParams & { type: 'trusted' })
-  | (PrivilegedScanParams & { type: 'privileged' });
+  (UntrustedScanParams & { type?: 'untrusted' }) | (TrustedScanParams & { type: 'trusted' }) | (PrivilegedScanParams & { type: 'privileged' });
 
 /** What every submit tool answers at once. */
 export interface ScanSubmission {

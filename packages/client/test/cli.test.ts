@@ -71,7 +71,12 @@ describe('nessus-mcp results', () => {
     const run = await cli(['results', completedTask, '--csv', '--filter', 'severity=>=3', '--sort', 'severity', '--profile', 'brief']);
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(`finding_id,host,plugin_name\r\n${FINDINGS.map((f) => `${f.finding_id},${f.host},${f.plugin_name}\r\n`).join('')}`);
-    expect(lastCall('GET results.csv')).toEqual({ task_id: completedTask, filters: JSON.stringify({ severity: '>=3' }), sort: 'severity', schema_profile: 'brief' });
+    expect(lastCall('GET results.csv')).toEqual({
+      task_id: completedTask,
+      filters: JSON.stringify({ severity: '>=3' }),
+      sort: 'severity',
+      schema_profile: 'brief',
+    });
     const missing = await cli(['results', 'ne_scan_20990101_000000_deadbeef', '--csv']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('[not_found]');
@@ -149,7 +154,24 @@ describe('nessus-mcp scan', () => {
   });
 
   it('sends --su-login as su_login for a su+sudo scan, and refuses it on an untrusted scan', async () => {
-    const run = await cli(['scan', '10.0.0.9', '--name', 's', '--ssh-user', 'audit', '--ssh-password-env', 'CLI_TEST_SSH_PW', '--elevate', 'su+sudo', '--su-login', 'opsadmin', '--json'], { CLI_TEST_SSH_PW: 'pw' });
+    const run = await cli(
+      [
+        'scan',
+        '10.0.0.9',
+        '--name',
+        's',
+        '--ssh-user',
+        'audit',
+        '--ssh-password-env',
+        'CLI_TEST_SSH_PW',
+        '--elevate',
+        'su+sudo',
+        '--su-login',
+        'opsadmin',
+        '--json',
+      ],
+      { CLI_TEST_SSH_PW: 'pw' },
+    );
     expect(run.code).toBe(0);
     expect(lastCall('run_privileged_scan')).toMatchObject({ elevate_privileges_with: 'su+sudo', su_login: 'opsadmin' });
     const stray = await cli(['scan', '10.0.0.9', '--name', 's', '--su-login', 'opsadmin']);
@@ -162,7 +184,21 @@ describe('nessus-mcp scan', () => {
     try {
       const keyFile = join(dir, 'id_ed25519');
       await writeFile(keyFile, '-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n');
-      const run = await cli(['scan', '10.0.0.8', '--name', 'k', '--type', 'privileged', '--ssh-user', 'audit', '--ssh-key-file', keyFile, '--elevate', 'sudo', '--json']);
+      const run = await cli([
+        'scan',
+        '10.0.0.8',
+        '--name',
+        'k',
+        '--type',
+        'privileged',
+        '--ssh-user',
+        'audit',
+        '--ssh-key-file',
+        keyFile,
+        '--elevate',
+        'sudo',
+        '--json',
+      ]);
       expect(run.code).toBe(0);
       expect(JSON.parse(run.stdout)).toMatchObject({ status: 'queued' });
       expect(lastCall('run_privileged_scan')).toMatchObject({ ssh_private_key: '-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n', elevate_privileges_with: 'sudo' });

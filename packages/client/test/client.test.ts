@@ -48,7 +48,13 @@ describe('submitting scans', () => {
       idempotencyKey: 'key-1',
       scannerPool: 'nessus',
     });
-    expect(submission).toMatchObject({ status: 'queued', scanner_pool: 'nessus', scanner_instance: 'scan1', estimated_wait_minutes: 1, message: 'Scan queued' });
+    expect(submission).toMatchObject({
+      status: 'queued',
+      scanner_pool: 'nessus',
+      scanner_instance: 'scan1',
+      estimated_wait_minutes: 1,
+      message: 'Scan queued',
+    });
     expect(submission.task_id).toMatch(/^ne_scan_/);
     expect(typeof submission.queue_position).toBe('number');
     expect(gateway.calls.at(-1)).toEqual({
@@ -276,7 +282,11 @@ describe('tasks, scanners, queue, cancel', () => {
     const { pools } = await client.listScanners();
     expect(pools[0]).toMatchObject({ name: 'nessus', instances: [{ instance_id: 'scan1', enabled: true, healthy: true }] });
     const queue = await client.getQueueStatus('nessus');
-    expect(queue).toMatchObject({ totals: { active: 1, failed: 0 }, pools: [{ scanner_pool: 'nessus', queue: 'scans-nessus', paused: false }], dead_letter_count: 0 });
+    expect(queue).toMatchObject({
+      totals: { active: 1, failed: 0 },
+      pools: [{ scanner_pool: 'nessus', queue: 'scans-nessus', paused: false }],
+      dead_letter_count: 0,
+    });
   });
 
   it('cancels a running task, which then waits out as cancelled', async () => {

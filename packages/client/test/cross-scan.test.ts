@@ -3,7 +3,13 @@ import { compareArguments, parseDeltaPage, parseSearchPage, searchArguments } fr
 
 describe('cross-scan answers in the client', () => {
   it('sends compare_scans and search_findings arguments in snake_case, leaving out what is unset', () => {
-    expect(compareArguments('t2', 'previous', { change: ['new'], pageSize: 10, profile: 'minimal' })).toEqual({ task_id: 't2', base_task_id: 'previous', change: ['new'], page_size: 10, schema_profile: 'minimal' });
+    expect(compareArguments('t2', 'previous', { change: ['new'], pageSize: 10, profile: 'minimal' })).toEqual({
+      task_id: 't2',
+      base_task_id: 'previous',
+      change: ['new'],
+      page_size: 10,
+      schema_profile: 'minimal',
+    });
     expect(searchArguments({ cve: 'CVE-2021-44228', scope: 'history' })).toEqual({ cve: 'CVE-2021-44228', scope: 'history' });
   });
 
@@ -22,7 +28,9 @@ describe('cross-scan answers in the client', () => {
   });
 
   it('reads a search page with host history lines', () => {
-    const page = parseSearchPage('{"type":"schema","total_occurrences":1}\n{"type":"host_scan","task_id":"a"}\n{"type":"occurrence","host":"10.0.0.1","times_seen":2}\n');
+    const page = parseSearchPage(
+      '{"type":"schema","total_occurrences":1}\n{"type":"host_scan","task_id":"a"}\n{"type":"occurrence","host":"10.0.0.1","times_seen":2}\n',
+    );
     expect(page.hostScans).toHaveLength(1);
     expect(page.occurrences[0]).toMatchObject({ host: '10.0.0.1', times_seen: 2 });
   });

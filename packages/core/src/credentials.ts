@@ -31,7 +31,9 @@ export function decryptSecret<T>(key: Buffer, envelope: EncryptedSecret, associa
     return JSON.parse(text) as T;
   } catch (error) {
     // Deliberately vague: the usual cause is a changed CREDENTIALS_KEY, and details could help an attacker.
-    throw new AppError('invalid_argument', 'stored scan credentials cannot be decrypted (was CREDENTIALS_KEY changed since the task was submitted?)', { cause: error });
+    throw new AppError('invalid_argument', 'stored scan credentials cannot be decrypted (was CREDENTIALS_KEY changed since the task was submitted?)', {
+      cause: error,
+    });
   }
 }
 

@@ -87,12 +87,9 @@ export function toAppError(value: unknown): AppError {
   return new AppError('internal', 'An internal error occurred; see the server logs (search by trace id).', { cause: value });
 }
 
-export const invalidArgument = (message: string, details?: ErrorDetails): AppError =>
-  new AppError('invalid_argument', message, details ? { details } : {});
-export const notFound = (message: string, details?: ErrorDetails): AppError =>
-  new AppError('not_found', message, details ? { details } : {});
-export const conflict = (message: string, details?: ErrorDetails): AppError =>
-  new AppError('conflict', message, details ? { details } : {});
+export const invalidArgument = (message: string, details?: ErrorDetails): AppError => new AppError('invalid_argument', message, details ? { details } : {});
+export const notFound = (message: string, details?: ErrorDetails): AppError => new AppError('not_found', message, details ? { details } : {});
+export const conflict = (message: string, details?: ErrorDetails): AppError => new AppError('conflict', message, details ? { details } : {});
 
 /** Local file-system failures a person can fix on the host, and how to say each one. */
 const STORAGE_FAILURES: Record<string, { says: string; transient: boolean }> = {

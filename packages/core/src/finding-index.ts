@@ -113,10 +113,24 @@ export class FindingIndex {
    * The task store's compare-and-set of a task's fields, which also indexes the task when it
    * applies. `fields` are the encoded field/value pairs.
    */
-  async completeTask(taskId: string, allowed: readonly TaskStatus[] | undefined, fields: readonly string[], record: HistoryRecord, postings: TaskPostings): Promise<[number, string]> {
+  async completeTask(
+    taskId: string,
+    allowed: readonly TaskStatus[] | undefined,
+    fields: readonly string[],
+    record: HistoryRecord,
+    postings: TaskPostings,
+  ): Promise<[number, string]> {
     const hosts = postings.hosts.map((host) => host.toLowerCase());
     const keys = [this.keys.task(taskId), this.keys.historyByCompleted, this.keys.history(taskId), this.keys.indexedHosts, ...this.postingKeys(postings)];
-    const args = [allowed ? allowed.join(',') : '', String(Date.parse(record.completed_at)), taskId, JSON.stringify(record), String(hosts.length), ...hosts, ...fields];
+    const args = [
+      allowed ? allowed.join(',') : '',
+      String(Date.parse(record.completed_at)),
+      taskId,
+      JSON.stringify(record),
+      String(hosts.length),
+      ...hosts,
+      ...fields,
+    ];
     return (await this.redis.eval(COMPLETE_SCRIPT, keys.length, ...keys, ...args)) as [number, string];
   }
 
@@ -124,7 +138,15 @@ export class FindingIndex {
   async add(record: HistoryRecord, postings: TaskPostings): Promise<boolean> {
     const hosts = postings.hosts.map((host) => host.toLowerCase());
     const keys = [this.keys.historyByCompleted, this.keys.history(record.task_id), this.keys.indexedHosts, ...this.postingKeys(postings)];
-    const added = (await this.redis.eval(ADD_SCRIPT, keys.length, ...keys, String(Date.parse(record.completed_at)), record.task_id, JSON.stringify(record), ...hosts)) as number;
+    const added = (await this.redis.eval(
+      ADD_SCRIPT,
+      keys.length,
+      ...keys,
+      String(Date.parse(record.completed_at)),
+      record.task_id,
+      JSON.stringify(record),
+      ...hosts,
+    )) as number;
     return added === 1;
   }
 

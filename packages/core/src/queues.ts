@@ -1,4 +1,13 @@
-import { Queue, UnrecoverableError, type ConnectionOptions, type DefaultJobOptions, type Job, type JobsOptions, type Processor, type QueueOptions } from 'bullmq';
+import {
+  Queue,
+  UnrecoverableError,
+  type ConnectionOptions,
+  type DefaultJobOptions,
+  type Job,
+  type JobsOptions,
+  type Processor,
+  type QueueOptions,
+} from 'bullmq';
 import { z } from 'zod';
 import type { EncryptedSecret } from './credentials.js';
 import type { ResultFigures } from './tasks.js';
@@ -105,7 +114,12 @@ export const HOUSEKEEPING_QUEUE_DEFINITION = {
   queueName: 'housekeeping',
   jobNames: HOUSEKEEPING_JOB_NAMES,
   payload: housekeepingJobDataSchema,
-  defaultJobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 10000 }, removeOnComplete: { count: 100 }, removeOnFail: { count: 500 } } satisfies DefaultJobOptions,
+  defaultJobOptions: {
+    attempts: 3,
+    backoff: { type: 'exponential', delay: 10000 },
+    removeOnComplete: { count: 100 },
+    removeOnFail: { count: 500 },
+  } satisfies DefaultJobOptions,
 } satisfies QueueDefinition<HousekeepingJobData, HousekeepingJobName> & Record<string, unknown>;
 
 export const HOUSEKEEPING_QUEUE = HOUSEKEEPING_QUEUE_DEFINITION.queueName;
@@ -118,7 +132,12 @@ export function scanQueueName(pool: string): string {
  * What is wrong with a job against its queue's declaration, or null: the text names the queue,
  * the job and each wrong field, never a value (job data can hold a sealed secret).
  */
-export function jobPayloadProblem<Data, JobName extends string>(definition: QueueDefinition<Data, JobName>, queueName: string, jobName: string, data: unknown): string | null {
+export function jobPayloadProblem<Data, JobName extends string>(
+  definition: QueueDefinition<Data, JobName>,
+  queueName: string,
+  jobName: string,
+  data: unknown,
+): string | null {
   if (!(definition.jobNames as readonly string[]).includes(jobName)) {
     return `queue ${queueName}: job name '${jobName}' is not one of ${definition.jobNames.join(', ')}`;
   }
@@ -165,7 +184,9 @@ export class ScanQueue extends Queue<ScanJobData, ScanJobResult, 'scan'> {
     return super.add(name, data, opts);
   }
 
-  override async addBulk(jobs: Parameters<Queue<ScanJobData, ScanJobResult, 'scan'>['addBulk']>[0]): ReturnType<Queue<ScanJobData, ScanJobResult, 'scan'>['addBulk']> {
+  override async addBulk(
+    jobs: Parameters<Queue<ScanJobData, ScanJobResult, 'scan'>['addBulk']>[0],
+  ): ReturnType<Queue<ScanJobData, ScanJobResult, 'scan'>['addBulk']> {
     for (const job of jobs) assertJobPayload(SCAN_QUEUE, this.name, job.name, job.data);
     return super.addBulk(jobs);
   }
@@ -173,7 +194,11 @@ export class ScanQueue extends Queue<ScanJobData, ScanJobResult, 'scan'> {
 
 /** The housekeeping queue, checked the same way. */
 export class HousekeepingQueue extends Queue<HousekeepingJobData, unknown, HousekeepingJobName> {
-  override async add(name: HousekeepingJobName, data: HousekeepingJobData, opts?: JobsOptions): ReturnType<Queue<HousekeepingJobData, unknown, HousekeepingJobName>['add']> {
+  override async add(
+    name: HousekeepingJobName,
+    data: HousekeepingJobData,
+    opts?: JobsOptions,
+  ): ReturnType<Queue<HousekeepingJobData, unknown, HousekeepingJobName>['add']> {
     assertJobPayload(HOUSEKEEPING_QUEUE_DEFINITION, this.name, name, data);
     return super.add(name, data, opts);
   }

@@ -46,15 +46,23 @@ export async function checkRedisTopology(redis: RedisClient, url: string): Promi
     const info = String(await redis.cluster('INFO'));
     const state = /cluster_state:(\w+)/.exec(info)?.[1];
     if (state !== 'ok') {
-      throw new AppError('config_invalid', `REDIS_URL=${shown}: the cluster reports cluster_state:${state ?? 'unknown'}; every hash slot must be served before the system can start`, { details: { variable: 'REDIS_URL' } });
+      throw new AppError(
+        'config_invalid',
+        `REDIS_URL=${shown}: the cluster reports cluster_state:${state ?? 'unknown'}; every hash slot must be served before the system can start`,
+        { details: { variable: 'REDIS_URL' } },
+      );
     }
     return;
   }
   const info = await redis.info('cluster');
   if (/cluster_enabled:1/.test(info)) {
-    throw new AppError('config_invalid', `REDIS_URL=${shown}: this server is a Redis Cluster node; use redis+cluster://${shown.replace(/^[a-z+]+:\/\//i, '').replace(/\/.*$/, '')} (rediss+cluster:// for TLS)`, {
-      details: { variable: 'REDIS_URL' },
-    });
+    throw new AppError(
+      'config_invalid',
+      `REDIS_URL=${shown}: this server is a Redis Cluster node; use redis+cluster://${shown.replace(/^[a-z+]+:\/\//i, '').replace(/\/.*$/, '')} (rediss+cluster:// for TLS)`,
+      {
+        details: { variable: 'REDIS_URL' },
+      },
+    );
   }
 }
 

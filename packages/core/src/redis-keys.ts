@@ -90,7 +90,9 @@ export function redisNamespace(cluster: boolean, prefix: string | undefined): Re
   }
   if (/\s/.test(prefix)) return { problem: `REDIS_PREFIX='${prefix}' contains white space` };
   if (cluster && hashTagOf(prefix) === null) {
-    return { problem: `REDIS_PREFIX='${prefix}' has no hash tag; on a Redis Cluster every key must share one slot, so wrap (part of) it in braces, as in {${prefix.replace(/[{}]/g, '') || 'nessus-mcp'}}` };
+    return {
+      problem: `REDIS_PREFIX='${prefix}' has no hash tag; on a Redis Cluster every key must share one slot, so wrap (part of) it in braces, as in {${prefix.replace(/[{}]/g, '') || 'nessus-mcp'}}`,
+    };
   }
   return { queuePrefix: prefix, keyPrefix: prefix };
 }

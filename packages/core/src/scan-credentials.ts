@@ -55,12 +55,7 @@ export const escalationShape = {
     .max(1024)
     .optional()
     .describe('Escalation password: required for su and su+sudo; omit for passwordless sudo, pbrun or dzdo.'),
-  su_login: z
-    .string()
-    .min(1)
-    .max(256)
-    .optional()
-    .describe('For su+sudo only, and required there: the account su switches to before it runs sudo.'),
+  su_login: z.string().min(1).max(256).optional().describe('For su+sudo only, and required there: the account su switches to before it runs sudo.'),
 };
 
 /** The fields the cross-field rules read. */
@@ -90,7 +85,11 @@ function checkCredentialRules(value: RuleFields, ctx: z.RefinementCtx<RuleFields
   }
   const method = value.elevate_privileges_with;
   if ((method === 'su' || method === 'su+sudo') && value.escalation_password === undefined) {
-    ctx.addIssue({ code: 'custom', path: ['escalation_password'], message: `is required with ${method}: su asks for the password of the account it switches to` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['escalation_password'],
+      message: `is required with ${method}: su asks for the password of the account it switches to`,
+    });
   }
   if (method === 'su+sudo' && value.su_login === undefined) {
     ctx.addIssue({ code: 'custom', path: ['su_login'], message: 'is required with su+sudo: give the account su switches to before it runs sudo' });

@@ -205,9 +205,13 @@ export function isAllowed(target: Target, allow: AllowList): boolean {
 export function assertInScope(targets: readonly Target[], allow: AllowList): void {
   for (const target of targets) {
     if (!isAllowed(target, allow)) {
-      throw new AppError('out_of_scope', `targets: '${target.text}' is outside the targets this server may scan (allowed_targets: ${allow.entries.join(', ')})`, {
-        details: { target: target.text, allowed_targets: [...allow.entries] },
-      });
+      throw new AppError(
+        'out_of_scope',
+        `targets: '${target.text}' is outside the targets this server may scan (allowed_targets: ${allow.entries.join(', ')})`,
+        {
+          details: { target: target.text, allowed_targets: [...allow.entries] },
+        },
+      );
     }
   }
 }

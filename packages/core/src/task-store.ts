@@ -108,7 +108,10 @@ export class TaskStore {
     this.index = new FindingIndex(redis, this.keys);
   }
 
-  async create(task: Task, options: { idempotencyKeyHash?: string; paramsHash?: string; idempotencyTtlSeconds?: number; jobPayload?: unknown } = {}): Promise<CreateTaskResult> {
+  async create(
+    task: Task,
+    options: { idempotencyKeyHash?: string; paramsHash?: string; idempotencyTtlSeconds?: number; jobPayload?: unknown } = {},
+  ): Promise<CreateTaskResult> {
     const idemKey = options.idempotencyKeyHash ? this.keys.idempotency(options.idempotencyKeyHash) : null;
     const paramsHash = options.paramsHash ?? '';
     const fields = encodeFields({ ...task, ...(options.jobPayload !== undefined ? { job_payload: options.jobPayload } : {}) });
@@ -141,7 +144,8 @@ export class TaskStore {
 
   async require(taskId: string): Promise<Task> {
     const task = await this.get(taskId);
-    if (!task) throw new AppError('not_found', `no task with id '${taskId}' (it may have expired; list_tasks shows current ones)`, { details: { task_id: taskId } });
+    if (!task)
+      throw new AppError('not_found', `no task with id '${taskId}' (it may have expired; list_tasks shows current ones)`, { details: { task_id: taskId } });
     return task;
   }
 
@@ -236,7 +240,11 @@ export class TaskStore {
   }
 
   async recordDuration(pool: string, seconds: number): Promise<void> {
-    await this.redis.multi().lpush(this.keys.recentDurations(pool), String(Math.round(seconds))).ltrim(this.keys.recentDurations(pool), 0, 49).exec();
+    await this.redis
+      .multi()
+      .lpush(this.keys.recentDurations(pool), String(Math.round(seconds)))
+      .ltrim(this.keys.recentDurations(pool), 0, 49)
+      .exec();
   }
 
   async recentDurations(pool: string): Promise<number[]> {

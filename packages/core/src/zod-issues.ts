@@ -26,7 +26,10 @@ export function zodIssuesToError(issues: readonly z.core.$ZodIssue[]): AppError 
       // zod reports a missing value and a wrong-typed one alike (inputs are not kept in issues):
       // its message ends with what it received, `undefined` when the field was absent.
       const received = /received (\w+)$/.exec(issue.message)?.[1];
-      message = received === undefined || received === 'undefined' ? 'is required' : `must be ${EXPECTED[issue.expected] ?? issue.expected}, not ${RECEIVED[received] ?? received}`;
+      message =
+        received === undefined || received === 'undefined'
+          ? 'is required'
+          : `must be ${EXPECTED[issue.expected] ?? issue.expected}, not ${RECEIVED[received] ?? received}`;
     }
     if (field === '') field = 'arguments';
     return { field, message };

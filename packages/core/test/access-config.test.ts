@@ -24,7 +24,15 @@ describe('access file', () => {
     [{ tokens: [{ name: 'a', sha256: HEX, scopes: ['nessus:root'] }] }, /tokens\[0\]\.scopes\[0\]/],
     [{ tokens: [{ name: 'operator', sha256: HEX, scopes: ['nessus:read'] }] }, /reserved/],
     [{ tokens: [{ name: 'a', sha256: HEX, scopes: ['nessus:read'], password: 'x' }] }, /unknown key\(s\) 'password'/],
-    [{ tokens: [{ name: 'a', sha256: HEX, scopes: ['nessus:read'] }, { name: 'a', sha256: 'b'.repeat(64), scopes: ['nessus:read'] }] }, /duplicate name 'a'/],
+    [
+      {
+        tokens: [
+          { name: 'a', sha256: HEX, scopes: ['nessus:read'] },
+          { name: 'a', sha256: 'b'.repeat(64), scopes: ['nessus:read'] },
+        ],
+      },
+      /duplicate name 'a'/,
+    ],
     [{ tokens: [{ name: 'a', sha256: HEX, scopes: ['nessus:read'], allowed_targets: ['10.0.0.0/33'] }] }, /tokens\[0\]\.allowed_targets/],
     [{ oauth: { issuer: 'https://idp.example.com', audience: 'x', jwks_url: 'http://idp.example.com/jwks' } }, /oauth\.jwks_url: must be an https:\/\/ URL/],
   ])('refuses %j with a message naming the field', (document, message) => {
@@ -36,7 +44,10 @@ describe('access file', () => {
     try {
       expect(loadAccessConfig(join(dir, 'access.yaml'), false).tokens).toEqual([]);
       expect(() => loadAccessConfig(join(dir, 'access.yaml'), true)).toThrow(/file not found/);
-      writeFileSync(join(dir, 'access.yaml'), 'oauth:\n  issuer: https://idp.example.com\n  audience: https://mcp.example.com/mcp\n  jwks_url: https://idp.example.com/jwks.json\n');
+      writeFileSync(
+        join(dir, 'access.yaml'),
+        'oauth:\n  issuer: https://idp.example.com\n  audience: https://mcp.example.com/mcp\n  jwks_url: https://idp.example.com/jwks.json\n',
+      );
       expect(loadAccessConfig(join(dir, 'access.yaml'), true).oauth).toMatchObject({ clock_skew_seconds: 60, algorithms: ['RS256', 'ES256', 'EdDSA'] });
     } finally {
       rmSync(dir, { recursive: true, force: true });

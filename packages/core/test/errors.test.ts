@@ -4,7 +4,9 @@ import { AppError, HTTP_STATUS, isStorageFailure, storageFailure, toAppError } f
 describe('AppError', () => {
   it('serialises to the contract body with code, message and details', () => {
     const err = new AppError('invalid_argument', "targets: '10.0.0.0/8' is larger than the allowed /16", { details: { field: 'targets' } });
-    expect(err.toBody()).toEqual({ error: { code: 'invalid_argument', message: "targets: '10.0.0.0/8' is larger than the allowed /16", details: { field: 'targets' } } });
+    expect(err.toBody()).toEqual({
+      error: { code: 'invalid_argument', message: "targets: '10.0.0.0/8' is larger than the allowed /16", details: { field: 'targets' } },
+    });
     expect(err.httpStatus).toBe(400);
   });
 

@@ -25,10 +25,18 @@ describe('redis+cluster:// URLs', () => {
   it('lists the nodes, the credentials and TLS for rediss+cluster', () => {
     expect(parseRedisUrl('redis+cluster://app:s%40cret@10.0.0.1:7000,node-b,[::1]:7001')).toEqual({
       kind: 'cluster',
-      nodes: [{ host: '10.0.0.1', port: 7000 }, { host: 'node-b', port: 6379 }, { host: '::1', port: 7001 }],
+      nodes: [
+        { host: '10.0.0.1', port: 7000 },
+        { host: 'node-b', port: 6379 },
+        { host: '::1', port: 7001 },
+      ],
       options: { username: 'app', password: 's@cret' },
     });
-    expect(parseRedisUrl('rediss+cluster://:pw@n1:7000/0')).toEqual({ kind: 'cluster', nodes: [{ host: 'n1', port: 7000 }], options: { password: 'pw', tls: {} } });
+    expect(parseRedisUrl('rediss+cluster://:pw@n1:7000/0')).toEqual({
+      kind: 'cluster',
+      nodes: [{ host: 'n1', port: 7000 }],
+      options: { password: 'pw', tls: {} },
+    });
   });
 
   it.each([
@@ -45,7 +53,10 @@ describe('redis+cluster:// URLs', () => {
 
   it('puts queues and keys under one hash-tagged prefix, and refuses a REDIS_PREFIX without a tag', () => {
     expect(loadRuntimeConfig({ REDIS_URL: 'redis+cluster://n1:7000' }).redisNamespace).toEqual({ queuePrefix: '{nessus-mcp}', keyPrefix: '{nessus-mcp}' });
-    expect(loadRuntimeConfig({ REDIS_URL: 'redis+cluster://n1:7000', REDIS_PREFIX: 'team-a:{scans}' }).redisNamespace).toEqual({ queuePrefix: 'team-a:{scans}', keyPrefix: 'team-a:{scans}' });
+    expect(loadRuntimeConfig({ REDIS_URL: 'redis+cluster://n1:7000', REDIS_PREFIX: 'team-a:{scans}' }).redisNamespace).toEqual({
+      queuePrefix: 'team-a:{scans}',
+      keyPrefix: 'team-a:{scans}',
+    });
     expect(errorOf(() => loadRuntimeConfig({ REDIS_URL: 'redis+cluster://n1:7000', REDIS_PREFIX: 'nessus' }))).toMatchObject({
       code: 'config_invalid',
       message: expect.stringMatching(/REDIS_PREFIX='nessus' has no hash tag.*\{nessus\}/),
@@ -167,7 +178,10 @@ describe('on a real 3-primary Redis Cluster', () => {
     const node = cluster.nodes[0]!;
     const url = `redis://:${PASSWORD}@127.0.0.1:${node.port}`;
     const redis = await connect(url, 'producer');
-    const error = await checkRedisTopology(redis, url).then(() => null, (caught: unknown) => caught as Error);
+    const error = await checkRedisTopology(redis, url).then(
+      () => null,
+      (caught: unknown) => caught as Error,
+    );
     expect(error).toMatchObject({ code: 'config_invalid', message: expect.stringContaining(`use redis+cluster://:***@127.0.0.1:${node.port}`) });
     expect(error!.message).not.toContain(PASSWORD);
   });

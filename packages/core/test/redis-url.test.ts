@@ -18,11 +18,17 @@ describe('REDIS_URL forms', () => {
   });
 
   it('reads Sentinel addresses, primary name, database and credentials', () => {
-    const target = parseRedisUrl('redis+sentinel://app:s%40cret@10.0.0.1:26379,sentinel-b,[::1]:26380/my%20primary/3?sentinel_password=sp&sentinel_username=su');
+    const target = parseRedisUrl(
+      'redis+sentinel://app:s%40cret@10.0.0.1:26379,sentinel-b,[::1]:26380/my%20primary/3?sentinel_password=sp&sentinel_username=su',
+    );
     expect(target).toEqual({
       kind: 'sentinel',
       options: {
-        sentinels: [{ host: '10.0.0.1', port: 26379 }, { host: 'sentinel-b', port: 26379 }, { host: '::1', port: 26380 }],
+        sentinels: [
+          { host: '10.0.0.1', port: 26379 },
+          { host: 'sentinel-b', port: 26379 },
+          { host: '::1', port: 26380 },
+        ],
         name: 'my primary',
         db: 3,
         username: 'app',
@@ -31,7 +37,10 @@ describe('REDIS_URL forms', () => {
         sentinelPassword: 'sp',
       },
     });
-    expect(parseRedisUrl('redis+sentinel://:pw@s1/mymaster')).toEqual({ kind: 'sentinel', options: { sentinels: [{ host: 's1', port: 26379 }], name: 'mymaster', password: 'pw' } });
+    expect(parseRedisUrl('redis+sentinel://:pw@s1/mymaster')).toEqual({
+      kind: 'sentinel',
+      options: { sentinels: [{ host: 's1', port: 26379 }], name: 'mymaster', password: 'pw' },
+    });
   });
 
   it.each([
@@ -91,11 +100,16 @@ describe('Redis through a real Sentinel', () => {
     dir = await mkdtemp(join(tmpdir(), 'sentinel-'));
     const port = await findFreePort();
     // Sentinel rewrites its configuration file, so it gets its own.
-    await writeFile(join(dir, 'sentinel.conf'), [
-      `port ${port}`, 'bind 127.0.0.1', `dir ${dir}`,
-      `sentinel monitor testprimary ${primary.hostname} ${primary.port} 1`,
-      'sentinel down-after-milliseconds testprimary 60000',
-    ].join('\n'));
+    await writeFile(
+      join(dir, 'sentinel.conf'),
+      [
+        `port ${port}`,
+        'bind 127.0.0.1',
+        `dir ${dir}`,
+        `sentinel monitor testprimary ${primary.hostname} ${primary.port} 1`,
+        'sentinel down-after-milliseconds testprimary 60000',
+      ].join('\n'),
+    );
     sentinel = spawn(binary, [join(dir, 'sentinel.conf'), '--sentinel'], { stdio: 'ignore' });
     url = `redis+sentinel://127.0.0.1:${port}/testprimary`;
     // Connections made before the Sentinel listens would only log refusals while they retry.

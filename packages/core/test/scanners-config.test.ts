@@ -41,7 +41,23 @@ describe('scanners.yaml', () => {
 
   it('expands ${VAR} and ${VAR:-default} anywhere in a string', () => {
     const config = parseScannersConfig(
-      { pools: [{ name: 'p', instances: [{ instance_id: 'i1', name: 'x-${SITE:-lab}', url: 'https://${HOST}:8834', access_key: '${AK}', secret_key: 's', max_concurrent_scans: '${MAX:-3}' }] }] },
+      {
+        pools: [
+          {
+            name: 'p',
+            instances: [
+              {
+                instance_id: 'i1',
+                name: 'x-${SITE:-lab}',
+                url: 'https://${HOST}:8834',
+                access_key: '${AK}',
+                secret_key: 's',
+                max_concurrent_scans: '${MAX:-3}',
+              },
+            ],
+          },
+        ],
+      },
       'test.yaml',
       { HOST: 'nessus.corp', AK: 'key' },
     );

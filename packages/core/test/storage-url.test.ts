@@ -12,7 +12,14 @@ describe('STORAGE_URL', () => {
       region: 'eu-west-1',
       forcePathStyle: true,
     });
-    expect(parseStorageUrl('s3://my.bucket-1')).toEqual({ kind: 's3', bucket: 'my.bucket-1', prefix: '', endpoint: undefined, region: undefined, forcePathStyle: false });
+    expect(parseStorageUrl('s3://my.bucket-1')).toEqual({
+      kind: 's3',
+      bucket: 'my.bucket-1',
+      prefix: '',
+      endpoint: undefined,
+      region: undefined,
+      forcePathStyle: false,
+    });
     expect(parseStorageUrl('s3://b12?endpoint=https://acc.r2.cloudflarestorage.com&region=auto').endpoint).toBe('https://acc.r2.cloudflarestorage.com');
   });
 

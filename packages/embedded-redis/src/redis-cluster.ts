@@ -58,7 +58,16 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     const started = await Promise.all(
       Array.from({ length: masters }, async (_, i) => {
         const busPort = await findFreePort(host);
-        const extraArgs = ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${i}.conf`), '--cluster-port', String(busPort), '--cluster-node-timeout', '5000'];
+        const extraArgs = [
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          join(dir, `nodes-${i}.conf`),
+          '--cluster-port',
+          String(busPort),
+          '--cluster-node-timeout',
+          '5000',
+        ];
         if (options.password !== undefined) extraArgs.push('--requirepass', options.password, '--masterauth', options.password);
         return startRedisServer({ host, binary, extraArgs, ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }) });
       }),

@@ -86,14 +86,21 @@ export async function pingRedis(host: string, port: number, timeoutMs = 1000, pa
 
 function buildArgs(options: Required<Pick<RedisServerOptions, 'host' | 'appendonly'>> & RedisServerOptions, port: number): string[] {
   const args = [
-    '--port', String(port),
-    '--bind', options.host,
-    '--protected-mode', 'yes',
+    '--port',
+    String(port),
+    '--bind',
+    options.host,
+    '--protected-mode',
+    'yes',
     // BullMQ requires noeviction: an evicted job key is a silently lost scan.
-    '--maxmemory-policy', 'noeviction',
-    '--save', '',
-    '--daemonize', 'no',
-    '--appendonly', options.appendonly ? 'yes' : 'no',
+    '--maxmemory-policy',
+    'noeviction',
+    '--save',
+    '',
+    '--daemonize',
+    'no',
+    '--appendonly',
+    options.appendonly ? 'yes' : 'no',
   ];
   if (options.appendonly) args.push('--appendfsync', 'everysec');
   if (options.dir) args.push('--dir', options.dir, '--pidfile', join(options.dir, 'redis.pid'));

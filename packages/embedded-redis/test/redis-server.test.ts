@@ -30,6 +30,8 @@ describe('startRedisServer', () => {
   });
 
   it('refuses to start with a clear message when the binary is missing', async () => {
-    await expect(startRedisServer({ binary: '/nonexistent/redis-server' })).rejects.toThrow(/not found at \/nonexistent\/redis-server.*apt-get install -y redis-server/);
+    await expect(startRedisServer({ binary: '/nonexistent/redis-server' })).rejects.toThrow(
+      /not found at \/nonexistent\/redis-server.*apt-get install -y redis-server/,
+    );
   });
 });

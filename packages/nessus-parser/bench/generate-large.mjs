@@ -52,9 +52,7 @@ function address(n) {
 /** @param {string} block @param {number} n */
 function withAddress(block, n) {
   const ip = address(n);
-  return block
-    .replace(/^<ReportHost name="[^"]*"/, `<ReportHost name="${ip}"`)
-    .replace(/<tag name="host-ip">[^<]*<\/tag>/, `<tag name="host-ip">${ip}</tag>`);
+  return block.replace(/^<ReportHost name="[^"]*"/, `<ReportHost name="${ip}"`).replace(/<tag name="host-ip">[^<]*<\/tag>/, `<tag name="host-ip">${ip}</tag>`);
 }
 
 /**

@@ -18,7 +18,10 @@ import { generateLargeExport } from './generate-large.mjs';
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
 const outDir = join(here, 'out');
-const sizes = (process.env.BENCH_PARSER_SIZES_MB ?? '250,1024').split(',').map(Number).filter((n) => n > 0);
+const sizes = (process.env.BENCH_PARSER_SIZES_MB ?? '250,1024')
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0);
 const rounds = Math.max(1, Number(process.env.BENCH_PARSER_ROUNDS ?? 3));
 mkdirSync(outDir, { recursive: true });
 

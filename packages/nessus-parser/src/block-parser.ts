@@ -27,7 +27,11 @@ export class BlockParser {
     let error: BlockResult['error'] = null;
     if (!block.failed) {
       try {
-        reader.write(piece.last ? block.decoder.end(Buffer.from(piece.bytes.buffer, piece.bytes.byteOffset, piece.bytes.byteLength)) : block.decoder.write(Buffer.from(piece.bytes.buffer, piece.bytes.byteOffset, piece.bytes.byteLength)));
+        reader.write(
+          piece.last
+            ? block.decoder.end(Buffer.from(piece.bytes.buffer, piece.bytes.byteOffset, piece.bytes.byteLength))
+            : block.decoder.write(Buffer.from(piece.bytes.buffer, piece.bytes.byteOffset, piece.bytes.byteLength)),
+        );
         if (piece.last) reader.end();
       } catch (thrown) {
         block.failed = true;

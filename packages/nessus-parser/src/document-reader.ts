@@ -19,9 +19,7 @@ export const DEFAULT_MAX_DEPTH = 64;
  * document order, so a block parsed on a worker needs no knowledge of the blocks before it.
  */
 export type ReaderEvent =
-  | { type: 'scan'; scan: ScanInfo }
-  | { type: 'host'; host: Omit<HostInfo, 'index' | 'occurrence'> }
-  | { type: 'finding'; finding: Finding; repeat: number };
+  { type: 'scan'; scan: ScanInfo } | { type: 'host'; host: Omit<HostInfo, 'index' | 'occurrence'> } | { type: 'finding'; finding: Finding; repeat: number };
 
 /**
  * - `document`: a whole export, read on one thread.
@@ -65,9 +63,24 @@ const enum Target {
 
 /** Preferences worth carrying into the scan metadata; the rest is scanner tuning. */
 const KEPT_PREFERENCES = new Set([
-  'TARGET', 'name', 'description', 'scan_description', 'whoami', 'feed_type', 'scanner_type',
-  'wizard_uuid', 'tenableio.scan_uuid', 'report_task_id', 'scan_start_timestamp', 'scan_end_timestamp',
-  'port_range', 'safe_checks', 'max_hosts', 'max_checks', 'plugin_feed_version', 'sc_version',
+  'TARGET',
+  'name',
+  'description',
+  'scan_description',
+  'whoami',
+  'feed_type',
+  'scanner_type',
+  'wizard_uuid',
+  'tenableio.scan_uuid',
+  'report_task_id',
+  'scan_start_timestamp',
+  'scan_end_timestamp',
+  'port_range',
+  'safe_checks',
+  'max_hosts',
+  'max_checks',
+  'plugin_feed_version',
+  'sc_version',
 ]);
 
 const TRUNCATION_MARKER = (cap: number): string => `\n[truncated by nessus-parser at ${cap} bytes]`;

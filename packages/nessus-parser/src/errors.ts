@@ -3,12 +3,7 @@
  * shape of `@nessus-mcp/core`'s AppError: a stable `code` callers map, plus a `reason` that says
  * which check failed.
  */
-export type ParseFailureReason =
-  | 'not_well_formed'
-  | 'unsupported_format'
-  | 'not_nessus'
-  | 'too_deep'
-  | 'unreadable';
+export type ParseFailureReason = 'not_well_formed' | 'unsupported_format' | 'not_nessus' | 'too_deep' | 'unreadable';
 
 export class NessusParseError extends Error {
   /** Always `invalid_argument`: the file, not the system, is at fault. */

@@ -1,8 +1,18 @@
 /** Turning the text Nessus writes into typed values. Every function returns null for "absent or unreadable". */
 
 const MONTHS: Readonly<Record<string, string>> = {
-  Jan: '01', Feb: '02', Mar: '03', Apr: '04', May: '05', Jun: '06',
-  Jul: '07', Aug: '08', Sep: '09', Oct: '10', Nov: '11', Dec: '12',
+  Jan: '01',
+  Feb: '02',
+  Mar: '03',
+  Apr: '04',
+  May: '05',
+  Jun: '06',
+  Jul: '07',
+  Aug: '08',
+  Sep: '09',
+  Oct: '10',
+  Nov: '11',
+  Dec: '12',
 };
 
 export function toNumber(text: string | undefined): number | null {

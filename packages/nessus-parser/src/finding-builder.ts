@@ -28,8 +28,22 @@ export type HostContext = Pick<HostInfo, 'name' | 'host_ip' | 'host_fqdn' | 'net
 
 /** Fields the parser derives; a child element of the same name must not overwrite them. */
 const DERIVED = new Set([
-  'finding_id', 'index', 'host', 'host_index', 'host_ip', 'host_fqdn', 'netbios_name', 'operating_system',
-  'port', 'protocol', 'svc_name', 'plugin_id', 'severity', 'cvss_score', 'cvss_version', 'truncated_fields',
+  'finding_id',
+  'index',
+  'host',
+  'host_index',
+  'host_ip',
+  'host_fqdn',
+  'netbios_name',
+  'operating_system',
+  'port',
+  'protocol',
+  'svc_name',
+  'plugin_id',
+  'severity',
+  'cvss_score',
+  'cvss_version',
+  'truncated_fields',
 ]);
 
 /** Children already turned into the fixed fields above. */

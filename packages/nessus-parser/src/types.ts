@@ -113,10 +113,7 @@ export interface ParseSummary {
 }
 
 export type ParseEvent =
-  | { type: 'scan'; scan: ScanInfo }
-  | { type: 'host'; host: HostInfo }
-  | { type: 'finding'; finding: Finding }
-  | { type: 'end'; summary: ParseSummary };
+  { type: 'scan'; scan: ScanInfo } | { type: 'host'; host: HostInfo } | { type: 'finding'; finding: Finding } | { type: 'end'; summary: ParseSummary };
 
 export interface ParseOptions {
   /** Cap for any single text field, in UTF-8 bytes; longer text is cut and marked. Default 4 MiB. */

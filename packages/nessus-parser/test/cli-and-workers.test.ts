@@ -32,7 +32,11 @@ async function nessusParse(...args: string[]): Promise<Outcome> {
   }
 }
 
-const lines = (text: string): unknown[] => text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as unknown);
+const lines = (text: string): unknown[] =>
+  text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as unknown);
 
 beforeAll(() => {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run "npm run build -w @nessus-mcp/nessus-parser" first`);
@@ -44,7 +48,20 @@ describe('nessus-parse FILE', () => {
     expect(code).toBe(0);
     const findings = lines(stdout) as Array<Record<string, unknown>>;
     expect(findings).toHaveLength(420);
-    for (const key of ['host', 'host_ip', 'host_fqdn', 'port', 'protocol', 'svc_name', 'plugin_id', 'plugin_name', 'plugin_family', 'severity', 'risk_factor', 'cve']) {
+    for (const key of [
+      'host',
+      'host_ip',
+      'host_fqdn',
+      'port',
+      'protocol',
+      'svc_name',
+      'plugin_id',
+      'plugin_name',
+      'plugin_family',
+      'severity',
+      'risk_factor',
+      'cve',
+    ]) {
       expect(findings[0]).toHaveProperty(key);
     }
     const results = findings.flatMap((f) => {
@@ -86,7 +103,9 @@ describe('agreement with a plain XML reading (CPython ElementTree)', () => {
     const expected = lines(stdout);
     const { hosts, findings: count, by_severity } = expected.pop() as Record<string, unknown>;
     const { findings, summary: ours } = await collect(sample(name));
-    expect(findings.map((f) => ({ host: f.host, port: f.port, protocol: f.protocol, plugin_id: f.plugin_id, severity: f.severity, cve: f.cve }))).toEqual(expected);
+    expect(findings.map((f) => ({ host: f.host, port: f.port, protocol: f.protocol, plugin_id: f.plugin_id, severity: f.severity, cve: f.cve }))).toEqual(
+      expected,
+    );
     expect({ hosts: ours?.hosts, findings: ours?.findings, by_severity: ours?.by_severity }).toEqual({ hosts, findings: count, by_severity });
   });
 });

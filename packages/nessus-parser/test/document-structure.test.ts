@@ -38,17 +38,34 @@ describe('hosts', () => {
         {
           name: '192.0.2.10',
           properties: {
-            'host-ip': '192.0.2.10', 'host-fqdn': 'db.example.org', 'netbios-name': 'DB01', 'operating-system': 'Microsoft Windows Server 2019',
-            'mac-address': '00:50:56:aa:bb:cc', HOST_START: 'Wed Mar 24 21:03:39 2021', HOST_END: 'Wed Mar 24 22:01:47 2021',
-            Credentialed_Scan: 'true', 'cpe-0': 'cpe:/o:microsoft:windows', 'cpe-1': 'cpe:/a:microsoft:iis:10.0', 'patch-summary-total-cves': '43', 'policy-used': 'Advanced',
+            'host-ip': '192.0.2.10',
+            'host-fqdn': 'db.example.org',
+            'netbios-name': 'DB01',
+            'operating-system': 'Microsoft Windows Server 2019',
+            'mac-address': '00:50:56:aa:bb:cc',
+            HOST_START: 'Wed Mar 24 21:03:39 2021',
+            HOST_END: 'Wed Mar 24 22:01:47 2021',
+            Credentialed_Scan: 'true',
+            'cpe-0': 'cpe:/o:microsoft:windows',
+            'cpe-1': 'cpe:/a:microsoft:iis:10.0',
+            'patch-summary-total-cves': '43',
+            'policy-used': 'Advanced',
           },
         },
       ]),
     );
     expect(hosts[0]).toMatchObject({
-      index: 0, occurrence: 0, name: '192.0.2.10', host_ip: '192.0.2.10', host_fqdn: 'db.example.org', netbios_name: 'DB01',
-      operating_system: 'Microsoft Windows Server 2019', mac_address: '00:50:56:aa:bb:cc',
-      host_start: '2021-03-24T21:03:39.000Z', host_end: '2021-03-24T22:01:47.000Z', credentialed_scan: true,
+      index: 0,
+      occurrence: 0,
+      name: '192.0.2.10',
+      host_ip: '192.0.2.10',
+      host_fqdn: 'db.example.org',
+      netbios_name: 'DB01',
+      operating_system: 'Microsoft Windows Server 2019',
+      mac_address: '00:50:56:aa:bb:cc',
+      host_start: '2021-03-24T21:03:39.000Z',
+      host_end: '2021-03-24T22:01:47.000Z',
+      credentialed_scan: true,
       cpe: ['cpe:/o:microsoft:windows', 'cpe:/a:microsoft:iis:10.0'],
     });
     expect(hosts[0]?.properties).toMatchObject({ 'cpe-0': 'cpe:/o:microsoft:windows', 'patch-summary-total-cves': '43', 'policy-used': 'Advanced' });
@@ -66,13 +83,19 @@ describe('hosts', () => {
         { name: 'dup.example.org', items: [{ attrs: { pluginID: '1' } }] },
       ]),
     );
-    expect(hosts.map((h) => [h.index, h.occurrence])).toEqual([[0, 0], [1, 1]]);
+    expect(hosts.map((h) => [h.index, h.occurrence])).toEqual([
+      [0, 0],
+      [1, 1],
+    ]);
     expect(findings.map((f) => f.host_index)).toEqual([0, 1]);
     expect(findings[0]?.finding_id).not.toBe(findings[1]?.finding_id);
   });
 
   it('announces a host that has no HostProperties before its findings', async () => {
-    const xml = nessusXml([]).replace('</Report>', '<ReportHost name="bare"><ReportItem port="0" protocol="tcp" severity="0" pluginID="1" pluginName="x" pluginFamily="y"/></ReportHost></Report>');
+    const xml = nessusXml([]).replace(
+      '</Report>',
+      '<ReportHost name="bare"><ReportItem port="0" protocol="tcp" severity="0" pluginID="1" pluginName="x" pluginFamily="y"/></ReportHost></Report>',
+    );
     const { events } = await parseText(xml);
     expect(events.map((e) => e.type)).toEqual(['scan', 'host', 'finding', 'end']);
   });
@@ -81,9 +104,18 @@ describe('hosts', () => {
 describe('findings', () => {
   it('yields one finding per ReportItem, never merging items of the same plugin', async () => {
     const { findings } = await parseText(
-      nessusXml([{ name: 'a', items: [{ attrs: { pluginID: '14272', port: '22' } }, { attrs: { pluginID: '14272', port: '80' } }, { attrs: { pluginID: '14272', port: '80' } }] }]),
+      nessusXml([
+        {
+          name: 'a',
+          items: [{ attrs: { pluginID: '14272', port: '22' } }, { attrs: { pluginID: '14272', port: '80' } }, { attrs: { pluginID: '14272', port: '80' } }],
+        },
+      ]),
     );
-    expect(findings.map((f) => [f.plugin_id, f.port])).toEqual([[14272, 22], [14272, 80], [14272, 80]]);
+    expect(findings.map((f) => [f.plugin_id, f.port])).toEqual([
+      [14272, 22],
+      [14272, 80],
+      [14272, 80],
+    ]);
     expect(new Set(findings.map((f) => f.finding_id)).size).toBe(3);
     expect(findings.map((f) => f.index)).toEqual([0, 1, 2]);
   });

@@ -17,10 +17,22 @@ describe('repeated children', () => {
   it('keeps every cve, bid, xref, cwe, iava and msft as arrays in document order', async () => {
     const finding = await onlyFinding(
       host([
-        ['cve', 'CVE-2021-0001'], ['cve', 'CVE-2021-0002'], ['bid', '100'], ['bid', '200'],
-        ['xref', 'CWE:79'], ['xref', 'OWASP:2017-A7'], ['cwe', '79'], ['iava', '2021-A-0001'],
-        ['iavb', '2021-B-0002'], ['iavt', '2021-T-0003'], ['msft', 'MS17-010'], ['mskb', '4012212'],
-        ['osvdb', '1234'], ['cpe', 'cpe:/a:openbsd:openssh'], ['edb-id', '41987'], ['cert', '123456'],
+        ['cve', 'CVE-2021-0001'],
+        ['cve', 'CVE-2021-0002'],
+        ['bid', '100'],
+        ['bid', '200'],
+        ['xref', 'CWE:79'],
+        ['xref', 'OWASP:2017-A7'],
+        ['cwe', '79'],
+        ['iava', '2021-A-0001'],
+        ['iavb', '2021-B-0002'],
+        ['iavt', '2021-T-0003'],
+        ['msft', 'MS17-010'],
+        ['mskb', '4012212'],
+        ['osvdb', '1234'],
+        ['cpe', 'cpe:/a:openbsd:openssh'],
+        ['edb-id', '41987'],
+        ['cert', '123456'],
       ]),
     );
     expect(finding.cve).toEqual(['CVE-2021-0001', 'CVE-2021-0002']);
@@ -40,7 +52,10 @@ describe('repeated children', () => {
 
   it('splits see_also on new lines and joins repeated see_also elements', async () => {
     const finding = await onlyFinding(
-      host([['see_also', 'https://a.example/1\nhttps://a.example/2\n'], ['see_also', 'https://b.example/']]),
+      host([
+        ['see_also', 'https://a.example/1\nhttps://a.example/2\n'],
+        ['see_also', 'https://b.example/'],
+      ]),
     );
     expect(finding.see_also).toEqual(['https://a.example/1', 'https://a.example/2', 'https://b.example/']);
   });
@@ -50,13 +65,24 @@ describe('repeated children', () => {
   });
 
   it('keeps an element named __proto__ as a field, leaving the finding a plain object', async () => {
-    const finding = await onlyFinding(host([['__proto__', 'a'], ['__proto__', 'b']]));
+    const finding = await onlyFinding(
+      host([
+        ['__proto__', 'a'],
+        ['__proto__', 'b'],
+      ]),
+    );
     expect(Object.getPrototypeOf(finding)).toBe(Object.prototype);
     expect(Object.getOwnPropertyDescriptor(finding, '__proto__')?.value).toEqual(['a', 'b']);
   });
 
   it('keeps an unknown element that repeats as a list instead of dropping values', async () => {
-    const finding = await onlyFinding(host([['new_nessus_field', 'one'], ['new_nessus_field', 'two'], ['other_new', 'x']]));
+    const finding = await onlyFinding(
+      host([
+        ['new_nessus_field', 'one'],
+        ['new_nessus_field', 'two'],
+        ['other_new', 'x'],
+      ]),
+    );
     expect(finding.new_nessus_field).toEqual(['one', 'two']);
     expect(finding.other_new).toBe('x');
   });
@@ -66,16 +92,27 @@ describe('booleans', () => {
   it('turns exploit flags into booleans', async () => {
     const finding = await onlyFinding(
       host([
-        ['exploit_available', 'true'], ['exploited_by_malware', 'false'], ['exploited_by_nessus', 'true'],
-        ['exploit_framework_metasploit', 'true'], ['exploit_framework_core', 'false'],
-        ['exploit_framework_canvas', 'true'], ['exploit_framework_brand_new', 'true'], ['in_the_news', 'true'],
+        ['exploit_available', 'true'],
+        ['exploited_by_malware', 'false'],
+        ['exploited_by_nessus', 'true'],
+        ['exploit_framework_metasploit', 'true'],
+        ['exploit_framework_core', 'false'],
+        ['exploit_framework_canvas', 'true'],
+        ['exploit_framework_brand_new', 'true'],
+        ['in_the_news', 'true'],
         ['unsupported_by_vendor', 'false'],
       ]),
     );
     expect(finding).toMatchObject({
-      exploit_available: true, exploited_by_malware: false, exploited_by_nessus: true,
-      exploit_framework_metasploit: true, exploit_framework_core: false, exploit_framework_canvas: true,
-      exploit_framework_brand_new: true, in_the_news: true, unsupported_by_vendor: false,
+      exploit_available: true,
+      exploited_by_malware: false,
+      exploited_by_nessus: true,
+      exploit_framework_metasploit: true,
+      exploit_framework_core: false,
+      exploit_framework_canvas: true,
+      exploit_framework_brand_new: true,
+      in_the_news: true,
+      unsupported_by_vendor: false,
     });
   });
 
@@ -88,30 +125,48 @@ describe('scores', () => {
   it('reads CVSS v2 and v3 scores as numbers with their vectors as strings', async () => {
     const finding = await onlyFinding(
       host([
-        ['cvss_base_score', '7.5'], ['cvss_temporal_score', '6.5'], ['cvss_vector', 'CVSS2#AV:N/AC:L/Au:N/C:P/I:P/A:P'],
-        ['cvss3_base_score', '9.8'], ['cvss3_temporal_score', '8.8'], ['cvss3_vector', 'CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H'],
+        ['cvss_base_score', '7.5'],
+        ['cvss_temporal_score', '6.5'],
+        ['cvss_vector', 'CVSS2#AV:N/AC:L/Au:N/C:P/I:P/A:P'],
+        ['cvss3_base_score', '9.8'],
+        ['cvss3_temporal_score', '8.8'],
+        ['cvss3_vector', 'CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H'],
         ['vpr_score', '6.7'],
       ]),
     );
     expect(finding).toMatchObject({
-      cvss_base_score: 7.5, cvss_temporal_score: 6.5, cvss_vector: 'CVSS2#AV:N/AC:L/Au:N/C:P/I:P/A:P',
-      cvss3_base_score: 9.8, cvss3_temporal_score: 8.8, cvss3_vector: 'CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H',
-      vpr_score: 6.7, cvss_score: 9.8, cvss_version: '3',
+      cvss_base_score: 7.5,
+      cvss_temporal_score: 6.5,
+      cvss_vector: 'CVSS2#AV:N/AC:L/Au:N/C:P/I:P/A:P',
+      cvss3_base_score: 9.8,
+      cvss3_temporal_score: 8.8,
+      cvss3_vector: 'CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H',
+      vpr_score: 6.7,
+      cvss_score: 9.8,
+      cvss_version: '3',
     });
   });
 
   it('prefers CVSS v4 for cvss_score and reads its threat score and vectors', async () => {
     const finding = await onlyFinding(
       host([
-        ['cvss_base_score', '5.0'], ['cvss3_base_score', '6.1'], ['cvss4_base_score', '8.7'], ['cvss4_threat_score', '8.2'],
+        ['cvss_base_score', '5.0'],
+        ['cvss3_base_score', '6.1'],
+        ['cvss4_base_score', '8.7'],
+        ['cvss4_threat_score', '8.2'],
         ['cvss4_vector', 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:N/VA:N/SC:N/SI:N/SA:N'],
         ['cvss4_threat_vector', 'CVSS:4.0/E:P'],
       ]),
     );
     expect(finding).toMatchObject({
-      cvss_score: 8.7, cvss_version: '4', cvss4_base_score: 8.7, cvss4_threat_score: 8.2,
-      cvss4_vector: 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:N/VA:N/SC:N/SI:N/SA:N', cvss4_threat_vector: 'CVSS:4.0/E:P',
-      cvss3_base_score: 6.1, cvss_base_score: 5,
+      cvss_score: 8.7,
+      cvss_version: '4',
+      cvss4_base_score: 8.7,
+      cvss4_threat_score: 8.2,
+      cvss4_vector: 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:N/VA:N/SC:N/SI:N/SA:N',
+      cvss4_threat_vector: 'CVSS:4.0/E:P',
+      cvss3_base_score: 6.1,
+      cvss_base_score: 5,
     });
   });
 
@@ -121,7 +176,15 @@ describe('scores', () => {
   });
 
   it('keeps both the severity attribute and a CVSS v3 score that disagrees with it', async () => {
-    const finding = await onlyFinding(host([['cvss3_base_score', '9.8'], ['risk_factor', 'Critical']], { severity: '1' }));
+    const finding = await onlyFinding(
+      host(
+        [
+          ['cvss3_base_score', '9.8'],
+          ['risk_factor', 'Critical'],
+        ],
+        { severity: '1' },
+      ),
+    );
     expect(finding.severity).toBe(1);
     expect(finding.cvss3_base_score).toBe(9.8);
     expect(finding.risk_factor).toBe('Critical');
@@ -132,7 +195,12 @@ describe('scores', () => {
   });
 
   it('gives null for a score Nessus left empty or unreadable', async () => {
-    const finding = await onlyFinding(host([['cvss3_base_score', ''], ['vpr_score', 'n/a']]));
+    const finding = await onlyFinding(
+      host([
+        ['cvss3_base_score', ''],
+        ['vpr_score', 'n/a'],
+      ]),
+    );
     expect(finding.cvss3_base_score).toBeNull();
     expect(finding.vpr_score).toBeNull();
   });
@@ -142,32 +210,52 @@ describe('dates', () => {
   it('writes plugin and patch dates as ISO dates', async () => {
     const finding = await onlyFinding(
       host([
-        ['plugin_publication_date', '2004/08/15'], ['plugin_modification_date', '2020/06/12'],
-        ['patch_publication_date', '2017/3/14'], ['vuln_publication_date', '2017-03-31T00:00:00+00:00'],
+        ['plugin_publication_date', '2004/08/15'],
+        ['plugin_modification_date', '2020/06/12'],
+        ['patch_publication_date', '2017/3/14'],
+        ['vuln_publication_date', '2017-03-31T00:00:00+00:00'],
         ['cisa-known-exploited', '2021/11/03'],
       ]),
     );
     expect(finding).toMatchObject({
-      plugin_publication_date: '2004-08-15', plugin_modification_date: '2020-06-12', patch_publication_date: '2017-03-14',
-      vuln_publication_date: '2017-03-31T00:00:00.000Z', cisa_known_exploited: '2021-11-03',
+      plugin_publication_date: '2004-08-15',
+      plugin_modification_date: '2020-06-12',
+      patch_publication_date: '2017-03-14',
+      vuln_publication_date: '2017-03-31T00:00:00.000Z',
+      cisa_known_exploited: '2021-11-03',
     });
   });
 });
 
 describe('CISA known exploited listing', () => {
   it('reads the listing date from a CISA-KNOWN-EXPLOITED xref when there is no element', async () => {
-    const finding = await onlyFinding(host([['xref', 'IAVA:2017-A-0065'], ['xref', 'CISA-KNOWN-EXPLOITED:2022/03/25']]));
+    const finding = await onlyFinding(
+      host([
+        ['xref', 'IAVA:2017-A-0065'],
+        ['xref', 'CISA-KNOWN-EXPLOITED:2022/03/25'],
+      ]),
+    );
     expect(finding.cisa_known_exploited).toBe('2022-03-25');
     expect(finding.xref).toEqual(['IAVA:2017-A-0065', 'CISA-KNOWN-EXPLOITED:2022/03/25']);
   });
 
   it('prefers the cisa-known-exploited element over the xref', async () => {
-    const finding = await onlyFinding(host([['cisa-known-exploited', '2021/11/03'], ['xref', 'CISA-KNOWN-EXPLOITED:2022/03/25']]));
+    const finding = await onlyFinding(
+      host([
+        ['cisa-known-exploited', '2021/11/03'],
+        ['xref', 'CISA-KNOWN-EXPLOITED:2022/03/25'],
+      ]),
+    );
     expect(finding.cisa_known_exploited).toBe('2021-11-03');
   });
 
   it('gives null on every finding that is not listed', async () => {
-    const finding = await onlyFinding(host([['xref', 'CWE:79'], ['xref', 'CISA-KNOWN-EXPLOITED:soon']]));
+    const finding = await onlyFinding(
+      host([
+        ['xref', 'CWE:79'],
+        ['xref', 'CISA-KNOWN-EXPLOITED:soon'],
+      ]),
+    );
     expect(finding).toHaveProperty('cisa_known_exploited', null);
   });
 });
@@ -175,9 +263,19 @@ describe('CISA known exploited listing', () => {
 describe('text fields', () => {
   it('keeps synopsis, description, solution and plugin output as written', async () => {
     const finding = await onlyFinding(
-      host([['synopsis', 'S'], ['description', '  indented\n  text\n'], ['solution', 'Upgrade.'], ['plugin_output', '\nPort 22/tcp was found to be open\n']]),
+      host([
+        ['synopsis', 'S'],
+        ['description', '  indented\n  text\n'],
+        ['solution', 'Upgrade.'],
+        ['plugin_output', '\nPort 22/tcp was found to be open\n'],
+      ]),
     );
-    expect(finding).toMatchObject({ synopsis: 'S', description: '  indented\n  text\n', solution: 'Upgrade.', plugin_output: '\nPort 22/tcp was found to be open\n' });
+    expect(finding).toMatchObject({
+      synopsis: 'S',
+      description: '  indented\n  text\n',
+      solution: 'Upgrade.',
+      plugin_output: '\nPort 22/tcp was found to be open\n',
+    });
   });
 
   it('normalises the risk factor spelling', async () => {
@@ -197,14 +295,22 @@ describe('text fields', () => {
       ]),
     );
     for (const finding of findings) {
-      expect(finding).toMatchObject({ host: 'web01', host_ip: '192.0.2.7', host_fqdn: 'web01.example.org', netbios_name: 'WEB01', operating_system: 'Linux Kernel 5.4' });
+      expect(finding).toMatchObject({
+        host: 'web01',
+        host_ip: '192.0.2.7',
+        host_fqdn: 'web01.example.org',
+        netbios_name: 'WEB01',
+        operating_system: 'Linux Kernel 5.4',
+      });
     }
   });
 });
 
 describe('compliance items', () => {
   const complianceItem = (result: string, severity: string) =>
-    host([], { pluginID: '21157', pluginName: 'Unix Compliance Checks', pluginFamily: 'Policy Compliance', severity, port: '0', protocol: '' },
+    host(
+      [],
+      { pluginID: '21157', pluginName: 'Unix Compliance Checks', pluginFamily: 'Policy Compliance', severity, port: '0', protocol: '' },
       `<cm:compliance-check-name>1.1.1 Ensure cramfs is disabled</cm:compliance-check-name>
 <cm:compliance-check-id>abc123</cm:compliance-check-id>
 <cm:compliance-audit-file>CIS_Ubuntu_L2.audit</cm:compliance-audit-file>
@@ -215,7 +321,8 @@ describe('compliance items', () => {
 <cm:compliance-solution>Edit /etc/modprobe.d/cramfs.conf</cm:compliance-solution>
 <cm:compliance-reference>800-53|CM-7,CSCv7|5.1</cm:compliance-reference>
 <cm:compliance-see-also>https://workbench.cisecurity.org/files/2611</cm:compliance-see-also>
-<cm:compliance-uname>Linux ip-10-10-23-102</cm:compliance-uname>`);
+<cm:compliance-uname>Linux ip-10-10-23-102</cm:compliance-uname>`,
+    );
 
   it('gathers cm:compliance-* elements into a compliance object', async () => {
     const finding = await onlyFinding(complianceItem('FAILED', '3'));
@@ -261,9 +368,18 @@ describe('Web App Scanning dialect', () => {
   it('maps cvss/cvssv3, upper-case protocol and lower-case risk factor onto the standard fields', async () => {
     const { findings, hosts, scan } = await parseText(was);
     expect(findings[0]).toMatchObject({
-      host: 'https://app.example.com/', host_ip: null, host_fqdn: 'app.example.com', protocol: 'tcp', port: 443,
-      risk_factor: 'High', cvss_base_score: 7.5, cvss3_base_score: 7.1, cvss_score: 7.1, cvss_version: '3',
-      see_also: ['https://owasp.org/xss', 'https://cwe.mitre.org/79'], xref: ['CWE:79', 'OWASP:2017-A7'],
+      host: 'https://app.example.com/',
+      host_ip: null,
+      host_fqdn: 'app.example.com',
+      protocol: 'tcp',
+      port: 443,
+      risk_factor: 'High',
+      cvss_base_score: 7.5,
+      cvss3_base_score: 7.1,
+      cvss_score: 7.1,
+      cvss_version: '3',
+      see_also: ['https://owasp.org/xss', 'https://cwe.mitre.org/79'],
+      xref: ['CWE:79', 'OWASP:2017-A7'],
       plugin_name: 'Cross-Site Scripting (XSS)',
     });
     expect(findings[0]).not.toHaveProperty('cvss');

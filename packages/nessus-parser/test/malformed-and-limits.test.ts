@@ -3,7 +3,6 @@ import { describe, expect, it } from '@jest/globals';
 import { NessusParseError } from '../src/errors.js';
 import { chunked, collect, escapeXml, MALFORMED_SAMPLE, nessusXml, onlyFinding, parseText, sample, V1_SAMPLE } from './nessus-documents.js';
 
-
 const expectParseError = (error: unknown, reason: string, line: number | null): NessusParseError => {
   expect(error).toBeInstanceOf(NessusParseError);
   const parseError = error as NessusParseError;
@@ -67,10 +66,29 @@ describe('safety', () => {
 
   it('cuts a text field at the cap, marks it and counts it', async () => {
     const long = 'A'.repeat(5000);
-    const { findings, summary } = await collect([Buffer.from(nessusXml([{ name: 'a', items: [{ children: [['plugin_output', long], ['synopsis', 'short']] }] }]))], {
-      workers: 0,
-      maxFieldBytes: 1024,
-    });
+    const { findings, summary } = await collect(
+      [
+        Buffer.from(
+          nessusXml([
+            {
+              name: 'a',
+              items: [
+                {
+                  children: [
+                    ['plugin_output', long],
+                    ['synopsis', 'short'],
+                  ],
+                },
+              ],
+            },
+          ]),
+        ),
+      ],
+      {
+        workers: 0,
+        maxFieldBytes: 1024,
+      },
+    );
     const output = findings[0]?.plugin_output as string;
     expect(output.startsWith('A'.repeat(1024))).toBe(true);
     expect(output).toContain('[truncated by nessus-parser at 1024 bytes]');
@@ -110,7 +128,12 @@ describe('safety', () => {
 
 describe('text round trip', () => {
   it('decodes multi-byte UTF-8, CRLF line ends, CDATA and the five XML entities', async () => {
-    const xml = nessusXml([{ name: 'hôte-ünïcode', items: [{ raw: '\n<plugin_output><![CDATA[<raw> & </ReportHost> ]]>after &amp; &lt; &gt; &quot; &apos;\n日本語 😀</plugin_output>' }] }]).replace(/\n/g, '\r\n');
+    const xml = nessusXml([
+      {
+        name: 'hôte-ünïcode',
+        items: [{ raw: '\n<plugin_output><![CDATA[<raw> & </ReportHost> ]]>after &amp; &lt; &gt; &quot; &apos;\n日本語 😀</plugin_output>' }],
+      },
+    ]).replace(/\n/g, '\r\n');
     const finding = await onlyFinding(xml);
     expect(finding.host).toBe('hôte-ünïcode');
     expect(finding.plugin_output).toBe('<raw> & </ReportHost> after & < > " \'\n日本語 😀');
@@ -118,10 +141,25 @@ describe('text round trip', () => {
 
   it('reads the same findings whatever the chunk boundaries (1 to 7 bytes at a time)', async () => {
     const tricky = nessusXml([
-      { name: 'ünï', items: [{ children: [['plugin_output', '日本語 😀 & <tag> "q"\n'], ['cve', 'CVE-1']], raw: '<!-- </ReportHost> --><description><![CDATA[</ReportItem>]]></description>' }] },
+      {
+        name: 'ünï',
+        items: [
+          {
+            children: [
+              ['plugin_output', '日本語 😀 & <tag> "q"\n'],
+              ['cve', 'CVE-1'],
+            ],
+            raw: '<!-- </ReportHost> --><description><![CDATA[</ReportItem>]]></description>',
+          },
+        ],
+      },
       { name: 'b', items: [{}] },
     ]).replace(/\n/g, '\r\n');
-    for (const source of [Buffer.from(tricky), readFileSync(sample('savon-noir_python-libnessus__nessus_report_local_3.nessus')), readFileSync(sample('DefectDojo_django-DefectDojo__nessus_was_many_vuln.xml'))]) {
+    for (const source of [
+      Buffer.from(tricky),
+      readFileSync(sample('savon-noir_python-libnessus__nessus_report_local_3.nessus')),
+      readFileSync(sample('DefectDojo_django-DefectDojo__nessus_was_many_vuln.xml')),
+    ]) {
       const whole = await collect([source]);
       expect(whole.error).toBeNull();
       const pieces = await collect(chunked(source, 7));
@@ -141,4 +179,3 @@ describe('text round trip', () => {
     expect(escapeXml(hosts[0]!.name)).toBe('a&amp;b &lt;c&gt;');
   });
 });
-

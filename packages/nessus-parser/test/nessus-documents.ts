@@ -31,15 +31,22 @@ export interface HostSpec {
   items?: ItemSpec[];
 }
 
-export const escapeXml = (text: string): string =>
-  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+export const escapeXml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 export function itemXml(spec: ItemSpec): string {
   const attrs = {
-    port: '443', svc_name: 'www', protocol: 'tcp', severity: '2', pluginID: '10001',
-    pluginName: 'Test plugin', pluginFamily: 'General', ...spec.attrs,
+    port: '443',
+    svc_name: 'www',
+    protocol: 'tcp',
+    severity: '2',
+    pluginID: '10001',
+    pluginName: 'Test plugin',
+    pluginFamily: 'General',
+    ...spec.attrs,
   };
-  const attrText = Object.entries(attrs).map(([k, v]) => ` ${k}="${escapeXml(v)}"`).join('');
+  const attrText = Object.entries(attrs)
+    .map(([k, v]) => ` ${k}="${escapeXml(v)}"`)
+    .join('');
   const children = (spec.children ?? []).map(([name, text]) => `<${name}>${escapeXml(text)}</${name}>`).join('\n');
   return `<ReportItem${attrText}>\n${children}${spec.raw ?? ''}\n</ReportItem>`;
 }

@@ -27,7 +27,12 @@ const TRICKY = Buffer.from(
   `${nessusXml([
     {
       name: 'ünï',
-      items: [{ children: [['plugin_output', '日本語 😀 & <tag> "q" ]] ] > ->\n\ttab']], raw: '<!-- c --><description><![CDATA[]]]]><![CDATA[>]]></description><x a="1&amp;2" b=\'>\'/>' }],
+      items: [
+        {
+          children: [['plugin_output', '日本語 😀 & <tag> "q" ]] ] > ->\n\ttab']],
+          raw: '<!-- c --><description><![CDATA[]]]]><![CDATA[>]]></description><x a="1&amp;2" b=\'>\'/>',
+        },
+      ],
     },
   ])}`.replace(/\n/g, '\r\n') + '\r<!-- lone CR above -->',
 );

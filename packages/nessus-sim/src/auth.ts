@@ -19,9 +19,7 @@ export const DEFAULT_API_CREDENTIALS: Readonly<ApiCredentials> = Object.freeze({
 export const INVALID_CREDENTIALS = 'Invalid Credentials';
 export const LOGIN_REQUIRED = 'You need to log in to perform this request';
 
-export type AuthResult =
-  | { ok: true; username: string; via: 'api_keys' | 'session' }
-  | { ok: false; message: string };
+export type AuthResult = { ok: true; username: string; via: 'api_keys' | 'session' } | { ok: false; message: string };
 
 interface Session {
   username: string;
@@ -103,20 +101,11 @@ export class SessionStore {
   }
 }
 
-export function authenticate(
-  headers: IncomingHttpHeaders,
-  credentials: ApiCredentials,
-  sessions: SessionStore,
-): AuthResult {
+export function authenticate(headers: IncomingHttpHeaders, credentials: ApiCredentials, sessions: SessionStore): AuthResult {
   const apiKeys = headerValue(headers, 'x-apikeys');
   if (apiKeys !== undefined) {
     const { accessKey, secretKey } = parseApiKeysHeader(apiKeys);
-    if (
-      accessKey !== undefined &&
-      secretKey !== undefined &&
-      sameSecret(accessKey, credentials.accessKey) &&
-      sameSecret(secretKey, credentials.secretKey)
-    ) {
+    if (accessKey !== undefined && secretKey !== undefined && sameSecret(accessKey, credentials.accessKey) && sameSecret(secretKey, credentials.secretKey)) {
       return { ok: true, username: credentials.username, via: 'api_keys' };
     }
     return { ok: false, message: INVALID_CREDENTIALS };

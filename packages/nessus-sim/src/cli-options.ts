@@ -99,7 +99,8 @@ export function parseCliOptions(
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port must be 0-65535, got ${port}`);
 
   const instances = numberFlag('instances', flags.instances);
-  if (instances !== undefined && (!Number.isInteger(instances) || instances < 1 || instances > 1000)) throw new CliError(`--instances must be 1-1000, got ${instances}`);
+  if (instances !== undefined && (!Number.isInteger(instances) || instances < 1 || instances > 1000))
+    throw new CliError(`--instances must be 1-1000, got ${instances}`);
   if (instances !== undefined && port !== 0 && port + instances - 1 > 65535) throw new CliError(`--port ${port} leaves no room for ${instances} instances`);
 
   const raw: Record<string, unknown> = {};

@@ -21,12 +21,7 @@ function isLoopback(address: string | undefined): boolean {
  * `/_sim/*` (docs/simulator.md, "Control surface"): no auth, so it answers loopback clients only,
  * even when the API itself is bound to another interface.
  */
-export async function handleControl(
-  req: IncomingMessage,
-  res: ServerResponse,
-  path: string,
-  control: ControlSurface,
-): Promise<void> {
+export async function handleControl(req: IncomingMessage, res: ServerResponse, path: string, control: ControlSurface): Promise<void> {
   const raw = await readBody(req);
   if (!isLoopback(req.socket.remoteAddress)) {
     sendError(res, 403, 'The simulator control surface only answers loopback clients');

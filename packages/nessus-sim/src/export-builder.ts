@@ -49,9 +49,7 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 /** `HOST_START` format of real exports, e.g. `Thu Mar 20 00:30:57 2014` (UTC here). */
 export function formatHostTime(ms: number): string {
   const date = new Date(ms);
-  const time = [date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds()]
-    .map((part) => String(part).padStart(2, '0'))
-    .join(':');
+  const time = [date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds()].map((part) => String(part).padStart(2, '0')).join(':');
   return `${DAYS[date.getUTCDay()]} ${MONTHS[date.getUTCMonth()]} ${date.getUTCDate()} ${time} ${date.getUTCFullYear()}`;
 }
 
@@ -93,8 +91,7 @@ const FAILED_CREDENTIALS_ITEMS =
   reportItem(
     { port: 0, svc: 'general', id: 21745, name: 'Authentication Failure - Local Checks Not Run' },
     itemBody({
-      description:
-        'Nessus was unable to execute credentialed checks because it was not possible to log in to the remote host using the provided credentials.',
+      description: 'Nessus was unable to execute credentialed checks because it was not possible to log in to the remote host using the provided credentials.',
       fname: 'local_checks_failed.nasl',
       plugin_name: 'Authentication Failure - Local Checks Not Run',
       plugin_publication_date: '2006/06/23',
@@ -102,7 +99,8 @@ const FAILED_CREDENTIALS_ITEMS =
       risk_factor: 'None',
       solution: 'Address the problem(s) so that local security checks are enabled.',
       synopsis: 'The local security checks have been disabled.',
-      plugin_output: '\nThe following issues were reported :\n\n  - Plugin      : ssh_get_info2.nasl\n    Plugin ID   : 97993\n    Protocol    : SSH\n    Message     : \nCredentialed checks of the remote host were not possible : authentication failed.\n',
+      plugin_output:
+        '\nThe following issues were reported :\n\n  - Plugin      : ssh_get_info2.nasl\n    Plugin ID   : 97993\n    Protocol    : SSH\n    Message     : \nCredentialed checks of the remote host were not possible : authentication failed.\n',
     }),
   ) +
   reportItem(
@@ -117,13 +115,13 @@ const FAILED_CREDENTIALS_ITEMS =
       risk_factor: 'None',
       solution: 'Address the reported problem(s) so that credentialed checks can be executed.',
       synopsis: 'Nessus was unable to log into the remote host with the provided credentials.',
-      plugin_output: '\nNessus was unable to log into the following host for which credentials have been provided :\n\n  Protocol        : SSH\n  Port            : 22\n  Message         : Authentication failed.\n',
+      plugin_output:
+        '\nNessus was unable to log into the following host for which credentials have been provided :\n\n  Protocol        : SSH\n  Port            : 22\n  Message         : Authentication failed.\n',
     }),
   );
 
 function policySection(doc: ExportDocument): string {
-  const preference = (name: string, value: string): string =>
-    `<preference><name>${name}</name><value>${escapeXml(value)}</value></preference>\n`;
+  const preference = (name: string, value: string): string => `<preference><name>${name}</name><value>${escapeXml(value)}</value></preference>\n`;
   return (
     `<Policy><policyName>${escapeXml(doc.policyName)}</policyName>\n<Preferences><ServerPreferences>\n` +
     preference('TARGET', doc.targetTokens.join(',')) +
@@ -146,11 +144,7 @@ function* hostPieces(doc: ExportDocument, host: ScanTarget, index: number, templ
   const endMs = doc.startedAtMs + window.end * doc.durationMs;
   const credentialed = doc.credentials === 'valid';
   const endSeconds = String(Math.floor(endMs / 1000));
-  yield (
-    `<ReportHost name="${escapeXml(host.name)}"><HostProperties>\n` +
-    tag('HOST_END_TIMESTAMP', endSeconds) +
-    tag('HOST_END', formatHostTime(endMs))
-  );
+  yield `<ReportHost name="${escapeXml(host.name)}"><HostProperties>\n` + tag('HOST_END_TIMESTAMP', endSeconds) + tag('HOST_END', formatHostTime(endMs));
   const slots: Record<HostSlot, string> = {
     credentialed_checks: credentialed ? 'yes' : 'no',
     scan_name: escapeXml(doc.scanName),

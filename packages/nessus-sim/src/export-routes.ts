@@ -103,10 +103,7 @@ export function registerExportRoutes(router: Router, state: SimulatorState): voi
         throw new NessusHttpError(400, `Invalid 'format': the simulator exports "nessus" only; got ${JSON.stringify(format ?? null)}`);
       }
       const historyParam = query.get('history_id');
-      const run =
-        historyParam === null
-          ? state.latestRun(scan)
-          : scan.runs.find((candidate) => String(candidate.historyId) === historyParam);
+      const run = historyParam === null ? state.latestRun(scan) : scan.runs.find((candidate) => String(candidate.historyId) === historyParam);
       if (historyParam !== null && !run) throw new NessusHttpError(404, 'The requested history was not found');
       if (!run) throw new NessusHttpError(409, 'Scan has no results to export');
       advanceRun(run, state.clock());

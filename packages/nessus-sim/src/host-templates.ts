@@ -48,10 +48,7 @@ const PER_TARGET_TAG_RE = new RegExp(`\\s*<tag name="(?:${PER_TARGET_TAGS.join('
 // 21745 Authentication Failure - Local Checks Not Run, 104410 Failure for Provided Credentials,
 // 110385 Insufficient Privilege, 141118 Valid Credentials Provided, 110095 No Issues Found.
 export const CREDENTIAL_PLUGIN_IDS = ['21745', '104410', '110385', '141118', '110095'];
-const CREDENTIAL_ITEM_RE = new RegExp(
-  `\\s*<ReportItem\\b[^>]*\\bpluginID="(?:${CREDENTIAL_PLUGIN_IDS.join('|')})"[^>]*>[\\s\\S]*?</ReportItem>`,
-  'g',
-);
+const CREDENTIAL_ITEM_RE = new RegExp(`\\s*<ReportItem\\b[^>]*\\bpluginID="(?:${CREDENTIAL_PLUGIN_IDS.join('|')})"[^>]*>[\\s\\S]*?</ReportItem>`, 'g');
 const REPORT_HOST_RE = /<ReportHost\b[^>]*\bname="([^"]*)"[^>]*>([\s\S]*?)<\/ReportHost>/g;
 const ITEM_OPEN_RE = /<ReportItem\b([^>]*)>/g;
 
@@ -69,9 +66,7 @@ export function unescapeXml(text: string): string {
       case 'amp':
         return '&';
       default:
-        return String.fromCodePoint(
-          entity.startsWith('#x') ? parseInt(entity.slice(2), 16) : parseInt(entity.slice(1), 10),
-        );
+        return String.fromCodePoint(entity.startsWith('#x') ? parseInt(entity.slice(2), 16) : parseInt(entity.slice(1), 10));
     }
   });
 }
@@ -148,8 +143,7 @@ export function extractHostTemplates(xml: string, fileName: string): HostTemplat
     const inner = match[2] ?? '';
     const props = /<HostProperties>([\s\S]*?)<\/HostProperties>/.exec(inner);
     if (!props || props.index === undefined) throw new Error(`fixture ${source}: no HostProperties`);
-    const tagValue = (name: string): string | undefined =>
-      new RegExp(`<tag name="${name}">([^<]*)</tag>`).exec(props[1] ?? '')?.[1]?.trim();
+    const tagValue = (name: string): string | undefined => new RegExp(`<tag name="${name}">([^<]*)</tag>`).exec(props[1] ?? '')?.[1]?.trim();
     const reportName = match[1] ?? '';
     const dnsName = tagValue('host-fqdn') ?? (/[a-z]/i.test(reportName) && reportName.includes('.') ? reportName : undefined);
     const identity: HostIdentity = { ip: tagValue('host-ip'), name: dnsName };

@@ -31,10 +31,7 @@ interface CompiledRoute extends Route {
   readonly names: readonly string[];
 }
 
-export type RouteMatch =
-  | { kind: 'found'; route: Route; params: Record<string, string> }
-  | { kind: 'wrong_method'; allowed: Method[] }
-  | { kind: 'none' };
+export type RouteMatch = { kind: 'found'; route: Route; params: Record<string, string> } | { kind: 'wrong_method'; allowed: Method[] } | { kind: 'none' };
 
 /** Path patterns such as `/scans/:id/export/:file/status`; `:id`-style segments match one segment. */
 export class Router {

@@ -2,18 +2,7 @@ import { FOLDER_NOT_FOUND } from './folder-routes.js';
 import { isRecord, NessusHttpError, sendEmpty, sendJson } from './http-replies.js';
 import type { Router, RouteContext } from './router.js';
 import type { ScanRun } from './scan-state.js';
-import {
-  advanceRun,
-  hostProgress,
-  isTerminal,
-  killRun,
-  newRun,
-  pauseRun,
-  resumeRun,
-  runProgress,
-  StateConflict,
-  stopRun,
-} from './scan-state.js';
+import { advanceRun, hostProgress, isTerminal, killRun, newRun, pauseRun, resumeRun, runProgress, StateConflict, stopRun } from './scan-state.js';
 import { nessusUuid, templateByUuid } from './scan-templates.js';
 import type { ScanRecord, SimulatorState } from './simulator-state.js';
 import { MY_SCANS_FOLDER_ID } from './simulator-state.js';
@@ -316,12 +305,7 @@ function launchScan(state: SimulatorState, scan: ScanRecord, altTargets: Expande
   return run;
 }
 
-function control(
-  state: SimulatorState,
-  ctx: RouteContext,
-  action: (run: ScanRun, now: number) => void,
-  countsAsStop: boolean,
-): void {
+function control(state: SimulatorState, ctx: RouteContext, action: (run: ScanRun, now: number) => void, countsAsStop: boolean): void {
   const scan = requireScan(state, ctx.params['id']);
   const run = state.latestRun(scan);
   if (!run) throw new NessusHttpError(409, 'Scan has never been launched');
@@ -542,10 +526,7 @@ export function registerScanRoutes(router: Router, state: SimulatorState): void 
     handler: ({ res, params, body }) => {
       const scan = requireScan(state, params['id']);
       const alt = isRecord(body) ? body['alt_targets'] : undefined;
-      const altTargets =
-        alt === undefined || alt === null || (Array.isArray(alt) && alt.length === 0)
-          ? undefined
-          : parseTargets(targetsText(alt));
+      const altTargets = alt === undefined || alt === null || (Array.isArray(alt) && alt.length === 0) ? undefined : parseTargets(targetsText(alt));
       const run = launchScan(state, scan, altTargets);
       sendJson(res, 200, { scan_uuid: run.uuid });
     },

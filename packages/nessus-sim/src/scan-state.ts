@@ -2,17 +2,7 @@ import type { ScanOutcome } from './faults.js';
 import type { ExpandedTargets } from './targets.js';
 
 /** `info.status` values the simulator produces (docs/nessus-api.md §B.3.8). */
-export type ScanStatus =
-  | 'empty'
-  | 'pending'
-  | 'running'
-  | 'pausing'
-  | 'paused'
-  | 'resuming'
-  | 'stopping'
-  | 'canceled'
-  | 'aborted'
-  | 'completed';
+export type ScanStatus = 'empty' | 'pending' | 'running' | 'pausing' | 'paused' | 'resuming' | 'stopping' | 'canceled' | 'aborted' | 'completed';
 
 export type RunStatus = Exclude<ScanStatus, 'empty'>;
 

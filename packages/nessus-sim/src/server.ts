@@ -113,18 +113,10 @@ function refuseWhileLoading(res: ServerResponse, path: string, progress: number)
 }
 
 function errorStatusFor(random: () => number): { status: number; message: string } {
-  return random() < 0.5
-    ? { status: 500, message: 'Internal Server Error' }
-    : { status: 503, message: 'Service temporarily unavailable' };
+  return random() < 0.5 ? { status: 500, message: 'Internal Server Error' } : { status: 503, message: 'Service temporarily unavailable' };
 }
 
-async function handleApi(
-  req: IncomingMessage,
-  res: ServerResponse,
-  url: URL,
-  router: Router,
-  state: SimulatorState,
-): Promise<void> {
+async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL, router: Router, state: SimulatorState): Promise<void> {
   const rawBody = await readBody(req);
   const faults = state.faults;
   if (faults.latency_ms > 0) await sleep(faults.latency_ms);
@@ -216,9 +208,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     const started = Date.now();
     const url = new URL(req.url ?? '/', 'http://simulator.invalid');
     res.on('finish', () => logger.debug(`${req.method} ${url.pathname} ${res.statusCode} ${Date.now() - started}ms`));
-    const work = url.pathname.startsWith('/_sim/')
-      ? handleControl(req, res, url.pathname, control)
-      : handleApi(req, res, url, router, state);
+    const work = url.pathname.startsWith('/_sim/') ? handleControl(req, res, url.pathname, control) : handleApi(req, res, url, router, state);
     work.catch((error: unknown) => {
       if (res.headersSent || res.destroyed || !res.socket) {
         res.destroy();

@@ -160,7 +160,14 @@ export class SimulatorState {
     for (const scan of this.scans.values()) {
       for (const run of scan.runs) {
         advanceRun(run, this.clock());
-        runs.push({ scan_id: scan.id, name: scan.name, history_id: run.historyId, status: run.status, launched_at_ms: run.launchedAtMs, ended_at_ms: run.endedAtMs });
+        runs.push({
+          scan_id: scan.id,
+          name: scan.name,
+          history_id: run.historyId,
+          status: run.status,
+          launched_at_ms: run.launchedAtMs,
+          ended_at_ms: run.endedAtMs,
+        });
       }
     }
     return { active: this.activeRunCount(), peak_active: this.peakActiveRuns, refused_launches: this.refusedLaunches, runs };

@@ -27,17 +27,7 @@ export class CredentialsError extends Error {
 }
 
 // Values of the Nessus SSH credential form's "Elevate privileges with" list.
-const ESCALATIONS = new Set([
-  'Nothing',
-  'sudo',
-  'su',
-  'su+sudo',
-  'pbrun',
-  'dzdo',
-  '.k5login',
-  "Cisco 'enable'",
-  "Checkpoint Gaia 'expert'",
-]);
+const ESCALATIONS = new Set(['Nothing', 'sudo', 'su', 'su+sudo', 'pbrun', 'dzdo', '.k5login', "Cisco 'enable'", "Checkpoint Gaia 'expert'"]);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -57,9 +47,7 @@ function judgeSshEntry(entry: unknown, valid: ValidSshCredentials): boolean {
   if (!username) throw new CredentialsError('credentials: SSH credential needs a username');
   const escalation = optionalString(entry, 'elevate_privileges_with');
   if (escalation !== undefined && !ESCALATIONS.has(escalation)) {
-    throw new CredentialsError(
-      `credentials: elevate_privileges_with '${escalation}' is not one of ${[...ESCALATIONS].join(', ')}`,
-    );
+    throw new CredentialsError(`credentials: elevate_privileges_with '${escalation}' is not one of ${[...ESCALATIONS].join(', ')}`);
   }
   // Nessus ignores a port inside an entry (the port is the scan-wide settings.ssh_port), so does the simulator.
   // The su+sudo form's su login is required: without it su has no account to switch to and the login fails.
@@ -76,9 +64,7 @@ function judgeSshEntry(entry: unknown, valid: ValidSshCredentials): boolean {
     if (!key) throw new CredentialsError("credentials: SSH 'public key' authentication needs a private_key");
     return userMatches;
   }
-  throw new CredentialsError(
-    `credentials: SSH auth_method '${method}' is not supported by the simulator (use 'password' or 'public key')`,
-  );
+  throw new CredentialsError(`credentials: SSH auth_method '${method}' is not supported by the simulator (use 'password' or 'public key')`);
 }
 
 /**

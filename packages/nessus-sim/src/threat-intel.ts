@@ -55,7 +55,11 @@ export function addThreatIntel(items: string): string {
     const listed = cves.map((cve) => BY_CVE.get(cve)).find((entry) => entry !== undefined);
     const added: string[] = [];
     if (listed && !body.includes('<cisa-known-exploited>') && !body.includes('CISA-KNOWN-EXPLOITED:')) {
-      added.push(listed.form === 'element' ? `<cisa-known-exploited>${listed.dateAdded}</cisa-known-exploited>` : `<xref>CISA-KNOWN-EXPLOITED:${listed.dateAdded}</xref>`);
+      added.push(
+        listed.form === 'element'
+          ? `<cisa-known-exploited>${listed.dateAdded}</cisa-known-exploited>`
+          : `<xref>CISA-KNOWN-EXPLOITED:${listed.dateAdded}</xref>`,
+      );
     }
     if (!body.includes('<epss_score>')) {
       const epss = listed ? listed.epss : 0.0004 + unitHash(cves[0] ?? '') ** 4 * 0.6;

@@ -24,8 +24,25 @@ export function generateSelfSignedCertificate(host: string): GeneratedCertificat
   try {
     execFileSync(
       'openssl',
-      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '30',
-        '-subj', '/CN=localhost', '-addext', `subjectAltName=${altNames.join(',')}`, '-keyout', keyFile, '-out', certFile],
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '30',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        `subjectAltName=${altNames.join(',')}`,
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+      ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
   } catch (error) {

@@ -50,8 +50,7 @@ describe('authentication', () => {
     const { token } = login.json as { token: string };
     expect(token).toMatch(/^[0-9a-f]{48}$/);
     const cookie = { 'X-Cookie': `token=${token}` };
-    const noKeys = async (method: string, path: string): Promise<number> =>
-      (await fetch(`${h.sim.url}${path}`, { method, headers: cookie })).status;
+    const noKeys = async (method: string, path: string): Promise<number> => (await fetch(`${h.sim.url}${path}`, { method, headers: cookie })).status;
     const me = await fetch(`${h.sim.url}/session`, { headers: cookie });
     expect(await me.json()).toMatchObject({ username: 'admin', permissions: 128 });
     expect(await noKeys('GET', '/scans')).toBe(200);

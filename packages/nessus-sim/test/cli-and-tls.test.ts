@@ -20,7 +20,7 @@ describe('nessus-sim command line', () => {
     });
   });
 
-  it('reads the port the targets\' SSH listens on from --ssh-port or NESSUS_SIM_SSH_PORT', () => {
+  it("reads the port the targets' SSH listens on from --ssh-port or NESSUS_SIM_SSH_PORT", () => {
     expect(parseCliOptions(['--ssh-port', '2222'], {})).toMatchObject({ options: { validSsh: { port: 2222 } } });
     expect(parseCliOptions([], { NESSUS_SIM_SSH_PORT: '2200' })).toMatchObject({ options: { validSsh: { port: 2200 } } });
     expect(() => parseCliOptions(['--ssh-port', '0'], {})).toThrow('--ssh-port must be 1-65535');
@@ -29,16 +29,36 @@ describe('nessus-sim command line', () => {
   it('turns fault flags into a validated fault patch', () => {
     const parsed = parseCliOptions(
       [
-        '--scan-seconds', '2', '--licence-412', 'drop', '--error-rate', '0.1', '--latency-ms', '20',
-        '--session-ttl-s', '5', '--export-mode', 'stuck', '--scan-outcome', 'aborted', '--download-mode', 'slow',
+        '--scan-seconds',
+        '2',
+        '--licence-412',
+        'drop',
+        '--error-rate',
+        '0.1',
+        '--latency-ms',
+        '20',
+        '--session-ttl-s',
+        '5',
+        '--export-mode',
+        'stuck',
+        '--scan-outcome',
+        'aborted',
+        '--download-mode',
+        'slow',
       ],
       {},
     );
     expect(parsed).toMatchObject({
       options: {
         faults: {
-          scan_seconds: 2, licence_412: 'drop', error_rate: 0.1, latency_ms: 20,
-          session_ttl_s: 5, export_mode: 'stuck', scan_outcome: 'aborted', download_mode: 'slow',
+          scan_seconds: 2,
+          licence_412: 'drop',
+          error_rate: 0.1,
+          latency_ms: 20,
+          session_ttl_s: 5,
+          export_mode: 'stuck',
+          scan_outcome: 'aborted',
+          download_mode: 'slow',
         },
       },
     });

@@ -23,7 +23,10 @@ describe('drift between repeated scans of a target', () => {
     const lines = second.split('\n').filter((line) => line.startsWith('<ReportItem '));
     const original = new Set(ITEMS.split('\n').filter((line) => line.startsWith('<ReportItem ')));
     const changedOrNew = lines.filter((line) => !original.has(line)).length;
-    const dropped = count(ITEMS) - (lines.length - lines.filter((line) => !original.has(line) && /port="(\d+)"/.exec(line)?.[1] !== undefined && Number(/port="(\d+)"/.exec(line)?.[1]) >= 1024).length);
+    const dropped =
+      count(ITEMS) -
+      (lines.length -
+        lines.filter((line) => !original.has(line) && /port="(\d+)"/.exec(line)?.[1] !== undefined && Number(/port="(\d+)"/.exec(line)?.[1]) >= 1024).length);
     expect(changedOrNew).toBeGreaterThan(0);
     expect(dropped).toBeGreaterThan(0);
     expect(changedOrNew + dropped).toBeLessThan(count(ITEMS) * 0.2);

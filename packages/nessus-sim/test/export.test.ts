@@ -31,15 +31,7 @@ describe('export and download', () => {
     const shape = inspectXml(xml);
     expect(shape.root).toBe('NessusClientData_v2');
     expect(shape.reportHosts).toBe(8);
-    expect(shape.hostIps.slice(0, 7)).toEqual([
-      '10.0.0.1',
-      '10.0.0.2',
-      '10.0.0.3',
-      '192.168.7.0',
-      '192.168.7.1',
-      '192.168.7.2',
-      '192.168.7.3',
-    ]);
+    expect(shape.hostIps.slice(0, 7)).toEqual(['10.0.0.1', '10.0.0.2', '10.0.0.3', '192.168.7.0', '192.168.7.1', '192.168.7.2', '192.168.7.3']);
     expect(xml).toContain('<ReportHost name="scanme.example.org">');
     expect(xml).toContain('<tag name="host-fqdn">scanme.example.org</tag>');
     expect(xml).toContain('<Report name="task &lt;1&gt; &amp; co"');
@@ -189,10 +181,7 @@ describe('export and download', () => {
   });
 
   it('reports Credentialed checks : no with authentication-failure plugins for a wrong password', async () => {
-    const id = await finishedScan(
-      { text_targets: '10.0.0.1-2' },
-      SSH({ auth_method: 'password', username: 'scan', password: 'not-it' }),
-    );
+    const id = await finishedScan({ text_targets: '10.0.0.1-2' }, SSH({ auth_method: 'password', username: 'scan', password: 'not-it' }));
     const xml = await h.exportText(id);
     expect(xml.match(/Credentialed checks : no/g)).toHaveLength(2);
     expect(xml).not.toContain('Credentialed checks : yes');
@@ -211,7 +200,13 @@ describe('export and download', () => {
 
   it('rejects malformed SSH credentials with 400', async () => {
     const create = async (entry: Record<string, unknown>): Promise<number> =>
-      (await h.call('POST', '/scans', { uuid: 'ad629e16-03b6-8c1d-cef6-ef8c9dd3c658d24bd260ef5f9e66', settings: { name: 'x', text_targets: '10.0.0.1' }, ...SSH(entry) })).status;
+      (
+        await h.call('POST', '/scans', {
+          uuid: 'ad629e16-03b6-8c1d-cef6-ef8c9dd3c658d24bd260ef5f9e66',
+          settings: { name: 'x', text_targets: '10.0.0.1' },
+          ...SSH(entry),
+        })
+      ).status;
     expect(await create({ auth_method: 'password', username: 'scan' })).toBe(400);
     expect(await create({ auth_method: 'password', username: 'scan', password: 'p', elevate_privileges_with: 'doas' })).toBe(400);
     expect(await create({ auth_method: 'kerberos', username: 'scan' })).toBe(400);

@@ -102,16 +102,13 @@ export function rawRequest(sim: RunningSimulator, method: string, path: string, 
       const head = Object.entries(res.headers)
         .map(([name, value]) => `${name}: ${String(value)}`)
         .join('\n');
-      const finish = (ending: string): void =>
-        resolve({ statusLine: `${res.statusCode}`, head, body: Buffer.concat(chunks), ending });
+      const finish = (ending: string): void => resolve({ statusLine: `${res.statusCode}`, head, body: Buffer.concat(chunks), ending });
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => finish('end'));
       res.on('error', (error: NodeJS.ErrnoException) => finish(error.code ?? error.message));
       res.on('aborted', () => finish('aborted'));
     });
-    req.on('error', (error: NodeJS.ErrnoException) =>
-      resolve({ statusLine: '', head: '', body: Buffer.alloc(0), ending: error.code ?? error.message }),
-    );
+    req.on('error', (error: NodeJS.ErrnoException) => resolve({ statusLine: '', head: '', body: Buffer.alloc(0), ending: error.code ?? error.message }));
     req.end(body);
   });
 }

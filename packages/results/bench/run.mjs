@@ -28,7 +28,11 @@ function hostBlocks(file) {
   const text = readFileSync(join(fixtureDir, file), 'utf8');
   const first = text.indexOf('<ReportHost');
   const last = text.lastIndexOf('</ReportHost>') + '</ReportHost>'.length;
-  const blocks = text.slice(first, last).split(/(?=<ReportHost[\s>])/).map((b) => b.trim()).filter(Boolean);
+  const blocks = text
+    .slice(first, last)
+    .split(/(?=<ReportHost[\s>])/)
+    .map((b) => b.trim())
+    .filter(Boolean);
   return { head: text.slice(0, first), tail: text.slice(last), blocks };
 }
 
@@ -125,7 +129,9 @@ async function main() {
   console.log(`\nexport: ${sizeMb.toFixed(1)} MB, ${parse.result} findings, ${ingest.result.hosts_scanned} hosts`);
   console.log(`wall: bare parse ${fmt(parse.ms)} | ingest ${fmt(ingest.ms)} | ratio ${(ingest.ms / parse.ms).toFixed(2)}x (target <= 1.5x; best of ${runs})`);
   console.log(`cpu:  bare parse ${fmt(parseCpu)} | ingest ${fmt(ingestCpu)} | ratio ${(ingestCpu / parseCpu).toFixed(2)}x`);
-  console.log(`runs: bare parse ${parses.map((r) => fmt(r.ms)).join(', ')} | ingest ${ingests.map((r) => fmt(r.ms)).join(', ')} (a shared machine: each pair's ratio is noisy)`);
+  console.log(
+    `runs: bare parse ${parses.map((r) => fmt(r.ms)).join(', ')} | ingest ${ingests.map((r) => fmt(r.ms)).join(', ')} (a shared machine: each pair's ratio is noisy)`,
+  );
 
   const rows = [];
   const cache = new ResultStoreCache();
@@ -139,7 +145,10 @@ async function main() {
     const probe = await cache.query(storeDir, { ...base, page: 1 }, task);
     await probe.toArray();
     const pages = Math.max(1, probe.total_pages);
-    for (const [mode, target] of [['paging', cache], ['re-filter', fresh]]) {
+    for (const [mode, target] of [
+      ['paging', cache],
+      ['re-filter', fresh],
+    ]) {
       const samples = [];
       for (let i = 0; i < PAGES; i += 1) {
         const page = 1 + Math.floor(Math.random() * pages);
@@ -169,12 +178,16 @@ async function main() {
     rows.push({ query: name, mode: 're-parse XML', matches: '', p50: percentile(samples, 50), p95: percentile(samples, 95) });
   }
 
-  console.log(`\nper-page latency (service function, page_size 40, random pages; ${PAGES} samples, baseline ${BASELINE_PAGES}); target p50 <= 20 ms, p95 <= 50 ms`);
+  console.log(
+    `\nper-page latency (service function, page_size 40, random pages; ${PAGES} samples, baseline ${BASELINE_PAGES}); target p50 <= 20 ms, p95 <= 50 ms`,
+  );
   console.log(['query'.padEnd(34), 'mode'.padEnd(13), 'matches'.padStart(8), 'p50'.padStart(10), 'p95'.padStart(10)].join(' '));
   for (const row of rows.sort((a, b) => a.query.localeCompare(b.query))) {
     console.log([row.query.padEnd(34), row.mode.padEnd(13), String(row.matches).padStart(8), fmt(row.p50).padStart(10), fmt(row.p95).padStart(10)].join(' '));
   }
-  console.log(`\nRSS while serving ${Object.keys(QUERIES).length * PAGES * 2} pages: ${(rssBefore / 1048576).toFixed(0)} MB -> ${(rssAfter / 1048576).toFixed(0)} MB`);
+  console.log(
+    `\nRSS while serving ${Object.keys(QUERIES).length * PAGES * 2} pages: ${(rssBefore / 1048576).toFixed(0)} MB -> ${(rssAfter / 1048576).toFixed(0)} MB`,
+  );
   console.log('"paging" reuses the selection of the same filters (next pages of one query); "re-filter" evaluates the filters on every call.');
 }
 

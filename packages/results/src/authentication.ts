@@ -38,7 +38,11 @@ const MAX_EVIDENCE = 50;
 const MAX_DETAIL = 300;
 
 function firstLine(text: string | null): string {
-  const line = (text ?? '').split('\n').map((l) => l.trim()).find((l) => l !== '') ?? '';
+  const line =
+    (text ?? '')
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l !== '') ?? '';
   return line.length > MAX_DETAIL ? `${line.slice(0, MAX_DETAIL)}…` : line;
 }
 

@@ -15,12 +15,16 @@ export type DictionaryEntry = string | string[];
 
 export function columnKindOf(type: FieldType): ColumnKind | null {
   switch (type) {
-    case 'number': return 'number';
-    case 'boolean': return 'boolean';
+    case 'number':
+      return 'number';
+    case 'boolean':
+      return 'boolean';
     case 'string':
     case 'date':
-    case 'string[]': return 'dictionary';
-    case 'object': return null;
+    case 'string[]':
+      return 'dictionary';
+    case 'object':
+      return null;
   }
 }
 
@@ -29,7 +33,11 @@ export function columnKindOf(type: FieldType): ColumnKind | null {
  * null value, so ingest only touches the fields a finding actually has (about a third).
  */
 class Growable<T extends Float64Array | Int8Array | Uint32Array> {
-  constructor(private array: T, private readonly make: (size: number) => T, private readonly nullValue: number) {
+  constructor(
+    private array: T,
+    private readonly make: (size: number) => T,
+    private readonly nullValue: number,
+  ) {
     this.array.fill(nullValue);
   }
 
@@ -78,9 +86,15 @@ class NumberColumnBuilder implements ColumnBuilder {
     this.values.set(row, typeof value === 'number' ? value : Number.NaN);
     return 0;
   }
-  bytes(rows: number): Uint8Array { return this.values.bytes(rows); }
-  dictionary(): null { return null; }
-  dictionaryChars(): number { return 0; }
+  bytes(rows: number): Uint8Array {
+    return this.values.bytes(rows);
+  }
+  dictionary(): null {
+    return null;
+  }
+  dictionaryChars(): number {
+    return 0;
+  }
 }
 
 class BooleanColumnBuilder implements ColumnBuilder {
@@ -90,9 +104,15 @@ class BooleanColumnBuilder implements ColumnBuilder {
     this.values.set(row, value === true ? 1 : value === false ? 0 : -1);
     return 0;
   }
-  bytes(rows: number): Uint8Array { return this.values.bytes(rows); }
-  dictionary(): null { return null; }
-  dictionaryChars(): number { return 0; }
+  bytes(rows: number): Uint8Array {
+    return this.values.bytes(rows);
+  }
+  dictionary(): null {
+    return null;
+  }
+  dictionaryChars(): number {
+    return 0;
+  }
 }
 
 const EMPTY_LIST_KEY = '\u0000[]';
@@ -155,24 +175,31 @@ class DictionaryColumnBuilder implements ColumnBuilder {
     return exact ? code : 0;
   }
 
-  bytes(rows: number): Uint8Array { return this.codes.bytes(rows); }
-  dictionary(): DictionaryEntry[] { return this.entries; }
-  dictionaryChars(): number { return this.chars; }
+  bytes(rows: number): Uint8Array {
+    return this.codes.bytes(rows);
+  }
+  dictionary(): DictionaryEntry[] {
+    return this.entries;
+  }
+  dictionaryChars(): number {
+    return this.chars;
+  }
 }
 
 export function createColumnBuilder(kind: ColumnKind): ColumnBuilder {
   switch (kind) {
-    case 'number': return new NumberColumnBuilder();
-    case 'boolean': return new BooleanColumnBuilder();
-    case 'dictionary': return new DictionaryColumnBuilder();
+    case 'number':
+      return new NumberColumnBuilder();
+    case 'boolean':
+      return new BooleanColumnBuilder();
+    case 'dictionary':
+      return new DictionaryColumnBuilder();
   }
 }
 
 /** A column read back from disk. */
 export type LoadedColumn =
-  | { kind: 'number'; values: Float64Array }
-  | { kind: 'boolean'; values: Int8Array }
-  | { kind: 'dictionary'; codes: Uint32Array; dictionary: DictionaryEntry[] };
+  { kind: 'number'; values: Float64Array } | { kind: 'boolean'; values: Int8Array } | { kind: 'dictionary'; codes: Uint32Array; dictionary: DictionaryEntry[] };
 
 /** The value a filter or sort sees for one row (null where the finding had none). */
 export function columnValue(column: LoadedColumn, row: number): FieldValue {

@@ -55,12 +55,21 @@ export interface ResolvedCompareQuery {
 
 export function resolveCompareQuery(input: CompareQueryInput): ResolvedCompareQuery {
   const query = resolveResultQuery(input);
-  const raw = input.change === undefined || input.change === null ? [] : typeof input.change === 'string' ? input.change.split(',').map((part) => part.trim()) : [...input.change];
+  const raw =
+    input.change === undefined || input.change === null
+      ? []
+      : typeof input.change === 'string'
+        ? input.change.split(',').map((part) => part.trim())
+        : [...input.change];
   const unknown = raw.filter((value) => !(CHANGE_CLASSES as readonly string[]).includes(value));
   if (unknown.length > 0) {
-    throw new AppError('invalid_argument', `change: unknown class(es) ${unknown.map((value) => `'${value}'`).join(', ')}; valid: ${CHANGE_CLASSES.join(', ')}`, {
-      details: { field: 'change', valid: [...CHANGE_CLASSES] },
-    });
+    throw new AppError(
+      'invalid_argument',
+      `change: unknown class(es) ${unknown.map((value) => `'${value}'`).join(', ')}; valid: ${CHANGE_CLASSES.join(', ')}`,
+      {
+        details: { field: 'change', valid: [...CHANGE_CLASSES] },
+      },
+    );
   }
   return { query, changes: raw.length === 0 ? [...CHANGE_CLASSES] : [...new Set(raw as ChangeClass[])] };
 }

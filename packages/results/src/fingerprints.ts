@@ -16,7 +16,18 @@ export const FINGERPRINT_FORMAT = 'nessus-mcp-fingerprints';
 export const FINGERPRINT_VERSION = 1;
 
 /** The fields a fingerprint can answer on its own, without the full store. */
-export const FINGERPRINT_FIELDS: readonly string[] = Object.freeze(['finding_id', 'host', 'host_ip', 'host_fqdn', 'port', 'protocol', 'plugin_id', 'plugin_name', 'severity', 'cve']);
+export const FINGERPRINT_FIELDS: readonly string[] = Object.freeze([
+  'finding_id',
+  'host',
+  'host_ip',
+  'host_fqdn',
+  'port',
+  'protocol',
+  'plugin_id',
+  'plugin_name',
+  'severity',
+  'cve',
+]);
 
 interface FingerprintDocument {
   format: typeof FINGERPRINT_FORMAT;
@@ -73,7 +84,9 @@ class Dictionary {
   sorted(): { values: string[]; remap: Uint32Array } {
     const order = this.values.map((_, code) => code).sort((a, b) => compareText(this.values[a] ?? '', this.values[b] ?? ''));
     const remap = new Uint32Array(this.values.length);
-    order.forEach((code, position) => { remap[code] = position; });
+    order.forEach((code, position) => {
+      remap[code] = position;
+    });
     return { values: order.map((code) => this.values[code] ?? ''), remap };
   }
 }
@@ -144,13 +157,14 @@ export class FingerprintBuilder {
     const check = Uint32Array.from(this.check, (code) => checks.remap[code] ?? 0);
     const order = new Uint32Array(count);
     for (let i = 0; i < count; i += 1) order[i] = i;
-    order.sort((a, b) =>
-      (host[a] ?? 0) - (host[b] ?? 0) ||
-      (this.port[a] ?? 0) - (this.port[b] ?? 0) ||
-      (protocol[a] ?? 0) - (protocol[b] ?? 0) ||
-      (this.pluginId[a] ?? 0) - (this.pluginId[b] ?? 0) ||
-      (check[a] ?? 0) - (check[b] ?? 0) ||
-      a - b,
+    order.sort(
+      (a, b) =>
+        (host[a] ?? 0) - (host[b] ?? 0) ||
+        (this.port[a] ?? 0) - (this.port[b] ?? 0) ||
+        (protocol[a] ?? 0) - (protocol[b] ?? 0) ||
+        (this.pluginId[a] ?? 0) - (this.pluginId[b] ?? 0) ||
+        (check[a] ?? 0) - (check[b] ?? 0) ||
+        a - b,
     );
     const pick = <T>(column: ArrayLike<T>): T[] => Array.from(order, (row) => column[row] as T);
     const infos = hosts.values.map((id) => this.hostInfo.get(id) ?? { name: id, ip: null, fqdn: null });
@@ -272,7 +286,12 @@ export class Fingerprints {
   }
 
   hostNames(code: number): { id: string; name: string; ip: string | null; fqdn: string | null } {
-    return { id: this.hostIds[code] ?? '', name: this.doc.host_names[code] ?? '', ip: this.doc.host_ips[code] ?? null, fqdn: this.doc.host_fqdns[code] ?? null };
+    return {
+      id: this.hostIds[code] ?? '',
+      name: this.doc.host_names[code] ?? '',
+      ip: this.doc.host_ips[code] ?? null,
+      fqdn: this.doc.host_fqdns[code] ?? null,
+    };
   }
 
   pluginId(entry: number): number {

@@ -209,7 +209,12 @@ export async function groupFindings(store: ResultStore, filters: CompiledFilters
 const MAX_CACHED_GROUPINGS = 16;
 const GROUPINGS = new WeakMap<ResultStore, Map<string, Promise<{ totalFindings: number; groups: FindingGroup[] }>>>();
 
-async function computeGroups(store: ResultStore, filters: CompiledFilters, groupBy: GroupBy, severityCounts: boolean): Promise<{ totalFindings: number; groups: FindingGroup[] }> {
+async function computeGroups(
+  store: ResultStore,
+  filters: CompiledFilters,
+  groupBy: GroupBy,
+  severityCounts: boolean,
+): Promise<{ totalFindings: number; groups: FindingGroup[] }> {
   const rows = await store.select(filters, null);
   const fields = [...new Set([...FIELDS_READ, ...LABEL_FIELDS[groupBy]])];
   const readers = new Map<string, Reader>();

@@ -19,7 +19,16 @@ export type { FingerprintFinding } from './fingerprints.js';
 export { CHANGE_CLASSES, diffFingerprints, emptyCounts } from './delta.js';
 export type { ChangeClass, ChangeCounts, Delta } from './delta.js';
 export { renderDeltaPage, resolveCompareQuery, selectDelta } from './compare.js';
-export type { CompareQueryInput, CompareSide, DeltaCounts, DeltaPage, DeltaSelection, DeltaSummaryFacts, ResolvedCompareQuery, SeverityByChange } from './compare.js';
+export type {
+  CompareQueryInput,
+  CompareSide,
+  DeltaCounts,
+  DeltaPage,
+  DeltaSelection,
+  DeltaSummaryFacts,
+  ResolvedCompareQuery,
+  SeverityByChange,
+} from './compare.js';
 export { ComparisonCache } from './comparison-cache.js';
 export type { ComparisonCacheOptions } from './comparison-cache.js';
 export { GROUP_BY_KEYS, SEVERITY_LABELS, groupFindings } from './grouping.js';

@@ -184,7 +184,6 @@ function planColumns(): ColumnPlan[] {
   return plans;
 }
 
-
 /** The columns filled while findings stream past; a text column that grows too varied is dropped. */
 class ColumnSet {
   readonly plans = planColumns();
@@ -266,7 +265,13 @@ interface IngestObserver {
 }
 
 /** Streams the parse events into the records and text files, filling the columns and the tallies. */
-async function writeRecords(events: AsyncIterable<ParseEvent>, storeDir: string, columns: ColumnSet, observe: IngestObserver, signal?: AbortSignal): Promise<RecordsWritten> {
+async function writeRecords(
+  events: AsyncIterable<ParseEvent>,
+  storeDir: string,
+  columns: ColumnSet,
+  observe: IngestObserver,
+  signal?: AbortSignal,
+): Promise<RecordsWritten> {
   const offsets: number[] = [0];
   const textOffsets: number[] = [0];
   /** Dense numbers for plugins in order of appearance, a repeat group of the dictionaries (hosts have host_index). */
@@ -321,7 +326,11 @@ async function writeRecords(events: AsyncIterable<ParseEvent>, storeDir: string,
  * Writes the offsets, the columns and their dictionaries, and returns where each column and each
  * packed field's dictionary lies, for the manifest.
  */
-async function writeColumns(storeDir: string, columns: ColumnSet, written: RecordsWritten): Promise<{ entries: Record<string, ColumnEntry>; packed: PackedField[] }> {
+async function writeColumns(
+  storeDir: string,
+  columns: ColumnSet,
+  written: RecordsWritten,
+): Promise<{ entries: Record<string, ColumnEntry>; packed: PackedField[] }> {
   const encoder = new TextEncoder();
   const entries: Record<string, ColumnEntry> = {};
   const valueChunks: Uint8Array[] = [];
@@ -367,7 +376,13 @@ async function writeColumns(storeDir: string, columns: ColumnSet, written: Recor
   return { entries, packed };
 }
 
-function summarise(written: RecordsWritten, tally: FindingTally, authentication: AuthenticationTracker, exportSize: number | null, credentialed: boolean | undefined): ResultSummary {
+function summarise(
+  written: RecordsWritten,
+  tally: FindingTally,
+  authentication: AuthenticationTracker,
+  exportSize: number | null,
+  credentialed: boolean | undefined,
+): ResultSummary {
   const { scan, parseSummary } = written;
   const verdict = authentication.verdict(credentialed);
   const compliance = tally.complianceBreakdown();
@@ -401,7 +416,10 @@ async function buildStore({ exportPath, storeDir, fingerprintPath }: StoreWorksp
   const fingerprints = new FingerprintBuilder();
   // Sizes file_size_kb and picks the parse mode. A missing export is the parser's to report
   // (or absent on purpose when events are given).
-  const exportSize = await stat(exportPath).then((s) => s.size, () => null);
+  const exportSize = await stat(exportPath).then(
+    (s) => s.size,
+    () => null,
+  );
   const events = options.events ?? parseNessus(exportPath, { workers: ingestParseWorkers(exportSize), ...options.parseOptions });
   const observe: IngestObserver = {
     host: (host) => fingerprints.observeHost(host),

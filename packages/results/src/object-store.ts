@@ -79,7 +79,11 @@ export function objectStorageError(error: unknown, doing: string): AppError {
   const name = error instanceof S3ServiceException ? error.name : ((error as NodeJS.ErrnoException).code ?? (error as Error).name ?? 'Error');
   const retryable = status === undefined || status >= 500 || status === 429 || name === 'SlowDown';
   const says = status === undefined ? name : `${name} (HTTP ${status})`;
-  return new AppError('internal', `Object storage (STORAGE_URL) failed to ${doing}: ${says}.`, { retryable, cause: error, details: { storage_error: name, ...(status === undefined ? {} : { http_status: status }) } });
+  return new AppError('internal', `Object storage (STORAGE_URL) failed to ${doing}: ${says}.`, {
+    retryable,
+    cause: error,
+    details: { storage_error: name, ...(status === undefined ? {} : { http_status: status }) },
+  });
 }
 
 /** An S3 bucket (or S3-compatible server) under a key prefix, through the AWS SDK v3. */
@@ -122,7 +126,10 @@ export class S3ObjectStore implements ObjectStore {
             : status === 301 || status === 400
               ? `the server refused the request (HTTP ${status}; check region and force_path_style)`
               : `the server could not be reached or answered badly (${(error as NodeJS.ErrnoException).code ?? (error as Error).name ?? 'error'}${status === undefined ? '' : `, HTTP ${status}`})`;
-      throw new AppError('config_invalid', `STORAGE_URL: bucket '${this.bucket}' is not usable: ${problem}`, { cause: error, details: { variable: 'STORAGE_URL' } });
+      throw new AppError('config_invalid', `STORAGE_URL: bucket '${this.bucket}' is not usable: ${problem}`, {
+        cause: error,
+        details: { variable: 'STORAGE_URL' },
+      });
     }
   }
 
@@ -204,13 +211,17 @@ export class S3ObjectStore implements ObjectStore {
       const batch = keys.slice(start, start + DELETE_BATCH);
       let result;
       try {
-        result = await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((key) => ({ Key: this.key(key) })), Quiet: true } }));
+        result = await this.client.send(
+          new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((key) => ({ Key: this.key(key) })), Quiet: true } }),
+        );
       } catch (error) {
         throw objectStorageError(error, 'delete objects');
       }
       const failed = result.Errors?.filter((entry) => entry.Code !== 'NoSuchKey') ?? [];
       if (failed.length > 0) {
-        throw new AppError('internal', `Object storage (STORAGE_URL) failed to delete ${failed.length} object(s): ${failed[0]!.Code ?? 'error'}.`, { retryable: true });
+        throw new AppError('internal', `Object storage (STORAGE_URL) failed to delete ${failed.length} object(s): ${failed[0]!.Code ?? 'error'}.`, {
+          retryable: true,
+        });
       }
     }
   }
@@ -226,7 +237,13 @@ export class S3ObjectStore implements ObjectStore {
   /** One PUT for a small object, a multipart upload (parts in parallel) for a large one. */
   private async upload(key: string, body: Readable, size: number): Promise<ObjectInfo> {
     try {
-      const upload = new Upload({ client: this.client, params: { Bucket: this.bucket, Key: this.key(key), Body: body }, partSize: this.partSize, queueSize: 4, leavePartsOnError: false });
+      const upload = new Upload({
+        client: this.client,
+        params: { Bucket: this.bucket, Key: this.key(key), Body: body },
+        partSize: this.partSize,
+        queueSize: 4,
+        leavePartsOnError: false,
+      });
       const result = await upload.done();
       return { size, etag: result.ETag ?? '' };
     } catch (error) {

@@ -1,5 +1,15 @@
 import { AppError } from '@nessus-mcp/core/errors';
-import { CursorCodec, RESULTS_CURSOR_KIND, csvColumns, csvHeader, csvRow, projectFinding, resolveResultQuery, resultEnvelope, vulnerabilityLine } from '@nessus-mcp/schema';
+import {
+  CursorCodec,
+  RESULTS_CURSOR_KIND,
+  csvColumns,
+  csvHeader,
+  csvRow,
+  projectFinding,
+  resolveResultQuery,
+  resultEnvelope,
+  vulnerabilityLine,
+} from '@nessus-mcp/schema';
 import type { ProfileName, ResultQueryInput, TaskMetadata } from '@nessus-mcp/schema';
 import type { ResultStore } from './store.js';
 import { scanFactsOf } from './summary.js';
@@ -46,12 +56,17 @@ export async function queryResults(store: ResultStore, input: ResultQueryInput, 
   const query = resolveResultQuery(input, { codec, scope: task.task_id });
   const storeId = store.manifest.store_id;
   if (query.cursorStore !== null && query.cursorStore !== storeId) {
-    throw new AppError('conflict', 'cursor: the results of this task were ingested again since this cursor was issued, so its pages no longer line up; start again from page 1', {
-      details: { field: 'cursor' },
-    });
+    throw new AppError(
+      'conflict',
+      'cursor: the results of this task were ingested again since this cursor was issued, so its pages no longer line up; start again from page 1',
+      {
+        details: { field: 'cursor' },
+      },
+    );
   }
   const rows = await store.select(query.filters, query.sort);
-  const nextCursor = (page: number): string => codec.encode({ kind: RESULTS_CURSOR_KIND, scope: task.task_id, store: storeId, page, query: { ...query.cursorQuery } });
+  const nextCursor = (page: number): string =>
+    codec.encode({ kind: RESULTS_CURSOR_KIND, scope: task.task_id, store: storeId, page, query: { ...query.cursorQuery } });
   const envelope = resultEnvelope(query, rows.length, task, scanFactsOf(store.summary), nextCursor);
   const pageRows = rows.subarray(envelope.window.start, envelope.window.end);
   const render = async (chunk: Uint32Array): Promise<string[]> =>

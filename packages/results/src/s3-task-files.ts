@@ -253,7 +253,10 @@ export class S3TaskFiles implements TaskFiles {
       const pointer: StorePointer = { format: 1, attempt, files: files.sort((a, b) => a.name.localeCompare(b.name)) };
       await this.objects.putBytes(`${base}${POINTER_OBJECT}`, JSON.stringify(pointer), 'application/json');
     } catch (error) {
-      await this.objects.list(attemptPrefix).then((keys) => this.objects.deleteMany(keys)).catch(() => undefined);
+      await this.objects
+        .list(attemptPrefix)
+        .then((keys) => this.objects.deleteMany(keys))
+        .catch(() => undefined);
       throw error;
     }
     const listed = await this.objects.list(`${base}${RESULTS_PREFIX}/`).catch(() => [] as string[]);

@@ -112,7 +112,9 @@ export class StoreDownloads {
 
   /** Copies left by an earlier process are not indexed, so they are removed once, before first use. */
   private clearLeftovers(): Promise<void> {
-    this.cleared ??= rm(this.root, { recursive: true, force: true }).then(() => mkdir(this.root, { recursive: true })).then(() => undefined);
+    this.cleared ??= rm(this.root, { recursive: true, force: true })
+      .then(() => mkdir(this.root, { recursive: true }))
+      .then(() => undefined);
     return this.cleared;
   }
 

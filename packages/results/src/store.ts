@@ -63,7 +63,12 @@ function isLiteral(value: unknown): value is Record<typeof LITERAL_KEY, unknown>
  * A stored record as a finding (v2): in text fields, a number is a dictionary code (or, in the
  * text field, the mark that its text is in the text file) and `{"$literal": v}` is `v`.
  */
-function unpackRecord(record: Record<string, unknown>, packed: ReadonlyMap<string, DictionaryEntry[]>, textField: string | undefined, text: () => string): Finding {
+function unpackRecord(
+  record: Record<string, unknown>,
+  packed: ReadonlyMap<string, DictionaryEntry[]>,
+  textField: string | undefined,
+  text: () => string,
+): Finding {
   if (packed.size === 0 && textField === undefined) return record as unknown as Finding;
   for (const key in record) {
     const dictionary = packed.get(key);
@@ -167,8 +172,10 @@ export class ResultStore {
     if (!entry) return null;
     const bytes = await this.readRange(COLUMNS_FILE, entry.values);
     switch (entry.kind) {
-      case 'number': return { kind: 'number', values: new Float64Array(bytes) };
-      case 'boolean': return { kind: 'boolean', values: new Int8Array(bytes) };
+      case 'number':
+        return { kind: 'number', values: new Float64Array(bytes) };
+      case 'boolean':
+        return { kind: 'boolean', values: new Int8Array(bytes) };
       case 'dictionary': {
         const text = Buffer.from(entry.dictionary ? await this.readRange(DICTIONARIES_FILE, entry.dictionary) : new ArrayBuffer(0)).toString('utf8');
         return { kind: 'dictionary', codes: new Uint32Array(bytes), dictionary: text === '' ? [] : (JSON.parse(text) as DictionaryEntry[]) };
@@ -185,7 +192,10 @@ export class ResultStore {
     const column = await this.column(field);
     if (column) return { read: (row) => columnValue(column, row), code: column.kind === 'dictionary' ? (row) => column.codes[row] ?? 0 : null };
     const values = new Map<number, FieldValue>();
-    await this.visitRecords(Array.from(rows).sort((a, b) => a - b), (row, finding) => values.set(row, getFieldValue(finding, field) ?? null));
+    await this.visitRecords(
+      Array.from(rows).sort((a, b) => a - b),
+      (row, finding) => values.set(row, getFieldValue(finding, field) ?? null),
+    );
     return { read: (row) => values.get(row) ?? null, code: null };
   }
 
@@ -217,7 +227,9 @@ export class ResultStore {
           return [field, text === '' ? [] : (JSON.parse(text) as DictionaryEntry[])];
         }),
       ).then((pairs) => new Map(pairs));
-      this.packed.catch(() => { this.packed = null; });
+      this.packed.catch(() => {
+        this.packed = null;
+      });
     }
     return this.packed;
   }
@@ -308,7 +320,11 @@ export class ResultStore {
         return true;
       }
       case 'boolean': {
-        const outcome = new Map<number, boolean>([[-1, test(null)], [0, test(false)], [1, test(true)]]);
+        const outcome = new Map<number, boolean>([
+          [-1, test(null)],
+          [0, test(false)],
+          [1, test(true)],
+        ]);
         const values = column.values;
         for (let row = 0; row < mask.length; row += 1) if (!outcome.get(values[row] ?? -1)) mask[row] = 0;
         return true;
@@ -349,7 +365,9 @@ export class ResultStore {
       const entries: (DictionaryEntry | null)[] = [null, ...first.dictionary];
       const byValue = entries.map((_, index) => index).sort((a, b) => sort.compare([entries[a] ?? null], [entries[b] ?? null]));
       const rank = new Uint32Array(entries.length);
-      byValue.forEach((code, position) => { rank[code] = position; });
+      byValue.forEach((code, position) => {
+        rank[code] = position;
+      });
       const codes = first.codes;
       return rows.sort((a, b) => (rank[codes[a] ?? 0] ?? 0) - (rank[codes[b] ?? 0] ?? 0) || a - b);
     }
@@ -358,7 +376,9 @@ export class ResultStore {
       for (let row = 0; row < this.size; row += 1) keys.push(columns.map((column) => (column ? columnValue(column, row) : null)));
     } else {
       const all = Array.from({ length: this.size }, (_, row) => row);
-      await this.visitRecords(all, (row, finding) => { keys[row] = sort.fields.map((field) => getFieldValue(finding, field)); });
+      await this.visitRecords(all, (row, finding) => {
+        keys[row] = sort.fields.map((field) => getFieldValue(finding, field));
+      });
     }
     return rows.sort((a, b) => sort.compare(keys[a] ?? [], keys[b] ?? []) || a - b);
   }
@@ -367,7 +387,10 @@ export class ResultStore {
   async findings(rows: ArrayLike<number>): Promise<Finding[]> {
     const wanted = Array.from(rows);
     const byRow = new Map<number, Finding>();
-    await this.visitRecords([...wanted].sort((a, b) => a - b), (row, finding) => byRow.set(row, finding));
+    await this.visitRecords(
+      [...wanted].sort((a, b) => a - b),
+      (row, finding) => byRow.set(row, finding),
+    );
     return wanted.map((row) => {
       const finding = byRow.get(row);
       if (!finding) throw new AppError('internal', `result store row ${row} is missing`);

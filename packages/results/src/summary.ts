@@ -34,11 +34,20 @@ export class FindingTally {
     if (finding.compliance) {
       this.complianceSeen = true;
       switch ((finding.compliance.result ?? '').toUpperCase()) {
-        case 'PASSED': this.compliance.passed += 1; break;
-        case 'FAILED': this.compliance.failed += 1; break;
-        case 'WARNING': this.compliance.warning += 1; break;
-        case 'ERROR': this.compliance.error += 1; break;
-        default: this.compliance.other += 1;
+        case 'PASSED':
+          this.compliance.passed += 1;
+          break;
+        case 'FAILED':
+          this.compliance.failed += 1;
+          break;
+        case 'WARNING':
+          this.compliance.warning += 1;
+          break;
+        case 'ERROR':
+          this.compliance.error += 1;
+          break;
+        default:
+          this.compliance.other += 1;
       }
     }
   }

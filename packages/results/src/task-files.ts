@@ -232,7 +232,10 @@ export class LocalTaskFiles implements TaskFiles {
   }
 
   async findFingerprint(taskId: string): Promise<StoredFingerprint | null> {
-    return (await storedFingerprint(join(this.taskDir(taskId), RESULTS_DIR, FINGERPRINT_FILE), 'store', taskId)) ?? storedFingerprint(this.keptFingerprintPath(taskId), 'history', taskId);
+    return (
+      (await storedFingerprint(join(this.taskDir(taskId), RESULTS_DIR, FINGERPRINT_FILE), 'store', taskId)) ??
+      storedFingerprint(this.keptFingerprintPath(taskId), 'history', taskId)
+    );
   }
 
   async keepFingerprint(taskId: string): Promise<void> {

@@ -23,7 +23,8 @@ async function newTask(withExport: boolean) {
   return task;
 }
 
-const manyHosts = (count: number) => Object.fromEntries(Array.from({ length: count }, (_, i) => [`10.1.0.${i}`, [{ plugin_id: 10, severity: 2 }, { plugin_id: 11 }]]));
+const manyHosts = (count: number) =>
+  Object.fromEntries(Array.from({ length: count }, (_, i) => [`10.1.0.${i}`, [{ plugin_id: 10, severity: 2 }, { plugin_id: 11 }]]));
 
 describe('atomic ingest', () => {
   it('reads as not ready before any ingest', async () => {
@@ -36,7 +37,11 @@ describe('atomic ingest', () => {
   it('leaves nothing behind when aborted mid-ingest, and the task stays not ready', async () => {
     const { taskDir, storeDir, files, taskId } = await newTask(false);
     const controller = new AbortController();
-    const events = syntheticEvents(manyHosts(100), { afterFinding: (count) => { if (count === 50) controller.abort(); } });
+    const events = syntheticEvents(manyHosts(100), {
+      afterFinding: (count) => {
+        if (count === 50) controller.abort();
+      },
+    });
     await expect(ingestExport({ files, taskId, events, signal: controller.signal })).rejects.toThrow();
     await expect(ResultStore.open(storeDir)).rejects.toMatchObject({ code: 'not_ready' });
     expect(await readdir(taskDir)).toEqual([]);
@@ -62,7 +67,11 @@ describe('atomic ingest', () => {
     const { taskDir, storeDir, files, taskId } = await newTask(true);
     const first = await ingestExport({ files, taskId });
     const controller = new AbortController();
-    const events = syntheticEvents(manyHosts(100), { afterFinding: (count) => { if (count === 10) controller.abort(); } });
+    const events = syntheticEvents(manyHosts(100), {
+      afterFinding: (count) => {
+        if (count === 10) controller.abort();
+      },
+    });
     await expect(ingestExport({ files, taskId, events, signal: controller.signal })).rejects.toThrow();
     expect((await ResultStore.open(storeDir)).size).toBe(first.findings_total);
     expect((await readdir(taskDir)).sort()).toEqual(['report.nessus', 'results']);

@@ -25,7 +25,10 @@ function drifted(xml: string): string {
   const items = [...first.matchAll(/<ReportItem\b[^>]*>[\s\S]*?<\/ReportItem>/g)].map((match) => match[0]);
   const raised = items.find((item) => /severity="[123]"/.test(item));
   if (!raised || items.length < 5) throw new Error('fixture host has too few items');
-  first = first.replace(raised, raised.replace(/severity="(\d)"/, (_, s: string) => `severity="${Number(s) + 1}"`));
+  first = first.replace(
+    raised,
+    raised.replace(/severity="(\d)"/, (_, s: string) => `severity="${Number(s) + 1}"`),
+  );
   first = first.replace(items[1] ?? '', '');
   first = first.replace(items[2] ?? '', (items[2] ?? '').replace(/pluginID="\d+"/, 'pluginID="999999"'));
   return xml.replace(edited, first).replace(gone, '');
@@ -76,8 +79,18 @@ beforeAll(async () => {
     if (!loaded) throw new Error('ingest wrote no fingerprint');
     return loaded;
   };
-  base = { task_id: 'ne_scan_20251201_143022_aaaaaaaa', completed_at: '2025-12-01T15:00:00Z', fingerprints: await load(a), store: await ResultStore.open(a.storeDir) };
-  next = { task_id: 'ne_scan_20251208_143022_bbbbbbbb', completed_at: '2025-12-08T15:00:00Z', fingerprints: await load(b), store: await ResultStore.open(b.storeDir) };
+  base = {
+    task_id: 'ne_scan_20251201_143022_aaaaaaaa',
+    completed_at: '2025-12-01T15:00:00Z',
+    fingerprints: await load(a),
+    store: await ResultStore.open(a.storeDir),
+  };
+  next = {
+    task_id: 'ne_scan_20251208_143022_bbbbbbbb',
+    completed_at: '2025-12-08T15:00:00Z',
+    fingerprints: await load(b),
+    store: await ResultStore.open(b.storeDir),
+  };
   baseFindings = await findingsOf(baseXml);
   nextFindings = await findingsOf(nextXml);
 });
@@ -137,7 +150,10 @@ describe('comparing two scans by fingerprint', () => {
 
   it('applies filters before counting, from the stores or from the fingerprint alone', async () => {
     const full = await compare({ page: 0, filters: { severity: '>=2' }, sort: 'severity' });
-    const fingerprintOnly = await compare({ page: 0, filters: { severity: '>=2' }, sort: 'severity' }, [{ ...base, store: null }, { ...next, store: null }]);
+    const fingerprintOnly = await compare({ page: 0, filters: { severity: '>=2' }, sort: 'severity' }, [
+      { ...base, store: null },
+      { ...next, store: null },
+    ]);
     expect(fingerprintOnly[1]?.counts).toEqual(full[1]?.counts);
     const severities = full.filter((line) => line.type === 'vulnerability').map((line) => Number(line.severity));
     expect(severities.every((severity) => severity >= 2)).toBe(true);

@@ -35,7 +35,11 @@ const CASES: Case[] = [
   { fixture: 'cvss3', filters: { cvss3_base_score: '>=7' }, expected: (f) => f.cvss3_base_score !== null && f.cvss3_base_score >= 7 },
   { fixture: 'cvss3', filters: { cve: ['cve-2006-1', 'CVE-2007'] }, expected: (f) => f.cve.some((c) => c.includes('CVE-2006-1') || c.includes('CVE-2007')) },
   { fixture: 'compliance', filters: { 'compliance.result': 'FAILED' }, expected: (f) => lower(f.compliance?.result).includes('failed') },
-  { fixture: 'compliance', filters: { 'compliance.result': ['passed', 'warning'] }, expected: (f) => ['passed', 'warning'].some((r) => lower(f.compliance?.result).includes(r)) },
+  {
+    fixture: 'compliance',
+    filters: { 'compliance.result': ['passed', 'warning'] },
+    expected: (f) => ['passed', 'warning'].some((r) => lower(f.compliance?.result).includes(r)),
+  },
 ];
 
 const fixtures = [...new Set(CASES.map((c) => c.fixture))];
@@ -48,7 +52,10 @@ beforeAll(async () => {
     parsed.set(fixture, await parseFindings(fixture));
     // The same export twice: indexed as usual, and with every text column left unindexed,
     // so the slower record-reading path answers the text filters.
-    for (const [mode, maxDictionaryChars] of [['indexed', undefined], ['records', 0]] as const) {
+    for (const [mode, maxDictionaryChars] of [
+      ['indexed', undefined],
+      ['records', 0],
+    ] as const) {
       const { storeDir, files, taskId, cleanup } = await taskDirWith(fixture);
       cleanups.push(cleanup);
       await ingestExport({ files, taskId, maxDictionaryChars });
@@ -62,18 +69,24 @@ afterAll(async () => {
 
 async function matchedIds(store: ResultStore, filters: Record<string, unknown>): Promise<string[]> {
   const lines = await (await queryResults(store, { page: 0, custom_fields: ['index'], filters }, TASK)).toArray();
-  return lines.map((line) => JSON.parse(line) as { type: string; finding_id?: string }).filter((line) => line.type === 'vulnerability').map((line) => line.finding_id ?? '');
+  return lines
+    .map((line) => JSON.parse(line) as { type: string; finding_id?: string })
+    .filter((line) => line.type === 'vulnerability')
+    .map((line) => line.finding_id ?? '');
 }
 
 describe.each(['indexed', 'records'])('filters on real exports (%s path)', (mode) => {
-  it.each(CASES.map((c) => [c.fixture, JSON.stringify(c.filters), c] as const))('%s %s matches exactly the brute-force selection', async (fixture, _label, testCase) => {
-    const expected = (parsed.get(fixture) ?? []).filter(testCase.expected).map((f) => f.finding_id);
-    const store = stores.get(`${fixture}/${mode}`);
-    if (!store) throw new Error('store missing');
-    expect(await matchedIds(store, testCase.filters)).toEqual(expected);
-    const page = await queryResults(store, { filters: testCase.filters }, TASK);
-    expect(page.total_vulnerabilities).toBe(expected.length);
-  });
+  it.each(CASES.map((c) => [c.fixture, JSON.stringify(c.filters), c] as const))(
+    '%s %s matches exactly the brute-force selection',
+    async (fixture, _label, testCase) => {
+      const expected = (parsed.get(fixture) ?? []).filter(testCase.expected).map((f) => f.finding_id);
+      const store = stores.get(`${fixture}/${mode}`);
+      if (!store) throw new Error('store missing');
+      expect(await matchedIds(store, testCase.filters)).toEqual(expected);
+      const page = await queryResults(store, { filters: testCase.filters }, TASK);
+      expect(page.total_vulnerabilities).toBe(expected.length);
+    },
+  );
 });
 
 describe('the filter table itself', () => {

@@ -17,7 +17,10 @@ beforeAll(async () => {
   for (const fixture of FIXTURE_NAMES) {
     parsed.set(fixture, await parseFindings(fixture));
     // Indexed as usual, and with every text column left unindexed (the record-reading path).
-    for (const [mode, maxDictionaryChars] of [['indexed', undefined], ['records', 0]] as const) {
+    for (const [mode, maxDictionaryChars] of [
+      ['indexed', undefined],
+      ['records', 0],
+    ] as const) {
       const { storeDir, files, taskId, cleanup } = await taskDirWith(fixture);
       cleanups.push(cleanup);
       await ingestExport({ files, taskId, maxDictionaryChars });
@@ -32,12 +35,18 @@ afterAll(async () => {
 /** The grouping rules, written from the parser's output without the store or its code. */
 function keysOf(finding: Finding, groupBy: GroupBy): (string | number)[] {
   switch (groupBy) {
-    case 'severity': return [finding.severity];
-    case 'plugin_id': return [finding.plugin_id];
-    case 'host': return [finding.host];
-    case 'cve': return [...new Set(finding.cve)];
-    case 'port': return [`${finding.port}/${finding.protocol}`];
-    case 'plugin_family': return [finding.plugin_family];
+    case 'severity':
+      return [finding.severity];
+    case 'plugin_id':
+      return [finding.plugin_id];
+    case 'host':
+      return [finding.host];
+    case 'cve':
+      return [...new Set(finding.cve)];
+    case 'port':
+      return [`${finding.port}/${finding.protocol}`];
+    case 'plugin_family':
+      return [finding.plugin_family];
     case 'solution': {
       const text = (finding.solution ?? '').trim();
       if (text === '') return [];
@@ -61,10 +70,13 @@ function bruteForce(findings: Finding[], groupBy: GroupBy): Map<string | number,
 }
 
 const cases = FIXTURE_NAMES.flatMap((fixture) =>
-  GROUP_BY_KEYS.flatMap((groupBy) => [
-    [fixture, groupBy, null],
-    [fixture, groupBy, '{"severity": ">=1"}'],
-  ] as const),
+  GROUP_BY_KEYS.flatMap(
+    (groupBy) =>
+      [
+        [fixture, groupBy, null],
+        [fixture, groupBy, '{"severity": ">=1"}'],
+      ] as const,
+  ),
 );
 
 describe.each(['indexed', 'records'])('group counts on real exports (%s path)', (mode) => {
@@ -94,7 +106,9 @@ describe('group order and shape', () => {
     }
     const bySeverity = await groupFindings(store, compileFilters(null), 'severity', { top: 20 });
     expect(bySeverity.groups.map((group) => group.key)).toEqual([...bySeverity.groups.map((group) => group.key)].sort((a, b) => Number(b) - Number(a)));
-    expect(bySeverity.groups.map((group) => group.label)).toEqual(bySeverity.groups.map((group) => ['info', 'low', 'medium', 'high', 'critical'][Number(group.key)]));
+    expect(bySeverity.groups.map((group) => group.label)).toEqual(
+      bySeverity.groups.map((group) => ['info', 'low', 'medium', 'high', 'critical'][Number(group.key)]),
+    );
   });
 
   it('cuts the list at top but reports how many groups there are', async () => {
@@ -121,7 +135,8 @@ describe('group order and shape', () => {
     const summary = await groupFindings(store, compileFilters(null), 'host', { top: 10, severityCounts: true });
     for (const group of summary.groups) {
       const expected = { critical: 0, high: 0, medium: 0, low: 0, info: 0 };
-      for (const finding of parsed.get('local3')!.filter((f) => f.host === group.key)) expected[(['info', 'low', 'medium', 'high', 'critical'] as const)[finding.severity]!] += 1;
+      for (const finding of parsed.get('local3')!.filter((f) => f.host === group.key))
+        expected[(['info', 'low', 'medium', 'high', 'critical'] as const)[finding.severity]!] += 1;
       expect(group.by_severity).toEqual(expected);
     }
   });

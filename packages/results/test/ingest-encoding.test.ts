@@ -25,9 +25,20 @@ describe('dictionary columns keyed by plugin', () => {
     // [value, group]: repeats within a group, a changed value in a group, the same text in two
     // groups, arrays equal in content but distinct objects, a string that looks like an array.
     const rows: [string | string[] | null, number][] = [
-      ['alpha', 1], ['alpha', 1], ['beta', 1], ['alpha', 1],
-      ['alpha', 2], [['CVE-1', 'CVE-2'], 3], [['CVE-1', 'CVE-2'], 3], [['CVE-1'], 3],
-      ['CVE-1\u0001CVE-2', 3], [null, 1], ['alpha', 1], [[], 4], [[], 4], ['', 4],
+      ['alpha', 1],
+      ['alpha', 1],
+      ['beta', 1],
+      ['alpha', 1],
+      ['alpha', 2],
+      [['CVE-1', 'CVE-2'], 3],
+      [['CVE-1', 'CVE-2'], 3],
+      [['CVE-1'], 3],
+      ['CVE-1\u0001CVE-2', 3],
+      [null, 1],
+      ['alpha', 1],
+      [[], 4],
+      [[], 4],
+      ['', 4],
     ];
     rows.forEach(([value, group], row) => builder.set(row, value, group));
     const column = loaded('dictionary', rows.length, builder);

@@ -22,7 +22,8 @@ beforeAll(async () => {
 });
 afterAll(() => cleanup());
 
-const lines = async (input: ResultQueryInput) => (await (await queryResults(store, input, TASK)).toArray()).map((l) => JSON.parse(l) as Record<string, unknown>);
+const lines = async (input: ResultQueryInput) =>
+  (await (await queryResults(store, input, TASK)).toArray()).map((l) => JSON.parse(l) as Record<string, unknown>);
 const vulnerabilities = (all: Record<string, unknown>[]) => all.filter((line) => line.type === 'vulnerability');
 
 describe('paging a stored result', () => {
@@ -44,8 +45,16 @@ describe('paging a stored result', () => {
   );
 
   it('pages a filtered, sorted query identically to the reference', async () => {
-    const input: ResultQueryInput = { page: 2, page_size: 10, filters: { severity: '>=1', host: '192.168.2.0/24' }, sort: 'severity', schema_profile: 'summary' };
-    const reference = renderResultLines(findings, resolveResultQuery(input), TASK, scanFactsOf(store.summary)).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const input: ResultQueryInput = {
+      page: 2,
+      page_size: 10,
+      filters: { severity: '>=1', host: '192.168.2.0/24' },
+      sort: 'severity',
+      schema_profile: 'summary',
+    };
+    const reference = renderResultLines(findings, resolveResultQuery(input), TASK, scanFactsOf(store.summary)).map(
+      (l) => JSON.parse(l) as Record<string, unknown>,
+    );
     const stored = await lines(input);
     // The store's pagination line adds the next page's cursor, which the in-memory reference cannot issue.
     expect(stored.at(-1)).toMatchObject({ type: 'pagination', cursor: expect.any(String) });
@@ -110,7 +119,8 @@ describe('paging with cursors', () => {
     try {
       await ingestExport({ files: task.files, taskId: task.taskId });
       const before = await ResultStore.open(await task.files.resultStoreDirectory(task.taskId));
-      const cursor = (await (await queryResults(before, { page: 1 }, TASK)).toArray()).map((l) => JSON.parse(l) as Record<string, unknown>).at(-1)?.cursor as string;
+      const cursor = (await (await queryResults(before, { page: 1 }, TASK)).toArray()).map((l) => JSON.parse(l) as Record<string, unknown>).at(-1)
+        ?.cursor as string;
       expect(await queryResults(before, { cursor }, TASK)).toMatchObject({ page: 2 });
       await ingestExport({ files: task.files, taskId: task.taskId });
       const after = await ResultStore.open(await task.files.resultStoreDirectory(task.taskId));

@@ -62,7 +62,12 @@ describe('task files in object storage', () => {
     const keys = await objects.list('');
     expect(keys).toContain(`tasks/${TASK_A}/report.nessus`);
     expect(keys).toContain(`tasks/${TASK_A}/results.json`);
-    expect(keys.filter((key) => key.includes('/results/')).map((key) => key.split('/').at(-1)).sort()).toEqual(expect.arrayContaining(['manifest.json', 'summary.json', 'findings.ndjson']));
+    expect(
+      keys
+        .filter((key) => key.includes('/results/'))
+        .map((key) => key.split('/').at(-1))
+        .sort(),
+    ).toEqual(expect.arrayContaining(['manifest.json', 'summary.json', 'findings.ndjson']));
     const unprefixed = new S3ObjectStore({ bucket, prefix: '', endpoint: s3Endpoint(), forcePathStyle: true });
     cleanups.push(() => unprefixed.destroy());
     expect((await unprefixed.list('')).every((key) => key.startsWith('deploy/one/tasks/'))).toBe(true);
@@ -103,7 +108,7 @@ describe('task files in object storage', () => {
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
 
-    const orphans = (await objects.list(`tasks/${TASK_A}/results/`));
+    const orphans = await objects.list(`tasks/${TASK_A}/results/`);
     expect(orphans).toHaveLength(1);
     await expect(files.readSummary(TASK_A)).rejects.toMatchObject({ code: 'not_ready' });
     await expect(new ResultStoreCache().query(await files.resultStoreDirectory(TASK_A), {}, TASK)).rejects.toMatchObject({ code: 'not_ready' });
@@ -238,7 +243,11 @@ describe('task files in object storage', () => {
     process.env.AWS_ACCESS_KEY_ID = 'WRONGKEYID';
     process.env.AWS_SECRET_ACCESS_KEY = 'wrong-secret-value';
     try {
-      const error = await openTaskFiles({ dataDir, storage: { kind: 's3', bucket, prefix: '', endpoint: s3Endpoint(), region: undefined, forcePathStyle: true }, storageCacheBytes: MB }).catch((caught: unknown) => caught as Error);
+      const error = await openTaskFiles({
+        dataDir,
+        storage: { kind: 's3', bucket, prefix: '', endpoint: s3Endpoint(), region: undefined, forcePathStyle: true },
+        storageCacheBytes: MB,
+      }).catch((caught: unknown) => caught as Error);
       expect(error).toMatchObject({ code: 'config_invalid', message: expect.stringMatching(/access is denied/) });
       expect((error as Error).message).not.toMatch(/WRONGKEYID|wrong-secret-value/);
     } finally {
@@ -248,7 +257,13 @@ describe('task files in object storage', () => {
   });
 
   it('refuses an unreachable server at start', async () => {
-    await expect(openTaskFiles({ dataDir, storage: { kind: 's3', bucket, prefix: '', endpoint: 'http://127.0.0.1:1', region: undefined, forcePathStyle: true }, storageCacheBytes: MB })).rejects.toMatchObject({
+    await expect(
+      openTaskFiles({
+        dataDir,
+        storage: { kind: 's3', bucket, prefix: '', endpoint: 'http://127.0.0.1:1', region: undefined, forcePathStyle: true },
+        storageCacheBytes: MB,
+      }),
+    ).rejects.toMatchObject({
       code: 'config_invalid',
       message: expect.stringMatching(/could not be reached/),
     });
@@ -261,7 +276,11 @@ describe('object storage failures', () => {
     cleanups.push(() => gone.destroy());
     const files = new S3TaskFiles({ objects: gone, cacheDir: join(dataDir, 'cache'), cacheBytes: MB });
     const error = await files.exportSize(TASK_A).catch((caught: unknown) => caught as Error);
-    expect(error).toMatchObject({ code: 'internal', retryable: true, message: expect.stringMatching(/^Object storage \(STORAGE_URL\) failed to read an object: /) });
+    expect(error).toMatchObject({
+      code: 'internal',
+      retryable: true,
+      message: expect.stringMatching(/^Object storage \(STORAGE_URL\) failed to read an object: /),
+    });
     expect((error as Error).message).not.toContain('127.0.0.1');
   });
 });

@@ -23,7 +23,10 @@ async function ingestSynthetic(hosts: Record<string, SyntheticItem[]>, credentia
   return ingestExport({ files: task.files, taskId: task.taskId, events: syntheticEvents(hosts), ...(credentialed === undefined ? {} : { credentialed }) });
 }
 
-const scanInfo = (answer: string): SyntheticItem => ({ plugin_id: 19506, plugin_output: `Information about this scan : \n\nCredentialed checks : ${answer}\nPatch management checks : None\n` });
+const scanInfo = (answer: string): SyntheticItem => ({
+  plugin_id: 19506,
+  plugin_output: `Information about this scan : \n\nCredentialed checks : ${answer}\nPatch management checks : None\n`,
+});
 
 describe('summary.json', () => {
   it.each(['local3', 'tenable', 'compliance'] as const)('counts %s exactly as the parser reports it', async (name) => {
@@ -57,7 +60,9 @@ describe('summary.json', () => {
   it('reports failed authentication with its evidence and hints from a real export', async () => {
     const { summary } = await ingestFixture('local3');
     expect(summary.authentication_status).toBe('failed');
-    expect(summary.authentication_evidence).toContainEqual(expect.objectContaining({ plugin_id: 21745, signal: 'failed', detail: '- Failed to authenticate using the supplied password.' }));
+    expect(summary.authentication_evidence).toContainEqual(
+      expect.objectContaining({ plugin_id: 21745, signal: 'failed', detail: '- Failed to authenticate using the supplied password.' }),
+    );
     expect(summary.authentication_hints.length).toBeGreaterThan(0);
   });
 });
@@ -70,13 +75,18 @@ describe('authentication status', () => {
   });
 
   it('is partial when one host failed and another succeeded', async () => {
-    expect((await ingestSynthetic({ a: [scanInfo('yes')], b: [scanInfo('no'), { plugin_id: 104410, plugin_output: 'SSH: password rejected' }] })).authentication_status).toBe('partial');
+    expect(
+      (await ingestSynthetic({ a: [scanInfo('yes')], b: [scanInfo('no'), { plugin_id: 104410, plugin_output: 'SSH: password rejected' }] }))
+        .authentication_status,
+    ).toBe('partial');
   });
 
   it('is partial when credentials worked without enough privilege', async () => {
     const summary = await ingestSynthetic({ a: [{ plugin_id: 141118 }, { plugin_id: 110385, plugin_output: 'Insufficient privilege on SSH' }] });
     expect(summary.authentication_status).toBe('partial');
-    expect(summary.authentication_evidence).toContainEqual(expect.objectContaining({ plugin_id: 110385, signal: 'partial', detail: 'Insufficient privilege on SSH' }));
+    expect(summary.authentication_evidence).toContainEqual(
+      expect.objectContaining({ plugin_id: 110385, signal: 'partial', detail: 'Insufficient privilege on SSH' }),
+    );
   });
 
   it('is not_applicable for an uncredentialed scan, and failed when credentials were given but unused', async () => {

@@ -26,8 +26,14 @@ function host(index: number, name: string): HostInfo {
 }
 
 /** Parse events for hosts with the given items, in the order the parser yields them. */
-export async function* syntheticEvents(hosts: Record<string, SyntheticItem[]>, hooks: { afterFinding?: (count: number) => Promise<void> | void } = {}): AsyncGenerator<ParseEvent> {
-  yield { type: 'scan', scan: { report_name: 'synthetic', policy_name: null, report_type: null, plugin_count: null, preferences: {}, targets: Object.keys(hosts) } };
+export async function* syntheticEvents(
+  hosts: Record<string, SyntheticItem[]>,
+  hooks: { afterFinding?: (count: number) => Promise<void> | void } = {},
+): AsyncGenerator<ParseEvent> {
+  yield {
+    type: 'scan',
+    scan: { report_name: 'synthetic', policy_name: null, report_type: null, plugin_count: null, preferences: {}, targets: Object.keys(hosts) },
+  };
   let index = 0;
   const bySeverity = { '0': 0, '1': 0, '2': 0, '3': 0, '4': 0 };
   const names = Object.keys(hosts);

@@ -67,19 +67,22 @@ describe.each(VARIANTS)('task files in %s', (_name, makeVariant) => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it.each(['../../etc', 'ne_scan_20251201_143022_0badf00d/../x', '', 'NE_SCAN_20251201_143022_0BADF00D'])('refuses the malformed task id %j before touching the disk', async (taskId) => {
-    await expect(files.exportSize(taskId)).rejects.toMatchObject({ code: 'invalid_argument' });
-    await expect(files.openExport(taskId)).rejects.toMatchObject({ code: 'invalid_argument' });
-    await expect(files.writeExport(taskId, async () => undefined)).rejects.toMatchObject({ code: 'invalid_argument' });
-    await expect(files.resultStoreDirectory(taskId)).rejects.toMatchObject({ code: 'invalid_argument' });
-    await expect(files.remove(taskId)).rejects.toMatchObject({ code: 'invalid_argument' });
-    await expect(files.findFingerprint(taskId)).rejects.toMatchObject({ code: 'invalid_argument' });
-    await expect(files.keepFingerprint(taskId)).rejects.toMatchObject({ code: 'invalid_argument' });
-    await expect(files.removeKeptFingerprint(taskId)).rejects.toMatchObject({ code: 'invalid_argument' });
-    expect(await readdir(dataDir)).toEqual([]);
-  });
+  it.each(['../../etc', 'ne_scan_20251201_143022_0badf00d/../x', '', 'NE_SCAN_20251201_143022_0BADF00D'])(
+    'refuses the malformed task id %j before touching the disk',
+    async (taskId) => {
+      await expect(files.exportSize(taskId)).rejects.toMatchObject({ code: 'invalid_argument' });
+      await expect(files.openExport(taskId)).rejects.toMatchObject({ code: 'invalid_argument' });
+      await expect(files.writeExport(taskId, async () => undefined)).rejects.toMatchObject({ code: 'invalid_argument' });
+      await expect(files.resultStoreDirectory(taskId)).rejects.toMatchObject({ code: 'invalid_argument' });
+      await expect(files.remove(taskId)).rejects.toMatchObject({ code: 'invalid_argument' });
+      await expect(files.findFingerprint(taskId)).rejects.toMatchObject({ code: 'invalid_argument' });
+      await expect(files.keepFingerprint(taskId)).rejects.toMatchObject({ code: 'invalid_argument' });
+      await expect(files.removeKeptFingerprint(taskId)).rejects.toMatchObject({ code: 'invalid_argument' });
+      expect(await readdir(dataDir)).toEqual([]);
+    },
+  );
 
-  it('grants an export half the free space of the data directory\'s file system, creating the directory first', async () => {
+  it("grants an export half the free space of the data directory's file system, creating the directory first", async () => {
     const fresh = join(dataDir, 'not-yet-created');
     const space = await new LocalTaskFiles(fresh).exportSpace();
     const fs = await statfs(fresh);

@@ -23,16 +23,7 @@ import {
 } from './nessus-responses.js';
 import type { SecretRedactor } from './redaction.js';
 import { formatScanName, parseTaskId } from './scan-name.js';
-import type {
-  ApiCallHook,
-  CreateScanRequest,
-  ExportOptions,
-  OwnScan,
-  ScanStatus,
-  Scanner,
-  ScannerHealth,
-  ScannerLogger,
-} from './scanner.js';
+import type { ApiCallHook, CreateScanRequest, ExportOptions, OwnScan, ScanStatus, Scanner, ScannerHealth, ScannerLogger } from './scanner.js';
 import { silentLogger } from './scanner.js';
 import { computeProgress, mapNessusStatus } from './status-mapping.js';
 
@@ -147,7 +138,9 @@ export class NessusScanner implements Scanner {
   }
 
   async launchScan(scanId: string, signal?: AbortSignal): Promise<{ runId: string }> {
-    const runId = readLaunch(await this.licenceGated('/scans/:id/launch', signal, () => this.http.call('POST', '/scans/:id/launch', { params: { id: scanId }, signal })));
+    const runId = readLaunch(
+      await this.licenceGated('/scans/:id/launch', signal, () => this.http.call('POST', '/scans/:id/launch', { params: { id: scanId }, signal })),
+    );
     this.log.info({ scanId, runId }, 'nessus scan launched');
     return { runId };
   }
@@ -246,10 +239,14 @@ export class NessusScanner implements Scanner {
       if (status === 'ready') return null;
       if (status === 'error') return 'Nessus failed to generate it (status "error")';
       if (Date.now() + delay > deadline) {
-        throw new AppError('scanner_error', `Nessus instance '${this.instanceId}' did not finish the export of scan ${scanId} within ${Math.round(budget / 1000)} s (last status '${status}').`, {
-          retryable: true,
-          details: { instance_id: this.instanceId, scan_id: scanId, file, export_status: status },
-        });
+        throw new AppError(
+          'scanner_error',
+          `Nessus instance '${this.instanceId}' did not finish the export of scan ${scanId} within ${Math.round(budget / 1000)} s (last status '${status}').`,
+          {
+            retryable: true,
+            details: { instance_id: this.instanceId, scan_id: scanId, file, export_status: status },
+          },
+        );
       }
       options.onProgress?.({ phase: 'waiting' });
       await pause(delay, signal);
@@ -265,7 +262,9 @@ export class NessusScanner implements Scanner {
   private async downloadExport(scanId: string, file: string, destPath: string, options: ExportOptions): Promise<number | string> {
     const route = '/scans/:id/export/:file/download';
     try {
-      return await this.http.retrying(route, options.signal, () => downloadToFile(this.http, { route, params: { id: scanId, file }, destPath, idleTimeoutMs: this.idleTimeoutMs }, options));
+      return await this.http.retrying(route, options.signal, () =>
+        downloadToFile(this.http, { route, params: { id: scanId, file }, destPath, idleTimeoutMs: this.idleTimeoutMs }, options),
+      );
     } catch (error) {
       if (error instanceof AppError && error.code === 'not_found') return 'the ready file was gone at download (HTTP 404)';
       throw error;
@@ -328,7 +327,8 @@ export class NessusScanner implements Scanner {
       if (signal?.aborted) throw abortReason(signal);
       return result({ ...empty, healthy: false, status: 'unreachable', message: error instanceof Error ? error.message : 'unreachable' });
     }
-    const starting = (): string => `Nessus is starting (status '${serverStatus ?? 'unknown'}'${serverProgress === null ? '' : `, ${serverProgress}%`}); scans wait until it is ready.`;
+    const starting = (): string =>
+      `Nessus is starting (status '${serverStatus ?? 'unknown'}'${serverProgress === null ? '' : `, ${serverProgress}%`}); scans wait until it is ready.`;
     if (serverStatus === 'loading') {
       // A loading server answers little else (the rest of the API may refuse): report what we know.
       return result({ ...empty, serverStatus, serverProgress, healthy: false, status: 'starting', message: starting() });
@@ -337,7 +337,12 @@ export class NessusScanner implements Scanner {
       const props = readServerProperties(await this.http.call('GET', '/server/properties', { signal }));
       const fields = { serverStatus, serverProgress, version: props.version, product: props.product, licence: props.licence, scanApi: props.scanApi };
       if (props.scanApi === false) {
-        return result({ ...fields, healthy: false, status: 'licence_restricted', message: 'This Nessus edition does not allow scan control over the API (licence scan_api: false).' });
+        return result({
+          ...fields,
+          healthy: false,
+          status: 'licence_restricted',
+          message: 'This Nessus edition does not allow scan control over the API (licence scan_api: false).',
+        });
       }
       if (serverStatus !== 'ready') {
         return result({ ...fields, healthy: false, status: 'starting', message: starting() });

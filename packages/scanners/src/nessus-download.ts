@@ -81,10 +81,14 @@ export async function downloadToFile(http: NessusHttp, request: DownloadRequest,
     stream.destroy();
     http.emit(ctx, status, started);
     const mb = (n: number): string => (n / 1048576).toFixed(1);
-    throw new AppError('internal', `The export is ${mb(totalBytes)} MB but only ${mb(options.freeBytes)} MB are free under the data directory (DATA_DIR); the download was not started. Free disk space, then retry the task from the failed set.`, {
-      retryable: true,
-      details: { reason: 'disk_full', export_bytes: totalBytes, free_bytes: options.freeBytes },
-    });
+    throw new AppError(
+      'internal',
+      `The export is ${mb(totalBytes)} MB but only ${mb(options.freeBytes)} MB are free under the data directory (DATA_DIR); the download was not started. Free disk space, then retry the task from the failed set.`,
+      {
+        retryable: true,
+        details: { reason: 'disk_full', export_bytes: totalBytes, free_bytes: options.freeBytes },
+      },
+    );
   }
   const tmp = join(dirname(destPath), `.${basename(destPath)}.${randomUUID()}.part`);
   let bytes = 0;
@@ -120,7 +124,10 @@ export async function downloadToFile(http: NessusHttp, request: DownloadRequest,
       });
     }
     if (bytes === 0) {
-      throw new AppError('scanner_error', `the export download from '${instanceId}' was empty`, { retryable: true, details: { instance_id: instanceId, route } });
+      throw new AppError('scanner_error', `the export download from '${instanceId}' was empty`, {
+        retryable: true,
+        details: { instance_id: instanceId, route },
+      });
     }
     await rename(tmp, destPath).catch((error: unknown) => {
       localFailure ??= error;
@@ -140,11 +147,15 @@ export async function downloadToFile(http: NessusHttp, request: DownloadRequest,
     if (bytes > 0 && !(error instanceof AppError)) {
       // Nessus answered and the body broke off: "could not reach" would be the wrong story.
       const reason = http.redactor.redact(error instanceof Error ? error.message : String(error));
-      throw new AppError('scanner_error', `the export download from '${instanceId}' broke off after ${bytes}${totalBytes === undefined ? '' : ` of ${totalBytes}`} bytes (${reason}); a new export may succeed.`, {
-        retryable: true,
-        cause: error,
-        details: { instance_id: instanceId, route, bytes, ...(totalBytes === undefined ? {} : { expected_bytes: totalBytes }) },
-      });
+      throw new AppError(
+        'scanner_error',
+        `the export download from '${instanceId}' broke off after ${bytes}${totalBytes === undefined ? '' : ` of ${totalBytes}`} bytes (${reason}); a new export may succeed.`,
+        {
+          retryable: true,
+          cause: error,
+          details: { instance_id: instanceId, route, bytes, ...(totalBytes === undefined ? {} : { expected_bytes: totalBytes }) },
+        },
+      );
     }
     throw transportError(ctx, error, http.redactor);
   }

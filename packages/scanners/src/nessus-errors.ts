@@ -67,10 +67,14 @@ export function httpError(ctx: CallContext, status: number, body: string, redact
   const extra = { status, ...(nessusError ? { nessus_error: nessusError } : {}) };
   if (status === 412) return licenceError(ctx, nessusError);
   if (status === 401) {
-    return new AppError('scanner_error', `Nessus instance '${ctx.instanceId}' rejected this system's credentials (${where}${said}); check its API keys or username/password.`, {
-      retryable: false,
-      details: details(ctx, extra),
-    });
+    return new AppError(
+      'scanner_error',
+      `Nessus instance '${ctx.instanceId}' rejected this system's credentials (${where}${said}); check its API keys or username/password.`,
+      {
+        retryable: false,
+        details: details(ctx, extra),
+      },
+    );
   }
   if (status === 404) {
     return new AppError('not_found', `Nessus instance '${ctx.instanceId}' has no such object (${where}${said}).`, { details: details(ctx, extra) });

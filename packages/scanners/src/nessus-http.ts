@@ -132,7 +132,10 @@ export class NessusHttp {
       try {
         ca = readFileSync(instance.ca_file);
       } catch (error) {
-        throw new AppError('config_invalid', `scanner instance '${instance.instance_id}': cannot read ca_file ${instance.ca_file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+        throw new AppError(
+          'config_invalid',
+          `scanner instance '${instance.instance_id}': cannot read ca_file ${instance.ca_file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+        );
       }
     }
     this.agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
@@ -170,7 +173,10 @@ export class NessusHttp {
       } catch (error) {
         if (tries >= this.retries || signal?.aborted || !isTransient(error)) throw error;
         const delayMs = Math.round(this.retryBackoffMs * 2 ** tries * (0.5 + Math.random() * 0.5));
-        this.log.info({ route, retry: tries + 1, of: this.retries, delay_ms: delayMs, err: (error as AppError).message }, 'transient nessus failure; retrying the call');
+        this.log.info(
+          { route, retry: tries + 1, of: this.retries, delay_ms: delayMs, err: (error as AppError).message },
+          'transient nessus failure; retrying the call',
+        );
         await pause(delayMs, signal);
       }
     }

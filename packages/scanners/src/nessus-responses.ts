@@ -61,7 +61,9 @@ export interface NessusFolder {
 /** `folders` array of `GET /folders` and `GET /scans`. */
 export function readFolders(value: unknown): NessusFolder[] {
   if (!Array.isArray(value)) return [];
-  return value.filter(isRecord).flatMap((f) => (f.id === undefined || typeof f.name !== 'string' ? [] : [{ id: idOf(f.id, 'folder id'), name: f.name, type: str(f.type) }]));
+  return value
+    .filter(isRecord)
+    .flatMap((f) => (f.id === undefined || typeof f.name !== 'string' ? [] : [{ id: idOf(f.id, 'folder id'), name: f.name, type: str(f.type) }]));
 }
 
 export function readFolderList(body: unknown): NessusFolder[] {
@@ -170,9 +172,7 @@ export function readServerProperties(body: unknown): ServerProperties {
   return {
     version: str(root.server_version) ?? str(root.nessus_ui_version),
     product: str(root.nessus_type),
-    licence: licence
-      ? { type: str(licence.type), name: str(licence.name), restricted: bool(licence.restricted), ips: num(licence.ips) }
-      : null,
+    licence: licence ? { type: str(licence.type), name: str(licence.name), restricted: bool(licence.restricted), ips: num(licence.ips) } : null,
     scanApi: bool(licenceFeatures?.scan_api) ?? bool(features?.scan_api),
   };
 }

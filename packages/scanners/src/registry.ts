@@ -112,7 +112,8 @@ export class ScannerRegistry {
       this.pools.set(pool.name, pool);
       const seen = new Set<string>();
       for (const instance of pool.instances) {
-        if (seen.has(instance.instance_id)) throw new AppError('config_invalid', `scanner pool '${pool.name}' declares instance '${instance.instance_id}' twice`);
+        if (seen.has(instance.instance_id))
+          throw new AppError('config_invalid', `scanner pool '${pool.name}' declares instance '${instance.instance_id}' twice`);
         seen.add(instance.instance_id);
         this.scanners.set(this.scannerKey(pool.name, instance.instance_id), factory(pool, instance));
       }
@@ -131,7 +132,14 @@ export class ScannerRegistry {
   /** Instances of a pool (or all pools), without secrets. */
   instances(poolName?: string): InstanceInfo[] {
     return this.poolsFor(poolName).flatMap((pool) =>
-      pool.instances.map((i) => ({ poolName: pool.name, instanceId: i.instance_id, name: i.name, url: i.url, enabled: i.enabled, maxConcurrentScans: i.max_concurrent_scans })),
+      pool.instances.map((i) => ({
+        poolName: pool.name,
+        instanceId: i.instance_id,
+        name: i.name,
+        url: i.url,
+        enabled: i.enabled,
+        maxConcurrentScans: i.max_concurrent_scans,
+      })),
     );
   }
 
@@ -152,7 +160,12 @@ export class ScannerRegistry {
    * the caller waits and asks again. Calling it again for the same task returns the same instance.
    * `exclude` names instances that take no new reservation now (a Nessus still starting).
    */
-  async selectInstance(poolName: string, taskId: string, preferredInstance?: string, options: { exclude?: ReadonlySet<string> } = {}): Promise<ScannerSelection | null> {
+  async selectInstance(
+    poolName: string,
+    taskId: string,
+    preferredInstance?: string,
+    options: { exclude?: ReadonlySet<string> } = {},
+  ): Promise<ScannerSelection | null> {
     const pool = this.pool(poolName);
     let preferredIndex = 0;
     if (preferredInstance !== undefined) {
@@ -229,7 +242,11 @@ export class ScannerRegistry {
 
   // ---- internals ----
 
-  private async instanceHealth(pool: ScannerPoolConfig, instance: ScannerInstanceConfig, options: { refresh?: boolean; signal?: AbortSignal }): Promise<ScannerHealth> {
+  private async instanceHealth(
+    pool: ScannerPoolConfig,
+    instance: ScannerInstanceConfig,
+    options: { refresh?: boolean; signal?: AbortSignal },
+  ): Promise<ScannerHealth> {
     const scanner = this.getScanner(pool.name, instance.instance_id);
     if (!instance.enabled) {
       return {
@@ -264,7 +281,8 @@ export class ScannerRegistry {
     // A starting Nessus turns ready without notice: look again sooner, so waiting scans start soon after.
     const ttl = health.status === 'starting' ? Math.min(this.healthTtlMs, STARTING_HEALTH_TTL_MS) : this.healthTtlMs;
     await this.redis.set(key, JSON.stringify(health), 'PX', ttl);
-    if (!health.healthy) this.log.warn({ scanner_pool: pool.name, scanner_instance: instance.instance_id, status: health.status, reason: health.message }, 'scanner unhealthy');
+    if (!health.healthy)
+      this.log.warn({ scanner_pool: pool.name, scanner_instance: instance.instance_id, status: health.status, reason: health.message }, 'scanner unhealthy');
     return health;
   }
 

@@ -105,7 +105,10 @@ function json(res: ServerResponse, status: number, value: unknown): void {
 
 function nessusReport(scan: FakeScan): string {
   const hosts = scan.targets
-    .map((t) => `<ReportHost name="${t}"><HostProperties><tag name="host-ip">${t}</tag></HostProperties><ReportItem port="0" svc_name="general" protocol="tcp" severity="0" pluginID="19506" pluginName="Nessus Scan Information" pluginFamily="Settings"><plugin_output>Credentialed checks : no</plugin_output></ReportItem></ReportHost>`)
+    .map(
+      (t) =>
+        `<ReportHost name="${t}"><HostProperties><tag name="host-ip">${t}</tag></HostProperties><ReportItem port="0" svc_name="general" protocol="tcp" severity="0" pluginID="19506" pluginName="Nessus Scan Information" pluginFamily="Settings"><plugin_output>Credentialed checks : no</plugin_output></ReportItem></ReportHost>`,
+    )
     .join('');
   return `<?xml version="1.0" ?>\n<NessusClientData_v2><Report name="${scan.name}">${hosts}</Report></NessusClientData_v2>\n`;
 }
@@ -170,10 +173,17 @@ export async function startFakeNessus(options: FakeNessusOptions = {}): Promise<
       return json(res, 200, {
         server_version: '10.8.3',
         nessus_type: scanApi ? 'Nessus Manager' : 'Nessus Professional',
-        license: { type: scanApi ? 'manager' : 'pro', name: scanApi ? 'Nessus Manager' : 'Nessus Professional', restricted: false, ips: 256, features: { api: true, scan_api: scanApi } },
+        license: {
+          type: scanApi ? 'manager' : 'pro',
+          name: scanApi ? 'Nessus Manager' : 'Nessus Professional',
+          restricted: false,
+          ips: 256,
+          features: { api: true, scan_api: scanApi },
+        },
       });
     }
-    if (method === 'GET' && path === '/editor/scan/templates') return json(res, 200, { templates: TEMPLATES.map((t) => ({ ...t, cloud_only: false, subscription_only: false, is_agent: null })) });
+    if (method === 'GET' && path === '/editor/scan/templates')
+      return json(res, 200, { templates: TEMPLATES.map((t) => ({ ...t, cloud_only: false, subscription_only: false, is_agent: null })) });
     if (method === 'GET' && path === '/folders') return json(res, 200, { folders });
     if (method === 'POST' && path === '/folders') {
       const id = nextId++;
@@ -186,16 +196,54 @@ export async function startFakeNessus(options: FakeNessusOptions = {}): Promise<
       return json(res, 200, { fileuploaded: filename });
     }
     if (method === 'GET' && path === '/scans') {
-      const list = [...scans.values()].map((s) => ({ folder_id: s.folderId, type: null, read: true, last_modification_date: s.lastModified, creation_date: s.lastModified, status: s.status, uuid: null, shared: false, user_permissions: 128, owner: 'admin', timezone: null, rrules: null, starttime: null, enabled: false, control: true, name: s.name, id: s.id }));
+      const list = [...scans.values()].map((s) => ({
+        folder_id: s.folderId,
+        type: null,
+        read: true,
+        last_modification_date: s.lastModified,
+        creation_date: s.lastModified,
+        status: s.status,
+        uuid: null,
+        shared: false,
+        user_permissions: 128,
+        owner: 'admin',
+        timezone: null,
+        rrules: null,
+        starttime: null,
+        enabled: false,
+        control: true,
+        name: s.name,
+        id: s.id,
+      }));
       return json(res, 200, { folders, scans: list.length ? list : null, timestamp: Math.floor(Date.now() / 1000) });
     }
     if (method === 'POST' && path === '/scans') {
       const parsed = JSON.parse(body) as { uuid?: string; settings?: { name?: string; text_targets?: string; folder_id?: number } };
       if (!TEMPLATES.some((t) => t.uuid === parsed.uuid) || !parsed.settings?.name) return json(res, 400, { error: 'Invalid template or settings' });
       const id = nextId++;
-      const scan: FakeScan = { id, name: parsed.settings.name, folderId: parsed.settings.folder_id ?? 3, targets: (parsed.settings.text_targets ?? '').split(','), status: 'empty', polls: 0, lastModified: Math.floor(Date.now() / 1000), body: parsed };
+      const scan: FakeScan = {
+        id,
+        name: parsed.settings.name,
+        folderId: parsed.settings.folder_id ?? 3,
+        targets: (parsed.settings.text_targets ?? '').split(','),
+        status: 'empty',
+        polls: 0,
+        lastModified: Math.floor(Date.now() / 1000),
+        body: parsed,
+      };
       scans.set(id, scan);
-      return json(res, 200, { scan: { id, uuid: null, name: scan.name, owner: 'admin', enabled: false, creation_date: scan.lastModified, last_modification_date: scan.lastModified, default_permisssions: 0 } });
+      return json(res, 200, {
+        scan: {
+          id,
+          uuid: null,
+          name: scan.name,
+          owner: 'admin',
+          enabled: false,
+          creation_date: scan.lastModified,
+          last_modification_date: scan.lastModified,
+          default_permisssions: 0,
+        },
+      });
     }
     const m = /^\/scans\/(\d+)(\/.*)?$/.exec(path);
     const scan = m ? scans.get(Number(m[1])) : undefined;
@@ -211,8 +259,27 @@ export async function startFakeNessus(options: FakeNessusOptions = {}): Promise<
         const running = scan.status === faults.running_status;
         const done = scan.status === 'completed';
         return json(res, 200, {
-          info: { status: scan.status, name: scan.name, uuid: 'e7ebc374-8a35-d416-5b9c-a33eb462aecb88cb0150c864700d', folder_id: scan.folderId, targets: scan.targets.join(','), hostcount: scan.targets.length, scan_start: 1, scan_end: null, scanner_end: null },
-          hosts: scan.status === 'empty' || scan.status === 'pending' ? [] : scan.targets.map((t, i) => ({ host_id: i + 1, hostname: t, progress: '50', scanprogresscurrent: done ? 100 : running ? 50 : 10, scanprogresstotal: 100 })),
+          info: {
+            status: scan.status,
+            name: scan.name,
+            uuid: 'e7ebc374-8a35-d416-5b9c-a33eb462aecb88cb0150c864700d',
+            folder_id: scan.folderId,
+            targets: scan.targets.join(','),
+            hostcount: scan.targets.length,
+            scan_start: 1,
+            scan_end: null,
+            scanner_end: null,
+          },
+          hosts:
+            scan.status === 'empty' || scan.status === 'pending'
+              ? []
+              : scan.targets.map((t, i) => ({
+                  host_id: i + 1,
+                  hostname: t,
+                  progress: '50',
+                  scanprogresscurrent: done ? 100 : running ? 50 : 10,
+                  scanprogresstotal: 100,
+                })),
           vulnerabilities: [],
           history: [],
         });
@@ -229,7 +296,8 @@ export async function startFakeNessus(options: FakeNessusOptions = {}): Promise<
         return json(res, 200, undefined);
       }
       if (method === 'DELETE' && rest === '') {
-        if (scan.status === faults.running_status || scan.status === 'pending') return json(res, 409, { error: 'Scans in running, paused or stopping states can not be deleted' });
+        if (scan.status === faults.running_status || scan.status === 'pending')
+          return json(res, 409, { error: 'Scans in running, paused or stopping states can not be deleted' });
         scans.delete(scan.id);
         return json(res, 200, undefined);
       }
@@ -251,7 +319,11 @@ export async function startFakeNessus(options: FakeNessusOptions = {}): Promise<
       }
       if (e && exp && e[2] === 'download') {
         const report = Buffer.from(nessusReport(scan));
-        res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Disposition': `attachment; filename="scan_${scan.id}.nessus"`, 'Content-Length': String(report.length) });
+        res.writeHead(200, {
+          'Content-Type': 'application/octet-stream',
+          'Content-Disposition': `attachment; filename="scan_${scan.id}.nessus"`,
+          'Content-Length': String(report.length),
+        });
         if (faults.truncate_download !== null) {
           res.write(report.subarray(0, Math.floor(report.length * faults.truncate_download)));
           setImmediate(() => res.socket?.destroy());

@@ -21,7 +21,12 @@ describe('MockScanner', () => {
   it('walks a scan through queued, running with rising progress, and completed on its clock', async () => {
     now = 1_000;
     const scanner: Scanner = new MockScanner({ now: clock, outcome: { durationMs: 1_000, pendingShare: 0.2 } });
-    const { scanId } = await scanner.createScan({ taskId: 'ne_scan_20251201_143022_a1b2c3d4', name: 'mock', targets: ['10.0.0.1', '10.0.0.2'], scanType: 'untrusted' });
+    const { scanId } = await scanner.createScan({
+      taskId: 'ne_scan_20251201_143022_a1b2c3d4',
+      name: 'mock',
+      targets: ['10.0.0.1', '10.0.0.2'],
+      scanType: 'untrusted',
+    });
     expect(await scanner.getStatus(scanId)).toMatchObject({ state: 'queued', rawStatus: 'empty', progress: 0 });
     await scanner.launchScan(scanId);
     now += 100;
@@ -30,7 +35,14 @@ describe('MockScanner', () => {
     expect(await scanner.getStatus(scanId)).toMatchObject({ state: 'running', rawStatus: 'running', progress: 50, hostsTotal: 2 });
     now += 400;
     expect(await scanner.getStatus(scanId)).toMatchObject({ state: 'completed', rawStatus: 'completed', progress: 100 });
-    expect(await scanner.listOwnScans()).toEqual([expect.objectContaining({ scanId, taskId: 'ne_scan_20251201_143022_a1b2c3d4', name: '[nmcp:ne_scan_20251201_143022_a1b2c3d4] mock', rawStatus: 'completed' })]);
+    expect(await scanner.listOwnScans()).toEqual([
+      expect.objectContaining({
+        scanId,
+        taskId: 'ne_scan_20251201_143022_a1b2c3d4',
+        name: '[nmcp:ne_scan_20251201_143022_a1b2c3d4] mock',
+        rawStatus: 'completed',
+      }),
+    ]);
   });
 
   it('ends scans aborted (failed) when told to, and cancelled when stopped', async () => {
@@ -60,7 +72,13 @@ describe('MockScanner', () => {
 
   it('exports a generated report with one host per target, reflecting whether credentials were used', async () => {
     const mock = new MockScanner();
-    const { scanId } = await mock.createScan({ taskId: 't-r', name: 'r & d', targets: ['10.0.0.1', 'db<1>'], scanType: 'trusted', credentials: { ssh_username: 'scan', ssh_password: 'pw' } });
+    const { scanId } = await mock.createScan({
+      taskId: 't-r',
+      name: 'r & d',
+      targets: ['10.0.0.1', 'db<1>'],
+      scanType: 'trusted',
+      credentials: { ssh_username: 'scan', ssh_password: 'pw' },
+    });
     await mock.launchScan(scanId);
     mock.finish(scanId);
     const dest = join(dir, 'generated.nessus');
@@ -100,7 +118,9 @@ describe('MockScanner', () => {
 
   it('validates credentials like the real client and honours an aborted signal', async () => {
     const mock = new MockScanner();
-    await expect(mock.createScan({ taskId: 't-v', name: 'v', targets: ['10.0.0.1'], scanType: 'privileged', credentials: { ssh_username: 'u', ssh_password: 'p' } })).rejects.toMatchObject({ code: 'invalid_argument' });
+    await expect(
+      mock.createScan({ taskId: 't-v', name: 'v', targets: ['10.0.0.1'], scanType: 'privileged', credentials: { ssh_username: 'u', ssh_password: 'p' } }),
+    ).rejects.toMatchObject({ code: 'invalid_argument' });
     const controller = new AbortController();
     const reason = new Error('cancelled');
     controller.abort(reason);

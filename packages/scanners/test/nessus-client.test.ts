@@ -48,11 +48,18 @@ describe('NessusScanner against a local replay server', () => {
     return { ...rest, username: FAKE_USER, password: FAKE_PASSWORD };
   };
   const client = (inst: ScannerInstanceConfig = instance(), extra: Partial<NessusScannerOptions> = {}): NessusScanner => {
-    const scanner = new NessusScanner({ poolName: 'default', instance: inst, exportPoll: { initialMs: 10, maxMs: 40, baseTimeoutMs: 2_000, perHostMs: 0 }, ...extra });
+    const scanner = new NessusScanner({
+      poolName: 'default',
+      instance: inst,
+      exportPoll: { initialMs: 10, maxMs: 40, baseTimeoutMs: 2_000, perHostMs: 0 },
+      ...extra,
+    });
     clients.push(scanner);
     return scanner;
   };
-  const createBody = (index = -1): { uuid: string; settings: Record<string, unknown>; credentials?: { add: { Host: { SSH: Array<Record<string, unknown>> } } } } => {
+  const createBody = (
+    index = -1,
+  ): { uuid: string; settings: Record<string, unknown>; credentials?: { add: { Host: { SSH: Array<Record<string, unknown>> } } } } => {
     const posts = fake.requests.filter((r) => r.method === 'POST' && r.path === '/scans');
     return JSON.parse(posts.at(index)?.body ?? '{}') as ReturnType<typeof createBody>;
   };
@@ -97,7 +104,11 @@ describe('NessusScanner against a local replay server', () => {
     });
 
     it('reuses an existing folder of the configured name instead of creating another', async () => {
-      await fetch(`${fake.url}/folders`, { method: 'POST', headers: { 'X-ApiKeys': `accessKey=${FAKE_ACCESS_KEY}; secretKey=${FAKE_SECRET_KEY}` }, body: JSON.stringify({ name: 'team-scans' }) });
+      await fetch(`${fake.url}/folders`, {
+        method: 'POST',
+        headers: { 'X-ApiKeys': `accessKey=${FAKE_ACCESS_KEY}; secretKey=${FAKE_SECRET_KEY}` },
+        body: JSON.stringify({ name: 'team-scans' }),
+      });
       const scanner = client(instance(), { folder: 'team-scans' });
       await scanner.createScan({ taskId: newTaskId(), name: 'x', targets: ['10.0.0.1'], scanType: 'untrusted' });
       expect(fake.count('POST', /^\/folders$/)).toBe(1);
@@ -125,7 +136,13 @@ describe('NessusScanner against a local replay server', () => {
     });
 
     it('leaves settings.ssh_port to Nessus (22) when no port is given', async () => {
-      await client().createScan({ taskId: newTaskId(), name: 'trusted', targets: ['10.0.0.1'], scanType: 'trusted', credentials: { ssh_username: 'scan', ssh_password: 'scan-password' } });
+      await client().createScan({
+        taskId: newTaskId(),
+        name: 'trusted',
+        targets: ['10.0.0.1'],
+        scanType: 'trusted',
+        credentials: { ssh_username: 'scan', ssh_password: 'scan-password' },
+      });
       expect(createBody().settings).not.toHaveProperty('ssh_port');
     });
 
@@ -135,10 +152,23 @@ describe('NessusScanner against a local replay server', () => {
         name: 'privileged',
         targets: ['10.0.0.1'],
         scanType: 'privileged',
-        credentials: { ssh_username: 'scan', ssh_password: 'scan-password', elevate_privileges_with: method, escalation_account: 'root', escalation_password: 'root-password' },
+        credentials: {
+          ssh_username: 'scan',
+          ssh_password: 'scan-password',
+          elevate_privileges_with: method,
+          escalation_account: 'root',
+          escalation_password: 'root-password',
+        },
       });
       expect(createBody().credentials?.add.Host.SSH).toEqual([
-        { auth_method: 'password', username: 'scan', password: 'scan-password', elevate_privileges_with: method, escalation_account: 'root', escalation_password: 'root-password' },
+        {
+          auth_method: 'password',
+          username: 'scan',
+          password: 'scan-password',
+          elevate_privileges_with: method,
+          escalation_account: 'root',
+          escalation_password: 'root-password',
+        },
       ]);
     });
 
@@ -148,22 +178,49 @@ describe('NessusScanner against a local replay server', () => {
         name: 'privileged',
         targets: ['10.0.0.1'],
         scanType: 'privileged',
-        credentials: { ssh_username: 'scan', ssh_password: 'scan-password', elevate_privileges_with: 'su+sudo', su_login: 'admin', escalation_account: 'root', escalation_password: 'admin-password' },
+        credentials: {
+          ssh_username: 'scan',
+          ssh_password: 'scan-password',
+          elevate_privileges_with: 'su+sudo',
+          su_login: 'admin',
+          escalation_account: 'root',
+          escalation_password: 'admin-password',
+        },
       });
       expect(createBody().credentials?.add.Host.SSH).toEqual([
-        { auth_method: 'password', username: 'scan', password: 'scan-password', elevate_privileges_with: 'su+sudo', su_user: 'admin', escalation_account: 'root', escalation_password: 'admin-password' },
+        {
+          auth_method: 'password',
+          username: 'scan',
+          password: 'scan-password',
+          elevate_privileges_with: 'su+sudo',
+          su_user: 'admin',
+          escalation_account: 'root',
+          escalation_password: 'admin-password',
+        },
       ]);
     });
 
     it('uploads a private key and references the uploaded file for public key authentication', async () => {
       const key = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n';
       const taskId = newTaskId();
-      await client().createScan({ taskId, name: 'key', targets: ['10.0.0.1'], scanType: 'trusted', credentials: { ssh_username: 'scan', ssh_private_key: key, ssh_private_key_passphrase: 'pass-phrase' } });
+      await client().createScan({
+        taskId,
+        name: 'key',
+        targets: ['10.0.0.1'],
+        scanType: 'trusted',
+        credentials: { ssh_username: 'scan', ssh_private_key: key, ssh_private_key_passphrase: 'pass-phrase' },
+      });
       const upload = fake.requests.find((r) => r.path === '/file/upload');
       expect(upload?.headers['content-type']).toMatch(/^multipart\/form-data/);
       expect(upload?.body).toContain(key);
       expect(createBody().credentials?.add.Host.SSH).toEqual([
-        { auth_method: 'public key', username: 'scan', private_key: `${taskId}.key`, private_key_passphrase: 'pass-phrase', elevate_privileges_with: 'Nothing' },
+        {
+          auth_method: 'public key',
+          username: 'scan',
+          private_key: `${taskId}.key`,
+          private_key_passphrase: 'pass-phrase',
+          elevate_privileges_with: 'Nothing',
+        },
       ]);
     });
 
@@ -172,8 +229,17 @@ describe('NessusScanner against a local replay server', () => {
       ['both a password and a key', { scanType: 'trusted' as const, credentials: { ssh_username: 'u', ssh_password: 'p', ssh_private_key: 'k' } }],
       ['a privileged scan without an escalation method', { scanType: 'privileged' as const, credentials: { ssh_username: 'u', ssh_password: 'p' } }],
       ['an out-of-range SSH port', { scanType: 'trusted' as const, credentials: { ssh_username: 'u', ssh_password: 'p', ssh_port: 70000 } }],
-      ['escalation on a trusted scan', { scanType: 'trusted' as const, credentials: { ssh_username: 'u', ssh_password: 'p', elevate_privileges_with: 'sudo' as const } }],
-      ['su+sudo without its su login', { scanType: 'privileged' as const, credentials: { ssh_username: 'u', ssh_password: 'p', elevate_privileges_with: 'su+sudo' as const, escalation_password: 'x' } }],
+      [
+        'escalation on a trusted scan',
+        { scanType: 'trusted' as const, credentials: { ssh_username: 'u', ssh_password: 'p', elevate_privileges_with: 'sudo' as const } },
+      ],
+      [
+        'su+sudo without its su login',
+        {
+          scanType: 'privileged' as const,
+          credentials: { ssh_username: 'u', ssh_password: 'p', elevate_privileges_with: 'su+sudo' as const, escalation_password: 'x' },
+        },
+      ],
     ])('rejects %s before calling Nessus', async (_label, fields) => {
       const error = await rejection(client().createScan({ taskId: newTaskId(), name: 'x', targets: ['10.0.0.1'], ...fields }));
       expect(error.code).toBe('invalid_argument');
@@ -248,7 +314,12 @@ describe('NessusScanner against a local replay server', () => {
       const lines: LogLine[] = [];
       const keys = client(instance(), { logger: recordingLogger(lines) });
       const session = client(sessionInstance(), { logger: recordingLogger(lines) });
-      const credentials = { ssh_username: 'scan', ssh_password: 'ssh-secret-pw', elevate_privileges_with: 'sudo' as const, escalation_password: 'sudo-secret-pw' };
+      const credentials = {
+        ssh_username: 'scan',
+        ssh_password: 'ssh-secret-pw',
+        elevate_privileges_with: 'sudo' as const,
+        escalation_password: 'sudo-secret-pw',
+      };
       const errors = [
         await rejection(keys.createScan({ taskId: newTaskId(), name: 'x', targets: ['10.0.0.1'], scanType: 'privileged', credentials })),
         await rejection(session.createScan({ taskId: newTaskId(), name: 'x', targets: ['10.0.0.1'], scanType: 'privileged', credentials })),
@@ -293,7 +364,11 @@ describe('NessusScanner against a local replay server', () => {
       const scanner = client();
       const { scanId } = await scanner.createScan({ taskId: newTaskId(), name: 'x', targets: ['10.0.0.1'], scanType: 'untrusted' });
       const error = await rejection(scanner.launchScan(scanId));
-      expect(error).toMatchObject({ code: 'scanner_error', retryable: false, details: expect.objectContaining({ status: 403, nessus_error: 'Scan is disabled', route: '/scans/:id/launch' }) });
+      expect(error).toMatchObject({
+        code: 'scanner_error',
+        retryable: false,
+        details: expect.objectContaining({ status: 403, nessus_error: 'Scan is disabled', route: '/scans/:id/launch' }),
+      });
     });
 
     it('refuses to delete a running scan with a conflict', async () => {
@@ -390,7 +465,10 @@ describe('NessusScanner against a local replay server', () => {
       fake.setFaults({ export_mode: 'stuck' });
       const controller = new AbortController();
       const reason = new Error('task cancelled');
-      const pending = scanner.exportReport(scanId, join(dir, 'aborted.nessus'), { signal: controller.signal, onProgress: (p) => p.phase === 'waiting' && controller.abort(reason) });
+      const pending = scanner.exportReport(scanId, join(dir, 'aborted.nessus'), {
+        signal: controller.signal,
+        onProgress: (p) => p.phase === 'waiting' && controller.abort(reason),
+      });
       await expect(pending).rejects.toBe(reason);
       expect(await leftovers('aborted')).toEqual([]);
     });
@@ -425,7 +503,29 @@ describe('NessusScanner TLS', () => {
     dir = await mkdtemp(join(tmpdir(), 'nmcp-tls-'));
     const keyFile = join(dir, 'key.pem');
     certFile = join(dir, 'cert.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     fake = await startFakeNessus({ tls: { key: await readFile(keyFile), cert: await readFile(certFile) } });
   });
   afterAll(async () => {
@@ -436,7 +536,18 @@ describe('NessusScanner TLS', () => {
   const scannerWith = (extra: Partial<ScannerInstanceConfig>): NessusScanner =>
     new NessusScanner({
       poolName: 'tls',
-      instance: { instance_id: 'tls-1', name: 'TLS', url: fake.url, access_key: FAKE_ACCESS_KEY, secret_key: FAKE_SECRET_KEY, max_concurrent_scans: 1, enabled: true, tls_verify: true, timeout_ms: 5_000, ...extra },
+      instance: {
+        instance_id: 'tls-1',
+        name: 'TLS',
+        url: fake.url,
+        access_key: FAKE_ACCESS_KEY,
+        secret_key: FAKE_SECRET_KEY,
+        max_concurrent_scans: 1,
+        enabled: true,
+        tls_verify: true,
+        timeout_ms: 5_000,
+        ...extra,
+      },
     });
 
   it('refuses a self-signed certificate by default, saying how to trust it', async () => {

@@ -91,7 +91,9 @@ describe('credentialed scans against the simulator', () => {
   };
 
   it('gets credentialed results with the valid SSH password', async () => {
-    expect(await reportFor('trusted', { ssh_username: DEFAULT_VALID_SSH.username, ssh_password: DEFAULT_VALID_SSH.password })).toMatch(/Credentialed checks : yes/);
+    expect(await reportFor('trusted', { ssh_username: DEFAULT_VALID_SSH.username, ssh_password: DEFAULT_VALID_SSH.password })).toMatch(
+      /Credentialed checks : yes/,
+    );
   });
 
   it('gets uncredentialed results with a wrong SSH password', async () => {
@@ -121,15 +123,19 @@ describe('credentialed scans against the simulator', () => {
   });
 });
 
-describe('two workers on a Nessus without this system\'s folder yet', () => {
+describe("two workers on a Nessus without this system's folder yet", () => {
   it('both create their scans in one shared folder, whichever creates the folder first', async () => {
     // Latency keeps both folder look-ups in flight together, so both decide to create it.
     const sim = await startSimulator({ port: 0, faults: { ...FAST, latency_ms: 50 }, logLevel: 'error' });
     const scanners = [simScanner(sim, 'sim-1'), simScanner(sim, 'sim-2')];
     try {
-      const created = await Promise.all(scanners.map((scanner, i) => scanner.createScan({ taskId: newTaskId(), name: `race ${i}`, targets: ['10.0.0.1'], scanType: 'untrusted' })));
+      const created = await Promise.all(
+        scanners.map((scanner, i) => scanner.createScan({ taskId: newTaskId(), name: `race ${i}`, targets: ['10.0.0.1'], scanType: 'untrusted' })),
+      );
       expect(created).toHaveLength(2);
-      const response = await fetch(`${sim.url}/folders`, { headers: { 'X-ApiKeys': `accessKey=${DEFAULT_API_CREDENTIALS.accessKey}; secretKey=${DEFAULT_API_CREDENTIALS.secretKey}` } });
+      const response = await fetch(`${sim.url}/folders`, {
+        headers: { 'X-ApiKeys': `accessKey=${DEFAULT_API_CREDENTIALS.accessKey}; secretKey=${DEFAULT_API_CREDENTIALS.secretKey}` },
+      });
       const { folders } = (await response.json()) as { folders: { name: string }[] };
       expect(folders.filter((folder) => folder.name === 'nessus-mcp')).toHaveLength(1);
     } finally {

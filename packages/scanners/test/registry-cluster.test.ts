@@ -44,11 +44,19 @@ describe('scanner slot reservations on a real Redis Cluster', () => {
     // Each round is a fresh pool: one slot left on `busy` (the other is held), the sibling full.
     for (let round = 0; round < 20; round += 1) {
       const pool = `race${round}`;
-      const config: ScannerPoolsConfig = { default_pool: pool, pools: [{ name: pool, type: 'mock', folder: 'nessus-mcp', instances: [instance('busy', 2), instance('full', 1)] }] };
+      const config: ScannerPoolsConfig = {
+        default_pool: pool,
+        pools: [{ name: pool, type: 'mock', folder: 'nessus-mcp', instances: [instance('busy', 2), instance('full', 1)] }],
+      };
       const [a, b] = await Promise.all([workerRegistry(config), workerRegistry(config)]);
       expect((await a.selectInstance(pool, `held-${round}`, 'busy'))?.instanceId).toBe('busy');
       expect((await a.selectInstance(pool, `full-${round}`, 'full'))?.instanceId).toBe('full');
-      const picks = await Promise.all([a.selectInstance(pool, `a-${round}`), b.selectInstance(pool, `b-${round}`), a.selectInstance(pool, `a2-${round}`), b.selectInstance(pool, `b2-${round}`)]);
+      const picks = await Promise.all([
+        a.selectInstance(pool, `a-${round}`),
+        b.selectInstance(pool, `b-${round}`),
+        a.selectInstance(pool, `a2-${round}`),
+        b.selectInstance(pool, `b2-${round}`),
+      ]);
       expect(picks.filter((pick) => pick !== null).map((pick) => pick!.instanceId)).toEqual(['busy']);
       expect(Object.fromEntries((await b.load(pool)).map((load) => [load.instanceId, load.active]))).toEqual({ busy: 2, full: 1 });
     }

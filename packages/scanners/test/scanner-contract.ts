@@ -80,7 +80,9 @@ export function describeNessusContract(label: string, start: () => Promise<Contr
       instance_id: 'contract-1',
       name: 'Contract',
       url: target.url,
-      ...(auth === 'keys' ? { access_key: target.apiKeys.access, secret_key: target.apiKeys.secret } : { username: target.login.username, password: target.login.password }),
+      ...(auth === 'keys'
+        ? { access_key: target.apiKeys.access, secret_key: target.apiKeys.secret }
+        : { username: target.login.username, password: target.login.password }),
       max_concurrent_scans: 2,
       enabled: true,
       tls_verify: true,
@@ -90,7 +92,12 @@ export function describeNessusContract(label: string, start: () => Promise<Contr
       ...extra,
     });
     const client = (auth: 'keys' | 'session' = 'keys'): NessusScanner => {
-      const scanner = new NessusScanner({ poolName: 'contract', instance: instance(auth), folder: 'nessus-mcp-contract', exportPoll: { initialMs: 20, maxMs: 100, baseTimeoutMs: 400, perHostMs: 0 } });
+      const scanner = new NessusScanner({
+        poolName: 'contract',
+        instance: instance(auth),
+        folder: 'nessus-mcp-contract',
+        exportPoll: { initialMs: 20, maxMs: 100, baseTimeoutMs: 400, perHostMs: 0 },
+      });
       clients.push(scanner);
       return scanner;
     };
@@ -241,7 +248,9 @@ export function describeRealNessusModes(label: string, start: () => Promise<Cont
           instance_id: 'modes-1',
           name: 'Modes',
           url: target.url,
-          ...(auth === 'keys' ? { access_key: target.apiKeys.access, secret_key: target.apiKeys.secret } : { username: target.login.username, password: target.login.password }),
+          ...(auth === 'keys'
+            ? { access_key: target.apiKeys.access, secret_key: target.apiKeys.secret }
+            : { username: target.login.username, password: target.login.password }),
           max_concurrent_scans: 2,
           enabled: true,
           tls_verify: true,
@@ -290,7 +299,11 @@ export function describeRealNessusModes(label: string, start: () => Promise<Cont
       const scanner = client();
       const scanId = await launched(scanner);
       const error = await rejection(scanner.launchScan(scanId));
-      expect(error).toMatchObject({ code: 'scanner_error', retryable: true, details: expect.objectContaining({ status: 500, nessus_error: expect.stringContaining('already running') }) });
+      expect(error).toMatchObject({
+        code: 'scanner_error',
+        retryable: true,
+        details: expect.objectContaining({ status: 500, nessus_error: expect.stringContaining('already running') }),
+      });
       expect(['queued', 'running']).toContain((await scanner.getStatus(scanId)).state);
     });
 
@@ -325,7 +338,10 @@ export function describeRealNessusModes(label: string, start: () => Promise<Cont
       const first: string[] = [];
       await scanner.exportReport(scanId, join(dir, 'first.nessus'), { onExportFile: (file) => void first.push(file) });
       const again: string[] = [];
-      const { bytes } = await scanner.exportReport(scanId, join(dir, 'resumed.nessus'), { resumeFile: first[0]!, onExportFile: (file) => void again.push(file) });
+      const { bytes } = await scanner.exportReport(scanId, join(dir, 'resumed.nessus'), {
+        resumeFile: first[0]!,
+        onExportFile: (file) => void again.push(file),
+      });
       expect(bytes).toBeGreaterThan(0);
       expect(again).toEqual([]);
     });
@@ -359,7 +375,16 @@ export function describeRealNessusModes(label: string, start: () => Promise<Cont
       expect(await client().checkHealth()).toMatchObject({ healthy: true, status: 'ok', serverProgress: null });
     });
 
-    for (const [word, state] of [['publishing', 'running'], ['initializing', 'queued'], ['stopped', 'cancelled'], ['imported', 'completed'], ['pausing', 'running'], ['paused', 'running'], ['resuming', 'running'], ['empty', 'queued']] as const) {
+    for (const [word, state] of [
+      ['publishing', 'running'],
+      ['initializing', 'queued'],
+      ['stopped', 'cancelled'],
+      ['imported', 'completed'],
+      ['pausing', 'running'],
+      ['paused', 'running'],
+      ['resuming', 'running'],
+      ['empty', 'queued'],
+    ] as const) {
       it(`running_status ${word}: reported as ${state}`, async () => {
         const scanner = client();
         const scanId = await launched(scanner);
@@ -381,7 +406,11 @@ export function describeRealNessusModes(label: string, start: () => Promise<Cont
     it('session_refusal too_many_users for good: a retryable scanner error after the retry budget', async () => {
       await target.setRealFaults({ session_refusal: 'too_many_users' });
       const error = await rejection(client('session').listOwnScans());
-      expect(error).toMatchObject({ code: 'scanner_error', retryable: true, details: expect.objectContaining({ status: 500, nessus_error: 'Too many users are connected' }) });
+      expect(error).toMatchObject({
+        code: 'scanner_error',
+        retryable: true,
+        details: expect.objectContaining({ status: 500, nessus_error: 'Too many users are connected' }),
+      });
     });
 
     it('session_refusal locked: a non-retryable error that says the account is locked', async () => {

@@ -21,7 +21,19 @@ describe('createScanner', () => {
     name: 'default',
     type,
     folder: 'nessus-mcp',
-    instances: [{ instance_id: 'n1', name: 'N1', url: fake.url, username: FAKE_USER, password: FAKE_PASSWORD, max_concurrent_scans: 1, enabled: true, tls_verify: true, timeout_ms: 5_000 }],
+    instances: [
+      {
+        instance_id: 'n1',
+        name: 'N1',
+        url: fake.url,
+        username: FAKE_USER,
+        password: FAKE_PASSWORD,
+        max_concurrent_scans: 1,
+        enabled: true,
+        tls_verify: true,
+        timeout_ms: 5_000,
+      },
+    ],
   });
 
   it('builds the backend the pool type names', async () => {

@@ -33,16 +33,39 @@ describe('Nessus status mapping', () => {
 
 describe('scan progress', () => {
   it('is the share of checks done over all hosts', () => {
-    expect(computeProgress([{ scanprogresscurrent: 30, scanprogresstotal: 100 }, { scanprogresscurrent: 70, scanprogresstotal: 100 }], 'running')).toBe(50);
+    expect(
+      computeProgress(
+        [
+          { scanprogresscurrent: 30, scanprogresstotal: 100 },
+          { scanprogresscurrent: 70, scanprogresstotal: 100 },
+        ],
+        'running',
+      ),
+    ).toBe(50);
   });
 
   it('reads numeric strings and ignores missing or negative values', () => {
-    expect(computeProgress([{ scanprogresscurrent: '25', scanprogresstotal: '100' }, { scanprogresscurrent: -5, scanprogresstotal: null }], 'running')).toBe(25);
+    expect(
+      computeProgress(
+        [
+          { scanprogresscurrent: '25', scanprogresstotal: '100' },
+          { scanprogresscurrent: -5, scanprogresstotal: null },
+        ],
+        'running',
+      ),
+    ).toBe(25);
   });
 
   it('counts hosts not started yet as not done, so progress never drops when they join', () => {
     const one = computeProgress([{ scanprogresscurrent: 80, scanprogresstotal: 100 }], 'running', 4);
-    const two = computeProgress([{ scanprogresscurrent: 90, scanprogresstotal: 100 }, { scanprogresscurrent: 5, scanprogresstotal: 100 }], 'running', 4);
+    const two = computeProgress(
+      [
+        { scanprogresscurrent: 90, scanprogresstotal: 100 },
+        { scanprogresscurrent: 5, scanprogresstotal: 100 },
+      ],
+      'running',
+      4,
+    );
     expect(one).toBe(20);
     expect(two).toBeGreaterThanOrEqual(one);
   });

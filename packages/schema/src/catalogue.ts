@@ -13,9 +13,7 @@ export function fieldTypeOf(name: string): FieldType | undefined {
 }
 
 /** Fields a filter can name: every catalogued field except whole objects (filter on their dotted paths). */
-export const FILTERABLE_FIELDS: readonly string[] = Object.freeze(
-  FIELD_NAMES.filter((name) => FIELD_TYPES[name] !== 'object'),
-);
+export const FILTERABLE_FIELDS: readonly string[] = Object.freeze(FIELD_NAMES.filter((name) => FIELD_TYPES[name] !== 'object'));
 
 /** Reads a field, following one dotted step into a nested object (`compliance.result`). */
 export function getFieldValue(finding: Finding, path: string): FieldValue | undefined {

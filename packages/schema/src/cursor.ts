@@ -49,7 +49,9 @@ export class CursorCodec {
   }
 
   encode(cursor: PageCursor): string {
-    const body = Buffer.from(JSON.stringify({ v: VERSION, k: cursor.kind, t: cursor.scope, s: cursor.store, p: cursor.page, q: cursor.query })).toString('base64url');
+    const body = Buffer.from(JSON.stringify({ v: VERSION, k: cursor.kind, t: cursor.scope, s: cursor.store, p: cursor.page, q: cursor.query })).toString(
+      'base64url',
+    );
     return `${body}.${this.mac(body).toString('base64url')}`;
   }
 
@@ -61,7 +63,9 @@ export class CursorCodec {
     const given = Buffer.from(token.slice(dot + 1), 'base64url');
     const expected = this.mac(body);
     if (dot <= 0 || given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      throw invalidCursor('not a cursor issued by this server (it was changed, cut or comes from another server); pass the cursor exactly as the pagination line gave it');
+      throw invalidCursor(
+        'not a cursor issued by this server (it was changed, cut or comes from another server); pass the cursor exactly as the pagination line gave it',
+      );
     }
     let payload: unknown;
     try {
@@ -69,8 +73,17 @@ export class CursorCodec {
     } catch {
       throw invalidCursor('unreadable');
     }
-    if (!isRecord(payload) || payload.v !== VERSION || typeof payload.k !== 'string' || typeof payload.t !== 'string' || typeof payload.s !== 'string'
-      || typeof payload.p !== 'number' || !Number.isInteger(payload.p) || payload.p < 1 || !isRecord(payload.q)) {
+    if (
+      !isRecord(payload) ||
+      payload.v !== VERSION ||
+      typeof payload.k !== 'string' ||
+      typeof payload.t !== 'string' ||
+      typeof payload.s !== 'string' ||
+      typeof payload.p !== 'number' ||
+      !Number.isInteger(payload.p) ||
+      payload.p < 1 ||
+      !isRecord(payload.q)
+    ) {
       throw invalidCursor('unreadable');
     }
     if (payload.k !== kind) throw invalidCursor(`it continues a ${payload.k} listing, not ${kind}`);

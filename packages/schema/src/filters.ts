@@ -46,12 +46,18 @@ type Operator = '>=' | '<=' | '!=' | '=' | '>' | '<';
 
 function compare<T extends number | string>(op: Operator, left: T, right: T): boolean {
   switch (op) {
-    case '>=': return left >= right;
-    case '<=': return left <= right;
-    case '>': return left > right;
-    case '<': return left < right;
-    case '!=': return left !== right;
-    case '=': return left === right;
+    case '>=':
+      return left >= right;
+    case '<=':
+      return left <= right;
+    case '>':
+      return left > right;
+    case '<':
+      return left < right;
+    case '!=':
+      return left !== right;
+    case '=':
+      return left === right;
   }
 }
 
@@ -60,7 +66,7 @@ function invalid(field: string, message: string, extra: Record<string, unknown> 
 }
 
 function describeValue(raw: unknown): string {
-  return typeof raw === 'string' ? `'${raw}'` : JSON.stringify(raw) ?? String(raw);
+  return typeof raw === 'string' ? `'${raw}'` : (JSON.stringify(raw) ?? String(raw));
 }
 
 function numberTerm(field: string, raw: unknown): Term {
@@ -191,9 +197,12 @@ function hostTerm(field: string, raw: unknown): { normalised: NormalisedFilterTe
 
 function termFor(field: string, type: FieldType, raw: unknown): Term {
   switch (type) {
-    case 'number': return numberTerm(field, raw);
-    case 'boolean': return booleanTerm(field, raw);
-    case 'date': return dateTerm(field, raw);
+    case 'number':
+      return numberTerm(field, raw);
+    case 'boolean':
+      return booleanTerm(field, raw);
+    case 'date':
+      return dateTerm(field, raw);
     case 'string':
     case 'string[]': {
       const text = needleOf(field, raw);
@@ -258,7 +267,9 @@ export function filterObject(input: unknown): Record<string, unknown> {
     }
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new AppError('invalid_argument', 'filters: expected an object mapping field names to values, such as {"severity": ">=3"}', { details: { field: 'filters' } });
+    throw new AppError('invalid_argument', 'filters: expected an object mapping field names to values, such as {"severity": ">=3"}', {
+      details: { field: 'filters' },
+    });
   }
   return value as Record<string, unknown>;
 }

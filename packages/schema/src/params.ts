@@ -11,19 +11,9 @@ import { SORT_KEYS } from './sort.js';
  * The descriptions are read by LLM agents choosing arguments: they state the exact grammar.
  */
 
-export const pageParam = z
-  .number()
-  .int()
-  .min(0)
-  .max(1_000_000)
-  .describe('1-based (default 1); 0 = every match at once, no pagination line.');
+export const pageParam = z.number().int().min(0).max(1_000_000).describe('1-based (default 1); 0 = every match at once, no pagination line.');
 
-export const pageSizeParam = z
-  .number()
-  .int()
-  .min(1)
-  .max(10_000)
-  .describe(`Default ${DEFAULT_PAGE_SIZE}, clamped to ${MIN_PAGE_SIZE}–${MAX_PAGE_SIZE}.`);
+export const pageSizeParam = z.number().int().min(1).max(10_000).describe(`Default ${DEFAULT_PAGE_SIZE}, clamped to ${MIN_PAGE_SIZE}–${MAX_PAGE_SIZE}.`);
 
 export const schemaProfileParam = z
   .enum(PROFILE_NAMES)
@@ -35,9 +25,7 @@ export const schemaProfileParam = z
 export const customFieldsParam = z
   .array(z.string().min(1))
   .min(1)
-  .describe(
-    'Fields to return instead of a profile (finding_id always included), e.g. ["host", "plugin_name", "compliance.result"].',
-  );
+  .describe('Fields to return instead of a profile (finding_id always included), e.g. ["host", "plugin_name", "compliance.result"].');
 
 const filterTerm = z.union([z.string(), z.number(), z.boolean()]);
 
@@ -61,7 +49,7 @@ export const cursorParam = z
   .string()
   .min(1)
   .max(MAX_CURSOR_LENGTH)
-  .describe('The pagination line\'s cursor: fetches that next page of the same query. Use instead of page; the other parameters may be left out.');
+  .describe("The pagination line's cursor: fetches that next page of the same query. Use instead of page; the other parameters may be left out.");
 
 /** The parameters as a raw shape, for MCP `registerTool` input schemas. */
 export const resultQueryShape = {
@@ -101,7 +89,10 @@ export type ResultQueryParams = z.infer<typeof resultQuerySchema>;
  * A whole number written in decimal digits. `z.coerce.number()` would read `0x10` as 16, `1e3` as
  * 1000 and '' as 0: a query string is text, and only plain digits mean what a person typed.
  */
-export const decimalQueryNumber = z.string().regex(/^\d{1,15}$/, 'must be a whole number in decimal digits').transform(Number);
+export const decimalQueryNumber = z
+  .string()
+  .regex(/^\d{1,15}$/, 'must be a whole number in decimal digits')
+  .transform(Number);
 
 /** Unknown parameters are refused (a `?filter=` typo must not silently return everything). */
 export const resultQueryStringSchema = z.strictObject({
@@ -113,7 +104,10 @@ export const resultQueryStringSchema = z.strictObject({
     .transform((value) => (Array.isArray(value) ? value : value.split(',')).map((name) => name.trim()).filter((name) => name !== ''))
     .pipe(customFieldsParam)
     .optional(),
-  filters: z.string().describe(filtersParam.description ?? '').optional(),
+  filters: z
+    .string()
+    .describe(filtersParam.description ?? '')
+    .optional(),
   sort: sortParam.optional(),
   cursor: cursorParam.optional(),
 });

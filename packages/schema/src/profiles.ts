@@ -52,9 +52,13 @@ export function resolveProjection(schemaProfile?: string | null, customFields?: 
   }
   const unknown = customFields.filter((name) => fieldTypeOf(name) === undefined);
   if (unknown.length > 0) {
-    throw new AppError('invalid_argument', `custom_fields: unknown field(s) ${unknown.map((n) => `'${n}'`).join(', ')}; valid fields: ${FIELD_NAMES.join(', ')}`, {
-      details: { field: 'custom_fields', unknown, valid: [...FIELD_NAMES] },
-    });
+    throw new AppError(
+      'invalid_argument',
+      `custom_fields: unknown field(s) ${unknown.map((n) => `'${n}'`).join(', ')}; valid fields: ${FIELD_NAMES.join(', ')}`,
+      {
+        details: { field: 'custom_fields', unknown, valid: [...FIELD_NAMES] },
+      },
+    );
   }
   const requested = new Set(['finding_id', ...customFields]);
   // A whole object already carries its dotted members; listing both would write the member twice.

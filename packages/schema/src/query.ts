@@ -94,7 +94,8 @@ export function resolveResultQuery(input: ResultQueryInput, cursors?: CursorCont
   if (!cursors) throw new AppError('invalid_argument', 'cursor: this listing does not take cursors; use page', { details: { field: 'cursor' } });
   if (present(input.page)) throw new AppError('invalid_argument', 'give either page or cursor, not both', { details: { field: 'cursor' } });
   const cursor = cursors.codec.decode(input.cursor, cursors.kind ?? RESULTS_CURSOR_KIND);
-  if (cursor.scope !== cursors.scope) throw new AppError('invalid_argument', 'cursor: it belongs to another task; pass it with the task_id it came with', { details: { field: 'cursor' } });
+  if (cursor.scope !== cursors.scope)
+    throw new AppError('invalid_argument', 'cursor: it belongs to another task; pass it with the task_id it came with', { details: { field: 'cursor' } });
   const carried = cursor.query as Partial<CursorQuery>;
   const fields = carried.f;
   const query = resolveFresh(
@@ -106,12 +107,14 @@ export function resolveResultQuery(input: ResultQueryInput, cursors?: CursorCont
     },
     cursor.page,
   );
-  if (present(input.filters) && JSON.stringify(compileFilters(input.filters).normalised) !== JSON.stringify(query.filters.normalised)) throw differentQuery('filters');
+  if (present(input.filters) && JSON.stringify(compileFilters(input.filters).normalised) !== JSON.stringify(query.filters.normalised))
+    throw differentQuery('filters');
   if (present(input.sort) && resolveSort(input.sort)?.key !== query.sort?.key) throw differentQuery('sort');
   if (present(input.page_size) && resolvePageSize(input.page_size) !== query.pageSize) throw differentQuery('page_size');
   if (present(input.schema_profile) || present(input.custom_fields)) {
     const asked = resolveProjection(input.schema_profile, input.custom_fields);
-    if (asked.profile !== query.projection.profile || JSON.stringify(asked.fields) !== JSON.stringify(query.projection.fields)) throw differentQuery('fields (schema_profile or custom_fields)');
+    if (asked.profile !== query.projection.profile || JSON.stringify(asked.fields) !== JSON.stringify(query.projection.fields))
+      throw differentQuery('fields (schema_profile or custom_fields)');
   }
   return { ...query, cursorStore: cursor.store };
 }

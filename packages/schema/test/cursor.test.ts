@@ -36,13 +36,17 @@ describe('page cursors', () => {
     ['fields', { schema_profile: 'full' }],
   ])('refuse other %s with invalid_argument', (what, other) => {
     const cursor = nextCursor({ filters: { severity: '>=3' }, schema_profile: 'summary' });
-    expect(() => resolveResultQuery({ cursor, ...other }, context)).toThrow(expect.objectContaining({ code: 'invalid_argument', message: expect.stringContaining(what) }));
+    expect(() => resolveResultQuery({ cursor, ...other }, context)).toThrow(
+      expect.objectContaining({ code: 'invalid_argument', message: expect.stringContaining(what) }),
+    );
   });
 
   it('refuse a cursor together with page, or from another task', () => {
     const cursor = nextCursor({});
     expect(() => resolveResultQuery({ cursor, page: 2 }, context)).toThrow(expect.objectContaining({ code: 'invalid_argument' }));
-    expect(() => resolveResultQuery({ cursor }, { ...context, scope: 'ne_scan_20250101_000000_bbbbbbbb' })).toThrow(expect.objectContaining({ code: 'invalid_argument', message: expect.stringContaining('another task') }));
+    expect(() => resolveResultQuery({ cursor }, { ...context, scope: 'ne_scan_20250101_000000_bbbbbbbb' })).toThrow(
+      expect.objectContaining({ code: 'invalid_argument', message: expect.stringContaining('another task') }),
+    );
   });
 
   it('refuse forged, garbled, cut and foreign cursors with invalid_argument', () => {
@@ -59,6 +63,8 @@ describe('page cursors', () => {
 
   it('do not cross listings of another kind', () => {
     const delta = codec.encode({ kind: 'delta', scope: context.scope, store: 's', page: 2, query: { f: 'brief', n: 40 } });
-    expect(() => resolveResultQuery({ cursor: delta }, context)).toThrow(expect.objectContaining({ code: 'invalid_argument', message: expect.stringContaining('delta') }));
+    expect(() => resolveResultQuery({ cursor: delta }, context)).toThrow(
+      expect.objectContaining({ code: 'invalid_argument', message: expect.stringContaining('delta') }),
+    );
   });
 });

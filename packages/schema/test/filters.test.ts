@@ -154,7 +154,10 @@ describe('filter validation', () => {
   });
 
   it('filters on VPR and EPSS scores like any number', () => {
-    const scored = [{ ...findings[0]!, vpr_score: 9.4, epss_score: 0.97 }, { ...findings[1]!, vpr_score: 5.9, epss_score: 0.02 }];
+    const scored = [
+      { ...findings[0]!, vpr_score: 9.4, epss_score: 0.97 },
+      { ...findings[1]!, vpr_score: 5.9, epss_score: 0.02 },
+    ];
     const kept = (filters: unknown) => applyFilters(scored, compileFilters(filters)).map((f) => f.finding_id);
     expect(kept({ vpr_score: '>=7' })).toEqual(['f0']);
     expect(kept({ epss_score: '<0.5' })).toEqual(['f1']);

@@ -4,7 +4,13 @@ import { resultQuerySchema, resultQueryStringSchema } from '../src/params.js';
 
 describe('parameter schemas', () => {
   it('accepts the documented get_scan_results parameters', () => {
-    const parsed = resultQuerySchema.parse({ page: 0, page_size: 500, schema_profile: 'full', filters: { severity: ['>=3', 0], exploit_available: true }, sort: 'severity' });
+    const parsed = resultQuerySchema.parse({
+      page: 0,
+      page_size: 500,
+      schema_profile: 'full',
+      filters: { severity: ['>=3', 0], exploit_available: true },
+      sort: 'severity',
+    });
     expect(parsed.page_size).toBe(500);
     expect(resultQuerySchema.parse({ filters: '{"severity":">=3"}' }).filters).toBe('{"severity":">=3"}');
   });

@@ -8,7 +8,16 @@ const finding = makeFinding(3, { severity: 4, cve: ['CVE-1'], cvss_score: 9.8, c
 describe('profiles', () => {
   it('gives minimal exactly the fields the issue lists, after finding_id', () => {
     expect(Object.keys(projectFinding(finding, resolveProjection('minimal')))).toEqual([
-      'finding_id', 'host', 'port', 'protocol', 'plugin_id', 'severity', 'cve', 'cvss_score', 'exploit_available', 'cisa_known_exploited',
+      'finding_id',
+      'host',
+      'port',
+      'protocol',
+      'plugin_id',
+      'severity',
+      'cve',
+      'cvss_score',
+      'exploit_available',
+      'cisa_known_exploited',
     ]);
   });
 
@@ -53,7 +62,9 @@ describe('custom_fields', () => {
   });
 
   it('lists the valid fields when one is unknown', () => {
-    expect(() => resolveProjection(undefined, ['host', 'cvss'])).toThrow(expect.objectContaining({ code: 'invalid_argument', message: expect.stringContaining("'cvss'") }) as unknown as Error);
+    expect(() => resolveProjection(undefined, ['host', 'cvss'])).toThrow(
+      expect.objectContaining({ code: 'invalid_argument', message: expect.stringContaining("'cvss'") }) as unknown as Error,
+    );
     try {
       resolveProjection(undefined, ['cvss']);
     } catch (error) {

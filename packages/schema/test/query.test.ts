@@ -23,7 +23,8 @@ const facts: ScanFacts = {
 const findings = Array.from({ length: 25 }, (_, i) =>
   makeFinding(i, { severity: i % 5, cvss_score: i % 3 === 0 ? null : (i % 10) + 0.5, port: (i * 37) % 100, host: `10.0.0.${i % 4}`, plugin_id: 50 - (i % 7) }),
 );
-const render = (input: ResultQueryInput) => renderResultLines(findings, resolveResultQuery(input), task, facts).map((line) => JSON.parse(line) as Record<string, unknown>);
+const render = (input: ResultQueryInput) =>
+  renderResultLines(findings, resolveResultQuery(input), task, facts).map((line) => JSON.parse(line) as Record<string, unknown>);
 
 describe('result lines', () => {
   it('opens with schema and scan_metadata lines and closes with pagination', () => {

@@ -51,7 +51,11 @@ describe('sort', () => {
   });
 
   it('orders vpr_score, epss_score and cvss3_base_score from highest, unknown last', () => {
-    const findings = [makeFinding(0, { vpr_score: 3.4, epss_score: 0.1 }), makeFinding(1, { vpr_score: 9.0, cvss3_base_score: 7.5 }), makeFinding(2, { epss_score: 0.5, cvss3_base_score: 9.8 })];
+    const findings = [
+      makeFinding(0, { vpr_score: 3.4, epss_score: 0.1 }),
+      makeFinding(1, { vpr_score: 9.0, cvss3_base_score: 7.5 }),
+      makeFinding(2, { epss_score: 0.5, cvss3_base_score: 9.8 }),
+    ];
     expect(sortFindings(findings, resolveSort('vpr_score')).map((f) => f.finding_id)).toEqual(['f1', 'f0', 'f2']);
     expect(sortFindings(findings, resolveSort('epss_score')).map((f) => f.finding_id)).toEqual(['f2', 'f0', 'f1']);
     expect(sortFindings(findings, resolveSort('cvss3_base_score')).map((f) => f.finding_id)).toEqual(['f2', 'f1', 'f0']);

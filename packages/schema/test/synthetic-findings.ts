@@ -55,13 +55,43 @@ export function makeCompliance(result: string, checkName = 'Ensure something'): 
 /** A small scan covering the cases filters and sort must tell apart. */
 export function sampleFindings(): Finding[] {
   return [
-    makeFinding(0, { severity: 4, cvss_score: 10, cvss3_base_score: 10, cve: ['CVE-2021-44228', 'CVE-2021-45046'], exploit_available: true, plugin_name: 'Apache Log4j RCE', port: 8080 }),
+    makeFinding(0, {
+      severity: 4,
+      cvss_score: 10,
+      cvss3_base_score: 10,
+      cve: ['CVE-2021-44228', 'CVE-2021-45046'],
+      exploit_available: true,
+      plugin_name: 'Apache Log4j RCE',
+      port: 8080,
+    }),
     makeFinding(1, { severity: 3, cvss_score: 7.5, cve: ['CVE-2014-0160'], exploit_available: false, plugin_name: 'OpenSSL Heartbleed' }),
-    makeFinding(2, { host: '10.0.1.12', host_ip: '10.0.1.12', host_fqdn: 'db.example.com', severity: 2, cvss_score: 5, port: 5432, plugin_name: 'PostgreSQL weak config' }),
+    makeFinding(2, {
+      host: '10.0.1.12',
+      host_ip: '10.0.1.12',
+      host_fqdn: 'db.example.com',
+      severity: 2,
+      cvss_score: 5,
+      port: 5432,
+      plugin_name: 'PostgreSQL weak config',
+    }),
     makeFinding(3, { host: 'fe80::1', host_ip: 'fe80::1', host_fqdn: null, severity: 0, port: 0, protocol: 'icmp', plugin_name: 'ICMP Timestamp' }),
-    makeFinding(4, { host: 'scanner.local', host_ip: null, host_fqdn: null, severity: 1, cvss_score: 2.6, plugin_name: 'SSH weak MAC', port: 22, svc_name: 'ssh' }),
+    makeFinding(4, {
+      host: 'scanner.local',
+      host_ip: null,
+      host_fqdn: null,
+      severity: 1,
+      cvss_score: 2.6,
+      plugin_name: 'SSH weak MAC',
+      port: 22,
+      svc_name: 'ssh',
+    }),
     makeFinding(5, { severity: 3, cvss_score: 9.8, cve: ['CVE-2023-1234'], plugin_name: 'Apache httpd overflow', port: 80 }),
-    makeFinding(6, { severity: 0, plugin_id: 21157, plugin_name: 'Unix Compliance Checks', compliance: makeCompliance('FAILED', 'Ensure SSH root login is disabled') }),
+    makeFinding(6, {
+      severity: 0,
+      plugin_id: 21157,
+      plugin_name: 'Unix Compliance Checks',
+      compliance: makeCompliance('FAILED', 'Ensure SSH root login is disabled'),
+    }),
     makeFinding(7, { severity: 0, plugin_id: 21157, plugin_name: 'Unix Compliance Checks', compliance: makeCompliance('PASSED') }),
     makeFinding(8, { host: '10.0.0.1', severity: 3, cvss_score: null, plugin_name: 'No score', port: 443 }),
   ];

@@ -41,13 +41,11 @@ export class AccessControl {
       const hash = digest(token);
       return { digest: hash, principal: operatorPrincipal(), id: `operator:${hash.toString('hex').slice(0, 12)}` };
     });
-    const clients = config.tokens.map(
-      (token): KnownToken => ({
-        digest: Buffer.from(token.sha256, 'hex'),
-        principal: { name: token.name, scopes: new Set(token.scopes), allowList: token.allowList, via: 'token' },
-        id: token.name,
-      }),
-    );
+    const clients = config.tokens.map((token): KnownToken => ({
+      digest: Buffer.from(token.sha256, 'hex'),
+      principal: { name: token.name, scopes: new Set(token.scopes), allowList: token.allowList, via: 'token' },
+      id: token.name,
+    }));
     this.known = [...operators, ...clients];
     // A new verifier only when the OAuth settings changed: it holds the cached JWKS.
     if (JSON.stringify(config.oauth) !== JSON.stringify(this.current.oauth) || (config.oauth !== null && this.verifier === null)) {

@@ -41,7 +41,8 @@ export class OAuthVerifier {
     } catch (error) {
       return { reason: rejectionReason(error) };
     }
-    const subject = typeof payload.sub === 'string' && payload.sub !== '' ? payload.sub : typeof payload['client_id'] === 'string' ? payload['client_id'] : 'unknown';
+    const subject =
+      typeof payload.sub === 'string' && payload.sub !== '' ? payload.sub : typeof payload['client_id'] === 'string' ? payload['client_id'] : 'unknown';
     const claimed = typeof payload['scope'] === 'string' ? payload['scope'].split(' ') : [];
     const scopes = new Set(claimed.filter((scope): scope is Scope => (SCOPES as readonly string[]).includes(scope)));
     const name = `oauth:${subject.slice(0, 100)}`;
@@ -57,11 +58,11 @@ function rejectionReason(error: unknown): string {
     if (error.claim === 'nbf') return 'the access token is not valid yet (nbf)';
     return `the access token's ${error.claim} claim is invalid`;
   }
-  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'the access token signature does not verify against the issuer\'s keys';
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return "the access token signature does not verify against the issuer's keys";
   if (error instanceof joseErrors.JWKSNoMatchingKey) return 'the access token is signed with a key the issuer does not publish';
   if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'the access token uses a signature algorithm this server does not accept';
   if (error instanceof joseErrors.JWKSTimeout || (error instanceof Error && /fetch|ECONNREFUSED|network/i.test(error.message))) {
-    return 'the issuer\'s keys (JWKS) could not be fetched; try again later';
+    return "the issuer's keys (JWKS) could not be fetched; try again later";
   }
   return 'the access token is not a valid JWT';
 }

@@ -94,7 +94,14 @@ const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async (app, options) =
 
   const auditDenied = (request: FastifyRequest, principal: Principal, required: string): void => {
     void options.audit
-      ?.record({ client: principal.name, action: 'access.denied', task_id: null, targets: null, outcome: 'forbidden', detail: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]} needs ${required}` })
+      ?.record({
+        client: principal.name,
+        action: 'access.denied',
+        task_id: null,
+        targets: null,
+        outcome: 'forbidden',
+        detail: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]} needs ${required}`,
+      })
       .catch((error: unknown) => request.log.warn({ err: String(error) }, 'audit record not written'));
   };
 
@@ -103,12 +110,23 @@ const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async (app, options) =
     return async (request, reply) => {
       const blocked = throttle.blockedFor(request.ip);
       if (blocked > 0) {
-        return refuse(reply, new AppError('rate_limited', `too many failed authentication attempts from this address; try again in ${blocked} s`, { details: { retry_after_seconds: blocked } }));
+        return refuse(
+          reply,
+          new AppError('rate_limited', `too many failed authentication attempts from this address; try again in ${blocked} s`, {
+            details: { retry_after_seconds: blocked },
+          }),
+        );
       }
       const credential = credentialFrom(request, allowBasic);
       if (credential === null) {
         challenge(request, reply, allowBasic);
-        return refuse(reply, new AppError('unauthorized', `missing credentials: send "Authorization: Bearer <token>"${allowBasic ? ' or HTTP Basic with the token as password' : ''}`));
+        return refuse(
+          reply,
+          new AppError(
+            'unauthorized',
+            `missing credentials: send "Authorization: Bearer <token>"${allowBasic ? ' or HTTP Basic with the token as password' : ''}`,
+          ),
+        );
       }
       const outcome = await options.access.authenticate(credential);
       if (outcome === null || 'reason' in outcome) {
@@ -120,7 +138,12 @@ const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async (app, options) =
       const decision = await options.requests.take(id);
       if (!decision.allowed) {
         const wait = 'retryAfterSeconds' in decision ? decision.retryAfterSeconds : 1;
-        return refuse(reply, new AppError('rate_limited', `rate limit of ${options.requests.limit.perSecond} requests/s for this client exceeded; retry in ${wait} s`, { details: { retry_after_seconds: wait } }));
+        return refuse(
+          reply,
+          new AppError('rate_limited', `rate limit of ${options.requests.limit.perSecond} requests/s for this client exceeded; retry in ${wait} s`, {
+            details: { retry_after_seconds: wait },
+          }),
+        );
       }
       request.tokenId = id;
       request.principal = principal;
@@ -128,11 +151,21 @@ const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async (app, options) =
       const required = typeof declared === 'function' ? declared(request) : declared;
       if (required === undefined) {
         // Default deny: reaching here means a route was added without `config: { scope }`.
-        return refuse(reply, new AppError('forbidden', `${request.method} ${request.routeOptions.url ?? ''} declares no required scope, so nobody may call it`));
+        return refuse(
+          reply,
+          new AppError('forbidden', `${request.method} ${request.routeOptions.url ?? ''} declares no required scope, so nobody may call it`),
+        );
       }
       if (!hasScope(principal, required)) {
         auditDenied(request, principal, required);
-        return refuse(reply, forbiddenError(principal, required as Exclude<RequiredScope, 'authenticated'>, `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`));
+        return refuse(
+          reply,
+          forbiddenError(
+            principal,
+            required as Exclude<RequiredScope, 'authenticated'>,
+            `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
+          ),
+        );
       }
       // The MCP SDK hands `req.auth` to tools as `extra.authInfo`; it carries the client name, never the token.
       const auth: AuthInfo = { token: id, clientId: principal.name, scopes: [...principal.scopes] };

@@ -27,8 +27,14 @@ export function bullBoardScope(request: FastifyRequest): RequiredScope {
  * (bearer, or Basic for browsers) guards exactly its routes. Job data shown there holds only the
  * encrypted credential envelope: the service layer encrypts before enqueueing.
  */
-export const bullBoardPlugin: FastifyPluginAsync<{ queues: ScanQueues; onReady: (handle: BullBoardHandle) => void; audit: AuditLog }> = async (app, options) => {
-  const adapters = () => [...options.queues.scanQueues().map(({ queue }) => new BullMQAdapter(queue, { readOnlyMode: false })), new BullMQAdapter(options.queues.housekeeping)];
+export const bullBoardPlugin: FastifyPluginAsync<{ queues: ScanQueues; onReady: (handle: BullBoardHandle) => void; audit: AuditLog }> = async (
+  app,
+  options,
+) => {
+  const adapters = () => [
+    ...options.queues.scanQueues().map(({ queue }) => new BullMQAdapter(queue, { readOnlyMode: false })),
+    new BullMQAdapter(options.queues.housekeeping),
+  ];
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(BULL_BOARD_PATH);
   const board = createBullBoard({ queues: adapters(), serverAdapter, options: { uiConfig: { boardTitle: 'nessus-mcp queues' } } });
@@ -40,7 +46,14 @@ export const bullBoardPlugin: FastifyPluginAsync<{ queues: ScanQueues; onReady: 
     const path = request.url.split('?')[0] ?? '';
     const taskId = /\/api\/queues\/[^/]+\/([^/]+)\//.exec(path)?.[1] ?? null;
     await options.audit
-      .record({ client: request.principal.name, action: 'admin.queue', task_id: taskId, targets: null, outcome: reply.statusCode < 400 ? 'ok' : `http_${reply.statusCode}`, detail: `${request.method} ${path}` })
+      .record({
+        client: request.principal.name,
+        action: 'admin.queue',
+        task_id: taskId,
+        targets: null,
+        outcome: reply.statusCode < 400 ? 'ok' : `http_${reply.statusCode}`,
+        detail: `${request.method} ${path}`,
+      })
       .catch((error: unknown) => request.log.warn({ err: String(error) }, 'audit record not written'));
   });
   await app.register(serverAdapter.registerPlugin(), { prefix: BULL_BOARD_PATH });

@@ -18,7 +18,16 @@ import {
   untrustedScanInput,
   type ScanInput,
 } from '../schemas/tool-inputs.js';
-import { errorBodyOutput, findingOutput, queueStatusOutput, scannersOutput, submitScanOutput, summaryOutput, taskListOutput, taskViewOutput } from '../schemas/tool-outputs.js';
+import {
+  errorBodyOutput,
+  findingOutput,
+  queueStatusOutput,
+  scannersOutput,
+  submitScanOutput,
+  summaryOutput,
+  taskListOutput,
+  taskViewOutput,
+} from '../schemas/tool-outputs.js';
 import type { GatewayServices } from '../services/gateway-services.js';
 import type { CallContext } from '../services/service-context.js';
 import { taskRestLinks } from '../services/task-view.js';
@@ -29,14 +38,28 @@ const findingParams = z.object({ task_id: taskIdParam, finding_id: findingIdPara
 const summaryQuery = z.strictObject({
   group_by: summarizeShape.group_by,
   filters: z.string().optional().describe('JSON object, as in get_scan_results, e.g. {"severity": ">=3"}.'),
-  top: z.coerce.number().int().min(1).max(MAX_SUMMARY_TOP).optional().describe(summarizeShape.top.description ?? ''),
+  top: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_SUMMARY_TOP)
+    .optional()
+    .describe(summarizeShape.top.description ?? ''),
 });
 const idempotencyHeaders = z.object({
-  'idempotency-key': z.string().min(1).max(200).optional().describe('Makes a retry safe for 48 h: same key and body return the original task (same as the idempotency_key field).'),
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('Makes a retry safe for 48 h: same key and body return the original task (same as the idempotency_key field).'),
 });
 const listTasksQuery = z.strictObject({
   ...listTasksShape,
-  limit: decimalQueryNumber.pipe(listTasksShape.limit.unwrap()).optional().describe(listTasksShape.limit.description ?? ''),
+  limit: decimalQueryNumber
+    .pipe(listTasksShape.limit.unwrap())
+    .optional()
+    .describe(listTasksShape.limit.description ?? ''),
 });
 const poolQuery = z.strictObject(poolFilterShape);
 const deltaQuery = resultQueryStringSchema.extend({
@@ -50,7 +73,11 @@ const deltaQuery = resultQueryStringSchema.extend({
 });
 const searchQuery = z.strictObject({
   ...searchFindingsShape,
-  plugin_id: z.coerce.number().pipe(searchFindingsShape.plugin_id.unwrap()).optional().describe(searchFindingsShape.plugin_id.description ?? ''),
+  plugin_id: z.coerce
+    .number()
+    .pipe(searchFindingsShape.plugin_id.unwrap())
+    .optional()
+    .describe(searchFindingsShape.plugin_id.description ?? ''),
   page: z.coerce.number().pipe(pageParam).optional(),
   page_size: z.coerce.number().pipe(pageSizeParam).optional(),
 });
@@ -66,7 +93,7 @@ function ndjson(lines: AsyncIterable<string> | Iterable<string>): Readable {
 const restTaskView = taskViewOutput.extend({
   links: taskViewOutput.shape.links
     .extend({ results: z.string().nullable(), results_csv: z.string().nullable(), report_nessus: z.string().nullable() })
-    .describe('REST paths of this task\'s readable report, findings (JSON-NL, CSV) and raw export, once they exist.'),
+    .describe("REST paths of this task's readable report, findings (JSON-NL, CSV) and raw export, once they exist."),
 });
 const auditQuery = z.strictObject({
   limit: decimalQueryNumber.pipe(z.number().int().min(1).max(1000)).default(100).describe('Records per page, newest first (1-1000, default 100).'),
@@ -102,7 +129,11 @@ function callOf(request: FastifyRequest): CallContext {
 const SCAN_ROUTES: Array<{ type: ScanType; body: z.ZodObject; summary: string }> = [
   { type: 'untrusted', body: untrustedScanInput, summary: 'Start an unauthenticated scan (run_untrusted_scan)' },
   { type: 'trusted', body: trustedScanInput, summary: 'Start a credentialed SSH scan (run_trusted_scan)' },
-  { type: 'privileged', body: privilegedScanInput, summary: `Start a credentialed scan with privilege escalation: ${ESCALATION_METHODS.join(', ')} (run_privileged_scan)` },
+  {
+    type: 'privileged',
+    body: privilegedScanInput,
+    summary: `Start a credentialed scan with privilege escalation: ${ESCALATION_METHODS.join(', ')} (run_privileged_scan)`,
+  },
 ];
 
 /**
@@ -112,9 +143,13 @@ const SCAN_ROUTES: Array<{ type: ScanType; body: z.ZodObject; summary: string }>
 async function refuseQueryParameters(request: FastifyRequest): Promise<void> {
   const names = Object.keys((request.query ?? {}) as Record<string, unknown>);
   if (names.length > 0) {
-    throw new AppError('invalid_argument', `scan routes take no query parameters (got ${names.map((n) => `'${n.slice(0, 40)}'`).join(', ')}): send targets, options and credentials in the JSON body; query strings end up in logs and proxies`, {
-      details: { fields: names.slice(0, 20) },
-    });
+    throw new AppError(
+      'invalid_argument',
+      `scan routes take no query parameters (got ${names.map((n) => `'${n.slice(0, 40)}'`).join(', ')}): send targets, options and credentials in the JSON body; query strings end up in logs and proxies`,
+      {
+        details: { fields: names.slice(0, 20) },
+      },
+    );
   }
 }
 
@@ -137,7 +172,17 @@ export const restPlugin: FastifyPluginAsync<{ services: GatewayServices }> = asy
   for (const route of SCAN_ROUTES) {
     app.post(
       `/scans/${route.type}`,
-      { config: { scope: 'nessus:scan' }, preValidation: refuseQueryParameters, schema: { tags: ['scans'], summary: route.summary, body: route.body, headers: idempotencyHeaders, response: { 200: submitScanOutput, 202: submitScanOutput, ...errors } } },
+      {
+        config: { scope: 'nessus:scan' },
+        preValidation: refuseQueryParameters,
+        schema: {
+          tags: ['scans'],
+          summary: route.summary,
+          body: route.body,
+          headers: idempotencyHeaders,
+          response: { 200: submitScanOutput, 202: submitScanOutput, ...errors },
+        },
+      },
       async (request, reply) => {
         const body = request.body as ScanInput;
         const headerKey = request.headers['idempotency-key'];
@@ -152,14 +197,31 @@ export const restPlugin: FastifyPluginAsync<{ services: GatewayServices }> = asy
     );
   }
 
-  app.get('/tasks', { config: { scope: 'nessus:read' }, schema: { tags: ['tasks'], summary: 'List tasks, newest first (list_tasks)', querystring: listTasksQuery, response: { 200: taskListOutput, ...errors } } }, async (request) =>
-    services.listTasks(request.query),
+  app.get(
+    '/tasks',
+    {
+      config: { scope: 'nessus:read' },
+      schema: { tags: ['tasks'], summary: 'List tasks, newest first (list_tasks)', querystring: listTasksQuery, response: { 200: taskListOutput, ...errors } },
+    },
+    async (request) => services.listTasks(request.query),
   );
 
-  app.get('/tasks/:task_id', { config: { scope: 'nessus:read' }, schema: { tags: ['tasks'], summary: 'Status of one task (get_scan_status), with links to its downloads', params: taskParams, response: { 200: restTaskView, ...errors } } }, async (request) => {
-    const view = await services.getScanStatus(request.params.task_id, callOf(request));
-    return { ...view, links: taskRestLinks(view) };
-  });
+  app.get(
+    '/tasks/:task_id',
+    {
+      config: { scope: 'nessus:read' },
+      schema: {
+        tags: ['tasks'],
+        summary: 'Status of one task (get_scan_status), with links to its downloads',
+        params: taskParams,
+        response: { 200: restTaskView, ...errors },
+      },
+    },
+    async (request) => {
+      const view = await services.getScanStatus(request.params.task_id, callOf(request));
+      return { ...view, links: taskRestLinks(view) };
+    },
+  );
 
   app.get(
     '/tasks/:task_id/results',
@@ -208,7 +270,7 @@ export const restPlugin: FastifyPluginAsync<{ services: GatewayServices }> = asy
         tags: ['tasks'],
         summary: 'Findings as CSV (RFC 4180, text/csv), same filters, sort and profiles as /results; every match unless page or cursor is given',
         description:
-          'One header record (the profile\'s fields; full = every field, compliance as compliance.* columns), then one record per finding. ' +
+          "One header record (the profile's fields; full = every field, compliance as compliance.* columns), then one record per finding. " +
           'Lists are joined with "; ". Cells starting with = + - @ get a leading apostrophe so spreadsheets never run them as formulas. Streamed.',
         params: taskParams,
         querystring: resultQueryStringSchema,
@@ -217,7 +279,11 @@ export const restPlugin: FastifyPluginAsync<{ services: GatewayServices }> = asy
     async (request, reply) => {
       const { query } = request;
       // A spreadsheet wants the whole result: page 0 unless the caller pages explicitly.
-      const page = await services.getScanResults({ task_id: request.params.task_id, ...query, ...(query.page === undefined && query.cursor === undefined ? { page: 0 } : {}) });
+      const page = await services.getScanResults({
+        task_id: request.params.task_id,
+        ...query,
+        ...(query.page === undefined && query.cursor === undefined ? { page: 0 } : {}),
+      });
       return reply
         .type('text/csv; charset=utf-8; header=present')
         .header('content-disposition', `attachment; filename="${request.params.task_id}-results.csv"`)
@@ -227,7 +293,14 @@ export const restPlugin: FastifyPluginAsync<{ services: GatewayServices }> = asy
 
   app.get(
     '/findings/search',
-    { config: { scope: 'nessus:read' }, schema: { tags: ['findings'], summary: 'Occurrences of a CVE, plugin or host across retained scans, as JSON-NL (search_findings)', querystring: searchQuery } },
+    {
+      config: { scope: 'nessus:read' },
+      schema: {
+        tags: ['findings'],
+        summary: 'Occurrences of a CVE, plugin or host across retained scans, as JSON-NL (search_findings)',
+        querystring: searchQuery,
+      },
+    },
     async (request, reply) => {
       const page = await services.searchFindings(request.query);
       return reply.type('application/x-ndjson; charset=utf-8').send(ndjson(page.lines));
@@ -236,13 +309,25 @@ export const restPlugin: FastifyPluginAsync<{ services: GatewayServices }> = asy
 
   app.get(
     '/tasks/:task_id/summary',
-    { config: { scope: 'nessus:read' }, schema: { tags: ['tasks'], summary: 'Finding counts per group (summarize_findings); filters is a JSON string', params: taskParams, querystring: summaryQuery, response: { 200: summaryOutput, ...errors } } },
+    {
+      config: { scope: 'nessus:read' },
+      schema: {
+        tags: ['tasks'],
+        summary: 'Finding counts per group (summarize_findings); filters is a JSON string',
+        params: taskParams,
+        querystring: summaryQuery,
+        response: { 200: summaryOutput, ...errors },
+      },
+    },
     async (request) => services.summarizeFindings({ task_id: request.params.task_id, ...request.query }),
   );
 
   app.get(
     '/tasks/:task_id/findings/:finding_id',
-    { config: { scope: 'nessus:read' }, schema: { tags: ['tasks'], summary: 'One finding with every field (get_finding)', params: findingParams, response: { 200: findingOutput, ...errors } } },
+    {
+      config: { scope: 'nessus:read' },
+      schema: { tags: ['tasks'], summary: 'One finding with every field (get_finding)', params: findingParams, response: { 200: findingOutput, ...errors } },
+    },
     async (request) => services.getFinding(request.params),
   );
 
@@ -261,19 +346,37 @@ export const restPlugin: FastifyPluginAsync<{ services: GatewayServices }> = asy
 
   app.post(
     '/tasks/:task_id/cancel',
-    { config: { scope: 'nessus:scan' }, schema: { tags: ['tasks'], summary: 'Cancel a queued or running scan (cancel_scan)', params: taskParams, response: { 200: taskViewOutput, ...errors } } },
+    {
+      config: { scope: 'nessus:scan' },
+      schema: { tags: ['tasks'], summary: 'Cancel a queued or running scan (cancel_scan)', params: taskParams, response: { 200: taskViewOutput, ...errors } },
+    },
     async (request) => services.cancelScan(request.params.task_id, callOf(request)),
   );
 
-  app.get('/scanners', { config: { scope: 'nessus:read' }, schema: { tags: ['scanners'], summary: 'Scanner pools, capacity, load and health (list_scanners)', querystring: poolQuery, response: { 200: scannersOutput, ...errors } } }, async (request) =>
-    services.listScanners(request.query),
+  app.get(
+    '/scanners',
+    {
+      config: { scope: 'nessus:read' },
+      schema: {
+        tags: ['scanners'],
+        summary: 'Scanner pools, capacity, load and health (list_scanners)',
+        querystring: poolQuery,
+        response: { 200: scannersOutput, ...errors },
+      },
+    },
+    async (request) => services.listScanners(request.query),
   );
 
   app.get(
     '/audit',
     {
       config: { scope: 'nessus:admin' },
-      schema: { tags: ['admin'], summary: 'The audit trail, newest first: submissions, cancels, admin actions, refused scope checks', querystring: auditQuery, response: { 200: auditOutput, ...errors } },
+      schema: {
+        tags: ['admin'],
+        summary: 'The audit trail, newest first: submissions, cancels, admin actions, refused scope checks',
+        querystring: auditQuery,
+        response: { 200: auditOutput, ...errors },
+      },
     },
     async (request) => {
       const records = await services.context.audit.list({ limit: request.query.limit, ...(request.query.before ? { before: request.query.before } : {}) });
@@ -281,7 +384,17 @@ export const restPlugin: FastifyPluginAsync<{ services: GatewayServices }> = asy
     },
   );
 
-  app.get('/queue', { config: { scope: 'nessus:read' }, schema: { tags: ['scanners'], summary: 'Queue counts per pool and state (get_queue_status)', querystring: poolQuery, response: { 200: queueStatusOutput, ...errors } } }, async (request) =>
-    services.getQueueStatus(request.query),
+  app.get(
+    '/queue',
+    {
+      config: { scope: 'nessus:read' },
+      schema: {
+        tags: ['scanners'],
+        summary: 'Queue counts per pool and state (get_queue_status)',
+        querystring: poolQuery,
+        response: { 200: queueStatusOutput, ...errors },
+      },
+    },
+    async (request) => services.getQueueStatus(request.query),
   );
 };

@@ -62,7 +62,9 @@ interface CompiledTool {
 const SCHEMA_VALIDATOR = new AjvJsonSchemaValidator();
 
 // Compiled once per process: a stateless HTTP gateway builds a server per request.
-const TOOLS = new Map<string, CompiledTool>(TOOL_DEFINITIONS.map((definition) => [definition.name, { definition, input: z.strictObject(definition.inputShape) }]));
+const TOOLS = new Map<string, CompiledTool>(
+  TOOL_DEFINITIONS.map((definition) => [definition.name, { definition, input: z.strictObject(definition.inputShape) }]),
+);
 
 /** A refused scope check goes to the audit trail; a failed write must not change the answer. */
 function auditRefusal(services: GatewayServices, call: CallContext, detail: string): void {
@@ -160,7 +162,10 @@ async function reportText(services: GatewayServices, taskId: string, uri: string
   if (report.size > MAX_INLINE_REPORT_BYTES) {
     report.stream.destroy();
     const download = `/api/v1/tasks/${taskId}/report.nessus`;
-    throw new McpError(ErrorCode.InvalidParams, `the report is ${Math.round(report.size / 1048576)} MB; download it from GET ${download} instead`, { uri, download });
+    throw new McpError(ErrorCode.InvalidParams, `the report is ${Math.round(report.size / 1048576)} MB; download it from GET ${download} instead`, {
+      uri,
+      download,
+    });
   }
   return text(report.stream);
 }
@@ -258,7 +263,13 @@ export function buildMcpServer(services: GatewayServices, options: McpServerOpti
     if (!hasScope(call.principal, STATUS_RESOURCE.scope)) throw resourceForbidden(services, call, STATUS_RESOURCE, 'resources/list');
     const { tasks } = await services.listTasks({ limit: LISTED_TASKS });
     return {
-      resources: tasks.map((task) => ({ uri: statusResourceUri(task.task_id), name: `${task.name} (${task.status})`, title: STATUS_RESOURCE.title, description: STATUS_RESOURCE.description, mimeType: STATUS_RESOURCE.mimeType })),
+      resources: tasks.map((task) => ({
+        uri: statusResourceUri(task.task_id),
+        name: `${task.name} (${task.status})`,
+        title: STATUS_RESOURCE.title,
+        description: STATUS_RESOURCE.description,
+        mimeType: STATUS_RESOURCE.mimeType,
+      })),
     };
   });
   server.server.setRequestHandler(ReadResourceRequestSchema, async (request) => readTaskResource(services, request.params.uri, callContext()));
@@ -267,7 +278,7 @@ export function buildMcpServer(services: GatewayServices, options: McpServerOpti
     'triage_scan',
     {
       title: 'Triage a scan',
-      description: 'Walk from a scan task\'s status to its critical and high findings, with authentication checks and a remediation summary.',
+      description: "Walk from a scan task's status to its critical and high findings, with authentication checks and a remediation summary.",
       argsSchema: TRIAGE_PROMPT_ARGS,
     },
     ({ task_id }) => ({ messages: triagePromptMessages(task_id) }),

@@ -54,11 +54,16 @@ const SEVERITY_NAMES = ['Info', 'Low', 'Medium', 'High', 'Critical'];
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => {
     switch (char) {
-      case '&': return '&amp;';
-      case '<': return '&lt;';
-      case '>': return '&gt;';
-      case '"': return '&quot;';
-      default: return '&#39;';
+      case '&':
+        return '&amp;';
+      case '<':
+        return '&lt;';
+      case '>':
+        return '&gt;';
+      case '"':
+        return '&quot;';
+      default:
+        return '&#39;';
     }
   });
 }
@@ -107,14 +112,16 @@ const score = (value: number | null, digits: number): string => (value === null 
 
 function topRisksSection(data: ReportData): string {
   if (data.top_risks.length === 0) return '<section><h2>Top risks</h2><p>No findings of low severity or above.</p></section>';
-  const rows = data.top_risks.map((risk) => {
-    const kev = risk.cisa_known_exploited ? `<span class="badge kev">KEV ${e(risk.cisa_known_exploited)}</span>` : '';
-    const exploit = risk.exploit_available ? '<span class="badge exploit">exploit</span>' : '';
-    return (
-      `<tr><td>${kev}${exploit}</td><td>${severityCell(risk.severity)}</td><td>${e(risk.plugin_name)} <span class="muted">(${e(risk.plugin_id)})</span></td>` +
-      `<td>${e(risk.host)}</td><td>${e(risk.port)}/${e(risk.protocol)}</td><td class="num">${score(risk.epss_score, 3)}</td><td class="num">${score(risk.vpr_score, 1)}</td><td class="num">${score(risk.cvss, 1)}</td></tr>`
-    );
-  }).join('');
+  const rows = data.top_risks
+    .map((risk) => {
+      const kev = risk.cisa_known_exploited ? `<span class="badge kev">KEV ${e(risk.cisa_known_exploited)}</span>` : '';
+      const exploit = risk.exploit_available ? '<span class="badge exploit">exploit</span>' : '';
+      return (
+        `<tr><td>${kev}${exploit}</td><td>${severityCell(risk.severity)}</td><td>${e(risk.plugin_name)} <span class="muted">(${e(risk.plugin_id)})</span></td>` +
+        `<td>${e(risk.host)}</td><td>${e(risk.port)}/${e(risk.protocol)}</td><td class="num">${score(risk.epss_score, 3)}</td><td class="num">${score(risk.vpr_score, 1)}</td><td class="num">${score(risk.cvss, 1)}</td></tr>`
+      );
+    })
+    .join('');
   return (
     `<section><h2>Top risks</h2><p class="muted">First ${data.top_risks.length} of ${number(data.risk_total)} findings in risk order: CISA KEV-listed first, ` +
     `then exploited by malware or with an exploit available, then EPSS, VPR, CVSS, severity. ${number(data.kev_findings)} findings are KEV-listed.</p>` +
@@ -124,10 +131,12 @@ function topRisksSection(data: ReportData): string {
 
 function fixFirstSection(data: ReportData): string {
   if (data.fix_first.length === 0) return '<section><h2>Fix first</h2><p>Nothing to fix: no finding of low severity or above has a solution.</p></section>';
-  const rows = data.fix_first.map((group) => {
-    const kev = group.max_risk?.cisa_known_exploited ? ' <span class="badge kev">KEV</span>' : '';
-    return `<tr><td>${severityCell(group.max_severity)}${kev}</td><td class="fix">${e(group.key)}<div class="muted">${e(group.label)}</div></td><td class="num">${number(group.count)}</td><td class="num">${number(group.hosts)}</td></tr>`;
-  }).join('');
+  const rows = data.fix_first
+    .map((group) => {
+      const kev = group.max_risk?.cisa_known_exploited ? ' <span class="badge kev">KEV</span>' : '';
+      return `<tr><td>${severityCell(group.max_severity)}${kev}</td><td class="fix">${e(group.key)}<div class="muted">${e(group.label)}</div></td><td class="num">${number(group.count)}</td><td class="num">${number(group.hosts)}</td></tr>`;
+    })
+    .join('');
   return (
     `<section><h2>Fix first</h2><p class="muted">Solutions shared by the most findings of low severity or above (${data.fix_first.length} of ${number(data.fix_total)}).</p>` +
     `<table><thead><tr><th>Worst</th><th>Solution</th><th>Findings</th><th>Hosts</th></tr></thead><tbody>${rows}</tbody></table></section>`
@@ -135,12 +144,15 @@ function fixFirstSection(data: ReportData): string {
 }
 
 function hostsSection(data: ReportData): string {
-  const rows = data.hosts.map((host) => {
-    const counts = host.by_severity ?? { critical: 0, high: 0, medium: 0, low: 0, info: 0 };
-    const label = host.label !== String(host.key) ? ` <span class="muted">${e(host.label)}</span>` : '';
-    return `<tr><td>${e(host.key)}${label}</td>${SEVERITIES.map((s) => `<td class="num ${counts[s.key] > 0 ? `c-${s.key}` : 'zero'}">${number(counts[s.key])}</td>`).join('')}<td class="num">${number(host.count)}</td></tr>`;
-  }).join('');
-  const cut = data.host_total > data.hosts.length ? ` The ${number(data.host_total - data.hosts.length)} hosts with the fewest serious findings are not listed.` : '';
+  const rows = data.hosts
+    .map((host) => {
+      const counts = host.by_severity ?? { critical: 0, high: 0, medium: 0, low: 0, info: 0 };
+      const label = host.label !== String(host.key) ? ` <span class="muted">${e(host.label)}</span>` : '';
+      return `<tr><td>${e(host.key)}${label}</td>${SEVERITIES.map((s) => `<td class="num ${counts[s.key] > 0 ? `c-${s.key}` : 'zero'}">${number(counts[s.key])}</td>`).join('')}<td class="num">${number(host.count)}</td></tr>`;
+    })
+    .join('');
+  const cut =
+    data.host_total > data.hosts.length ? ` The ${number(data.host_total - data.hosts.length)} hosts with the fewest serious findings are not listed.` : '';
   return (
     `<section><h2>Hosts</h2><p class="muted">${number(data.host_total)} hosts, most critical first.${cut}</p>` +
     `<table><thead><tr><th>Host</th>${SEVERITIES.map((s) => `<th>${s.label}</th>`).join('')}<th>Total</th></tr></thead><tbody>${rows}</tbody></table></section>`

@@ -25,7 +25,9 @@ const scanShape = {
     .string()
     .min(1)
     .max(100_000)
-    .describe('Addresses (IPv4/IPv6), CIDRs, ranges (10.0.0.1-20) and host names, separated by commas, spaces or newlines; inside the server\'s allowed targets.'),
+    .describe(
+      "Addresses (IPv4/IPv6), CIDRs, ranges (10.0.0.1-20) and host names, separated by commas, spaces or newlines; inside the server's allowed targets.",
+    ),
   name: z.string().max(1000).describe('Scan name shown in Nessus and list_tasks.'),
   description: z.string().max(10_000).optional().describe('Why the scan runs.'),
   schema_profile: z
@@ -35,9 +37,7 @@ const scanShape = {
   dry_run: z
     .boolean()
     .optional()
-    .describe(
-      'true: check everything and answer what would happen (addresses, pool, instance, queue position, wait) without queueing.',
-    ),
+    .describe('true: check everything and answer what would happen (addresses, pool, instance, queue position, wait) without queueing.'),
   idempotency_key: z
     .string()
     .min(1)
@@ -45,12 +45,7 @@ const scanShape = {
     .optional()
     .describe('A unique string (e.g. a UUID): a repeat within 48 h returns the first task, not a second scan (other parameters: conflict).'),
   scanner_pool: scannerPoolParam.optional(),
-  scanner_instance: z
-    .string()
-    .min(1)
-    .max(64)
-    .optional()
-    .describe('Pin to one instance of the pool (default: the least loaded).'),
+  scanner_instance: z.string().min(1).max(64).optional().describe('Pin to one instance of the pool (default: the least loaded).'),
 };
 
 export const untrustedScanShape = scanShape;
@@ -80,12 +75,7 @@ export const listTasksShape = {
   limit: z.number().int().min(1).max(200).optional().describe('Default 20.'),
   status: z.enum(TASK_STATUSES).optional().describe('Only tasks in this state.'),
   scanner_pool: scannerPoolParam.optional().describe('Only tasks of this scanner pool.'),
-  target: z
-    .string()
-    .min(1)
-    .max(100)
-    .optional()
-    .describe('Only tasks whose targets overlap this address, CIDR, range or host name.'),
+  target: z.string().min(1).max(100).optional().describe('Only tasks whose targets overlap this address, CIDR, range or host name.'),
 };
 export const listTasksInput = z.strictObject(listTasksShape);
 export type ListTasksInput = z.infer<typeof listTasksInput>;
@@ -113,7 +103,11 @@ export type CompareScansInput = z.infer<typeof compareScansInput>;
 export const SEARCH_SCOPES = ['latest', 'history'] as const;
 
 export const searchFindingsShape = {
-  cve: z.string().regex(/^CVE-\d{4}-\d{4,}$/i, 'is not a CVE id (CVE-2021-44228)').optional().describe('A CVE id, e.g. "CVE-2021-44228".'),
+  cve: z
+    .string()
+    .regex(/^CVE-\d{4}-\d{4,}$/i, 'is not a CVE id (CVE-2021-44228)')
+    .optional()
+    .describe('A CVE id, e.g. "CVE-2021-44228".'),
   plugin_id: z.number().int().min(1).optional().describe('A Nessus plugin id.'),
   host: z.string().min(1).max(255).optional().describe('An address, CIDR or host name.'),
   scope: z

@@ -17,7 +17,13 @@ export const submitScanOutput = z.object({
     .describe('"queued" for a new scan; a replayed idempotent call reports the original task\'s current state; "dry_run" when nothing was queued.'),
   scanner_pool: z.string(),
   scanner_instance: z.string().describe('Instance chosen now; the worker may move an unpinned scan to a less loaded one.'),
-  queue_position: z.number().int().nullable().describe('1 = next to start (scans already waiting for a free scanner slot count first, oldest first); 0 = being placed on a scanner right now; null once the scan has left the queue.'),
+  queue_position: z
+    .number()
+    .int()
+    .nullable()
+    .describe(
+      '1 = next to start (scans already waiting for a free scanner slot count first, oldest first); 0 = being placed on a scanner right now; null once the scan has left the queue.',
+    ),
   estimated_wait_minutes: z.number().nullable().describe('Expected wait before the scan starts, from recent scan durations and pool capacity.'),
   idempotent_replay: z.boolean().describe('True when this call repeated an earlier one with the same idempotency_key.'),
   message: z.string(),

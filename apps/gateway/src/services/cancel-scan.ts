@@ -13,11 +13,15 @@ export async function cancelScan(context: ServiceContext, taskId: string, call: 
   assertTaskId(taskId);
   const task = await context.tasks.require(taskId);
   if (isTerminal(task.status)) {
-    throw new AppError('conflict', `task ${taskId} is already ${task.status}; only queued or running scans can be cancelled`, { details: { task_id: taskId, status: task.status } });
+    throw new AppError('conflict', `task ${taskId} is already ${task.status}; only queued or running scans can be cancelled`, {
+      details: { task_id: taskId, status: task.status },
+    });
   }
   const flagged = await context.tasks.update(taskId, { cancel_requested: true }, ['queued', 'running']);
   if (!flagged.applied) {
-    throw new AppError('conflict', `task ${taskId} became ${flagged.previous ?? 'unknown'} meanwhile; only queued or running scans can be cancelled`, { details: { task_id: taskId, status: flagged.previous } });
+    throw new AppError('conflict', `task ${taskId} became ${flagged.previous ?? 'unknown'} meanwhile; only queued or running scans can be cancelled`, {
+      details: { task_id: taskId, status: flagged.previous },
+    });
   }
   await context.tasks.publishCancel(taskId);
 
@@ -30,7 +34,11 @@ export async function cancelScan(context: ServiceContext, taskId: string, call: 
       () => false,
     );
     if (removed) {
-      await context.tasks.update(taskId, { status: 'cancelled', completed_at: new Date().toISOString(), error: { code: 'cancelled', message: 'cancelled before it started' } }, ['queued']);
+      await context.tasks.update(
+        taskId,
+        { status: 'cancelled', completed_at: new Date().toISOString(), error: { code: 'cancelled', message: 'cancelled before it started' } },
+        ['queued'],
+      );
     }
   } else if (job && state === 'delayed') {
     await job.promote().catch((error: unknown) => call.logger.debug({ task_id: taskId, err: String(error) }, 'delayed job already moved on'));

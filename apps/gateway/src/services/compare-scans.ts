@@ -45,9 +45,14 @@ function notesOf(base: LoadedScan, next: LoadedScan): string[] {
     notes.push(`base is a ${base.scan_type} scan and task a ${next.scan_type} one: findings that need a login can show as new or fixed for that reason alone.`);
   }
   if (base.completed_ms > next.completed_ms) notes.push('base completed after task: "new" means only in task, "fixed" only in base.');
-  for (const [role, scan] of [['base', base], ['task', next]] as const) {
+  for (const [role, scan] of [
+    ['base', base],
+    ['task', next],
+  ] as const) {
     if (!scan.store) {
-      notes.push(`${role} ${scan.task_id}: only its fingerprint remains (full results expired after retention.completed_days); its findings carry identity, severity, plugin name and CVEs only.`);
+      notes.push(
+        `${role} ${scan.task_id}: only its fingerprint remains (full results expired after retention.completed_days); its findings carry identity, severity, plugin name and CVEs only.`,
+      );
     }
   }
   return notes;

@@ -30,11 +30,12 @@ export async function dryRunAnswer(context: ServiceContext, call: CallContext, f
     `scanner_pool '${facts.pool}' exists${facts.pinned ? ` and instance '${facts.instanceId}' is enabled` : ''}`,
     'name and description are valid',
     `targets parse and expand to ${facts.addressCount} address(es), within limits.max_addresses_per_scan`,
-    'targets are inside the server\'s allowed_targets',
+    "targets are inside the server's allowed_targets",
     ...(facts.narrowed ? [`targets are inside client '${call.principal.name}''s allowed_targets`] : []),
     ...(facts.scanType === 'untrusted' ? [] : ['SSH credentials are complete and well-formed']),
   ];
-  const wait = estimate.estimated_wait_minutes === null ? 'unknown' : estimate.estimated_wait_minutes === 0 ? 'none' : `about ${estimate.estimated_wait_minutes} min`;
+  const wait =
+    estimate.estimated_wait_minutes === null ? 'unknown' : estimate.estimated_wait_minutes === 0 ? 'none' : `about ${estimate.estimated_wait_minutes} min`;
   call.logger.info({ scan_type: facts.scanType, scanner_pool: facts.pool, target_count: facts.addressCount }, 'dry run of a scan submission');
   return {
     task_id: null,

@@ -1,7 +1,24 @@
 import { splitTargets, toAppError, type AuditAction, type ScanType } from '@nessus-mcp/core';
 import type { DeltaPage, ResultPage } from '@nessus-mcp/results';
-import type { CompareScansInput, FindingInput, ListTasksInput, PoolFilterInput, ScanInput, ScanResultsInput, SearchFindingsInput, SummarizeInput } from '../schemas/tool-inputs.js';
-import type { FindingOutput, QueueStatusOutput, ScannersOutput, SubmitScanOutput, SummaryOutput, TaskListOutput, TaskViewOutput } from '../schemas/tool-outputs.js';
+import type {
+  CompareScansInput,
+  FindingInput,
+  ListTasksInput,
+  PoolFilterInput,
+  ScanInput,
+  ScanResultsInput,
+  SearchFindingsInput,
+  SummarizeInput,
+} from '../schemas/tool-inputs.js';
+import type {
+  FindingOutput,
+  QueueStatusOutput,
+  ScannersOutput,
+  SubmitScanOutput,
+  SummaryOutput,
+  TaskListOutput,
+  TaskViewOutput,
+} from '../schemas/tool-outputs.js';
 import { cancelScan } from './cancel-scan.js';
 import { compareScans } from './compare-scans.js';
 import { getFinding } from './get-finding.js';
@@ -65,12 +82,10 @@ async function audited<T extends { task_id: string | null }>(
   detail?: (result: T) => string | null,
 ): Promise<T> {
   const write = (outcome: string, taskId: string | null, text: string | null): Promise<void> =>
-    context.audit
-      .record({ client: call.principal.name, action, task_id: taskId, targets: targetsForAudit(subject.targets), outcome, detail: text })
-      .then(
-        () => undefined,
-        (error: unknown) => call.logger.warn({ err: String(error) }, 'audit record not written'),
-      );
+    context.audit.record({ client: call.principal.name, action, task_id: taskId, targets: targetsForAudit(subject.targets), outcome, detail: text }).then(
+      () => undefined,
+      (error: unknown) => call.logger.warn({ err: String(error) }, 'audit record not written'),
+    );
   try {
     const result = await run();
     await write('ok', result.task_id, detail?.(result) ?? null);
@@ -89,8 +104,13 @@ export function createGatewayServices(context: ServiceContext): GatewayServices 
       // A dry run changes nothing and is not an action worth a record.
       input.dry_run === true
         ? submitScan(context, scanType, input, call)
-        : audited(context, call, 'scan.submit', { task_id: null, targets: input.targets }, () => submitScan(context, scanType, input, call), (result) =>
-            result.idempotent_replay ? 'idempotent replay of an earlier submission' : `${scanType} scan queued`,
+        : audited(
+            context,
+            call,
+            'scan.submit',
+            { task_id: null, targets: input.targets },
+            () => submitScan(context, scanType, input, call),
+            (result) => (result.idempotent_replay ? 'idempotent replay of an earlier submission' : `${scanType} scan queued`),
           ),
     getScanStatus: (taskId, call) => getScanStatus(context, taskId, call),
     getScanResults: (input) => getScanResults(context, input),

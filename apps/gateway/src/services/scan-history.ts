@@ -76,11 +76,17 @@ export async function loadScan(context: ServiceContext, taskId: string, field: s
   const loaded = await comparisonCache(context).fingerprints(taskId, stored);
   if (!loaded) {
     if (task) {
-      throw new AppError('not_ready', `${field}: task ${taskId} has no scan fingerprint yet (the worker writes it when it ingests the export; a store ingested by an older version has none)`, {
-        details: { field, task_id: taskId },
-      });
+      throw new AppError(
+        'not_ready',
+        `${field}: task ${taskId} has no scan fingerprint yet (the worker writes it when it ingests the export; a store ingested by an older version has none)`,
+        {
+          details: { field, task_id: taskId },
+        },
+      );
     }
-    throw new AppError('not_found', `${field}: the history of task ${taskId} is gone (retention.history_days is ${historyDays(context)} days)`, { details: { field, task_id: taskId } });
+    throw new AppError('not_found', `${field}: the history of task ${taskId} is gone (retention.history_days is ${historyDays(context)} days)`, {
+      details: { field, task_id: taskId },
+    });
   }
   let store: ResultStore | null = null;
   if (task && stored?.kept === 'store') {

@@ -23,7 +23,14 @@ export async function getScanResults(context: ServiceContext, input: ScanResults
   assertTaskId(input.task_id);
   const task = await context.tasks.require(input.task_id);
   const { task_id: _taskId, ...query } = input;
-  const metadata = { task_id: task.task_id, scan_name: task.name, scan_type: task.scan_type, targets: task.targets, started_at: task.started_at, completed_at: task.completed_at };
+  const metadata = {
+    task_id: task.task_id,
+    scan_name: task.name,
+    scan_type: task.scan_type,
+    targets: task.targets,
+    started_at: task.started_at,
+    completed_at: task.completed_at,
+  };
   try {
     // The task's default profile applies to a fresh query only: a cursor carries its own fields.
     const profile = query.schema_profile ?? (query.custom_fields || query.cursor ? undefined : task.schema_profile);

@@ -6,7 +6,9 @@ export function assertPool(context: ServiceContext, pool: string | undefined): v
   if (pool === undefined) return;
   const names = context.setup().fleet.poolNames();
   if (!names.includes(pool)) {
-    throw new AppError('not_found', `scanner_pool: '${pool}' does not exist (pools: ${names.join(', ')})`, { details: { field: 'scanner_pool', pools: names } });
+    throw new AppError('not_found', `scanner_pool: '${pool}' does not exist (pools: ${names.join(', ')})`, {
+      details: { field: 'scanner_pool', pools: names },
+    });
   }
 }
 
@@ -25,11 +27,18 @@ export function resolveScanPool(config: ScannersConfig, poolName: string | undef
   if (pinnedInstance !== undefined) {
     const instance = pool.instances.find((i) => i.instance_id === pinnedInstance);
     if (!instance) {
-      throw new AppError('invalid_argument', `scanner_instance: '${pinnedInstance}' is not in pool '${pool.name}' (instances: ${pool.instances.map((i) => i.instance_id).join(', ')})`, {
-        details: { field: 'scanner_instance', instances: pool.instances.map((i) => i.instance_id) },
-      });
+      throw new AppError(
+        'invalid_argument',
+        `scanner_instance: '${pinnedInstance}' is not in pool '${pool.name}' (instances: ${pool.instances.map((i) => i.instance_id).join(', ')})`,
+        {
+          details: { field: 'scanner_instance', instances: pool.instances.map((i) => i.instance_id) },
+        },
+      );
     }
-    if (!instance.enabled) throw new AppError('scanner_unavailable', `scanner_instance: '${instance.instance_id}' is disabled in the scanner configuration`, { details: { field: 'scanner_instance' } });
+    if (!instance.enabled)
+      throw new AppError('scanner_unavailable', `scanner_instance: '${instance.instance_id}' is disabled in the scanner configuration`, {
+        details: { field: 'scanner_instance' },
+      });
   }
   return pool;
 }

@@ -6,7 +6,19 @@ import { loadFingerprints } from './scan-history.js';
 import type { ServiceContext } from './service-context.js';
 
 const SEVERITY_NAMES = ['info', 'low', 'medium', 'high', 'critical'] as const;
-export const OCCURRENCE_FIELDS = ['host', 'port', 'protocol', 'plugin_id', 'plugin_name', 'severity', 'task_id', 'scan_completed_at', 'first_seen', 'last_seen', 'times_seen'] as const;
+export const OCCURRENCE_FIELDS = [
+  'host',
+  'port',
+  'protocol',
+  'plugin_id',
+  'plugin_name',
+  'severity',
+  'task_id',
+  'scan_completed_at',
+  'first_seen',
+  'last_seen',
+  'times_seen',
+] as const;
 
 /** The JSON-NL answer to one `search_findings` call. */
 export interface SearchPage {
@@ -30,14 +42,16 @@ type HostMatcher = (names: { id: string; name: string; ip: string | null; fqdn: 
 
 function hostMatcher(host: string): { match: HostMatcher; cidr: CidrBlock | null } {
   const cidr = host.includes('/') ? parseCidr(host) : null;
-  if (host.includes('/') && !cidr) throw new AppError('invalid_argument', `host: '${host}' is neither an address, a CIDR nor a host name`, { details: { field: 'host' } });
+  if (host.includes('/') && !cidr)
+    throw new AppError('invalid_argument', `host: '${host}' is neither an address, a CIDR nor a host name`, { details: { field: 'host' } });
   if (cidr) {
     return {
       cidr,
-      match: (names) => [names.id, names.ip].some((value) => {
-        const address = value ? parseIp(value) : null;
-        return address !== null && intervalContains(cidr, address);
-      }),
+      match: (names) =>
+        [names.id, names.ip].some((value) => {
+          const address = value ? parseIp(value) : null;
+          return address !== null && intervalContains(cidr, address);
+        }),
     };
   }
   const wanted = host.toLowerCase();
@@ -80,7 +94,9 @@ function entriesOf(fingerprints: Fingerprints, input: SearchFindingsInput, match
   let hostOk: Uint8Array | null = null;
   if (matchHost) {
     hostOk = new Uint8Array(fingerprints.hostIds.length);
-    fingerprints.hostIds.forEach((_, code) => { hostOk![code] = matchHost(fingerprints.hostNames(code)) ? 1 : 0; });
+    fingerprints.hostIds.forEach((_, code) => {
+      hostOk![code] = matchHost(fingerprints.hostNames(code)) ? 1 : 0;
+    });
   }
   const base = input.cve ? fingerprints.entriesWithCve(input.cve.toUpperCase()) : null;
   const out: number[] = [];
@@ -95,7 +111,9 @@ function entriesOf(fingerprints: Fingerprints, input: SearchFindingsInput, match
 }
 
 function identityKey(fingerprints: Fingerprints, entry: number): string {
-  return [fingerprints.hostOf(entry), fingerprints.port(entry), fingerprints.protocol(entry), fingerprints.pluginId(entry), fingerprints.check(entry)].join('\u0000');
+  return [fingerprints.hostOf(entry), fingerprints.port(entry), fingerprints.protocol(entry), fingerprints.pluginId(entry), fingerprints.check(entry)].join(
+    '\u0000',
+  );
 }
 
 /**
@@ -157,14 +175,25 @@ export async function searchFindings(context: ServiceContext, input: SearchFindi
       type: 'schema',
       profile: 'occurrence',
       fields: OCCURRENCE_FIELDS,
-      query: { ...(input.cve ? { cve: input.cve.toUpperCase() } : {}), ...(input.plugin_id !== undefined ? { plugin_id: input.plugin_id } : {}), ...(input.host ? { host: input.host } : {}) },
+      query: {
+        ...(input.cve ? { cve: input.cve.toUpperCase() } : {}),
+        ...(input.plugin_id !== undefined ? { plugin_id: input.plugin_id } : {}),
+        ...(input.host ? { host: input.host } : {}),
+      },
       scope,
       scans_searched: scansSearched(candidates, records),
       total_occurrences: listed.length,
       total_pages: window.total_pages,
     }),
     ...scans.map((scan) =>
-      JSON.stringify({ type: 'host_scan', host: input.host, task_id: scan.task.task_id, scan_completed_at: scan.task.completed_at, findings: scan.findings, severity_counts: scan.counts }),
+      JSON.stringify({
+        type: 'host_scan',
+        host: input.host,
+        task_id: scan.task.task_id,
+        scan_completed_at: scan.task.completed_at,
+        findings: scan.findings,
+        severity_counts: scan.counts,
+      }),
     ),
     ...listed.slice(window.start, window.end).map((occurrence) => {
       const { fingerprints: fp, entry, task } = occurrence;

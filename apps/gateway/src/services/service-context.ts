@@ -51,8 +51,16 @@ export class ScanQueues {
     let queue = this.queues.get(pool);
     if (!queue) {
       const { scans, retention } = this.setup().config;
-      const defaults = { attempts: scans.attempts, backoffMs: scans.backoff_ms, deadLetterDays: retention.dead_letter_days, completedDays: retention.completed_days };
-      queue = createScanQueue(pool, this.connection, defaults, { logger: this.logger.child({ scanner_pool: pool }), ...(this.prefix === undefined ? {} : { prefix: this.prefix }) });
+      const defaults = {
+        attempts: scans.attempts,
+        backoffMs: scans.backoff_ms,
+        deadLetterDays: retention.dead_letter_days,
+        completedDays: retention.completed_days,
+      };
+      queue = createScanQueue(pool, this.connection, defaults, {
+        logger: this.logger.child({ scanner_pool: pool }),
+        ...(this.prefix === undefined ? {} : { prefix: this.prefix }),
+      });
       this.queues.set(pool, queue);
     }
     return queue;

@@ -53,7 +53,10 @@ export async function submitScan(context: ServiceContext, scanType: ScanType, in
   // Keys are per client: another client reusing a key it saw (in a log, a shared script) gets its
   // own scan, and cannot learn from replay-or-conflict whether its guess of the other request's
   // SSH password was right.
-  const keyHash = input.idempotency_key === undefined ? undefined : createHmac('sha256', context.credentialsKey).update(`${call.principal.name}\n${input.idempotency_key}`).digest('hex');
+  const keyHash =
+    input.idempotency_key === undefined
+      ? undefined
+      : createHmac('sha256', context.credentialsKey).update(`${call.principal.name}\n${input.idempotency_key}`).digest('hex');
   const hash = paramsHash(scanType, input, context.credentialsKey);
   if (keyHash !== undefined) task.idempotency_key_hash = keyHash;
   const created = await context.tasks.create(task, {
@@ -78,10 +81,17 @@ export async function submitScan(context: ServiceContext, scanType: ScanType, in
  * Pool, text fields, targets in scope and credentials, each refused with the field named.
  * `clientAllowList`: the caller's own allowed_targets (access file), which can only narrow the global list.
  */
-function checkSubmission(config: ScannersConfig, allowList: AllowList, clientAllowList: AllowList | null, scanType: ScanType, input: ScanInput): CheckedSubmission {
+function checkSubmission(
+  config: ScannersConfig,
+  allowList: AllowList,
+  clientAllowList: AllowList | null,
+  scanType: ScanType,
+  input: ScanInput,
+): CheckedSubmission {
   const pool = resolveScanPool(config, input.scanner_pool, input.scanner_instance);
   const name = checkText('name', input.name, config.limits.max_name_length, false, true);
-  const description = input.description === undefined ? null : checkText('description', input.description, config.limits.max_description_length, true, false) || null;
+  const description =
+    input.description === undefined ? null : checkText('description', input.description, config.limits.max_description_length, true, false) || null;
   const parsed = parseTargets(input.targets, { maxAddresses: config.limits.max_addresses_per_scan });
   assertInScope(parsed.targets, allowList);
   if (clientAllowList !== null) assertInScope(parsed.targets, clientAllowList);
@@ -97,7 +107,13 @@ function checkSubmission(config: ScannersConfig, allowList: AllowList, clientAll
 }
 
 /** The queued task and its job payload; the credentials enter the job only sealed. */
-function buildTask(context: ServiceContext, submission: CheckedSubmission, instanceId: string, input: ScanInput, call: CallContext): { task: Task; job: ScanJobData } {
+function buildTask(
+  context: ServiceContext,
+  submission: CheckedSubmission,
+  instanceId: string,
+  input: ScanInput,
+  call: CallContext,
+): { task: Task; job: ScanJobData } {
   const now = new Date();
   const taskId = newTaskId(submission.pool, instanceId, now);
   const task: Task = {
@@ -144,9 +160,13 @@ function buildTask(context: ServiceContext, submission: CheckedSubmission, insta
 /** A repeated idempotency key: the earlier task when the parameters match, a conflict otherwise. */
 async function replayEarlierSubmission(context: ServiceContext, existing: Task, sameParameters: boolean, call: CallContext): Promise<SubmitScanOutput> {
   if (!sameParameters) {
-    throw new AppError('conflict', `idempotency_key: was already used for task ${existing.task_id} with different parameters; use a new key for a different scan`, {
-      details: { field: 'idempotency_key', task_id: existing.task_id },
-    });
+    throw new AppError(
+      'conflict',
+      `idempotency_key: was already used for task ${existing.task_id} with different parameters; use a new key for a different scan`,
+      {
+        details: { field: 'idempotency_key', task_id: existing.task_id },
+      },
+    );
   }
   const estimate = await describeQueued(context, existing);
   call.logger.info({ task_id: existing.task_id }, 'idempotent replay of an earlier submission');
@@ -166,7 +186,8 @@ async function replayEarlierSubmission(context: ServiceContext, existing: Task, 
 /** The answer for a newly queued task: where it stands in line and what to call next. */
 async function answerQueued(context: ServiceContext, task: Task, addressCount: number): Promise<SubmitScanOutput> {
   const estimate = await describeQueued(context, task);
-  const wait = estimate.estimated_wait_minutes === null ? 'unknown' : estimate.estimated_wait_minutes === 0 ? 'none' : `about ${estimate.estimated_wait_minutes} min`;
+  const wait =
+    estimate.estimated_wait_minutes === null ? 'unknown' : estimate.estimated_wait_minutes === 0 ? 'none' : `about ${estimate.estimated_wait_minutes} min`;
   return {
     task_id: task.task_id,
     trace_id: task.trace_id,
@@ -198,14 +219,18 @@ function hasControlCharacter(text: string, allowLineBreaks: boolean): boolean {
 function checkText(field: string, value: string, max: number, allowLineBreaks: boolean, required: boolean): string {
   const text = value.trim();
   if (required && text === '') throw new AppError('invalid_argument', `${field}: must not be empty`, { details: { field } });
-  if (text.length > max) throw new AppError('invalid_argument', `${field}: is ${text.length} characters long; at most ${max} are allowed`, { details: { field, max } });
-  if (hasControlCharacter(text, allowLineBreaks)) throw new AppError('invalid_argument', `${field}: must not contain control characters`, { details: { field } });
+  if (text.length > max)
+    throw new AppError('invalid_argument', `${field}: is ${text.length} characters long; at most ${max} are allowed`, { details: { field, max } });
+  if (hasControlCharacter(text, allowLineBreaks))
+    throw new AppError('invalid_argument', `${field}: must not contain control characters`, { details: { field } });
   // Refused rather than stripped, like control characters: the caller learns what was wrong, and a
   // name shown to people and models never differs from what was typed in an invisible way.
   const unsafe = firstUnsafeCodePoint(text);
   if (unsafe !== null) {
     const what = /^U\+D[89A-F]/.test(unsafe) ? 'a lone surrogate half' : unsafe;
-    throw new AppError('invalid_argument', `${field}: must not contain invisible or text-direction characters (found ${what})`, { details: { field, code_point: unsafe } });
+    throw new AppError('invalid_argument', `${field}: must not contain invisible or text-direction characters (found ${what})`, {
+      details: { field, code_point: unsafe },
+    });
   }
   return text;
 }
@@ -224,5 +249,7 @@ function paramsHash(scanType: ScanType, input: ScanInput, key: Buffer): string {
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([name, value]) => [name, SECRET_FIELDS.has(name) ? createHmac('sha256', key).update(String(value)).digest('hex') : value]);
   // Keyed as a whole too: a stored plain digest of the request would let anyone holding Redis test guesses offline.
-  return createHmac('sha256', key).update(JSON.stringify([scanType, entries])).digest('hex');
+  return createHmac('sha256', key)
+    .update(JSON.stringify([scanType, entries]))
+    .digest('hex');
 }

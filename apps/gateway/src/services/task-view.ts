@@ -69,7 +69,10 @@ async function liveProgress(context: ServiceContext, task: Task, call: CallConte
     const status = await scanner.getStatus(task.nessus_scan_id, signal);
     return { progress: Math.round(status.progress), raw_status: status.rawStatus };
   } catch (error) {
-    call.logger.debug({ task_id: task.task_id, err: error instanceof Error ? error.message : String(error) }, 'live progress unavailable; using the recorded one');
+    call.logger.debug(
+      { task_id: task.task_id, err: error instanceof Error ? error.message : String(error) },
+      'live progress unavailable; using the recorded one',
+    );
     return null;
   }
 }
@@ -133,7 +136,12 @@ export async function buildTaskView(context: ServiceContext, task: Task, call: C
     cancel_requested: task.cancel_requested,
     error: task.error,
     results_summary: summary
-      ? { hosts_scanned: summary.hosts_scanned, total_vulnerabilities: summary.total_vulnerabilities, severity_breakdown: summary.severity_breakdown, file_size_kb: summary.file_size_kb }
+      ? {
+          hosts_scanned: summary.hosts_scanned,
+          total_vulnerabilities: summary.total_vulnerabilities,
+          severity_breakdown: summary.severity_breakdown,
+          file_size_kb: summary.file_size_kb,
+        }
       : null,
     authentication_status: authentication,
     troubleshooting,

@@ -144,7 +144,12 @@ export interface HttpResult {
 }
 
 /** A real HTTP request to the listening gateway (Fastify's inject pulls an ESM-only cookie parser Jest cannot load). */
-export async function http(base: string, method: string, path: string, options: { headers?: Record<string, string>; body?: unknown } = {}): Promise<HttpResult> {
+export async function http(
+  base: string,
+  method: string,
+  path: string,
+  options: { headers?: Record<string, string>; body?: unknown } = {},
+): Promise<HttpResult> {
   const response = await fetch(`${base}${path}`, {
     method,
     headers: { ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}), ...options.headers },

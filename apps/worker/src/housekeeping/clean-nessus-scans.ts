@@ -23,7 +23,7 @@ export async function cleanNessusScans(deps: HousekeepingDeps): Promise<{ delete
       scans = await scanner.listOwnScans(AbortSignal.timeout(30_000));
     } catch (error) {
       errors += 1;
-      log.warn({ err: error instanceof Error ? error.message : String(error) }, 'could not list this system\'s scans; skipping the instance this run');
+      log.warn({ err: error instanceof Error ? error.message : String(error) }, "could not list this system's scans; skipping the instance this run");
       continue;
     }
     let heldHere = 0;
@@ -36,7 +36,10 @@ export async function cleanNessusScans(deps: HousekeepingDeps): Promise<{ delete
         // again every run changes nothing, so it is reported for a person to resume or stop.
         if (scan.rawStatus === 'paused') {
           heldHere += 1;
-          log.warn(context, 'a finished task\'s scan is paused in Nessus, which refuses to stop or delete it; resume or stop it in the Nessus UI so housekeeping can delete it');
+          log.warn(
+            context,
+            "a finished task's scan is paused in Nessus, which refuses to stop or delete it; resume or stop it in the Nessus UI so housekeeping can delete it",
+          );
           continue;
         }
         // Nessus refuses to delete a running or stopping scan: stop it now, delete it next run.

@@ -21,7 +21,14 @@ export async function reconcileQueued(deps: HousekeepingDeps, now = Date.now()):
     if (!payload || !deps.config().pools.some((pool) => pool.name === task.scanner_pool)) {
       await deps.tasks.update(
         task.task_id,
-        { status: 'failed', completed_at: new Date(now).toISOString(), error: { code: 'internal', message: 'The task was never queued and cannot be rebuilt (its scanner pool or stored job is gone); submit the scan again.' } },
+        {
+          status: 'failed',
+          completed_at: new Date(now).toISOString(),
+          error: {
+            code: 'internal',
+            message: 'The task was never queued and cannot be rebuilt (its scanner pool or stored job is gone); submit the scan again.',
+          },
+        },
         ['queued'],
       );
       log.warn('queued task without a job could not be re-queued; marked failed');

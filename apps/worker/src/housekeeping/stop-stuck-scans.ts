@@ -20,7 +20,10 @@ export async function stopStuckScans(deps: HousekeepingDeps, now = Date.now()): 
       try {
         await deps.registry().getScanner(task.scanner_pool, task.scanner_instance).stopScan(task.nessus_scan_id, AbortSignal.timeout(10_000));
       } catch (error) {
-        log.warn({ nessus_scan_id: task.nessus_scan_id, err: error instanceof Error ? error.message : String(error) }, 'could not stop a stuck scan; marking it timeout anyway');
+        log.warn(
+          { nessus_scan_id: task.nessus_scan_id, err: error instanceof Error ? error.message : String(error) },
+          'could not stop a stuck scan; marking it timeout anyway',
+        );
       }
     }
     const { applied } = await deps.tasks.update(
@@ -28,13 +31,19 @@ export async function stopStuckScans(deps: HousekeepingDeps, now = Date.now()): 
       {
         status: 'timeout',
         completed_at: new Date(now).toISOString(),
-        error: { code: 'timeout', message: `The scan was still running ${timeout_minutes} minutes after it started (scans.timeout_minutes) and was stopped by housekeeping.` },
+        error: {
+          code: 'timeout',
+          message: `The scan was still running ${timeout_minutes} minutes after it started (scans.timeout_minutes) and was stopped by housekeeping.`,
+        },
       },
       ['running'],
     );
     if (!applied) continue;
     timedOut += 1;
-    await deps.registry().release(task.scanner_pool, task.scanner_instance, task.task_id).catch(() => false);
+    await deps
+      .registry()
+      .release(task.scanner_pool, task.scanner_instance, task.task_id)
+      .catch(() => false);
     // Wake a job parked between polls so it settles now instead of at its next poll.
     await (await deps.scanQueue(task.scanner_pool).getJob(task.task_id))?.promote().catch(() => undefined);
     log.warn({ nessus_scan_id: task.nessus_scan_id }, 'stuck scan stopped and marked timeout');

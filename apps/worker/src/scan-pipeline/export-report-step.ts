@@ -29,7 +29,11 @@ export async function exportReport(ctx: ScanStepContext): Promise<void> {
     ));
   } catch (error) {
     if (isAppError(error) && error.code === 'payload_too_large') {
-      throw new AppError('payload_too_large', `The Nessus export is larger than limits.max_export_mb (${max_export_mb} MB) in scanners.yaml; the download was stopped and removed. Split the targets into smaller scans or raise the limit.`, { details: { max_export_mb } });
+      throw new AppError(
+        'payload_too_large',
+        `The Nessus export is larger than limits.max_export_mb (${max_export_mb} MB) in scanners.yaml; the download was stopped and removed. Split the targets into smaller scans or raise the limit.`,
+        { details: { max_export_mb } },
+      );
     }
     throw error;
   }

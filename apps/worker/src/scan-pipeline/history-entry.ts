@@ -7,7 +7,11 @@ import type { ScanStepContext } from './scan-step-context.js';
  * the ingest wrote with the store; undefined when there is none (an ingest that wrote no
  * fingerprint leaves the task out of cross-scan answers, it does not block completion).
  */
-export async function historyEntryOf(ctx: ScanStepContext, completedAt: Date, summary: ResultSummary): Promise<{ record: HistoryRecord; postings: TaskPostings } | undefined> {
+export async function historyEntryOf(
+  ctx: ScanStepContext,
+  completedAt: Date,
+  summary: ResultSummary,
+): Promise<{ record: HistoryRecord; postings: TaskPostings } | undefined> {
   const fingerprints = await (await ctx.deps.files.findFingerprint(ctx.taskId))?.load();
   if (!fingerprints) {
     ctx.log.warn('no scan fingerprint with the result store; the scan stays out of compare_scans and search_findings');

@@ -19,6 +19,9 @@ export async function ingestResults(ctx: ScanStepContext): Promise<ResultSummary
   metrics.ingestDuration.observe((performance.now() - started) / 1000);
   metrics.ingestBytes.inc((await files.exportSize(ctx.taskId)) ?? 0);
   metrics.ingestFindings.inc(summary.findings_total);
-  ctx.log.info({ hosts_scanned: summary.hosts_scanned, total_vulnerabilities: summary.total_vulnerabilities, authentication_status: summary.authentication_status }, 'results ingested');
+  ctx.log.info(
+    { hosts_scanned: summary.hosts_scanned, total_vulnerabilities: summary.total_vulnerabilities, authentication_status: summary.authentication_status },
+    'results ingested',
+  );
   return summary;
 }

@@ -34,9 +34,15 @@ export async function pollScan(ctx: ScanStepContext): Promise<void> {
       ctx.log.info({ nessus_scan_id: scanId, polls }, 'nessus scan completed');
       return recordState(ctx, { step: 'export', polls, raw_status: status.rawStatus, progress: 100 });
     case 'cancelled':
-      throw new AppError('scanner_error', `Nessus scan ${scanId} on '${ctx.state.instance_id}' was stopped outside this system (status '${status.rawStatus}'); retry the job from the failed set (Bull Board) to relaunch it.`);
+      throw new AppError(
+        'scanner_error',
+        `Nessus scan ${scanId} on '${ctx.state.instance_id}' was stopped outside this system (status '${status.rawStatus}'); retry the job from the failed set (Bull Board) to relaunch it.`,
+      );
     case 'failed':
-      throw new AppError('scanner_error', `Nessus ended scan ${scanId} on '${ctx.state.instance_id}' with status '${status.rawStatus}' (the scanner aborted it; its logs say why); retry the job from the failed set (Bull Board) to relaunch it.`);
+      throw new AppError(
+        'scanner_error',
+        `Nessus ended scan ${scanId} on '${ctx.state.instance_id}' with status '${status.rawStatus}' (the scanner aborted it; its logs say why); retry the job from the failed set (Bull Board) to relaunch it.`,
+      );
     default:
       break;
   }

@@ -4,7 +4,7 @@
  */
 export class ScanCancelled extends Error {
   constructor() {
-    super('scan cancelled at the caller\'s request');
+    super("scan cancelled at the caller's request");
     this.name = 'ScanCancelled';
   }
 }

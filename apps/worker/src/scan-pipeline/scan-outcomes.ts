@@ -80,7 +80,12 @@ export async function settleFinishedTask(ctx: ScanStepContext, status: ScanJobRe
   return { task_id: ctx.taskId, status, summary: task?.results_summary ?? null };
 }
 
-async function finishTask(ctx: ScanStepContext, outcome: ScanOutcome, patch: Partial<Task>, indexed?: Parameters<ScanStepContext['deps']['tasks']['update']>[3]): Promise<boolean> {
+async function finishTask(
+  ctx: ScanStepContext,
+  outcome: ScanOutcome,
+  patch: Partial<Task>,
+  indexed?: Parameters<ScanStepContext['deps']['tasks']['update']>[3],
+): Promise<boolean> {
   const { applied, previous } = await ctx.deps.tasks.update(ctx.taskId, { status: outcome, ...patch }, ['queued', 'running'], indexed);
   await releaseSlot(ctx);
   if (applied) {
@@ -110,7 +115,10 @@ async function stopNessusScan(ctx: ScanStepContext, why: string): Promise<void> 
     await scanner.stopScan(scanId, AbortSignal.timeout(STOP_TIMEOUT_MS));
     ctx.log.info({ nessus_scan_id: scanId, scanner_instance: instanceId }, `nessus scan stopped (${why})`);
   } catch (error) {
-    ctx.log.warn({ nessus_scan_id: scanId, scanner_instance: instanceId, err: describeError(error) }, `could not stop the nessus scan (${why}); housekeeping will clean it up`);
+    ctx.log.warn(
+      { nessus_scan_id: scanId, scanner_instance: instanceId, err: describeError(error) },
+      `could not stop the nessus scan (${why}); housekeeping will clean it up`,
+    );
   }
 }
 

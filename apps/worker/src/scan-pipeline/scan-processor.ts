@@ -1,5 +1,16 @@
 import { DelayedError, UnrecoverableError, type Job, type Processor } from 'bullmq';
-import { AppError, SCAN_QUEUE, checkedProcessor, isAppError, isStorageFailure, isTerminal, storageFailure, type ScanJobData, type ScanJobResult, type ScanStep } from '@nessus-mcp/core';
+import {
+  AppError,
+  SCAN_QUEUE,
+  checkedProcessor,
+  isAppError,
+  isStorageFailure,
+  isTerminal,
+  storageFailure,
+  type ScanJobData,
+  type ScanJobResult,
+  type ScanStep,
+} from '@nessus-mcp/core';
 import { createScan } from './create-scan-step.js';
 import { exportReport } from './export-report-step.js';
 import { ingestResults } from './ingest-results-step.js';
@@ -23,7 +34,12 @@ export function createScanProcessor(deps: ScanPipelineDeps): Processor<ScanJobDa
   return checkedProcessor(SCAN_QUEUE, (job, token, signal) => processScanJob(deps, job, token, signal));
 }
 
-async function processScanJob(deps: ScanPipelineDeps, job: Job<ScanJobData, ScanJobResult, 'scan'>, token: string | undefined, signal: AbortSignal | undefined): Promise<ScanJobResult> {
+async function processScanJob(
+  deps: ScanPipelineDeps,
+  job: Job<ScanJobData, ScanJobResult, 'scan'>,
+  token: string | undefined,
+  signal: AbortSignal | undefined,
+): Promise<ScanJobResult> {
   if (!token || !signal) throw new Error('BullMQ passed no lock token or abort signal to the scan processor');
   const taskId = job.data.task_id;
   const log = deps.logger.child({ task_id: taskId, trace_id: job.data.trace_id, attempt: job.attemptsMade + 1 });
@@ -101,7 +117,8 @@ async function reopenRetriedTask(ctx: ScanStepContext): Promise<void> {
   } else if (ctx.state.failed_tries) await recordState(ctx, { failed_tries: 0 });
   const task = await ctx.deps.tasks.get(ctx.taskId);
   if (task) ctx.task = task;
-  if (applied) ctx.log.info({ resume_step: ctx.state.step, nessus_scan_id: ctx.state.nessus_scan_id ?? null }, 'failed task retried from the failed set; resuming');
+  if (applied)
+    ctx.log.info({ resume_step: ctx.state.step, nessus_scan_id: ctx.state.nessus_scan_id ?? null }, 'failed task retried from the failed set; resuming');
 }
 
 async function handleInterruption(ctx: ScanStepContext, error: unknown): Promise<ScanJobResult> {
@@ -117,7 +134,10 @@ async function handleInterruption(ctx: ScanStepContext, error: unknown): Promise
   if (retry && failure.details?.status === 503) {
     // A 503 is how a Nessus that restarts answers while loading: check its health now, so the
     // retried job finds it `starting` and waits for it instead of spending its tries.
-    await ctx.deps.registry().health(ctx.pool, { refresh: true, signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
+    await ctx.deps
+      .registry()
+      .health(ctx.pool, { refresh: true, signal: AbortSignal.timeout(5_000) })
+      .catch(() => undefined);
   }
   if (retry) {
     // The step is retried as a delayed step job with exponential backoff and jitter. The budget
@@ -167,7 +187,12 @@ export function classifyFailure(error: unknown): AppError {
   // Writing the export or the result store under DATA_DIR: a full disk must say so, not "internal error".
   if (isStorageFailure(error)) return storageFailure(error, "write this task's files");
   if (error instanceof Error && error.name === 'NessusParseError') {
-    return new AppError('scanner_error', `Nessus produced an export that is not a well-formed .nessus document (${error.message}); submit the scan again.`, { retryable: false });
+    return new AppError('scanner_error', `Nessus produced an export that is not a well-formed .nessus document (${error.message}); submit the scan again.`, {
+      retryable: false,
+    });
   }
-  return new AppError('internal', 'An internal error occurred while running the scan; see the worker logs (search by task id or trace id).', { retryable: true, cause: error });
+  return new AppError('internal', 'An internal error occurred while running the scan; see the worker logs (search by task id or trace id).', {
+    retryable: true,
+    cause: error,
+  });
 }

@@ -106,7 +106,10 @@ export class ScanWatcher {
       listed = await scanner.listOwnScans(AbortSignal.timeout(Math.max(5_000, this.options.intervalMs * 5)));
     } catch (error) {
       // The jobs' own polls report a scanner that stays unreachable; here it only delays the wake.
-      this.options.logger.debug({ scanner_pool: pool, scanner_instance: instanceId, err: error instanceof Error ? error.message : String(error) }, 'scan watcher could not list scans');
+      this.options.logger.debug(
+        { scanner_pool: pool, scanner_instance: instanceId, err: error instanceof Error ? error.message : String(error) },
+        'scan watcher could not list scans',
+      );
       return;
     }
     const statusOf = new Map(listed.map((scan) => [scan.scanId, scan.rawStatus]));
@@ -119,7 +122,11 @@ export class ScanWatcher {
           // One write per change, so list_tasks shows what Nessus says between the jobs' rare polls.
           await this.options.recordStatus(scan.taskId, raw).then(
             () => (scan.rawStatus = raw),
-            (error: unknown) => this.options.logger.debug({ task_id: scan.taskId, err: error instanceof Error ? error.message : String(error) }, 'scan watcher could not record a status'),
+            (error: unknown) =>
+              this.options.logger.debug(
+                { task_id: scan.taskId, err: error instanceof Error ? error.message : String(error) },
+                'scan watcher could not record a status',
+              ),
           );
         }
         continue;
@@ -130,7 +137,10 @@ export class ScanWatcher {
       try {
         outcome = await this.options.wake(scan.pool, scan.taskId);
       } catch (error) {
-        this.options.logger.debug({ task_id: scan.taskId, err: error instanceof Error ? error.message : String(error) }, 'scan watcher could not wake a job; trying again next tick');
+        this.options.logger.debug(
+          { task_id: scan.taskId, err: error instanceof Error ? error.message : String(error) },
+          'scan watcher could not wake a job; trying again next tick',
+        );
         continue;
       }
       if (outcome === 'busy') continue;

@@ -34,7 +34,10 @@ export async function selectInstance(ctx: ScanStepContext): Promise<void> {
     const since = state.waiting_for_capacity_since ?? new Date().toISOString();
     if (!state.waiting_for_capacity_since) {
       const waitingOn = [...starting].map(([instance, progress]) => ({ instance, progress }));
-      ctx.log.info({ scanner_pool: ctx.pool, preferred: preferred ?? null, starting: waitingOn }, waitingOn.length > 0 ? 'no scanner instance is ready (some are starting); waiting' : 'every scanner instance is busy; waiting for a free slot');
+      ctx.log.info(
+        { scanner_pool: ctx.pool, preferred: preferred ?? null, starting: waitingOn },
+        waitingOn.length > 0 ? 'no scanner instance is ready (some are starting); waiting' : 'every scanner instance is busy; waiting for a free slot',
+      );
     }
     await recordState(ctx, { waiting_for_capacity_since: since });
     return delayJobUntil(ctx, Date.now() + waitMs(ctx));

@@ -42,20 +42,29 @@ export async function verifyJobScope(ctx: ScanStepContext): Promise<void> {
   const field = tamperedField(ctx);
   let refusal: AppError | null = null;
   if (field !== null) {
-    refusal = new AppError('out_of_scope', `The queued job's ${field} no longer matches the task as submitted (the job data was edited after submission); the scan was not started. Submit a new scan instead of editing the job.`, {
-      details: { field },
-    });
+    refusal = new AppError(
+      'out_of_scope',
+      `The queued job's ${field} no longer matches the task as submitted (the job data was edited after submission); the scan was not started. Submit a new scan instead of editing the job.`,
+      {
+        details: { field },
+      },
+    );
   } else {
     try {
       const parsed = parseTargets(ctx.job.data.targets, { maxAddresses: config.limits.max_addresses_per_scan });
       assertInScope(parsed.targets, allowListOf(config.allowed_targets));
     } catch (error) {
       const reason = error instanceof AppError ? error.message : String(error);
-      refusal = new AppError('out_of_scope', `The task's targets are no longer allowed (${reason}); the scan was not started.`, { details: { field: 'targets' } });
+      refusal = new AppError('out_of_scope', `The task's targets are no longer allowed (${reason}); the scan was not started.`, {
+        details: { field: 'targets' },
+      });
     }
   }
   if (refusal === null) return;
-  ctx.log.warn({ code: refusal.code, field: refusal.details?.field, job_targets: ctx.job.data.targets, task_targets: ctx.task.targets }, 'scan job refused before creating a Nessus scan');
+  ctx.log.warn(
+    { code: refusal.code, field: refusal.details?.field, job_targets: ctx.job.data.targets, task_targets: ctx.task.targets },
+    'scan job refused before creating a Nessus scan',
+  );
   await ctx.deps.audit.record({
     client: 'worker',
     action: 'scan.scope_violation',

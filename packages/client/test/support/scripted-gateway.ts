@@ -197,13 +197,32 @@ export async function startScriptedGateway(): Promise<ScriptedGateway> {
     const totalPages = page === 0 ? (rows.length > 0 ? 1 : 0) : Math.ceil(rows.length / pageSize);
     const slice = page === 0 ? rows : rows.slice((page - 1) * pageSize, page * pageSize);
     const lines = [
-      JSON.stringify({ type: 'schema', profile: args.schema_profile ?? 'brief', fields: ['finding_id', 'host', 'port', 'severity'], filters_applied: filters, sort: args.sort ?? null, total_vulnerabilities: rows.length, total_pages: totalPages }),
-      JSON.stringify({ type: 'scan_metadata', task_id: task.task_id, scan_name: task.name, scan_type: task.scan_type, targets: [task.targets], hosts_scanned: 3, total_vulnerabilities: FINDINGS.length - BREAKDOWN.info, severity_breakdown: BREAKDOWN }),
+      JSON.stringify({
+        type: 'schema',
+        profile: args.schema_profile ?? 'brief',
+        fields: ['finding_id', 'host', 'port', 'severity'],
+        filters_applied: filters,
+        sort: args.sort ?? null,
+        total_vulnerabilities: rows.length,
+        total_pages: totalPages,
+      }),
+      JSON.stringify({
+        type: 'scan_metadata',
+        task_id: task.task_id,
+        scan_name: task.name,
+        scan_type: task.scan_type,
+        targets: [task.targets],
+        hosts_scanned: 3,
+        total_vulnerabilities: FINDINGS.length - BREAKDOWN.info,
+        severity_breakdown: BREAKDOWN,
+      }),
       ...slice.map((f) => JSON.stringify({ type: 'vulnerability', ...f })),
     ];
     if (page !== 0) {
       const hasNext = page < totalPages;
-      lines.push(JSON.stringify({ type: 'pagination', page, page_size: pageSize, total_pages: totalPages, has_next: hasNext, next_page: hasNext ? page + 1 : null }));
+      lines.push(
+        JSON.stringify({ type: 'pagination', page, page_size: pageSize, total_pages: totalPages, has_next: hasNext, next_page: hasNext ? page + 1 : null }),
+      );
     }
     return { content: [{ type: 'text', text: `${lines.join('\n')}\n` }] };
   }
@@ -230,17 +249,30 @@ export async function startScriptedGateway(): Promise<ScriptedGateway> {
     server.registerTool('run_trusted_scan', { inputSchema: { ...base, ...ssh } }, submit('trusted'));
     server.registerTool(
       'run_privileged_scan',
-      { inputSchema: { ...base, ...ssh, elevate_privileges_with: z.enum(['sudo', 'su', 'su+sudo', 'pbrun', 'dzdo']), escalation_account: z.string().optional(), escalation_password: z.string().optional(), su_login: z.string().optional() } },
+      {
+        inputSchema: {
+          ...base,
+          ...ssh,
+          elevate_privileges_with: z.enum(['sudo', 'su', 'su+sudo', 'pbrun', 'dzdo']),
+          escalation_account: z.string().optional(),
+          escalation_password: z.string().optional(),
+          su_login: z.string().optional(),
+        },
+      },
       submit('privileged'),
     );
-    server.registerTool('get_scan_status', { inputSchema: { task_id: z.string() }, outputSchema: { task_id: z.string(), status: z.string() } }, async (args) => {
-      calls.push({ tool: 'get_scan_status', args });
-      const task = tasks.get(args.task_id);
-      if (!task) return failure('not_found', `task ${args.task_id} not found`, { task_id: args.task_id });
-      const status = statusOf(task);
-      task.reads += 1;
-      return structured(status);
-    });
+    server.registerTool(
+      'get_scan_status',
+      { inputSchema: { task_id: z.string() }, outputSchema: { task_id: z.string(), status: z.string() } },
+      async (args) => {
+        calls.push({ tool: 'get_scan_status', args });
+        const task = tasks.get(args.task_id);
+        if (!task) return failure('not_found', `task ${args.task_id} not found`, { task_id: args.task_id });
+        const status = statusOf(task);
+        task.reads += 1;
+        return structured(status);
+      },
+    );
     server.registerTool(
       'get_scan_results',
       {
@@ -262,7 +294,9 @@ export async function startScriptedGateway(): Promise<ScriptedGateway> {
     );
     server.registerTool(
       'list_tasks',
-      { inputSchema: { limit: z.number().int().optional(), status: z.string().optional(), scanner_pool: z.string().optional(), target: z.string().optional() } },
+      {
+        inputSchema: { limit: z.number().int().optional(), status: z.string().optional(), scanner_pool: z.string().optional(), target: z.string().optional() },
+      },
       async (args) => {
         calls.push({ tool: 'list_tasks', args });
         const all = [...tasks.values()].map(statusOf).filter((t) => args.status === undefined || t.status === args.status);
@@ -280,7 +314,18 @@ export async function startScriptedGateway(): Promise<ScriptedGateway> {
             capacity: 2,
             active_scans: 0,
             instances: [
-              { instance_id: 'scan1', name: 'Simulator', enabled: true, max_concurrent_scans: 2, active_scans: 0, healthy: true, health_status: 'ok', health_message: null, version: '10.7.2', checked_at: null },
+              {
+                instance_id: 'scan1',
+                name: 'Simulator',
+                enabled: true,
+                max_concurrent_scans: 2,
+                active_scans: 0,
+                healthy: true,
+                health_status: 'ok',
+                health_message: null,
+                version: '10.7.2',
+                checked_at: null,
+              },
             ],
           },
         ],
@@ -292,7 +337,15 @@ export async function startScriptedGateway(): Promise<ScriptedGateway> {
       const counts = { waiting: 0, active: 1, delayed: 0, completed: 2, failed: 0 };
       return structured({
         totals: counts,
-        pools: [{ scanner_pool: args.scanner_pool ?? 'nessus', queue: `scans-${args.scanner_pool ?? 'nessus'}`, counts, paused: false, oldest_waiting_age_seconds: null }],
+        pools: [
+          {
+            scanner_pool: args.scanner_pool ?? 'nessus',
+            queue: `scans-${args.scanner_pool ?? 'nessus'}`,
+            counts,
+            paused: false,
+            oldest_waiting_age_seconds: null,
+          },
+        ],
         dead_letter_count: 0,
         oldest_waiting_age_seconds: null,
       });
@@ -309,15 +362,33 @@ export async function startScriptedGateway(): Promise<ScriptedGateway> {
           const group = counts.get(key) ?? { count: 0, max: 0 };
           counts.set(key, { count: group.count + 1, max: Math.max(group.max, finding.severity) });
         }
-        const groups = [...counts].map(([key, group]) => ({ key, label: key, count: group.count, hosts: 1, max_severity: group.max, ...(group.max === 4 ? { max_risk: { cisa_known_exploited: '2021-11-03' } } : {}) }));
-        return json({ task_id: args.task_id, group_by: args.group_by, filters_applied: args.filters ?? {}, total_findings: FINDINGS.length, total_groups: groups.length, groups: groups.slice(0, args.top ?? 20) });
+        const groups = [...counts].map(([key, group]) => ({
+          key,
+          label: key,
+          count: group.count,
+          hosts: 1,
+          max_severity: group.max,
+          ...(group.max === 4 ? { max_risk: { cisa_known_exploited: '2021-11-03' } } : {}),
+        }));
+        return json({
+          task_id: args.task_id,
+          group_by: args.group_by,
+          filters_applied: args.filters ?? {},
+          total_findings: FINDINGS.length,
+          total_groups: groups.length,
+          groups: groups.slice(0, args.top ?? 20),
+        });
       },
     );
     server.registerTool('get_finding', { inputSchema: { task_id: z.string(), finding_id: z.string() } }, async (args) => {
       calls.push({ tool: 'get_finding', args });
       const finding = FINDINGS.find((f) => f.finding_id === args.finding_id);
       if (!finding) return failure('not_found', `task ${args.task_id} has no finding ${args.finding_id}`);
-      return json({ task_id: args.task_id, finding: { ...finding, description: 'A long description.', plugin_output: 'Output line' }, plugin_output_truncated: null });
+      return json({
+        task_id: args.task_id,
+        finding: { ...finding, description: 'A long description.', plugin_output: 'Output line' },
+        plugin_output_truncated: null,
+      });
     });
     server.registerTool('cancel_scan', { inputSchema: { task_id: z.string() } }, async (args) => {
       calls.push({ tool: 'cancel_scan', args });
@@ -343,7 +414,11 @@ export async function startScriptedGateway(): Promise<ScriptedGateway> {
     if (report && req.method === 'GET') {
       const known = tasks.has(decodeURIComponent(report[1] ?? ''));
       res.writeHead(known ? 200 : 404, { 'content-type': known ? 'text/html; charset=utf-8' : 'application/json' });
-      res.end(known ? '<!DOCTYPE html><html><body><svg id="severity-chart"></svg>report</body></html>' : JSON.stringify({ error: { code: 'not_found', message: 'no task with id' } }));
+      res.end(
+        known
+          ? '<!DOCTYPE html><html><body><svg id="severity-chart"></svg>report</body></html>'
+          : JSON.stringify({ error: { code: 'not_found', message: 'no task with id' } }),
+      );
       return;
     }
     const csv = /^\/api\/v1\/tasks\/([^/?]+)\/results\.csv(?:\?(.*))?$/.exec(req.url ?? '');

@@ -43,7 +43,10 @@ const oauthSchema = z.strictObject({
   /** The resource named in the protected-resource metadata; defaults to `audience`. */
   resource: z.string().min(1).optional(),
   /** Signature algorithms accepted; `none` and HMAC are never accepted from a JWKS. */
-  algorithms: z.array(z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'])).min(1).default(['RS256', 'ES256', 'EdDSA']),
+  algorithms: z
+    .array(z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']))
+    .min(1)
+    .default(['RS256', 'ES256', 'EdDSA']),
 });
 
 export const accessConfigSchema = z

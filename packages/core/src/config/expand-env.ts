@@ -20,12 +20,7 @@ export function formatPath(path: ReadonlyArray<string | number>): string {
   return out || '(root)';
 }
 
-export function expandEnv(
-  value: unknown,
-  env: NodeJS.ProcessEnv,
-  issues: EnvIssue[],
-  path: Array<string | number> = [],
-): unknown {
+export function expandEnv(value: unknown, env: NodeJS.ProcessEnv, issues: EnvIssue[], path: Array<string | number> = []): unknown {
   if (typeof value === 'string') {
     return value.replace(PATTERN, (_match, name: string, fallback: string | undefined) => {
       const found = env[name];
@@ -40,9 +35,7 @@ export function expandEnv(
   }
   if (Array.isArray(value)) return value.map((item, index) => expandEnv(item, env, issues, [...path, index]));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value as Record<string, unknown>).map(([key, item]) => [key, expandEnv(item, env, issues, [...path, key])]),
-    );
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([key, item]) => [key, expandEnv(item, env, issues, [...path, key])]));
   }
   return value;
 }

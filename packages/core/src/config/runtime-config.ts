@@ -123,7 +123,10 @@ export function loadCredentialsKey(env: NodeJS.ProcessEnv, dataDir: string): Buf
   const encoded = env.CREDENTIALS_KEY || ensureSecretFile(dataDir, 'credentials.key', () => randomBytes(32).toString('base64'));
   const key = Buffer.from(encoded, 'base64');
   if (key.length !== 32) {
-    throw new AppError('config_invalid', `CREDENTIALS_KEY must be 32 bytes encoded in base64 (got ${key.length} bytes); generate one with: openssl rand -base64 32`);
+    throw new AppError(
+      'config_invalid',
+      `CREDENTIALS_KEY must be 32 bytes encoded in base64 (got ${key.length} bytes); generate one with: openssl rand -base64 32`,
+    );
   }
   return key;
 }

@@ -7,12 +7,9 @@ import { expandEnv, formatPath, type EnvIssue } from './expand-env.js';
 /** Numbers and booleans may come from `${VAR}` expansion as strings. */
 const int = (min: number, max: number) =>
   z.preprocess((v) => (typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : v), z.number().int().min(min).max(max));
-const bool = () =>
-  z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
+const bool = () => z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
 
-const instanceId = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'must be 1-32 lower-case letters, digits or dashes (it becomes part of task ids)');
+const instanceId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'must be 1-32 lower-case letters, digits or dashes (it becomes part of task ids)');
 
 const httpUrl = z.string().refine((value) => {
   try {
@@ -117,7 +114,11 @@ export const scannersConfigSchema = z
       const ids = new Set<string>();
       pool.instances.forEach((instance, i) => {
         if (ids.has(instance.instance_id)) {
-          ctx.addIssue({ code: 'custom', path: ['pools', p, 'instances', i, 'instance_id'], message: `duplicate instance_id '${instance.instance_id}' in pool '${pool.name}'` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['pools', p, 'instances', i, 'instance_id'],
+            message: `duplicate instance_id '${instance.instance_id}' in pool '${pool.name}'`,
+          });
         }
         ids.add(instance.instance_id);
       });
@@ -166,7 +167,10 @@ export function loadScannersConfig(path: string, env: NodeJS.ProcessEnv = proces
     text = readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new AppError('config_invalid', `cannot read scanner config ${path}: ${code === 'ENOENT' ? 'file not found (set SCANNERS_CONFIG or create it; see config/scanners.yaml in the repository)' : String(code)}`);
+    throw new AppError(
+      'config_invalid',
+      `cannot read scanner config ${path}: ${code === 'ENOENT' ? 'file not found (set SCANNERS_CONFIG or create it; see config/scanners.yaml in the repository)' : String(code)}`,
+    );
   }
   let document: unknown;
   try {

@@ -3,7 +3,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
 import { compileAllowList, type AllowList } from '../targets.js';
-import { expandEnv, formatPath, type EnvIssue } from './expand-env.js';
+import { failConfig, validateConfigDocument } from './expand-env.js';
 
 /** What a caller may do: read tasks and results, submit and cancel scans, operate the queues. */
 export const SCOPES = ['nessus:read', 'nessus:scan', 'nessus:admin'] as const;
@@ -85,37 +85,20 @@ export interface AccessConfig {
 
 export const EMPTY_ACCESS_CONFIG: AccessConfig = { tokens: [], oauth: null, source: '' };
 
-function fail(source: string, problems: EnvIssue[]): never {
-  const lines = problems.map((p) => `  ${p.path}: ${p.message}`).join('\n');
-  throw new AppError('config_invalid', `${source} is invalid:\n${lines}`, { details: { source, problems } });
-}
-
 export function parseAccessConfig(document: unknown, source: string, env: NodeJS.ProcessEnv = process.env): AccessConfig {
-  const envIssues: EnvIssue[] = [];
-  const expanded = expandEnv(document ?? {}, env, envIssues);
-  if (envIssues.length > 0) fail(source, envIssues);
-  const result = accessConfigSchema.safeParse(expanded);
-  if (!result.success) {
-    fail(
-      source,
-      result.error.issues.map((issue) => ({
-        path: formatPath(issue.path.filter((part): part is string | number => typeof part !== 'symbol')),
-        message: issue.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.map((k) => `'${k}'`).join(', ')}` : issue.message,
-      })),
-    );
-  }
-  const tokens = result.data.tokens.map((token, i): AccessToken => {
+  const data = validateConfigDocument(accessConfigSchema, document ?? {}, source, env);
+  const tokens = data.tokens.map((token, i): AccessToken => {
     let allowList: AllowList | null = null;
     if (token.allowed_targets) {
       try {
         allowList = compileAllowList(token.allowed_targets);
       } catch (error) {
-        fail(source, [{ path: `tokens[${i}].allowed_targets`, message: (error as Error).message.replace(/^allowed_targets: /, '') }]);
+        failConfig(source, [{ path: `tokens[${i}].allowed_targets`, message: (error as Error).message.replace(/^allowed_targets: /, '') }]);
       }
     }
     return { name: token.name, sha256: token.sha256, scopes: [...new Set(token.scopes)], allowList };
   });
-  return { tokens, oauth: result.data.oauth ?? null, source };
+  return { tokens, oauth: data.oauth ?? null, source };
 }
 
 /**

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
-import { expandEnv, formatPath, type EnvIssue } from './expand-env.js';
+import { failConfig, validateConfigDocument } from './expand-env.js';
 
 /** Numbers and booleans may come from `${VAR}` expansion as strings. */
 const int = (min: number, max: number) =>
@@ -136,27 +136,10 @@ export type ScannersConfig = z.output<typeof scannersConfigSchema> & { default_p
 export type ScannerPoolConfig = z.output<typeof scannerPoolSchema>;
 export type ScannerInstanceConfig = z.output<typeof scannerInstanceSchema>;
 
-function fail(source: string, problems: EnvIssue[]): never {
-  const lines = problems.map((p) => `  ${p.path}: ${p.message}`).join('\n');
-  throw new AppError('config_invalid', `${source} is invalid:\n${lines}`, { details: { source, problems } });
-}
-
 /** Validates an already parsed document (expanding `${VAR}` first). */
 export function parseScannersConfig(document: unknown, source: string, env: NodeJS.ProcessEnv = process.env): ScannersConfig {
-  const envIssues: EnvIssue[] = [];
-  const expanded = expandEnv(document, env, envIssues);
-  if (envIssues.length > 0) fail(source, envIssues);
-  const result = scannersConfigSchema.safeParse(expanded);
-  if (!result.success) {
-    fail(
-      source,
-      result.error.issues.map((issue) => ({
-        path: formatPath(issue.path.filter((part): part is string | number => typeof part !== 'symbol')),
-        message: issue.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.map((k) => `'${k}'`).join(', ')}` : issue.message,
-      })),
-    );
-  }
-  const config = result.data;
+  const data = validateConfigDocument(scannersConfigSchema, document, source, env);
+  const config = data;
   return { ...config, default_pool: config.default_pool ?? config.pools[0]!.name, source };
 }
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
-import { failConfig, validateConfigDocument } from './expand-env.js';
+import { validateConfigDocument } from './expand-env.js';
 
 /** Numbers and booleans may come from `${VAR}` expansion as strings. */
 const int = (min: number, max: number) =>

@@ -65,6 +65,7 @@ describe('an agent over MCP Streamable HTTP', () => {
     expect(tools.map((t) => t.name).sort()).toEqual(
       [
         'cancel_scan',
+        'compare_scans',
         'get_finding',
         'get_queue_status',
         'get_scan_results',
@@ -74,6 +75,7 @@ describe('an agent over MCP Streamable HTTP', () => {
         'run_privileged_scan',
         'run_trusted_scan',
         'run_untrusted_scan',
+        'search_findings',
         'summarize_findings',
       ].sort(),
     );

@@ -80,8 +80,29 @@ afterAll(async () => {
   await gw.close();
 });
 
+/** Every vulnerability (or occurrence) line of a listing, following the pagination line's cursor from the first page. */
+async function followCursors(
+  tool: string,
+  first: Record<string, unknown>,
+  again: Record<string, unknown>,
+  type: string,
+): Promise<{ rows: Line[]; cursors: string[] }> {
+  const rows: Line[] = [];
+  const cursors: string[] = [];
+  let page = lines(textOf(await callTool(client, tool, first)));
+  for (;;) {
+    rows.push(...page.filter((line) => line.type === type));
+    const cursor = page.at(-1)?.cursor;
+    if (typeof cursor !== 'string') break;
+    cursors.push(cursor);
+    page = lines(textOf(await callTool(client, tool, { ...again, cursor })));
+  }
+  return { rows, cursors };
+}
+
 describe('compare_scans', () => {
   let fullCounts: unknown;
+  let issuedCursor: string;
 
   it('compares with the previous overlapping scan, over MCP and REST alike', async () => {
     const tool = lines(textOf(await callTool(client, 'compare_scans', { task_id: week2, base_task_id: 'previous', page_size: 10 })));
@@ -101,6 +122,40 @@ describe('compare_scans', () => {
     expect(body.filter((line) => line.type === 'vulnerability').map((line) => line.change)).toEqual(['changed', 'fixed']);
   });
 
+  it('pages with the cursor of the pagination line, which keeps the base, the classes and the filters', async () => {
+    const query = { change: ['persisting', 'changed'], page_size: 10, sort: 'severity' };
+    const all = lines(textOf(await callTool(client, 'compare_scans', { task_id: week2, base_task_id: 'previous', ...query, page: 0 })));
+    const everything = all.filter((line) => line.type === 'vulnerability');
+    expect(everything.length).toBeGreaterThan(10);
+    const { rows, cursors } = await followCursors(
+      'compare_scans',
+      { task_id: week2, base_task_id: 'previous', ...query },
+      { task_id: week2, base_task_id: week1 },
+      'vulnerability',
+    );
+    expect(rows).toEqual(everything);
+    expect(cursors.length).toBe(Math.ceil(everything.length / 10) - 1);
+    issuedCursor = cursors[0]!;
+
+    const otherClasses = errorBody(await callTool(client, 'compare_scans', { task_id: week2, base_task_id: 'previous', change: 'new', cursor: issuedCursor }));
+    expect(otherClasses.error).toMatchObject({ code: 'invalid_argument', details: { differs: 'change' } });
+    const otherBase = errorBody(await callTool(client, 'compare_scans', { task_id: week2, base_task_id: week2, cursor: issuedCursor }));
+    expect(otherBase.error).toMatchObject({ code: 'invalid_argument', details: { differs: 'base_task_id' } });
+    const otherTask = errorBody(await callTool(client, 'compare_scans', { task_id: week1, base_task_id: week2, cursor: issuedCursor }));
+    expect(otherTask.error.code).toBe('invalid_argument');
+    // A get_scan_results cursor is not a comparison cursor, and the other way round.
+    const resultsPage = lines(textOf(await callTool(client, 'get_scan_results', { task_id: week2, page_size: 10 })));
+    const resultsCursor = String(resultsPage.at(-1)?.cursor);
+    expect(errorBody(await callTool(client, 'compare_scans', { task_id: week2, base_task_id: week1, cursor: resultsCursor })).error.code).toBe(
+      'invalid_argument',
+    );
+    expect(errorBody(await callTool(client, 'get_scan_results', { task_id: week2, cursor: issuedCursor })).error.code).toBe('invalid_argument');
+    // The REST twin takes the same cursor.
+    const rest = await http(gw.url, 'GET', `/api/v1/tasks/${week2}/delta?base_task_id=previous&cursor=${encodeURIComponent(issuedCursor)}`, { headers: auth });
+    expect(rest.status).toBe(200);
+    expect(lines(rest.text).filter((line) => line.type === 'vulnerability')).toEqual(everything.slice(10, 20));
+  });
+
   it("compares at fingerprint level once the base's full results expired, and says so", async () => {
     // What retention does to a completed task: the fingerprint moves to the history, the rest goes.
     const { tasks, files } = gw.runtime.services.context;
@@ -116,6 +171,8 @@ describe('compare_scans', () => {
     expect(String((result[1]?.notes as string[]).join(' '))).toMatch(/only its fingerprint remains/);
     const fixed = result.find((line) => line.type === 'vulnerability');
     expect(fixed).toMatchObject({ change: 'fixed', host: expect.any(String), plugin_id: expect.any(Number), plugin_name: expect.any(String) });
+    // Pages of the full comparison no longer line up with the fingerprint-level one.
+    expect(errorBody(await callTool(client, 'compare_scans', { task_id: week2, base_task_id: 'previous', cursor: issuedCursor })).error.code).toBe('conflict');
   });
 
   it('answers bad input with codes', async () => {
@@ -150,6 +207,23 @@ describe('search_findings', () => {
     const plugin = Number(occurrences[0]?.plugin_id);
     const byPlugin = lines((await http(gw.url, 'GET', `/api/v1/findings/search?plugin_id=${plugin}&scope=history`, { headers: auth })).text);
     expect(byPlugin.filter((line) => line.type === 'occurrence').every((line) => line.plugin_id === plugin)).toBe(true);
+  });
+
+  it('pages with cursors, refuses one from another search, and one issued before another scan was indexed', async () => {
+    const search = { host: '192.168.2.0/24', scope: 'history' };
+    const all = lines(textOf(await callTool(client, 'search_findings', { ...search, page: 0 }))).filter((line) => line.type === 'occurrence');
+    expect(all.length).toBeGreaterThan(10);
+    const { rows, cursors } = await followCursors('search_findings', { ...search, page_size: 10 }, search, 'occurrence');
+    expect(rows).toEqual(all);
+    const other = errorBody(await callTool(client, 'search_findings', { host: '192.168.2.1', scope: 'history', cursor: cursors[0] }));
+    expect(other.error).toMatchObject({ code: 'invalid_argument', details: { differs: 'search' } });
+    const both = errorBody(await callTool(client, 'search_findings', { ...search, page: 2, cursor: cursors[0] }));
+    expect(both.error.code).toBe('invalid_argument');
+
+    const week3 = ((await callTool(client, 'run_untrusted_scan', { targets: '192.168.2.0/24', name: 'week 3' })).structuredContent as { task_id: string })
+      .task_id;
+    await completeLikeTheWorker(week3, readFileSync(FIXTURE, 'utf8'), '2025-12-15T10:00:00.000Z');
+    expect(errorBody(await callTool(client, 'search_findings', { ...search, cursor: cursors[0] })).error.code).toBe('conflict');
   });
 
   it('needs a key and a well-formed CVE', async () => {

@@ -1,7 +1,7 @@
 import { AppError } from '@nessus-mcp/core/errors';
 import type { FieldValue, Finding } from '@nessus-mcp/nessus-parser';
 import { getFieldValue, matchesCondition, pageWindow, paginationLine, projectFinding, resolveResultQuery, vulnerabilityLine } from '@nessus-mcp/schema';
-import type { CompiledFilters, ResultQuery, ResultQueryInput, SortSpec } from '@nessus-mcp/schema';
+import type { CompiledFilters, CursorContext, ResultQuery, ResultQueryInput, SortSpec } from '@nessus-mcp/schema';
 import { columnValue } from './columns.js';
 import { CHANGE_CLASSES, CHANGED, emptyCounts, fromBase } from './delta.js';
 import type { ChangeClass, ChangeCounts, Delta } from './delta.js';
@@ -43,24 +43,49 @@ export interface DeltaPage extends AsyncIterable<string>, DeltaCounts {
   readonly total: number;
   readonly total_pages: number;
   readonly returned: number;
+  /** The cursor of the next page (null on the last page, for page 0, and without a codec). */
+  readonly next_cursor: string | null;
   toArray(): Promise<string[]>;
   toText(): Promise<string>;
 }
+
+/** Cursor kind of `compare_scans` pages: a results cursor is refused here, and the other way round. */
+export const DELTA_CURSOR_KIND = 'delta';
 
 /** A comparison query, checked: the `get_scan_results` parameters plus the classes to list. */
 export interface ResolvedCompareQuery {
   query: ResultQuery;
   changes: ChangeClass[];
+  /** With a cursor: the base task it was issued for (what `"previous"` meant then); else null. */
+  cursorBase: string | null;
 }
 
-export function resolveCompareQuery(input: CompareQueryInput): ResolvedCompareQuery {
-  const query = resolveResultQuery(input);
-  const raw =
-    input.change === undefined || input.change === null
-      ? []
-      : typeof input.change === 'string'
-        ? input.change.split(',').map((part) => part.trim())
-        : [...input.change];
+function changeList(change: CompareQueryInput['change']): string[] {
+  if (change === undefined || change === null) return [];
+  return typeof change === 'string' ? change.split(',').map((part) => part.trim()) : [...change];
+}
+
+/**
+ * Checks a comparison query. With a cursor (`cursors` given: the codec and the task id), the
+ * query, the classes and the base come from the cursor; parameters given beside it must mean the
+ * same, as for `get_scan_results`.
+ */
+export function resolveCompareQuery(input: CompareQueryInput, cursors?: Omit<CursorContext, 'kind'>): ResolvedCompareQuery {
+  const context = cursors && { ...cursors, kind: DELTA_CURSOR_KIND };
+  const query = resolveResultQuery(input, context);
+  let raw = changeList(input.change);
+  let cursorBase: string | null = null;
+  if (context && input.cursor !== undefined && input.cursor !== null) {
+    const carried = context.codec.decode(input.cursor, DELTA_CURSOR_KIND).query;
+    const carriedChanges = Array.isArray(carried.c) ? carried.c.map(String) : [];
+    if (raw.length > 0 && JSON.stringify([...new Set(raw)].sort()) !== JSON.stringify([...carriedChanges].sort())) {
+      throw new AppError('invalid_argument', 'cursor: it continues a comparison of other change classes; pass the cursor alone, or drop it and start again', {
+        details: { field: 'cursor', differs: 'change' },
+      });
+    }
+    raw = carriedChanges;
+    cursorBase = typeof carried.b === 'string' ? carried.b : null;
+  }
   const unknown = raw.filter((value) => !(CHANGE_CLASSES as readonly string[]).includes(value));
   if (unknown.length > 0) {
     throw new AppError(
@@ -71,7 +96,7 @@ export function resolveCompareQuery(input: CompareQueryInput): ResolvedCompareQu
       },
     );
   }
-  return { query, changes: raw.length === 0 ? [...CHANGE_CLASSES] : [...new Set(raw as ChangeClass[])] };
+  return { query, changes: raw.length === 0 ? [...CHANGE_CLASSES] : [...new Set(raw as ChangeClass[])], cursorBase };
 }
 
 /** Which of a side's fingerprint entries match the filters: from the store's columns, else from the fingerprint. */
@@ -167,11 +192,18 @@ export interface DeltaSummaryFacts {
  * entry (full fields from the store holding it, fingerprint fields once that store expired),
  * then pagination. Only this page's records are read.
  */
-export function renderDeltaPage(selection: DeltaSelection, delta: Delta, resolved: ResolvedCompareQuery, facts: DeltaSummaryFacts): DeltaPage {
+export function renderDeltaPage(
+  selection: DeltaSelection,
+  delta: Delta,
+  resolved: ResolvedCompareQuery,
+  facts: DeltaSummaryFacts,
+  nextCursor?: (page: number) => string,
+): DeltaPage {
   const { query, changes } = resolved;
   const { base, next } = facts;
   const total = selection.entries.length;
   const window = pageWindow(total, query.page, query.pageSize);
+  const cursor = window.next_page !== null && query.page !== 0 && nextCursor ? nextCursor(window.next_page) : null;
   const pageEntries = selection.entries.subarray(window.start, window.end);
   const schema = JSON.stringify({
     type: 'schema',
@@ -219,7 +251,7 @@ export function renderDeltaPage(selection: DeltaSelection, delta: Delta, resolve
     yield schema;
     yield summary;
     for (let start = 0; start < pageEntries.length; start += STREAM_CHUNK_ROWS) yield* await render(pageEntries.subarray(start, start + STREAM_CHUNK_ROWS));
-    if (query.page !== 0) yield paginationLine(window);
+    if (query.page !== 0) yield paginationLine(window, cursor);
   }
 
   const page: DeltaPage = {
@@ -230,6 +262,7 @@ export function renderDeltaPage(selection: DeltaSelection, delta: Delta, resolve
     total,
     total_pages: window.total_pages,
     returned: pageEntries.length,
+    next_cursor: cursor,
     [Symbol.asyncIterator]: () => lines(),
     toArray: async () => {
       const all: string[] = [];

@@ -18,7 +18,7 @@ export { FINGERPRINT_FIELDS, FingerprintBuilder, Fingerprints, identityHost, pos
 export type { FingerprintFinding } from './fingerprints.js';
 export { CHANGE_CLASSES, diffFingerprints, emptyCounts } from './delta.js';
 export type { ChangeClass, ChangeCounts, Delta } from './delta.js';
-export { renderDeltaPage, resolveCompareQuery, selectDelta } from './compare.js';
+export { DELTA_CURSOR_KIND, renderDeltaPage, resolveCompareQuery, selectDelta } from './compare.js';
 export type {
   CompareQueryInput,
   CompareSide,

@@ -40,6 +40,11 @@ export interface ResultPage extends AsyncIterable<string> {
 // Without a configured key, cursors are signed with one random per process.
 let processCodec: CursorCodec | null = null;
 
+/** The codec of a process that configured none: a random key, so its cursors work in this process only. */
+export function processCursorCodec(): CursorCodec {
+  return (processCodec ??= CursorCodec.ephemeral());
+}
+
 export interface QueryResultsOptions {
   /** Signs and checks page cursors; give every gateway process the same key so cursors survive restarts. */
   cursors?: CursorCodec;
@@ -52,7 +57,7 @@ export interface QueryResultsOptions {
  * A cursor is bound to the task and to the store's identity: one issued before a re-ingest is `conflict`.
  */
 export async function queryResults(store: ResultStore, input: ResultQueryInput, task: TaskMetadata, options: QueryResultsOptions = {}): Promise<ResultPage> {
-  const codec = options.cursors ?? (processCodec ??= CursorCodec.ephemeral());
+  const codec = options.cursors ?? processCursorCodec();
   const query = resolveResultQuery(input, { codec, scope: task.task_id });
   const storeId = store.manifest.store_id;
   if (query.cursorStore !== null && query.cursorStore !== storeId) {

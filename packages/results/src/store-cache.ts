@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { AppError } from '@nessus-mcp/core/errors';
 import type { CursorCodec, ResultQueryInput, TaskMetadata } from '@nessus-mcp/schema';
 import { MANIFEST_FILE } from './layout.js';
-import { queryResults } from './query.js';
+import { queryResults, processCursorCodec } from './query.js';
 import type { ResultPage } from './query.js';
 import { ResultStore } from './store.js';
 import type { ResultStoreOptions } from './store.js';
@@ -35,6 +35,11 @@ export class ResultStoreCache {
     this.cursors = options.cursors;
     this.maxStores = Math.max(1, options.maxStores ?? 8);
     this.storeOptions = options.selectionCacheSize === undefined ? {} : { selectionCacheSize: options.selectionCacheSize };
+  }
+
+  /** Signs and checks every page cursor this gateway issues (results, comparisons, searches). */
+  get cursorCodec(): CursorCodec {
+    return this.cursors ?? processCursorCodec();
   }
 
   async open(directory: string): Promise<ResultStore> {

@@ -1,6 +1,6 @@
 import { escalationShape, sshLoginShape, TASK_ID_PATTERN, TASK_STATUSES } from '@nessus-mcp/core';
 import { GROUP_BY_KEYS } from '@nessus-mcp/results';
-import { PROFILE_NAMES, filtersParam, pageParam, pageSizeParam, resultQueryShape, resultQueryShapeLike } from '@nessus-mcp/schema';
+import { PROFILE_NAMES, cursorParam, filtersParam, pageParam, pageSizeParam, resultQueryShape, resultQueryShapeLike } from '@nessus-mcp/schema';
 import { z } from 'zod';
 
 /*
@@ -116,6 +116,7 @@ export const searchFindingsShape = {
     .describe('latest (default): per host, only its most recent scan. history: every scan, with a per-scan severity line for host searches.'),
   page: pageParam.optional(),
   page_size: pageSizeParam.optional(),
+  cursor: cursorParam.optional(),
 };
 export const searchFindingsInput = z.strictObject(searchFindingsShape);
 export type SearchFindingsInput = z.infer<typeof searchFindingsInput>;

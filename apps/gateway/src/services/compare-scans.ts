@@ -1,5 +1,6 @@
 import { AppError, anyTargetOverlaps, parseTarget, type Target } from '@nessus-mcp/core';
-import { diffFingerprints, renderDeltaPage, resolveCompareQuery, selectDelta, type CompareSide, type DeltaPage } from '@nessus-mcp/results';
+import { createHash } from 'node:crypto';
+import { DELTA_CURSOR_KIND, diffFingerprints, renderDeltaPage, resolveCompareQuery, selectDelta, type CompareSide, type DeltaPage } from '@nessus-mcp/results';
 import type { CompareScansInput } from '../schemas/tool-inputs.js';
 import { comparisonCache, loadScan, type LoadedScan } from './scan-history.js';
 import type { ServiceContext } from './service-context.js';
@@ -70,11 +71,31 @@ function sideOf(scan: LoadedScan): CompareSide {
  */
 export async function compareScans(context: ServiceContext, input: CompareScansInput): Promise<DeltaPage> {
   const { task_id: taskId, base_task_id: baseTaskId, ...query } = input;
-  const resolved = resolveCompareQuery(query);
+  const codec = context.results.cursorCodec;
+  const resolved = resolveCompareQuery(query, { codec, scope: taskId });
+  if (resolved.cursorBase !== null && baseTaskId !== 'previous' && baseTaskId !== resolved.cursorBase) {
+    throw new AppError(
+      'invalid_argument',
+      `cursor: it continues the comparison with base ${resolved.cursorBase}, not ${baseTaskId}; pass that base or "previous"`,
+      {
+        details: { field: 'cursor', differs: 'base_task_id' },
+      },
+    );
+  }
   const next = await loadScan(context, taskId, 'task_id');
-  const base = await loadScan(context, baseTaskId === 'previous' ? await previousOf(context, next) : baseTaskId, 'base_task_id');
+  // A cursor keeps the base it was issued with: "previous" may name a newer scan by now.
+  const baseId = resolved.cursorBase ?? (baseTaskId === 'previous' ? await previousOf(context, next) : baseTaskId);
+  const base = await loadScan(context, baseId, 'base_task_id');
   const cache = comparisonCache(context);
   const deltaKey = `${base.identity}|${next.identity}`;
+  const pair = createHash('sha256').update(deltaKey).digest('base64url').slice(0, 22);
+  if (resolved.query.cursorStore !== null && resolved.query.cursorStore !== pair) {
+    throw new AppError(
+      'conflict',
+      'cursor: one of the two scans was ingested again or its full results expired since this cursor was issued, so its pages no longer line up; start again from page 1',
+      { details: { field: 'cursor' } },
+    );
+  }
   const delta = cache.delta(deltaKey, () => diffFingerprints(base.fingerprints, next.fingerprints));
   const [baseSide, nextSide] = [sideOf(base), sideOf(next)];
   const selectionKey = JSON.stringify([
@@ -86,5 +107,7 @@ export async function compareScans(context: ServiceContext, input: CompareScansI
     resolved.changes,
   ]);
   const selection = await cache.selection(selectionKey, () => selectDelta(baseSide, nextSide, delta, resolved));
-  return renderDeltaPage(selection, delta, resolved, { base: baseSide, next: nextSide, notes: notesOf(base, next) });
+  const nextCursor = (page: number): string =>
+    codec.encode({ kind: DELTA_CURSOR_KIND, scope: taskId, store: pair, page, query: { ...resolved.query.cursorQuery, c: resolved.changes, b: base.task_id } });
+  return renderDeltaPage(selection, delta, resolved, { base: baseSide, next: nextSide, notes: notesOf(base, next) }, nextCursor);
 }

@@ -1,5 +1,6 @@
 import { AppError, intervalContains, parseCidr, parseIp, type CidrBlock, type HistoryRecord, type IndexedTask } from '@nessus-mcp/core';
 import type { Fingerprints } from '@nessus-mcp/results';
+import { createHash } from 'node:crypto';
 import { pageWindow, paginationLine, resolvePage, resolvePageSize } from '@nessus-mcp/schema';
 import type { SearchFindingsInput } from '../schemas/tool-inputs.js';
 import { loadFingerprints } from './scan-history.js';
@@ -35,6 +36,40 @@ interface Occurrence {
   /** Identity key across scans. */
   key: string;
   hostId: string;
+}
+
+/** Cursor kind of `search_findings` pages. */
+const SEARCH_CURSOR_KIND = 'search';
+
+/** What a search cursor continues: the search itself, so a cursor cannot be replayed against another one. */
+function searchScope(input: SearchFindingsInput, scope: string): string {
+  return JSON.stringify([input.cve?.toUpperCase() ?? null, input.plugin_id ?? null, input.host?.toLowerCase() ?? null, scope]);
+}
+
+/** Which scans a listing was built from: a scan indexed or expired since changes it, and so the pages. */
+function candidatesVersion(candidates: readonly IndexedTask[]): string {
+  const hash = createHash('sha256');
+  for (const task of candidates) hash.update(`${task.task_id}\n`);
+  return hash.digest('base64url').slice(0, 22);
+}
+
+/** The page and size a search asks for: from the cursor when there is one (checked against the search), else from page / page_size. */
+function searchWindow(context: ServiceContext, input: SearchFindingsInput, scope: string): { page: number; pageSize: number; cursorStore: string | null } {
+  if (input.cursor === undefined) return { page: resolvePage(input.page), pageSize: resolvePageSize(input.page_size), cursorStore: null };
+  if (input.page !== undefined) throw new AppError('invalid_argument', 'give either page or cursor, not both', { details: { field: 'cursor' } });
+  const cursor = context.results.cursorCodec.decode(input.cursor, SEARCH_CURSOR_KIND);
+  if (cursor.scope !== searchScope(input, scope)) {
+    throw new AppError('invalid_argument', 'cursor: it continues another search; pass it with the same cve, plugin_id, host and scope', {
+      details: { field: 'cursor', differs: 'search' },
+    });
+  }
+  const pageSize = resolvePageSize(typeof cursor.query.n === 'number' ? cursor.query.n : undefined);
+  if (input.page_size !== undefined && resolvePageSize(input.page_size) !== pageSize) {
+    throw new AppError('invalid_argument', 'cursor: it continues a search with another page_size; pass the cursor alone', {
+      details: { field: 'cursor', differs: 'page_size' },
+    });
+  }
+  return { page: cursor.page, pageSize, cursorStore: cursor.store };
 }
 
 /** Which hosts of a scan the `host` parameter names: an address, a CIDR, or a name (identity, ReportHost name, FQDN). */
@@ -125,11 +160,20 @@ export async function searchFindings(context: ServiceContext, input: SearchFindi
   if (!input.cve && input.plugin_id === undefined && !input.host) {
     throw new AppError('invalid_argument', 'search_findings: give at least one of cve, plugin_id or host', { details: { field: 'arguments' } });
   }
-  const page = resolvePage(input.page);
-  const pageSize = resolvePageSize(input.page_size);
   const scope = input.scope ?? 'latest';
+  const { page, pageSize, cursorStore } = searchWindow(context, input, scope);
   const hosts = input.host ? hostMatcher(input.host) : null;
   const candidates = await candidateTasks(context, input, hosts?.cidr ?? null);
+  const version = candidatesVersion(candidates);
+  if (cursorStore !== null && cursorStore !== version) {
+    throw new AppError(
+      'conflict',
+      'cursor: scans were indexed or expired since this cursor was issued, so its pages no longer line up; start again from page 1',
+      {
+        details: { field: 'cursor' },
+      },
+    );
+  }
   const records = await context.tasks.index.records(candidates.map((task) => task.task_id));
 
   const occurrences: Occurrence[] = [];
@@ -214,7 +258,17 @@ export async function searchFindings(context: ServiceContext, input: SearchFindi
       });
     }),
   ];
-  if (page !== 0) lines.push(paginationLine(window));
+  const cursor =
+    page !== 0 && window.next_page !== null
+      ? context.results.cursorCodec.encode({
+          kind: SEARCH_CURSOR_KIND,
+          scope: searchScope(input, scope),
+          store: version,
+          page: window.next_page,
+          query: { n: pageSize },
+        })
+      : null;
+  if (page !== 0) lines.push(paginationLine(window, cursor));
   return { total: listed.length, total_pages: window.total_pages, lines, toText: () => `${lines.join('\n')}\n` };
 }
 

@@ -32,6 +32,12 @@ export interface SystemOptions {
   env?: NodeJS.ProcessEnv;
   /** Extra environment of the gateway only (e.g. a DATA_DIR of its own, as on another host). */
   gatewayEnv?: NodeJS.ProcessEnv;
+  /** How many gateways (default 1), each on its own port: `api` talks to the first, `apiOn(i, …)` to any. */
+  gateways?: number;
+  /** Extra environment of gateway `index`, over `gatewayEnv` (e.g. a DATA_DIR per gateway, as on separate hosts). */
+  gatewayEnvOf?: (index: number) => NodeJS.ProcessEnv;
+  /** Extra environment of worker `index`, also when it is restarted or added later (e.g. a DATA_DIR per worker). */
+  workerEnvOf?: (index: number) => NodeJS.ProcessEnv;
   label: string;
   /** `cluster`: a 3-primary Redis Cluster (no persistence) instead of one server with AOF. */
   redis?: 'server' | 'cluster';
@@ -55,7 +61,7 @@ export class SystemUnderTest {
   readonly logDir: string;
   redis!: RunningRedis;
   cluster: RunningRedisCluster | null = null;
-  gatewayPort = 0;
+  gatewayPorts: number[] = [];
   workerPorts: number[] = [];
   simPort = 0;
   private procs: Proc[] = [];
@@ -76,8 +82,19 @@ export class SystemUnderTest {
     return system;
   }
 
+  /** The first gateway's port (the only one unless `gateways` says more). */
+  get gatewayPort(): number {
+    return this.gatewayPorts[0] ?? 0;
+  }
+
   get gatewayUrl(): string {
-    return `http://127.0.0.1:${this.gatewayPort}`;
+    return this.gatewayUrlOf(0);
+  }
+
+  gatewayUrlOf(index: number): string {
+    const port = this.gatewayPorts[index];
+    if (port === undefined) throw new Error(`no gateway-${index} (${this.gatewayPorts.length} started)`);
+    return `http://127.0.0.1:${port}`;
   }
 
   get simUrl(): string {
@@ -154,7 +171,7 @@ export class SystemUnderTest {
     if (this.options.redis === 'cluster') this.cluster = await startRedisCluster();
     else this.redis = await startRedisServer({ dir: this.redisDir, appendonly: true });
     this.simPort = await findFreePort();
-    this.gatewayPort = await findFreePort();
+    for (let i = 0; i < (this.options.gateways ?? 1); i += 1) this.gatewayPorts.push(await findFreePort());
     this.writeConfig(this.options.scannerUrl ? await this.options.scannerUrl(this.simUrl) : this.simUrl);
     const sim = this.spawnNode(
       'simulator',
@@ -164,15 +181,23 @@ export class SystemUnderTest {
     );
     await this.waitHealthy(`${this.simUrl}/server/status`, sim);
     for (let i = 0; i < (this.options.workers ?? 1); i += 1) await this.startWorker();
-    const gateway = this.spawnNode('gateway', 'apps/gateway/dist/main.js', [], this.env(this.options.gatewayEnv));
-    await this.waitHealthy(`${this.gatewayUrl}/health`, gateway);
+    for (let i = 0; i < this.gatewayPorts.length; i += 1) {
+      // The first keeps the name (and log file) `gateway` it always had.
+      const env = this.env({ ...this.options.gatewayEnv, ...this.options.gatewayEnvOf?.(i), GATEWAY_PORT: String(this.gatewayPorts[i]) });
+      const gateway = this.spawnNode(i === 0 ? 'gateway' : `gateway-${i}`, 'apps/gateway/dist/main.js', [], env);
+      await this.waitHealthy(`${this.gatewayUrlOf(i)}/health`, gateway);
+    }
+  }
+
+  private workerEnv(index: number, port: number): NodeJS.ProcessEnv {
+    return this.env({ ...this.options.workerEnvOf?.(index), WORKER_METRICS_PORT: String(port) });
   }
 
   async startWorker(): Promise<number> {
     const port = await findFreePort();
     const index = this.workerPorts.length;
     this.workerPorts.push(port);
-    const proc = this.spawnNode(`worker-${index}`, 'apps/worker/dist/main.js', [], this.env({ WORKER_METRICS_PORT: String(port) }));
+    const proc = this.spawnNode(`worker-${index}`, 'apps/worker/dist/main.js', [], this.workerEnv(index, port));
     await this.waitHealthy(`http://127.0.0.1:${port}/health`, proc);
     return index;
   }
@@ -193,7 +218,7 @@ export class SystemUnderTest {
   /** Restarts a killed worker under the same name and metrics port. */
   async restartWorker(index = 0): Promise<void> {
     const port = this.workerPorts[index]!;
-    const proc = this.spawnNode(`worker-${index}`, 'apps/worker/dist/main.js', [], this.env({ WORKER_METRICS_PORT: String(port) }));
+    const proc = this.spawnNode(`worker-${index}`, 'apps/worker/dist/main.js', [], this.workerEnv(index, port));
     await this.waitHealthy(`http://127.0.0.1:${port}/health`, proc);
   }
 
@@ -206,10 +231,15 @@ export class SystemUnderTest {
   }
 
   async api(path: string, init: RequestInit = {}): Promise<Response> {
+    return this.apiOn(0, path, init);
+  }
+
+  /** A REST call to gateway `index` with the operator's token. */
+  async apiOn(index: number, path: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
     if (!headers.has('authorization')) headers.set('authorization', `Bearer ${this.token}`);
     if (init.body && !headers.has('content-type')) headers.set('content-type', 'application/json');
-    return fetch(`${this.gatewayUrl}${path}`, { ...init, headers });
+    return fetch(`${this.gatewayUrlOf(index)}${path}`, { ...init, headers });
   }
 
   async sim(path: string, init: RequestInit = {}): Promise<Response> {
@@ -241,15 +271,16 @@ export class SystemUnderTest {
   }
 
   logs(): string {
-    return this.procs
-      .map((p) => {
-        try {
-          return readFileSync(join(this.logDir, `${p.name}.log`), 'utf8');
-        } catch {
-          return '';
-        }
-      })
-      .join('\n');
+    return this.procs.map((p) => this.logOf(p.name)).join('\n');
+  }
+
+  /** The output of one process so far (`gateway`, `worker-1`, …; a restarted one's runs in sequence). */
+  logOf(name: string): string {
+    try {
+      return readFileSync(join(this.logDir, `${name}.log`), 'utf8');
+    } catch {
+      return '';
+    }
   }
 
   async stop(): Promise<void> {

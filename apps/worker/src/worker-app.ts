@@ -28,7 +28,7 @@ import { readScanJobState } from './scan-pipeline/scan-job-state.js';
 import { ScanWatcher, type WakeOutcome } from './scan-pipeline/scan-watcher.js';
 import type { IngestExport, ScanPipelineDeps } from './scan-pipeline/scan-step-context.js';
 import { createWorkerMetrics, type WorkerMetrics } from './worker-metrics.js';
-import { DEFAULT_WATCHED_POLL_MS, DEFAULT_WATCH_INTERVAL_MS, type WorkerSettings } from './worker-settings.js';
+import { DEFAULT_WATCH_ADOPT_MS, DEFAULT_WATCHED_POLL_MS, DEFAULT_WATCH_INTERVAL_MS, type WorkerSettings } from './worker-settings.js';
 
 export interface WorkerAppOptions {
   /** A `worker`-role connection (maxRetriesPerRequest null), to one server or a cluster; the app closes it on shutdown. */
@@ -161,19 +161,32 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerA
     }
   };
   startScanWorkers();
+  let adoptTimer: NodeJS.Timeout | null = null;
   if (watcher) {
     // Scans parked by an earlier run of this process (or by one that died) go back under watch,
     // so their end is noticed within a tick rather than at their fallback poll.
-    await adoptParkedScans(
-      config.pools.map((pool) => scanQueue(pool.name)),
-      watcher,
-    ).catch((error: unknown) =>
+    const adopt = (): Promise<void> =>
+      adoptParkedScans(
+        config.pools.map((pool) => scanQueue(pool.name)),
+        watcher,
+      );
+    await adopt().catch((error: unknown) =>
       logger.warn(
         { err: error instanceof Error ? error.message : String(error) },
         'could not list parked scan jobs for the scan watcher; they are watched again after their next poll',
       ),
     );
     watcher.start();
+    // Again from time to time: the scans of a worker that died meanwhile are watched by the survivors.
+    const adoptMs = settings.watchAdoptMs ?? DEFAULT_WATCH_ADOPT_MS;
+    if (adoptMs > 0) {
+      adoptTimer = setInterval(() => {
+        adopt().catch((error: unknown) =>
+          logger.debug({ err: error instanceof Error ? error.message : String(error) }, 'could not list parked scan jobs; trying again later'),
+        );
+      }, adoptMs);
+      adoptTimer.unref();
+    }
   }
 
   const housekeepingQueue = createHousekeepingQueue(redis, { logger, prefix: namespace.queuePrefix });
@@ -244,6 +257,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerA
       logger.info({ pools: next.pools.map((p) => p.name) }, 'scanner configuration reloaded');
     },
     async close() {
+      if (adoptTimer) clearInterval(adoptTimer);
       await watcher?.close();
       await Promise.allSettled([...scanWorkers.values()].map((worker) => worker.close()));
       await housekeepingWorker.close().catch(() => undefined);
@@ -265,7 +279,7 @@ async function adoptParkedScans(queues: ScanQueue[], watcher: ScanWatcher): Prom
       for (const job of jobs) {
         const state = readScanJobState(job.data);
         if (state.step === 'poll' && state.instance_id && state.nessus_scan_id) {
-          watcher.watch({
+          watcher.adopt({
             pool: job.data.pool,
             instanceId: state.instance_id,
             scanId: state.nessus_scan_id,

@@ -23,12 +23,21 @@ export interface WorkerSettings {
   watchIntervalMs?: number;
   /** With the watcher on, how often a running scan's own job still polls it. Default 10 min. */
   watchedPollMs?: number;
+  /**
+   * With the watcher on, how often it lists every parked scan job of its pools and watches those
+   * it does not yet: a worker that died leaves its scans to the survivors within this time rather
+   * than at their fallback poll. Default 1 min; 0 = only at start.
+   */
+  watchAdoptMs?: number;
 }
 
 export const DEFAULT_WATCH_INTERVAL_MS = 1_000;
 // A scan's job costs about 80 Redis commands per poll (measured by the scale benchmark): every
 // 10 minutes that is 8 per scan-minute, within the goal of 20 with room for the rest.
 export const DEFAULT_WATCHED_POLL_MS = 600_000;
+// Listing the parked jobs costs about one Redis command per job: every minute, one per
+// scan-minute, and a dead worker's scans are watched again within a minute.
+export const DEFAULT_WATCH_ADOPT_MS = 60_000;
 
 function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, allowZero = false): number {
   const raw = env[name];
@@ -48,5 +57,6 @@ export function loadWorkerSettings(env: NodeJS.ProcessEnv = process.env): Worker
     metricsHost: env.WORKER_METRICS_HOST || '127.0.0.1',
     watchIntervalMs: positiveInt(env, 'WORKER_WATCH_INTERVAL_MS', DEFAULT_WATCH_INTERVAL_MS, 100, true),
     watchedPollMs: positiveInt(env, 'WORKER_WATCHED_POLL_MS', DEFAULT_WATCHED_POLL_MS, 1000),
+    watchAdoptMs: positiveInt(env, 'WORKER_WATCH_ADOPT_MS', DEFAULT_WATCH_ADOPT_MS, 1000, true),
   };
 }

@@ -86,12 +86,17 @@ describe('the scan watcher', () => {
 
 describe('scan watcher settings', () => {
   it('defaults to a 1 s tick with a 10 min fallback poll, and takes 0 to turn the watcher off', () => {
-    expect(loadWorkerSettings({})).toMatchObject({ watchIntervalMs: 1_000, watchedPollMs: 600_000 });
-    expect(loadWorkerSettings({ WORKER_WATCH_INTERVAL_MS: '0', WORKER_WATCHED_POLL_MS: '30000' })).toMatchObject({ watchIntervalMs: 0, watchedPollMs: 30_000 });
+    expect(loadWorkerSettings({})).toMatchObject({ watchIntervalMs: 1_000, watchedPollMs: 600_000, watchAdoptMs: 60_000 });
+    expect(loadWorkerSettings({ WORKER_WATCH_INTERVAL_MS: '0', WORKER_WATCHED_POLL_MS: '30000', WORKER_WATCH_ADOPT_MS: '0' })).toMatchObject({
+      watchIntervalMs: 0,
+      watchedPollMs: 30_000,
+      watchAdoptMs: 0,
+    });
   });
 
   it('refuses values that are not whole milliseconds, naming the variable', () => {
     expect(() => loadWorkerSettings({ WORKER_WATCH_INTERVAL_MS: '50' })).toThrow('WORKER_WATCH_INTERVAL_MS=50 must be an integer >= 100 (or 0 to turn it off)');
     expect(() => loadWorkerSettings({ WORKER_WATCHED_POLL_MS: 'soon' })).toThrow('WORKER_WATCHED_POLL_MS=soon must be an integer >= 1000');
+    expect(() => loadWorkerSettings({ WORKER_WATCH_ADOPT_MS: '500' })).toThrow('WORKER_WATCH_ADOPT_MS=500 must be an integer >= 1000 (or 0 to turn it off)');
   });
 });

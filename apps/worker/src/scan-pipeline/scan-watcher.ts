@@ -34,7 +34,8 @@ interface WatchedScan {
  * commands per poll (BullMQ moves the job delayed → active → delayed, the step records state);
  * with the watcher the jobs stay parked for `fallbackPollMs` and a tick costs Redis nothing.
  * The watched set lives in memory only: the delayed job remains the record, and its fallback
- * poll (or `adopt` at start-up) puts a scan back under watch after a restart.
+ * poll, or `adopt` (at start-up and then every `watchAdoptMs`, for the parked jobs of every
+ * worker), puts a scan back under watch after a restart or when the worker watching it died.
  */
 export class ScanWatcher {
   private readonly watched = new Map<string, WatchedScan>();
@@ -60,6 +61,11 @@ export class ScanWatcher {
   watch(scan: WatchedScan): void {
     if (this.closed) return;
     this.watched.set(scan.taskId, scan);
+  }
+
+  /** Watches a scan found parked by listing the queue, unless it is watched already (its own job's entry is newer). */
+  adopt(scan: WatchedScan): void {
+    if (!this.watched.has(scan.taskId)) this.watch(scan);
   }
 
   unwatch(taskId: string): void {

@@ -77,6 +77,13 @@ describe('the whole system on a 3-primary Redis Cluster', () => {
     try {
       const id = await submit('cluster cancel', '10.61.0.1');
       await eventually(async () => (await task(id)).status === 'running', 30000, 'running');
+      // `running` starts with the create step: wait for the launch, so there is a Nessus scan to stop.
+      await eventually(
+        async () => (Object.entries((await system.simStats()).by_name).find(([name]) => name.includes(id))?.[1]?.launched ?? 0) >= 1,
+        30000,
+        'the scan launched on the simulator',
+        200,
+      );
       const response = await system.api(`/api/v1/tasks/${id}/cancel`, { method: 'POST' });
       expect(response.status).toBe(200);
       const done = await eventually(

@@ -21,6 +21,7 @@ import { ScannerRegistry, type ScannerRegistryOptions } from '@nessus-mcp/scanne
 import type { DestinationStream } from 'pino';
 import { AccessControl } from './auth/access-control.js';
 import { createGatewayServices, type GatewayServices } from './services/gateway-services.js';
+import { SettledTasks } from './services/settled-tasks.js';
 import { ScanQueues, scannerSetup, type ScannerSetup } from './services/service-context.js';
 
 export interface GatewayRuntimeOptions {
@@ -95,9 +96,11 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions = {}):
     queueLogger,
     queuePrefix,
   );
+  const tasks = new TaskStore(redis, prefix);
   const services = createGatewayServices({
     redis,
-    tasks: new TaskStore(redis, prefix),
+    tasks,
+    settled: new SettledTasks(tasks),
     queues,
     setup: () => setup,
     // Cursors are signed with a key derived from the credentials key: every gateway sharing the

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { createRedisConnection, redisKeys, waitForRedis, type RedisClient } from '@nessus-mcp/core';
-import { RequestLimiter } from '../src/http/request-limiter.js';
+import { LEASE_MS, RequestLimiter } from '../src/http/request-limiter.js';
 import { auth, http, startTestGateway, type TestGateway } from './support/test-gateway.js';
 
 describe('the per-token limit shared by gateways through Redis', () => {
@@ -38,14 +38,65 @@ describe('RequestLimiter', () => {
   });
 
   it('grants exactly the burst to many concurrent takes from two processes', async () => {
-    const keys = redisKeys(`rl${randomBytes(3).toString('hex')}`);
-    const quiet = { warn: () => undefined };
+    const keys = freshKeys();
     const a = new RequestLimiter(await connect(), keys, { perSecond: 0.1, burst: 5 }, quiet);
     const b = new RequestLimiter(await connect(), keys, { perSecond: 0.1, burst: 5 }, quiet);
     const decisions = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).take('token-1')));
     expect(decisions.filter((decision) => decision.allowed)).toHaveLength(5);
     // Another token has its own bucket.
     expect((await a.take('token-2')).allowed).toBe(true);
+  });
+
+  const quiet = { warn: () => undefined };
+  const freshKeys = (): ReturnType<typeof redisKeys> => redisKeys(`rl${randomBytes(3).toString('hex')}`);
+  /** `count` takes, `inFlight` at a time, spread over the limiters in turn. */
+  const takeMany = async (limiters: RequestLimiter[], count: number, inFlight: number, key = 'token-1'): Promise<number> => {
+    let allowed = 0;
+    for (let done = 0; done < count; done += inFlight) {
+      const wave = await Promise.all(Array.from({ length: Math.min(inFlight, count - done) }, (_, i) => limiters[(done + i) % limiters.length]!.take(key)));
+      allowed += wave.filter((decision) => decision.allowed).length;
+    }
+    return allowed;
+  };
+
+  it('costs a busy client far fewer round trips than requests, by leasing tokens ahead', async () => {
+    const limiter = new RequestLimiter(await connect(), freshKeys(), { perSecond: 10_000, burst: 10_000 }, quiet);
+    expect(await takeMany([limiter], 640, 32)).toBe(640);
+    expect(limiter.roundTrips).toBeLessThan(640 / 10);
+  });
+
+  it('still lets two busy gateways together pass exactly what the shared bucket holds', async () => {
+    const keys = freshKeys();
+    const a = new RequestLimiter(await connect(), keys, { perSecond: 0.001, burst: 100 }, quiet);
+    const b = new RequestLimiter(await connect(), keys, { perSecond: 0.001, burst: 100 }, quiet);
+    expect(await takeMany([a, b], 400, 16)).toBe(100);
+  });
+
+  it('gives unspent leased tokens back to the bucket, for the other gateways', async () => {
+    const keys = freshKeys();
+    const clock = { now: Date.now() };
+    const a = new RequestLimiter(await connect(), keys, { perSecond: 0.001, burst: 100 }, quiet, () => clock.now);
+    const b = new RequestLimiter(await connect(), keys, { perSecond: 0.001, burst: 100 }, quiet);
+    const byA = await takeMany([a], 40, 8);
+    const byB = await takeMany([b], 100, 1);
+    // a holds what it leased and did not spend; once its lease is over, its next refill returns it.
+    expect(byA + byB).toBeLessThan(100);
+    clock.now += 2 * LEASE_MS;
+    // Without the give-back those tokens would be lost to every gateway until the bucket refilled.
+    expect(byA + byB + (await takeMany([a, b], 200, 1))).toBe(100);
+  });
+
+  it('takes one token per request, no more, from a client calling one request at a time', async () => {
+    const redis = await connect();
+    const keys = freshKeys();
+    const clock = { now: Date.now() };
+    const limiter = new RequestLimiter(redis, keys, { perSecond: 0.001, burst: 100 }, quiet, () => clock.now);
+    for (let i = 0; i < 5; i += 1) {
+      expect((await limiter.take('token-1')).allowed).toBe(true);
+      clock.now += 2 * LEASE_MS;
+    }
+    expect(limiter.roundTrips).toBe(5);
+    expect(Number(await redis.hget(keys.rateLimit('token-1'), 'tokens'))).toBeCloseTo(95, 1);
   });
 
   it('falls back to its own buckets, and says so once, while Redis does not answer', async () => {

@@ -1,7 +1,10 @@
+import type { IncomingMessage } from 'node:http';
 import { AppError, type Logger } from '@nessus-mcp/core';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import { buildMcpServer } from '../mcp/build-mcp-server.js';
+import { buildMcpServer, mcpAuthInfo } from '../mcp/build-mcp-server.js';
 import { protocolVersionOfHeader } from '../mcp/protocol-version.js';
 import type { GatewayServices } from '../services/gateway-services.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
@@ -45,8 +48,33 @@ function methodNotAllowed(reply: FastifyReply): FastifyReply {
 }
 
 /**
- * POST /mcp: a fresh McpServer and transport per request (stateless Streamable HTTP; the SDK
- * refuses to reuse a stateless transport). Host and Origin are checked first: a web page on an
+ * Servers with every tool, resource and prompt registered, kept for the next request: building
+ * one took about a tenth of a status call's CPU. A server serves one request at a time (the SDK
+ * allows one transport per server) and keeps nothing of its caller, who comes with each request
+ * (`mcpAuthInfo`). What the SDK keeps of a client's initialize (its capabilities) is not read by
+ * any handler here.
+ */
+class McpServerPool {
+  private readonly idle: McpServer[] = [];
+
+  constructor(
+    private readonly build: () => McpServer,
+    private readonly maxIdle = 64,
+  ) {}
+
+  acquire(): McpServer {
+    return this.idle.pop() ?? this.build();
+  }
+
+  /** Back to the pool once its transport closed; past `maxIdle` idle servers it is dropped. */
+  release(server: McpServer): void {
+    if (!server.isConnected() && this.idle.length < this.maxIdle) this.idle.push(server);
+  }
+}
+
+/**
+ * POST /mcp: a transport per request (stateless Streamable HTTP; the SDK refuses to reuse a
+ * stateless transport) connected to a server from the pool. Host and Origin are checked first: a web page on an
  * attacker's domain resolving to 127.0.0.1 (DNS rebinding) must not reach the tools.
  */
 export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = async (app, options) => {
@@ -64,6 +92,12 @@ export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = async (app, optio
     }
   });
   app.addHook('onRequest', app.requireAuth());
+  const servers = new McpServerPool(() =>
+    buildMcpServer(options.services, {
+      logger: app.log as unknown as Logger,
+      onToolCall: (tool, outcome, seconds) => options.metrics.observeTool(tool, outcome, seconds),
+    }),
+  );
 
   // Authentication only here: each tool and resource checks its own scope (buildMcpServer).
   app.post('/mcp', { config: { scope: 'authenticated' } }, async (request, reply) => {
@@ -81,19 +115,20 @@ export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = async (app, optio
     }
     // Stateless: this request's server never saw the initialize, but a client sends the version it
     // negotiated on every later request (the transport refuses an unsupported one).
-    const protocolVersion = protocolVersionOfHeader(request.headers['mcp-protocol-version']);
-    const server = buildMcpServer(options.services, {
-      logger,
+    const caller = {
       principal: request.principal,
       traceId: request.id,
-      protocolVersion: () => protocolVersion,
-      onToolCall: (tool, outcome, seconds) => options.metrics.observeTool(tool, outcome, seconds),
-    });
+      logger,
+      protocolVersion: protocolVersionOfHeader(request.headers['mcp-protocol-version']),
+    };
+    (request.raw as IncomingMessage & { auth?: AuthInfo }).auth = mcpAuthInfo(request.tokenId ?? '', caller);
+    const server = servers.acquire();
     // JSON responses rather than SSE: every tool answers in one message, and JSON is cheaper per call.
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     reply.raw.on('close', () => {
-      void transport.close();
-      void server.close();
+      // A response cut short (the client went away) may leave a handler running: that server is dropped.
+      const finished = reply.raw.writableFinished;
+      void transport.close().then(() => (finished ? servers.release(server) : server.close()));
     });
     reply.hijack();
     try {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { text } from 'node:stream/consumers';
 import { toAppError, type AppError, type Logger, type Scope } from '@nessus-mcp/core';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import {
   CallToolRequestSchema,
@@ -38,19 +39,48 @@ const INSTRUCTIONS =
 
 export interface McpServerOptions {
   logger: Logger;
-  /** Trace id of the HTTP request carrying this MCP message; stdio generates one per call. */
-  traceId?: string;
   /** Called after every tool call with its outcome (`ok` or an error code), for metrics. */
   onToolCall?: (tool: string, outcome: string, seconds: number) => void;
-  /** The authenticated caller: tools and resources check its scopes (the triage prompt is fixed text, open to any client). */
-  principal: Principal;
   /**
-   * The protocol version the client negotiated, read when a tool answers (older clients get no
-   * `resource_link` blocks). HTTP knows it from the request header, stdio from its initialize;
-   * without it the spec's default for a client that did not say (2025-03-26) applies.
+   * The caller when the transport has one for the server's whole life (stdio: the operator). Over
+   * HTTP each request names its own (`mcpAuthInfo`), and a message without one is refused.
+   */
+  principal?: Principal;
+  /**
+   * The protocol version the client negotiated, when the transport has one for the server's life
+   * (stdio learns it from its initialize). Older clients get no `resource_link` blocks; without a
+   * version the spec's default for a client that did not say (2025-03-26) applies.
    */
   protocolVersion?: () => string;
 }
+
+/**
+ * Who sent one HTTP request's MCP message. The HTTP route hands it to the SDK as the request's
+ * `authInfo` (`mcpAuthInfo`), and every handler reads it from its own request's `extra`: nothing
+ * about a caller is kept on the server, so one server can serve request after request.
+ */
+export interface McpCaller {
+  principal: Principal;
+  /** Trace id of the HTTP request carrying the message. */
+  traceId: string;
+  logger: Logger;
+  /** From the request's MCP-Protocol-Version header (the transport refused an unsupported one). */
+  protocolVersion: string;
+}
+
+const CALLER = Symbol('nessus-mcp caller');
+
+/** The SDK's `authInfo` for one HTTP request: the caller rides in `extra`, the token stays a non-secret id. */
+export function mcpAuthInfo(tokenId: string, caller: McpCaller): AuthInfo {
+  return { token: tokenId, clientId: caller.principal.name, scopes: [...caller.principal.scopes], extra: { [CALLER]: caller } };
+}
+
+function callerOf(extra: { authInfo?: AuthInfo }): McpCaller | undefined {
+  return (extra.authInfo?.extra as Record<symbol, unknown> | undefined)?.[CALLER] as McpCaller | undefined;
+}
+
+/** What the SDK hands each request handler beside the request. */
+type RequestExtra = { authInfo?: AuthInfo };
 
 interface CompiledTool {
   definition: ToolDefinition;
@@ -202,10 +232,14 @@ async function readTaskResource(services: GatewayServices, uri: string, call: Ca
 export function buildMcpServer(services: GatewayServices, options: McpServerOptions): McpServer {
   // No `logging` capability: a stateless server has no channel to send log notifications on.
   const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, { instructions: INSTRUCTIONS, jsonSchemaValidator: SCHEMA_VALIDATOR });
-  const protocolVersion = options.protocolVersion ?? (() => DEFAULT_NEGOTIATED_PROTOCOL_VERSION);
-  const callContext = (): CallContext => {
-    const traceId = options.traceId ?? randomUUID();
-    return { traceId, logger: options.traceId ? options.logger : options.logger.child({ trace_id: traceId }), principal: options.principal };
+  const protocolVersion = (extra: RequestExtra): string =>
+    callerOf(extra)?.protocolVersion ?? options.protocolVersion?.() ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION;
+  const callContext = (extra: RequestExtra): CallContext => {
+    const caller = callerOf(extra);
+    if (caller) return { traceId: caller.traceId, logger: caller.logger, principal: caller.principal };
+    if (!options.principal) throw new McpError(ErrorCode.InvalidRequest, 'no authenticated caller for this message');
+    const traceId = randomUUID();
+    return { traceId, logger: options.logger.child({ trace_id: traceId }), principal: options.principal };
   };
 
   for (const { definition, input } of TOOLS.values()) {
@@ -219,22 +253,23 @@ export function buildMcpServer(services: GatewayServices, options: McpServerOpti
         ...(definition.outputSchema ? { outputSchema: definition.outputSchema } : {}),
         annotations: definition.annotations,
       },
-      async (args: Record<string, unknown>) => toResult(await definition.run(services, args, callContext()), supportsResourceLinks(protocolVersion())),
+      async (args: Record<string, unknown>, extra) =>
+        toResult(await definition.run(services, args, callContext(extra)), supportsResourceLinks(protocolVersion(extra))),
     );
   }
 
   // The SDK answers invalid arguments with plain text; agents and the REST twin need the JSON error
   // body with a code, so tools/call is dispatched here, after the SDK registered (and lists) the tools.
-  server.server.setRequestHandler(CallToolRequestSchema, async (request) => {
+  server.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const tool = TOOLS.get(request.params.name);
     if (!tool) throw new McpError(ErrorCode.InvalidParams, `Tool ${request.params.name} not found`);
     const started = process.hrtime.bigint();
-    const call = callContext();
+    const call = callContext(extra);
     let outcome = 'ok';
     try {
-      assertScope(options.principal, tool.definition.scope, `tool ${tool.definition.name}`);
+      assertScope(call.principal, tool.definition.scope, `tool ${tool.definition.name}`);
       const args = parseArguments(tool.input, request.params.arguments);
-      return toResult(await tool.definition.run(services, args, call), supportsResourceLinks(protocolVersion()));
+      return toResult(await tool.definition.run(services, args, call), supportsResourceLinks(protocolVersion(extra)));
     } catch (thrown) {
       const error = toAppError(thrown);
       outcome = error.code;
@@ -251,15 +286,15 @@ export function buildMcpServer(services: GatewayServices, options: McpServerOpti
   // SDK's registerResource: each method checks the caller's scope first, and the SDK answers a
   // URI no template matches with -32602 where the spec's answer is -32002.
   server.server.registerCapabilities({ resources: { listChanged: false } });
-  server.server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => {
-    const call = callContext();
+  server.server.setRequestHandler(ListResourceTemplatesRequestSchema, async (_request, extra) => {
+    const call = callContext(extra);
     const allowed = RESOURCE_DEFINITIONS.filter((resource) => hasScope(call.principal, resource.scope));
     // Nothing to show is refused rather than answered empty, so the client learns which scope is missing.
     if (allowed.length === 0) throw resourceForbidden(services, call, RESOURCE_DEFINITIONS[0]!, 'resources/templates/list');
     return { resourceTemplates: allowed.map(({ name, uriTemplate, title, description, mimeType }) => ({ name, uriTemplate, title, description, mimeType })) };
   });
-  server.server.setRequestHandler(ListResourcesRequestSchema, async () => {
-    const call = callContext();
+  server.server.setRequestHandler(ListResourcesRequestSchema, async (_request, extra) => {
+    const call = callContext(extra);
     if (!hasScope(call.principal, STATUS_RESOURCE.scope)) throw resourceForbidden(services, call, STATUS_RESOURCE, 'resources/list');
     const { tasks } = await services.listTasks({ limit: LISTED_TASKS });
     return {
@@ -272,7 +307,7 @@ export function buildMcpServer(services: GatewayServices, options: McpServerOpti
       })),
     };
   });
-  server.server.setRequestHandler(ReadResourceRequestSchema, async (request) => readTaskResource(services, request.params.uri, callContext()));
+  server.server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => readTaskResource(services, request.params.uri, callContext(extra)));
 
   server.registerPrompt(
     'triage_scan',

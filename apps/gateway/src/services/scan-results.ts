@@ -21,7 +21,7 @@ export function notReadyFor(task: Task): AppError {
 /** JSON-NL lines of one results query (schema, scan_metadata, vulnerability..., pagination). */
 export async function getScanResults(context: ServiceContext, input: ScanResultsInput): Promise<ResultPage> {
   assertTaskId(input.task_id);
-  const task = await context.tasks.require(input.task_id);
+  const task = await context.settled.require(input.task_id);
   const { task_id: _taskId, ...query } = input;
   const metadata = {
     task_id: task.task_id,
@@ -44,7 +44,7 @@ export async function getScanResults(context: ServiceContext, input: ScanResults
 /** The task and its opened result store; `not_ready` (with what to do) until the export is ingested. */
 export async function openTaskStore(context: ServiceContext, taskId: string): Promise<{ task: Task; store: ResultStore }> {
   assertTaskId(taskId);
-  const task = await context.tasks.require(taskId);
+  const task = await context.settled.require(taskId);
   try {
     return { task, store: await context.results.open(await context.files.resultStoreDirectory(taskId)) };
   } catch (error) {
@@ -66,7 +66,7 @@ export interface ReportDownload {
  */
 export async function openReport(context: ServiceContext, taskId: string): Promise<ReportDownload> {
   assertTaskId(taskId);
-  const task = await context.tasks.require(taskId);
+  const task = await context.settled.require(taskId);
   const opened = await context.files.openExport(taskId);
   if (!opened) throw notReadyFor(task);
   return { ...opened, filename: `${taskId}.nessus` };

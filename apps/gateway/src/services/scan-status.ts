@@ -4,5 +4,5 @@ import { buildTaskView } from './task-view.js';
 
 export async function getScanStatus(context: ServiceContext, taskId: string, call: CallContext): Promise<TaskViewOutput> {
   assertTaskId(taskId);
-  return buildTaskView(context, await context.tasks.require(taskId), call);
+  return buildTaskView(context, await context.settled.require(taskId), call);
 }

@@ -15,6 +15,7 @@ import {
 import type { ResultStoreCache, TaskFiles } from '@nessus-mcp/results';
 import type { Principal } from '../auth/principal.js';
 import type { ScannerRegistry } from '@nessus-mcp/scanners';
+import type { SettledTasks } from './settled-tasks.js';
 import type { ConnectionOptions } from 'bullmq';
 
 /** What the gateway needs from the scanner registry: pools, shared load, cached health, a scanner for live progress. */
@@ -80,6 +81,8 @@ export class ScanQueues {
 export interface ServiceContext {
   redis: RedisClient;
   tasks: TaskStore;
+  /** Reads of tasks that can no longer change (status polls and result reads of finished scans). */
+  settled: SettledTasks;
   queues: ScanQueues;
   /** The current scanner setup (replaced on reload). */
   setup: () => ScannerSetup;

@@ -11,7 +11,7 @@
 // Environment: REDIS_URL (else an embedded redis-server), BENCH_DURATION_S (10 per run),
 // BENCH_ROUNDS (3), BENCH_CONCURRENCY (32), BENCH_RSS_CALLS (0 = skip the RSS run),
 // BENCH_RESULTS_PAGES (200 per query), BENCH_RESULTS_RSS_PAGES (2,000 more pages for the RSS
-// check), BENCH_CPU_PROF (a directory: the gateway writes a V8 CPU profile there on exit),
+// check), BENCH_CPU_PROF (a directory: the gateway and the yardstick write V8 CPU profiles there on exit),
 // BENCH_STATUS_ONLY=1 (only the status rounds, e.g. for a profile of that path alone).
 // Besides calls/s, each run records the server's own CPU time per call (from /proc): unlike
 // calls/s it hardly moves when other processes compete for the cores, so its ratio is the
@@ -301,7 +301,8 @@ try {
   );
   const port = await freePort();
   // LOG_LEVEL=warn: request logging would measure pino, not the gateway.
-  const gateway = start(process.execPath, [...(cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfileDir] : []), 'dist/main.js'], {
+  const profiled = (name) => (cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfileDir, '--cpu-prof-name', `${name}.cpuprofile`] : []);
+  const gateway = start(process.execPath, [...profiled('gateway'), 'dist/main.js'], {
     REDIS_URL: redisUrl,
     DATA_DIR: join(workDir, 'data'),
     SCANNERS_CONFIG: join(workDir, 'scanners.yaml'),
@@ -311,7 +312,7 @@ try {
     GATEWAY_RATE_LIMIT_PER_SECOND: '1000000',
   });
   gateway.stderr.on('data', (chunk) => process.stderr.write(chunk));
-  const yardstick = start(process.execPath, ['bench/yardstick-server.mjs'], {});
+  const yardstick = start(process.execPath, [...profiled('yardstick'), 'bench/yardstick-server.mjs'], {});
   const yardstickUrl = await waitFor(yardstick, /(http:\/\/\S+\/mcp)/, 'yardstick');
   const gatewayUrl = `http://127.0.0.1:${port}`;
   for (let attempt = 0; ; attempt += 1) {
@@ -331,8 +332,8 @@ try {
 
   console.log(`gateway ${gatewayUrl}, yardstick ${yardstickUrl}, concurrency ${concurrency}, ${rounds} rounds of ${duration} s per server`);
   // Warm both servers up (JIT, connection pools) so the first round is not the odd one out.
-  await inspector(yardstickUrl, 'echo', { value: 'x' }, null, 2);
-  await inspector(`${gatewayUrl}/mcp`, 'get_scan_status', { task_id: taskId }, header, 2);
+  await inspector(yardstickUrl, 'echo', { value: 'x' }, null, 5);
+  await inspector(`${gatewayUrl}/mcp`, 'get_scan_status', { task_id: taskId }, header, 5);
   const redisPid = redis?.pid;
   const pairs = [];
   for (let round = 1; round <= rounds; round += 1) {

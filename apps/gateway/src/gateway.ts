@@ -10,6 +10,7 @@ import { bullBoardPlugin, type BullBoardHandle } from './http/bull-board-plugin.
 import { GatewayMetrics } from './http/gateway-metrics.js';
 import { healthPlugin } from './http/health-plugin.js';
 import { installErrorHandling } from './http/http-errors.js';
+import { lazyChildLoggerFactory } from './http/lazy-child-logger.js';
 import { mcpPlugin } from './http/mcp-plugin.js';
 import { oauthMetadataPlugin } from './http/oauth-metadata-plugin.js';
 import { httpMetricsPlugin, metricsRoutePlugin } from './http/metrics-plugin.js';
@@ -97,6 +98,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const app = Fastify({
     loggerInstance: requestLogger(options.logger),
     genReqId: traceIdOf,
+    childLoggerFactory: lazyChildLoggerFactory,
     logController: new LogController({ requestIdLogLabel: 'trace_id' }),
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
     // Agents' long-polls are short calls; a stuck client must not hold a socket forever.

@@ -135,6 +135,12 @@ describe('/mcp transport rules', () => {
     const evilOrigin = await send({ origin: 'http://attacker.example' });
     expect(evilOrigin.status).toBe(403);
     expect((await send({ host: 'localhost:8835', origin: 'http://localhost:8835' })).status).toBe(200);
+    // Verdicts per Host header are remembered, within a bound: a refused one stays refused, and
+    // a flood of distinct ones (past the bound) changes no verdict.
+    expect((await send({ host: 'attacker.example:8835' })).status).toBe(403);
+    for (let i = 0; i < 300; i += 1) expect((await send({ host: `h${i}.attacker.example` })).status).toBe(403);
+    expect((await send({ host: '[::1]:8835' })).status).toBe(200);
+    expect((await send({ host: 'attacker.example:8835' })).status).toBe(403);
   });
 
   it('echoes a caller trace id, generates one otherwise, and logs it', async () => {

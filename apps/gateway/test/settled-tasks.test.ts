@@ -1,5 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { AppError, type Task, type TaskStatus } from '@nessus-mcp/core';
+import { getScanStatus } from '../src/services/scan-status.js';
+import type { CallContext, ServiceContext } from '../src/services/service-context.js';
 import { SettledTasks } from '../src/services/settled-tasks.js';
 
 /** A task store standing in for Redis: counts reads, and its records can change or go. */
@@ -8,7 +10,7 @@ class CountingStore {
   reads = 0;
 
   put(taskId: string, status: TaskStatus): void {
-    this.records.set(taskId, { task_id: taskId, status } as Task);
+    this.records.set(taskId, { task_id: taskId, status, progress: status === 'running' ? 10 : null, targets: [] } as unknown as Task);
   }
 
   async require(taskId: string): Promise<Task> {
@@ -69,5 +71,35 @@ describe('SettledTasks', () => {
     expect(store.reads).toBe(0);
     await settled.require('a');
     expect(store.reads).toBe(1);
+  });
+});
+
+describe('get_scan_status of a settled task', () => {
+  const ID = 'ne_scan_20261206_101500_0a1b2c3d';
+  const setUp = (): { store: CountingStore; context: ServiceContext; call: CallContext } => {
+    const store = new CountingStore();
+    // Neither view reads more of the context than this: no queue position (not queued), no live
+    // progress (no Nessus scan id).
+    const context = { settled: new SettledTasks(store) } as unknown as ServiceContext;
+    return { store, context, call: {} as CallContext };
+  };
+
+  it('builds the view once per kept record and hands out that view', async () => {
+    const { store, context, call } = setUp();
+    store.put(ID, 'completed');
+    const first = await getScanStatus(context, ID, call);
+    expect(first).toMatchObject({ task_id: ID, status: 'completed', progress: 100 });
+    expect(await getScanStatus(context, ID, call)).toBe(first);
+  });
+
+  it('builds a new view on every call while the task can still change', async () => {
+    const { store, context, call } = setUp();
+    store.put(ID, 'running');
+    const first = await getScanStatus(context, ID, call);
+    expect(first).toMatchObject({ status: 'running', progress: 10 });
+    store.records.set(ID, { ...store.records.get(ID)!, progress: 55 });
+    const second = await getScanStatus(context, ID, call);
+    expect(second).not.toBe(first);
+    expect(second.progress).toBe(55);
   });
 });

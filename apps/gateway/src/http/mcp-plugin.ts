@@ -21,6 +21,8 @@ export interface McpPluginOptions {
   allowedOrigins: readonly string[];
 }
 
+const MAX_REMEMBERED_HOSTS = 256;
+
 function hostnameOf(hostHeader: string | undefined): string | null {
   if (!hostHeader) return null;
   try {
@@ -81,15 +83,31 @@ export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = async (app, optio
   const hosts = new Set(options.allowedHosts.map((host) => host.toLowerCase()));
   const origins = new Set(options.allowedOrigins.map((origin) => origin.toLowerCase().replace(/\/$/, '')));
 
-  app.addHook('onRequest', async (request) => {
-    const host = hostnameOf(request.headers.host);
-    if (host === null || !hosts.has(host)) {
-      throw new AppError('forbidden', `Host '${request.headers.host ?? ''}' is not allowed for /mcp (set GATEWAY_ALLOWED_HOSTS to add it)`);
+  // A gateway sees a handful of distinct Host headers: each one's verdict is kept rather than
+  // parsed per request (bounded, so a client cycling Host values cannot grow it).
+  const hostVerdicts = new Map<string, boolean>();
+  const hostAllowed = (header: string | undefined): boolean => {
+    if (header === undefined) return false;
+    let allowed = hostVerdicts.get(header);
+    if (allowed === undefined) {
+      const host = hostnameOf(header);
+      allowed = host !== null && hosts.has(host);
+      if (hostVerdicts.size >= MAX_REMEMBERED_HOSTS) hostVerdicts.clear();
+      hostVerdicts.set(header, allowed);
+    }
+    return allowed;
+  };
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (!hostAllowed(request.headers.host)) {
+      done(new AppError('forbidden', `Host '${request.headers.host ?? ''}' is not allowed for /mcp (set GATEWAY_ALLOWED_HOSTS to add it)`));
+      return;
     }
     const origin = request.headers.origin;
     if (origin !== undefined && !origins.has(origin.toLowerCase()) && !hosts.has(originHostname(origin))) {
-      throw new AppError('forbidden', `Origin '${origin}' is not allowed for /mcp (set GATEWAY_ALLOWED_ORIGINS to add it)`);
+      done(new AppError('forbidden', `Origin '${origin}' is not allowed for /mcp (set GATEWAY_ALLOWED_ORIGINS to add it)`));
+      return;
     }
+    done();
   });
   app.addHook('onRequest', app.requireAuth());
   const servers = new McpServerPool(() =>

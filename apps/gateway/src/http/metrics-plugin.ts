@@ -8,7 +8,7 @@ import type { GatewayMetrics } from './gateway-metrics.js';
  */
 export const httpMetricsPlugin = fp<{ metrics: GatewayMetrics }>(
   async (app, { metrics }) => {
-    app.addHook('onRequest', async (request, reply) => {
+    app.addHook('onRequest', (request, reply, done) => {
       const started = process.hrtime.bigint();
       reply.raw.once('finish', () => {
         const route = request.routeOptions.url ?? 'unmatched';
@@ -16,6 +16,7 @@ export const httpMetricsPlugin = fp<{ metrics: GatewayMetrics }>(
         metrics.httpRequests.inc({ method: request.method, route, status: String(reply.raw.statusCode) });
         metrics.httpDuration.observe({ method: request.method, route }, seconds);
       });
+      done();
     });
   },
   { name: 'nessus-http-metrics' },

@@ -115,11 +115,29 @@ export function errorResult(error: AppError): CallToolResult {
  * invisible character a line writer let through (JSON.stringify escapes controls but not those).
  * `withLinks`: the client's protocol has `resource_link` blocks; older ones find the URIs in the JSON text.
  */
+/**
+ * A structured output cleaned and serialised, by the output object: a service that hands out the
+ * same object again (a settled task's status view) has it cleaned and serialised once. Outputs are
+ * never changed once a service returned them.
+ */
+const preparedOutputs = new WeakMap<object, { structured: unknown; json: string }>();
+
+function prepared(structured: NonNullable<ToolOutput['structured']>): { structured: unknown; json: string } {
+  let kept = preparedOutputs.get(structured);
+  if (kept === undefined) {
+    const cleaned = cleanUntrustedValue(structured);
+    kept = { structured: cleaned, json: JSON.stringify(cleaned) };
+    preparedOutputs.set(structured, kept);
+  }
+  return kept;
+}
+
 function toResult(output: ToolOutput, withLinks: boolean): CallToolResult {
   const content: CallToolResult['content'] = [];
-  const structured = output.structured === undefined ? undefined : cleanUntrustedValue(output.structured);
+  const ready = output.structured === undefined ? undefined : prepared(output.structured);
+  const structured = ready?.structured as CallToolResult['structuredContent'];
   if (output.text !== undefined) content.push({ type: 'text', text: cleanUntrustedText(output.text) });
-  else if (structured !== undefined) content.push({ type: 'text', text: JSON.stringify(structured) });
+  else if (ready !== undefined) content.push({ type: 'text', text: ready.json });
   if (withLinks) for (const link of output.links ?? []) content.push(cleanUntrustedValue(link));
   return structured !== undefined && output.text === undefined ? { content, structuredContent: structured } : { content };
 }

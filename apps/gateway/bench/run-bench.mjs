@@ -2,7 +2,11 @@
 // calls in flight) against a yardstick in the same run: the thinnest stateless MCP SDK server on
 // Fastify with JSON responses and one trivial tool (yardstick-server.mjs). The machine is shared,
 // so yardstick and gateway runs alternate (BENCH_ROUNDS pairs) and the figures that count are
-// the ratios of each pair, reported as their median:
+// the ratios of each pair, reported as their median. Each round also runs a second yardstick, the
+// same bare SDK server answering get_scan_status with the gateway's own answer (recorded at the
+// start): the load client runs on the same cores and pays for an answer's size too, so the gateway
+// against that one is the gateway's own cost, and that one against echo is the answer's.
+// Goals:
 //   get_scan_status of a completed task   ≥ 0.9 × yardstick calls/s, p99 ≤ 1.5 × yardstick p99
 //   run_untrusted_scan                    p99 ≤ 2 × the status p99
 //   gateway RSS                           stable over BENCH_RSS_CALLS calls (100,000 for the goal)
@@ -125,6 +129,22 @@ const median = (values) => {
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 };
+
+/** A tool's listing and one tools/call result from an MCP endpoint, as plain JSON-RPC. */
+async function recordedAnswer(url, auth, tool, args) {
+  const rpc = async (method, params) => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+    });
+    const body = await response.json();
+    if (!body.result) throw new Error(`${method} failed: ${JSON.stringify(body)}`);
+    return body.result;
+  };
+  const { tools } = await rpc('tools/list', {});
+  return { tool: tools.find((t) => t.name === tool), result: await rpc('tools/call', { name: tool, arguments: args }) };
+}
 
 /** Submits a task and completes it the way the worker does (export ingested, then marked completed). */
 async function completedTask(redisUrl, dataDir, gatewayUrl, auth, name, exportPath) {
@@ -329,10 +349,17 @@ try {
   const statusExport = join(here, '../../../packages/nessus-parser/test/fixtures/savon-noir_python-libnessus__nessus_report_local_3.nessus');
   const { id: taskId } = await completedTask(redisUrl, join(workDir, 'data'), gatewayUrl, auth, 'bench status target', statusExport);
   const header = `Authorization: Bearer ${token}`;
+  // The second yardstick: the bare SDK answering get_scan_status with the gateway's own listing
+  // and answer for this task, recorded once here.
+  const answerPath = join(workDir, 'status-answer.json');
+  writeFileSync(answerPath, JSON.stringify(await recordedAnswer(`${gatewayUrl}/mcp`, auth, 'get_scan_status', { task_id: taskId })));
+  const sameAnswer = start(process.execPath, [...profiled('yardstick-answer'), 'bench/yardstick-server.mjs'], { YARDSTICK_ANSWER: answerPath });
+  const sameAnswerUrl = await waitFor(sameAnswer, /(http:\/\/\S+\/mcp)/, 'same-answer yardstick');
 
   console.log(`gateway ${gatewayUrl}, yardstick ${yardstickUrl}, concurrency ${concurrency}, ${rounds} rounds of ${duration} s per server`);
-  // Warm both servers up (JIT, connection pools) so the first round is not the odd one out.
+  // Warm the servers up (JIT, connection pools) so the first round is not the odd one out.
   await inspector(yardstickUrl, 'echo', { value: 'x' }, null, 5);
+  await inspector(sameAnswerUrl, 'get_scan_status', { task_id: taskId }, null, 5);
   await inspector(`${gatewayUrl}/mcp`, 'get_scan_status', { task_id: taskId }, header, 5);
   const redisPid = redis?.pid;
   const pairs = [];
@@ -347,19 +374,25 @@ try {
       header,
       duration,
     );
+    const same = await measured([sameAnswer.pid], sameAnswerUrl, 'get_scan_status', { task_id: taskId }, null, duration);
     const gatewayCpu = status.cpuMsPerCall.reduce((sum, ms) => sum + ms, 0);
     const pair = {
       yardstick: yard,
       get_scan_status: status,
+      same_answer: same,
       ratio: status.throughput / yard.throughput,
       p99_ratio: status.latencyMs.p99 / yard.latencyMs.p99,
       cpu_ratio: yard.cpuMsPerCall[0] / gatewayCpu,
+      same_answer_ratio: status.throughput / same.throughput,
+      answer_ratio: same.throughput / yard.throughput,
     };
     pairs.push(pair);
     console.log(`round ${round}: yardstick echo      ${fmt(yard)}`);
     console.log(`round ${round}: gateway status     ${fmt(status)}`);
+    console.log(`round ${round}: same-answer SDK    ${fmt(same)}`);
     console.log(
-      `round ${round}: calls/s ratio ${pair.ratio.toFixed(2)}, p99 ratio ${pair.p99_ratio.toFixed(2)}, CPU-per-call ratio (yardstick/gateway) ${pair.cpu_ratio.toFixed(2)}`,
+      `round ${round}: calls/s ratio ${pair.ratio.toFixed(2)}, p99 ratio ${pair.p99_ratio.toFixed(2)}, CPU-per-call ratio (yardstick/gateway) ${pair.cpu_ratio.toFixed(2)}, ` +
+        `gateway/same-answer ${pair.same_answer_ratio.toFixed(2)}, same-answer/echo ${pair.answer_ratio.toFixed(2)}`,
     );
   }
   const ratio = median(pairs.map((pair) => pair.ratio));
@@ -371,6 +404,8 @@ try {
     status_vs_yardstick: Number(ratio.toFixed(2)),
     status_p99_vs_yardstick_p99: Number(p99Ratio.toFixed(2)),
     yardstick_cpu_per_call_vs_status: Number(cpuRatio.toFixed(2)),
+    status_vs_same_answer: Number(median(pairs.map((pair) => pair.same_answer_ratio)).toFixed(2)),
+    same_answer_vs_yardstick: Number(median(pairs.map((pair) => pair.answer_ratio)).toFixed(2)),
   };
   const verdict = (ok) => (ok ? 'met' : 'NOT MET');
   console.log(`\nget_scan_status (completed task) vs the bare SDK yardstick, median of ${rounds} interleaved rounds:`);
@@ -380,6 +415,9 @@ try {
     `  CPU-per-call ratio, yardstick/gateway ${figures.yardstick_cpu_per_call_vs_status}  (the same goal on the steadier measure: ≥ 0.9: ${verdict(cpuRatio >= 0.9)})`,
   );
   console.log(`  errors         ${statusErrors}  (goal 0: ${verdict(statusErrors === 0)})`);
+  console.log('where the calls/s gap lies (no goal; the load client shares the cores):');
+  console.log(`  gateway / the bare SDK serving the same answer  ${figures.status_vs_same_answer}  (the gateway's own cost)`);
+  console.log(`  the same answer / echo                          ${figures.same_answer_vs_yardstick}  (the answer's size, mostly in the client)`);
   if (!statusOnly) {
     const status = pairs[pairs.length - 1].get_scan_status;
     const scans = await inspector(`${gatewayUrl}/mcp`, 'run_untrusted_scan', { targets: '10.0.0.0/30', name: 'bench submit' }, header, duration);

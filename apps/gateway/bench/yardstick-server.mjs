@@ -4,16 +4,25 @@
 // the SDK cannot share: the JSON Schema validator (the SDK would build a new Ajv with its formats
 // for every server) and the tool's zod object are built once, as the gateway does, so the
 // gateway is compared with the least work the SDK allows rather than with an avoidable cost.
+//
+// With YARDSTICK_ANSWER (a JSON file holding `{ tool, result }`: a tool's listing, outputSchema
+// included, and one tools/call result), the server answers that tool with that result instead,
+// every call: the same bare SDK path serving the gateway's own answer. Comparing the gateway with
+// it tells the gateway's cost from the cost, mostly the client's, of the answer's size.
 // Prints its URL on stdout.
+import { readFileSync } from 'node:fs';
 import Fastify from 'fastify';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import { z } from 'zod';
 
 const app = Fastify({ logger: false });
 const validator = new AjvJsonSchemaValidator();
 const echoInput = z.object({ value: z.string() });
+const answer = process.env.YARDSTICK_ANSWER ? JSON.parse(readFileSync(process.env.YARDSTICK_ANSWER, 'utf8')) : null;
 
 function buildServer() {
   const server = new McpServer({ name: 'yardstick', version: '1.0.0' }, { jsonSchemaValidator: validator });
@@ -21,8 +30,17 @@ function buildServer() {
   return server;
 }
 
+// The tool as the gateway lists it (its JSON Schemas as they are), so a client validates the
+// answer against the same outputSchema.
+function buildAnswerServer() {
+  const server = new Server({ name: 'yardstick-answer', version: '1.0.0' }, { capabilities: { tools: {} }, jsonSchemaValidator: validator });
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: [answer.tool] }));
+  server.setRequestHandler(CallToolRequestSchema, async () => answer.result);
+  return server;
+}
+
 app.post('/mcp', async (request, reply) => {
-  const server = buildServer();
+  const server = answer ? buildAnswerServer() : buildServer();
   const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
   reply.raw.on('close', () => {
     void transport.close();

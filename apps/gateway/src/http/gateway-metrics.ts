@@ -1,37 +1,34 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ScanQueues } from '../services/service-context.js';
+import { SeriesCounter, SeriesHistogram } from './series-metrics.js';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-/** One registry per gateway instance (not prom-client's global one), so tests can run several. */
+/**
+ * One registry per gateway instance (not prom-client's global one), so tests can run several.
+ * The four per-request metrics are `Series*` (series-metrics.ts): the same exposition at a
+ * fraction of prom-client's cost per observation; the rest is prom-client's.
+ */
 export class GatewayMetrics {
   readonly registry = new Registry();
-  readonly httpRequests = new Counter({
-    name: 'nessus_mcp_http_requests_total',
-    help: 'HTTP requests by method, route and status',
-    labelNames: ['method', 'route', 'status'],
-    registers: [this.registry],
-  });
-  readonly httpDuration = new Histogram({
-    name: 'nessus_mcp_http_request_duration_seconds',
-    help: 'HTTP request latency',
-    labelNames: ['method', 'route'],
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
-  readonly toolCalls = new Counter({
-    name: 'nessus_mcp_tool_calls_total',
-    help: 'MCP tool calls by tool and outcome (ok or an error code)',
-    labelNames: ['tool', 'outcome'],
-    registers: [this.registry],
-  });
-  readonly toolDuration = new Histogram({
-    name: 'nessus_mcp_tool_duration_seconds',
-    help: 'MCP tool call latency',
-    labelNames: ['tool'],
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
+  readonly httpRequests = new SeriesCounter('nessus_mcp_http_requests_total', 'HTTP requests by method, route and status', [
+    'method',
+    'route',
+    'status',
+  ] as const).registerIn(this.registry);
+  readonly httpDuration = new SeriesHistogram(
+    'nessus_mcp_http_request_duration_seconds',
+    'HTTP request latency',
+    ['method', 'route'] as const,
+    LATENCY_BUCKETS,
+  ).registerIn(this.registry);
+  readonly toolCalls = new SeriesCounter('nessus_mcp_tool_calls_total', 'MCP tool calls by tool and outcome (ok or an error code)', [
+    'tool',
+    'outcome',
+  ] as const).registerIn(this.registry);
+  readonly toolDuration = new SeriesHistogram('nessus_mcp_tool_duration_seconds', 'MCP tool call latency', ['tool'] as const, LATENCY_BUCKETS).registerIn(
+    this.registry,
+  );
 
   constructor(queues: ScanQueues) {
     collectDefaultMetrics({ register: this.registry, prefix: 'nessus_mcp_gateway_' });

@@ -16,11 +16,13 @@
 // BENCH_ROUNDS (3), BENCH_CONCURRENCY (32), BENCH_RSS_CALLS (0 = skip the RSS run),
 // BENCH_RESULTS_PAGES (200 per query), BENCH_RESULTS_RSS_PAGES (2,000 more pages for the RSS
 // check), BENCH_CPU_PROF (a directory: the gateway and the yardstick write V8 CPU profiles there on exit),
-// BENCH_STATUS_ONLY=1 (only the status rounds, e.g. for a profile of that path alone).
+// BENCH_STATUS_ONLY=1 (only the status rounds, e.g. for a profile of that path alone), BENCH_LIGHT_BLOCKS
+// (10 interleaved blocks of the light-client CPU measure; 0 skips it).
 // Besides calls/s, each run records the server's own CPU time per call (from /proc): unlike
 // calls/s it hardly moves when other processes compete for the cores, so its ratio is the
 // steadier estimate of how many calls each server could serve on the same machine.
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,6 +42,7 @@ const rssCalls = Number(process.env.BENCH_RSS_CALLS ?? 0);
 const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const cpuProfileDir = process.env.BENCH_CPU_PROF;
 const statusOnly = process.env.BENCH_STATUS_ONLY === '1';
+const lightBlocks = Number(process.env.BENCH_LIGHT_BLOCKS ?? 10);
 const token = `bench-${randomBytes(12).toString('hex')}`;
 const children = [];
 
@@ -129,6 +132,58 @@ const median = (values) => {
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 };
+
+const LIGHT_BLOCK_CALLS = 3000;
+
+/**
+ * Each target's CPU (from /proc) per tools/call under plain keep-alive HTTP requests, `concurrency`
+ * in flight, in interleaved blocks so a slow spell of the shared machine hits every target alike.
+ * Returns the median per target, in µs.
+ */
+async function lightLoad(targets, blocks) {
+  const prepared = targets.map((target) => {
+    const url = new URL(target.url);
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: target.tool, arguments: target.args } });
+    const headers = {
+      ...target.auth,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2025-06-18',
+      'content-length': Buffer.byteLength(body),
+    };
+    return { ...target, url, body, headers, agent: new http.Agent({ keepAlive: true, maxSockets: concurrency }), samples: [] };
+  });
+  const call = (target) =>
+    new Promise((resolve, reject) => {
+      const request = http.request(
+        { agent: target.agent, host: target.url.hostname, port: target.url.port, path: target.url.pathname, method: 'POST', headers: target.headers },
+        (response) => {
+          response.resume();
+          response.on('end', () => (response.statusCode === 200 ? resolve() : reject(new Error(`${target.name}: HTTP ${response.statusCode}`))));
+        },
+      );
+      request.on('error', reject);
+      request.end(target.body);
+    });
+  const run = async (target, calls) => {
+    let left = calls;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (left-- > 0) await call(target);
+      }),
+    );
+  };
+  for (const target of prepared) await run(target, 1000);
+  for (let block = 0; block < blocks; block += 1) {
+    for (const target of prepared) {
+      const before = cpuSecondsOf(target.pid);
+      await run(target, LIGHT_BLOCK_CALLS);
+      target.samples.push(((cpuSecondsOf(target.pid) - before) * 1e6) / LIGHT_BLOCK_CALLS);
+    }
+  }
+  for (const target of prepared) target.agent.destroy();
+  return Object.fromEntries(prepared.map((target) => [target.name, median(target.samples)]));
+}
 
 /** A tool's listing and one tools/call result from an MCP endpoint, as plain JSON-RPC. */
 async function recordedAnswer(url, auth, tool, args) {
@@ -418,6 +473,27 @@ try {
   console.log('where the calls/s gap lies (no goal; the load client shares the cores):');
   console.log(`  gateway / the bare SDK serving the same answer  ${figures.status_vs_same_answer}  (the gateway's own cost)`);
   console.log(`  the same answer / echo                          ${figures.same_answer_vs_yardstick}  (the answer's size, mostly in the client)`);
+  if (lightBlocks > 0) {
+    // The Inspector's client spends more CPU per call than any of these servers, on the same two
+    // cores; a bare HTTP client sending the same JSON-RPC requests leaves the servers' own cost.
+    const light = await lightLoad(
+      [
+        { name: 'yardstick echo', url: yardstickUrl, pid: yardstick.pid, tool: 'echo', args: { value: 'x' } },
+        { name: 'same-answer SDK', url: sameAnswerUrl, pid: sameAnswer.pid, tool: 'get_scan_status', args: { task_id: taskId } },
+        { name: 'gateway status', url: `${gatewayUrl}/mcp`, pid: gateway.pid, auth, tool: 'get_scan_status', args: { task_id: taskId } },
+      ],
+      lightBlocks,
+    );
+    figures.light_load_cpu_us_per_call = light;
+    console.log(
+      `server CPU per call under a light HTTP client (median of ${lightBlocks} interleaved blocks of ${LIGHT_BLOCK_CALLS} calls, ${concurrency} in flight):`,
+    );
+    for (const [name, us] of Object.entries(light)) console.log(`  ${name.padEnd(16)} ${us.toFixed(0)} µs`);
+    const [echoUs, sameUs, gatewayUs] = Object.values(light);
+    console.log(
+      `  yardstick/gateway ${(echoUs / gatewayUs).toFixed(2)}, same-answer/gateway ${(sameUs / gatewayUs).toFixed(2)} (no goal: the servers' own CPU, client cost left out)`,
+    );
+  }
   if (!statusOnly) {
     const status = pairs[pairs.length - 1].get_scan_status;
     const scans = await inspector(`${gatewayUrl}/mcp`, 'run_untrusted_scan', { targets: '10.0.0.0/30', name: 'bench submit' }, header, duration);

@@ -1,6 +1,4 @@
-import type { IncomingMessage } from 'node:http';
 import { AppError, type AuditLog } from '@nessus-mcp/core';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import type { AccessControl } from '../auth/access-control.js';
@@ -167,9 +165,6 @@ const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async (app, options) =
           ),
         );
       }
-      // The MCP SDK hands `req.auth` to tools as `extra.authInfo`; it carries the client name, never the token.
-      const auth: AuthInfo = { token: id, clientId: principal.name, scopes: [...principal.scopes] };
-      (request.raw as IncomingMessage & { auth?: AuthInfo }).auth = auth;
       return undefined;
     };
   });

@@ -134,6 +134,9 @@ export async function downloadToFile(http: NessusHttp, request: DownloadRequest,
       throw error;
     });
   } catch (error) {
+    // The file may still be opening when the download fails first (the stream opens it
+    // asynchronously): removed before that open lands, it would be created after its removal.
+    if (!file.closed) await new Promise<void>((resolve) => file.once('close', () => resolve()));
     await rm(tmp, { force: true });
     if (signal?.aborted) {
       http.emit(ctx, 0, started);

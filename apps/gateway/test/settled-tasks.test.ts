@@ -90,6 +90,7 @@ describe('get_scan_status of a settled task', () => {
     const first = await getScanStatus(context, ID, call);
     expect(first).toMatchObject({ task_id: ID, status: 'completed', progress: 100 });
     expect(await getScanStatus(context, ID, call)).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
   });
 
   it('builds a new view on every call while the task can still change', async () => {
@@ -100,6 +101,7 @@ describe('get_scan_status of a settled task', () => {
     store.records.set(ID, { ...store.records.get(ID)!, progress: 55 });
     const second = await getScanStatus(context, ID, call);
     expect(second).not.toBe(first);
+    expect(Object.isFrozen(second)).toBe(false);
     expect(second.progress).toBe(55);
   });
 });

@@ -54,9 +54,7 @@ function replacement(match: string): string {
 
 /** The text without invisible, control and bidi characters or escape sequences; newlines and tabs stay. */
 export function cleanUntrustedText(text: string): string {
-  if (!NOT_PLAIN_ASCII.test(text)) return text;
-  UNSAFE.lastIndex = 0;
-  if (!UNSAFE.test(text)) return text;
+  if (!hasUnsafeText(text)) return text;
   UNSAFE.lastIndex = 0;
   return text.replace(UNSAFE, replacement);
 }

@@ -116,9 +116,9 @@ export function errorResult(error: AppError): CallToolResult {
  * `withLinks`: the client's protocol has `resource_link` blocks; older ones find the URIs in the JSON text.
  */
 /**
- * A structured output cleaned and serialised, by the output object: a service that hands out the
- * same object again (a settled task's status view) has it cleaned and serialised once. Outputs are
- * never changed once a service returned them.
+ * A structured output cleaned and serialised. A frozen one is an object a service hands out again
+ * (a settled task's status view): it is cleaned and serialised once and kept by its identity;
+ * any other is a fresh object, done per call and not kept.
  */
 const preparedOutputs = new WeakMap<object, { structured: unknown; json: string }>();
 
@@ -127,7 +127,7 @@ function prepared(structured: NonNullable<ToolOutput['structured']>): { structur
   if (kept === undefined) {
     const cleaned = cleanUntrustedValue(structured);
     kept = { structured: cleaned, json: JSON.stringify(cleaned) };
-    preparedOutputs.set(structured, kept);
+    if (Object.isFrozen(structured)) preparedOutputs.set(structured, kept);
   }
   return kept;
 }
@@ -233,7 +233,7 @@ async function readTaskResource(services: GatewayServices, uri: string, call: Ca
     // The model reads these copies: they are cleaned like every other output (the REST download stays byte-exact).
     if (match[2]) return { contents: [{ uri, mimeType: 'application/xml', text: cleanUntrustedText(await reportText(services, taskId, uri)) }] };
     const view = await services.getScanStatus(taskId, call);
-    return { contents: [{ uri, mimeType: 'application/json', text: JSON.stringify(cleanUntrustedValue(view)) }] };
+    return { contents: [{ uri, mimeType: 'application/json', text: prepared(view).json }] };
   } catch (thrown) {
     if (thrown instanceof McpError) throw thrown;
     const error = toAppError(thrown);

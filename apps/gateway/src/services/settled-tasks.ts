@@ -1,7 +1,12 @@
-import { TRANSITIONS, type Task, type TaskStore } from '@nessus-mcp/core';
+import { TRANSITIONS, type Task, type TaskStatus, type TaskStore } from '@nessus-mcp/core';
 
 /** How long a settled task's record is served from memory. */
 export const SETTLED_TASK_TTL_MS = 5_000;
+
+/** A status with no way out (completed, timeout, cancelled): nothing but deletion changes such a task. */
+export function isSettled(status: TaskStatus): boolean {
+  return TRANSITIONS[status].length === 0;
+}
 
 /**
  * The records of tasks in a state with no way out (completed, timeout, cancelled), kept in memory
@@ -27,7 +32,7 @@ export class SettledTasks {
     if (kept !== undefined && kept.until > now) return kept.task;
     if (kept !== undefined) this.entries.delete(taskId);
     const task = await this.tasks.require(taskId);
-    if (TRANSITIONS[task.status].length === 0 && this.ttlMs > 0) {
+    if (isSettled(task.status) && this.ttlMs > 0) {
       // Oldest first out: a Map iterates in insertion order.
       if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
       this.entries.set(taskId, { task, until: now + this.ttlMs });

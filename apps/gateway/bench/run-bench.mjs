@@ -113,18 +113,31 @@ const cpuSecondsOf = (pid) => {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 };
 
-/** An inspector load run, with the CPU time `pids` spent during it per completed call. */
+/** CPU seconds of this process's children that have exited and been waited for (the load client, once it is done). */
+const reapedChildrenCpuSeconds = () => {
+  const fields = readFileSync('/proc/self/stat', 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+};
+
+/**
+ * An inspector load run, with the CPU time `pids` spent during it per completed call, and the load
+ * client's own (its `npm exec` wrapper and start-up included, a few hundredths of a ms per call).
+ */
 async function measured(pids, ...args) {
   const before = pids.map(cpuSecondsOf);
+  const clientBefore = reapedChildrenCpuSeconds();
   const result = await inspector(...args);
-  const cpuMs = pids.map((pid, i) => ((cpuSecondsOf(pid) - before[i]) * 1000) / Math.max(result.requests, 1));
-  return { ...result, cpuMsPerCall: cpuMs };
+  const calls = Math.max(result.requests, 1);
+  const cpuMs = pids.map((pid, i) => ((cpuSecondsOf(pid) - before[i]) * 1000) / calls);
+  return { ...result, cpuMsPerCall: cpuMs, clientCpuMsPerCall: ((reapedChildrenCpuSeconds() - clientBefore) * 1000) / calls };
 }
 
 const rssOf = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 const fmt = (r) =>
   `${r.throughput.toFixed(0)} calls/s, p50 ${r.latencyMs.p50.toFixed(1)} ms, p99 ${r.latencyMs.p99.toFixed(1)} ms, ${r.errors + r.toolErrors} errors / ${r.requests}` +
-  (r.cpuMsPerCall ? `, server CPU ${r.cpuMsPerCall.map((ms) => ms.toFixed(2)).join(' + ')} ms/call` : '');
+  (r.cpuMsPerCall ? `, server CPU ${r.cpuMsPerCall.map((ms) => ms.toFixed(2)).join(' + ')} ms/call, client ${r.clientCpuMsPerCall.toFixed(2)} ms/call` : '');
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const median = (values) => {
@@ -473,6 +486,16 @@ try {
   console.log('where the calls/s gap lies (no goal; the load client shares the cores):');
   console.log(`  gateway / the bare SDK serving the same answer  ${figures.status_vs_same_answer}  (the gateway's own cost)`);
   console.log(`  the same answer / echo                          ${figures.same_answer_vs_yardstick}  (the answer's size, mostly in the client)`);
+  const clientMs = (pick) => median(pairs.map((pair) => pick(pair).clientCpuMsPerCall));
+  figures.client_cpu_ms_per_call = {
+    yardstick: Number(clientMs((pair) => pair.yardstick).toFixed(3)),
+    get_scan_status: Number(clientMs((pair) => pair.get_scan_status).toFixed(3)),
+    same_answer: Number(clientMs((pair) => pair.same_answer).toFixed(3)),
+  };
+  console.log(
+    `  load client CPU per call (median): echo ${figures.client_cpu_ms_per_call.yardstick} ms, gateway status ${figures.client_cpu_ms_per_call.get_scan_status} ms, ` +
+      `same-answer ${figures.client_cpu_ms_per_call.same_answer} ms`,
+  );
   if (lightBlocks > 0) {
     // The Inspector's client spends more CPU per call than any of these servers, on the same two
     // cores; a bare HTTP client sending the same JSON-RPC requests leaves the servers' own cost.

@@ -1,9 +1,10 @@
 // The yardstick: the thinnest stateless MCP SDK server on Fastify with JSON responses and one
-// trivial tool. It is mounted as the SDK's stateless example and the gateway mount it (a new
-// server and transport per request, which the SDK requires), and it keeps per request only what
-// the SDK cannot share: the JSON Schema validator (the SDK would build a new Ajv with its formats
-// for every server) and the tool's zod object are built once, as the gateway does, so the
-// gateway is compared with the least work the SDK allows rather than with an avoidable cost.
+// trivial tool, mounted as the SDK's stateless example mounts it (a new server and transport per
+// request, which the SDK's transport requires). It keeps per request only what the SDK cannot
+// share: the JSON Schema validator (the SDK would build a new Ajv with its formats for every
+// server) and the tool's zod object are built once, so the gateway is compared with the least
+// work the SDK's own HTTP path allows rather than with an avoidable cost. (The gateway does not
+// take that path: one server answers all its requests through a RequestMultiplexer.)
 //
 // With YARDSTICK_ANSWER (a JSON file holding `{ tool, result }`: a tool's listing, outputSchema
 // included, and one tools/call result), the server answers that tool with that result instead,

@@ -7,7 +7,7 @@ import { McpError, isInitializeRequest, type CallToolResult } from '@modelcontex
 import { operatorPrincipal } from '../src/auth/principal.js';
 import { buildMcpServer } from '../src/mcp/build-mcp-server.js';
 import { NegotiatedProtocolVersion } from '../src/mcp/protocol-version.js';
-import { TOKEN, callTool, connectClient, startTestGateway, type TestGateway } from './support/test-gateway.js';
+import { TOKEN, auth, callTool, connectClient, errorBody, http, startTestGateway, type HttpResult, type TestGateway } from './support/test-gateway.js';
 
 const OLDER = '2025-03-26';
 const UNKNOWN_TASK = 'ne_scan_20260101_000000_0000dead';
@@ -145,5 +145,77 @@ describe('declared capabilities', () => {
     expect(capabilities?.tools?.listChanged).toBe(false);
     expect(capabilities?.resources?.listChanged).toBe(false);
     expect(capabilities?.prompts?.listChanged).toBe(false);
+  });
+});
+
+describe("the Streamable HTTP transport's own checks, answered as the SDK's transport answers them", () => {
+  const MCP = { ...auth, accept: 'application/json, text/event-stream' };
+  const PING = { jsonrpc: '2.0', id: 3, method: 'ping' };
+
+  const rpcError = (result: HttpResult) => result.json<{ jsonrpc: string; id: null; error: { code: number; message: string } }>();
+
+  it('answers a request over plain HTTP with its own id and a JSON body', async () => {
+    const result = await http(gw.url, 'POST', '/mcp', { headers: { ...MCP, 'mcp-protocol-version': '2025-06-18' }, body: PING });
+    expect(result.status).toBe(200);
+    expect(result.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(result.json()).toEqual({ jsonrpc: '2.0', id: 3, result: {} });
+  });
+
+  it('refuses a client that does not accept both JSON and an event stream (406)', async () => {
+    const result = await http(gw.url, 'POST', '/mcp', { headers: { ...auth, accept: 'application/json' }, body: PING });
+    expect(result.status).toBe(406);
+    expect(rpcError(result)).toEqual({ jsonrpc: '2.0', id: null, error: { code: -32000, message: expect.stringContaining('Not Acceptable') } });
+  });
+
+  it('refuses a body that is not JSON (415)', async () => {
+    const response = await fetch(`${gw.url}/mcp`, { method: 'POST', headers: { ...MCP, 'content-type': 'text/plain' }, body: JSON.stringify(PING) });
+    expect(response.status).toBe(415);
+  });
+
+  it('refuses JSON that is not a JSON-RPC message (-32700)', async () => {
+    const result = await http(gw.url, 'POST', '/mcp', { headers: MCP, body: { jsonrpc: '2.0', identifier: 1, method: 7 } });
+    expect(result.status).toBe(400);
+    expect(rpcError(result).error).toEqual({ code: -32700, message: 'Parse error: Invalid JSON-RPC message' });
+  });
+
+  it('refuses an MCP-Protocol-Version it does not support, except on initialize (400)', async () => {
+    const result = await http(gw.url, 'POST', '/mcp', { headers: { ...MCP, 'mcp-protocol-version': '1999-01-01' }, body: PING });
+    expect(result.status).toBe(400);
+    expect(rpcError(result).error).toEqual({ code: -32000, message: expect.stringContaining('Unsupported protocol version: 1999-01-01') });
+    const initialize = await http(gw.url, 'POST', '/mcp', {
+      headers: { ...MCP, 'mcp-protocol-version': '1999-01-01' },
+      body: {
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '1999-01-01', capabilities: {}, clientInfo: { name: 'old', version: '1' } },
+      },
+    });
+    expect(initialize.status).toBe(200);
+    // The SDK's negotiation: an unknown version is answered with the latest it speaks.
+    expect(initialize.json<{ result: { protocolVersion: string } }>().result.protocolVersion).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+  });
+
+  it('accepts a notification with 202 and no body', async () => {
+    const result = await http(gw.url, 'POST', '/mcp', { headers: MCP, body: { jsonrpc: '2.0', method: 'notifications/initialized' } });
+    expect(result.status).toBe(202);
+    expect(result.text).toBe('');
+  });
+
+  it('answers concurrent requests of many clients that all use the same id, each with its own answer', async () => {
+    const taskIds = Array.from({ length: 24 }, (_, i) => `ne_scan_20260101_000000_0000${(0xa000 + i).toString(16)}`);
+    const answers = await Promise.all(
+      taskIds.map((task_id) =>
+        http(gw.url, 'POST', '/mcp', {
+          headers: { ...MCP, 'mcp-protocol-version': '2025-06-18' },
+          body: { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_scan_status', arguments: { task_id } } },
+        }),
+      ),
+    );
+    for (const [i, result] of answers.entries()) {
+      const body = result.json<{ id: number; result: CallToolResult }>();
+      expect(body.id).toBe(1);
+      expect(errorBody(body.result).error).toMatchObject({ code: 'not_found', details: { task_id: taskIds[i] } });
+    }
   });
 });

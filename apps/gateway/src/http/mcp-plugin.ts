@@ -1,11 +1,15 @@
-import type { IncomingMessage } from 'node:http';
 import { AppError, type Logger } from '@nessus-mcp/core';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import {
+  JSONRPCMessageSchema,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  isInitializeRequest,
+  isJSONRPCNotification,
+  isJSONRPCRequest,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { buildMcpServer, mcpAuthInfo } from '../mcp/build-mcp-server.js';
 import { protocolVersionOfHeader } from '../mcp/protocol-version.js';
+import { RequestMultiplexer } from '../mcp/request-multiplexer.js';
 import type { GatewayServices } from '../services/gateway-services.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 
@@ -40,44 +44,28 @@ function originHostname(origin: string): string {
   }
 }
 
+/** A JSON-RPC error that answers the HTTP request itself (no message of it reached the server). */
+function refuse(reply: FastifyReply, status: number, code: number, message: string): FastifyReply {
+  return reply.status(status).send({ jsonrpc: '2.0', error: { code, message }, id: null });
+}
+
 function methodNotAllowed(reply: FastifyReply): FastifyReply {
   // Stateless server: no SSE stream to open (GET) and no session to end (DELETE). The spec asks for
   // 405 here; with a 404 the MCP Inspector intermittently skips tools/list.
-  return reply
-    .status(405)
-    .header('allow', 'POST')
-    .send({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this stateless MCP endpoint only accepts POST.' }, id: null });
+  return refuse(reply.header('allow', 'POST'), 405, -32000, 'Method not allowed: this stateless MCP endpoint only accepts POST.');
 }
 
-/**
- * Servers with every tool, resource and prompt registered, kept for the next request: building
- * one took about a tenth of a status call's CPU. A server serves one request at a time (the SDK
- * allows one transport per server) and keeps nothing of its caller, who comes with each request
- * (`mcpAuthInfo`). What the SDK keeps of a client's initialize (its capabilities) is not read by
- * any handler here.
- */
-class McpServerPool {
-  private readonly idle: McpServer[] = [];
+const isJsonMediaType = (header: string | undefined): boolean => header?.split(';', 1)[0]?.trim().toLowerCase() === 'application/json';
 
-  constructor(
-    private readonly build: () => McpServer,
-    private readonly maxIdle = 64,
-  ) {}
-
-  acquire(): McpServer {
-    return this.idle.pop() ?? this.build();
-  }
-
-  /** Back to the pool once its transport closed; past `maxIdle` idle servers it is dropped. */
-  release(server: McpServer): void {
-    if (!server.isConnected() && this.idle.length < this.maxIdle) this.idle.push(server);
-  }
-}
+const UNSUPPORTED_VERSION = (version: string) =>
+  `Bad Request: Unsupported protocol version: ${version} (supported versions: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`;
 
 /**
- * POST /mcp: a transport per request (stateless Streamable HTTP; the SDK refuses to reuse a
- * stateless transport) connected to a server from the pool. Host and Origin are checked first: a web page on an
- * attacker's domain resolving to 127.0.0.1 (DNS rebinding) must not reach the tools.
+ * POST /mcp: stateless Streamable HTTP with JSON responses, every request answered by one MCP
+ * server through a `RequestMultiplexer`. The checks the SDK's transport makes of a request are
+ * made here, in its order and with its answers (Accept 406, Content-Type 415, not a JSON-RPC
+ * message -32700, an unsupported MCP-Protocol-Version 400). Host and Origin are checked first: a
+ * web page on an attacker's domain resolving to 127.0.0.1 (DNS rebinding) must not reach the tools.
  */
 export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = async (app, options) => {
   const hosts = new Set(options.allowedHosts.map((host) => host.toLowerCase()));
@@ -110,55 +98,60 @@ export const mcpPlugin: FastifyPluginAsync<McpPluginOptions> = async (app, optio
     done();
   });
   app.addHook('onRequest', app.requireAuth());
-  const servers = new McpServerPool(() =>
-    buildMcpServer(options.services, {
-      logger: app.log as unknown as Logger,
-      onToolCall: (tool, outcome, seconds) => options.metrics.observeTool(tool, outcome, seconds),
-    }),
-  );
+
+  const server = buildMcpServer(options.services, {
+    logger: app.log as unknown as Logger,
+    onToolCall: (tool, outcome, seconds) => options.metrics.observeTool(tool, outcome, seconds),
+  });
+  server.server.onerror = (error) => app.log.warn({ err: error }, 'MCP protocol error');
+  const multiplexer = new RequestMultiplexer();
+  await server.connect(multiplexer);
+  app.addHook('onClose', async () => server.close());
 
   // Authentication only here: each tool and resource checks its own scope (buildMcpServer).
   app.post('/mcp', { config: { scope: 'authenticated' } }, async (request, reply) => {
-    const logger = request.log as unknown as Logger;
     if (!request.principal) throw new AppError('unauthorized', 'no authenticated client');
+    const accept = request.headers.accept;
+    if (!accept?.includes('application/json') || !accept.includes('text/event-stream')) {
+      return refuse(reply, 406, -32000, 'Not Acceptable: Client must accept both application/json and text/event-stream');
+    }
+    if (!isJsonMediaType(request.headers['content-type'])) {
+      return refuse(reply, 415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
+    }
     if (Array.isArray(request.body)) {
       // JSON-RPC batches are refused rather than counted call by call: protocol revision
       // 2025-06-18 removed them, and a batch would let one rate-limited request carry hundreds
       // of tool calls. Every client of a current revision sends one message per request.
-      return reply.status(400).send({
-        jsonrpc: '2.0',
-        error: { code: -32600, message: 'JSON-RPC batches are not supported: send one message per request (MCP protocol 2025-06-18 removed batching).' },
-        id: null,
-      });
+      return refuse(reply, 400, -32600, 'JSON-RPC batches are not supported: send one message per request (MCP protocol 2025-06-18 removed batching).');
     }
-    // Stateless: this request's server never saw the initialize, but a client sends the version it
-    // negotiated on every later request (the transport refuses an unsupported one).
+    const parsed = JSONRPCMessageSchema.safeParse(request.body);
+    if (!parsed.success) return refuse(reply, 400, -32700, 'Parse error: Invalid JSON-RPC message');
+    const message = parsed.data;
+    const version = request.headers['mcp-protocol-version'];
+    if (!isInitializeRequest(message) && typeof version === 'string' && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
+      return refuse(reply, 400, -32000, UNSUPPORTED_VERSION(version));
+    }
+    // Stateless: the server never saw this client's initialize, but a client sends the version it
+    // negotiated on every later request.
     const caller = {
       principal: request.principal,
       traceId: request.id,
-      logger,
-      protocolVersion: protocolVersionOfHeader(request.headers['mcp-protocol-version']),
+      logger: request.log as unknown as Logger,
+      protocolVersion: protocolVersionOfHeader(version),
     };
-    (request.raw as IncomingMessage & { auth?: AuthInfo }).auth = mcpAuthInfo(request.tokenId ?? '', caller);
-    const server = servers.acquire();
-    // JSON responses rather than SSE: every tool answers in one message, and JSON is cheaper per call.
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
-    reply.raw.on('close', () => {
-      // A response cut short (the client went away) may leave a handler running: that server is dropped.
-      const finished = reply.raw.writableFinished;
-      void transport.close().then(() => (finished ? servers.release(server) : server.close()));
-    });
-    reply.hijack();
-    try {
-      await server.connect(transport);
-      await transport.handleRequest(request.raw, reply.raw, request.body);
-    } catch (error) {
-      logger.error({ err: error }, 'MCP request failed');
-      if (!reply.raw.headersSent) {
-        reply.raw.writeHead(500, { 'content-type': 'application/json' });
-        reply.raw.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32603, message: 'Internal server error' }, id: null }));
-      }
+    const extra = { authInfo: mcpAuthInfo(request.tokenId ?? '', caller), requestInfo: { headers: request.headers } };
+    if (!isJSONRPCRequest(message)) {
+      // A notification, or a response to a request this server never sends: accepted, nothing to answer.
+      if (isJSONRPCNotification(message)) multiplexer.notify(message, extra);
+      return reply.status(202).send();
     }
+    const exchange = multiplexer.request(message, extra);
+    // A client that hangs up first: the server is told, and its handler's signal aborts.
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) exchange.abandon();
+    });
+    // JSON rather than SSE: every tool answers in one message, and JSON is cheaper per call.
+    return reply.type('application/json').send(JSON.stringify(await exchange.answer));
   });
   app.get('/mcp', { config: { scope: 'authenticated' } }, async (_request, reply) => methodNotAllowed(reply));
   app.delete('/mcp', { config: { scope: 'authenticated' } }, async (_request, reply) => methodNotAllowed(reply));

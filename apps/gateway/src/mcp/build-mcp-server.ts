@@ -64,7 +64,7 @@ export interface McpCaller {
   /** Trace id of the HTTP request carrying the message. */
   traceId: string;
   logger: Logger;
-  /** From the request's MCP-Protocol-Version header (the transport refused an unsupported one). */
+  /** From the request's MCP-Protocol-Version header (the HTTP route refused an unsupported one). */
   protocolVersion: string;
 }
 
@@ -87,11 +87,11 @@ interface CompiledTool {
   input: z.ZodObject;
 }
 
-// The SDK builds a new Ajv instance per server unless given one: measured as the largest share of a
-// stateless request's CPU. One shared validator (it caches compiled schemas) serves every request.
+// The SDK builds a new Ajv instance per server unless given one (stdio and tests build several
+// servers). One shared validator, which caches compiled schemas, serves them all.
 const SCHEMA_VALIDATOR = new AjvJsonSchemaValidator();
 
-// Compiled once per process: a stateless HTTP gateway builds a server per request.
+// Compiled once per process, whatever the number of servers built.
 const TOOLS = new Map<string, CompiledTool>(
   TOOL_DEFINITIONS.map((definition) => [definition.name, { definition, input: z.strictObject(definition.inputShape) }]),
 );
@@ -245,7 +245,7 @@ async function readTaskResource(services: GatewayServices, uri: string, call: Ca
 
 /**
  * The MCP server with every tool, resource and prompt, over the given services. Transport-free:
- * the HTTP route connects it to a Streamable HTTP transport per request, the stdio entry once.
+ * the HTTP route connects one to a `RequestMultiplexer` for all its requests, the stdio entry to stdio.
  */
 export function buildMcpServer(services: GatewayServices, options: McpServerOptions): McpServer {
   // No `logging` capability: a stateless server has no channel to send log notifications on.

@@ -1,7 +1,7 @@
 // Gateway benchmark, measured with the MCP Inspector's load mode (one client, BENCH_CONCURRENCY
 // calls in flight) against a yardstick in the same run: the thinnest stateless MCP SDK server on
 // Fastify with JSON responses and one trivial tool (yardstick-server.mjs). The machine is shared,
-// so yardstick and gateway runs alternate (BENCH_ROUNDS pairs) and the figures that count are
+// so yardstick and gateway runs alternate (BENCH_ROUNDS rounds, in a rotating order) and the figures that count are
 // the ratios of each pair, reported as their median. Each round also runs a second yardstick, the
 // same bare SDK server answering get_scan_status with the gateway's own answer (recorded at the
 // start): the load client runs on the same cores and pays for an answer's size too, so the gateway
@@ -13,7 +13,7 @@
 // and the results pages through HTTP (GET /api/v1/tasks/{id}/results, p50 ≤ 20 ms, p95 ≤ 50 ms)
 // on the export the results bench generated (BENCH_RESULTS_EXPORT to use another file).
 // Environment: REDIS_URL (else an embedded redis-server), BENCH_DURATION_S (10 per run),
-// BENCH_ROUNDS (3), BENCH_CONCURRENCY (32), BENCH_RSS_CALLS (0 = skip the RSS run),
+// BENCH_ROUNDS (6; each round runs the three servers in a rotated order), BENCH_CONCURRENCY (32), BENCH_RSS_CALLS (0 = skip the RSS run),
 // BENCH_RESULTS_PAGES (200 per query), BENCH_RESULTS_RSS_PAGES (2,000 more pages for the RSS
 // check), BENCH_CPU_PROF (a directory: the gateway and the yardstick write V8 CPU profiles there on exit),
 // BENCH_STATUS_ONLY=1 (only the status rounds, e.g. for a profile of that path alone), BENCH_LIGHT_BLOCKS
@@ -39,7 +39,7 @@ const gatewayDir = join(here, '..');
 const duration = Number(process.env.BENCH_DURATION_S ?? 10);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const rssCalls = Number(process.env.BENCH_RSS_CALLS ?? 0);
-const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 6));
 const cpuProfileDir = process.env.BENCH_CPU_PROF;
 const statusOnly = process.env.BENCH_STATUS_ONLY === '1';
 const lightBlocks = Number(process.env.BENCH_LIGHT_BLOCKS ?? 10);
@@ -432,17 +432,19 @@ try {
   const redisPid = redis?.pid;
   const pairs = [];
   for (let round = 1; round <= rounds; round += 1) {
-    const yard = await measured([yardstick.pid], yardstickUrl, 'echo', { value: 'x' }, null, duration);
-    // The gateway's cost includes the Redis server it waits on, when this run started that server.
-    const status = await measured(
-      redisPid ? [gateway.pid, redisPid] : [gateway.pid],
-      `${gatewayUrl}/mcp`,
-      'get_scan_status',
-      { task_id: taskId },
-      header,
-      duration,
-    );
-    const same = await measured([sameAnswer.pid], sameAnswerUrl, 'get_scan_status', { task_id: taskId }, null, duration);
+    // The three servers take turns in a rotating order, so none always runs first or after the same one.
+    const runs = [
+      () => measured([yardstick.pid], yardstickUrl, 'echo', { value: 'x' }, null, duration),
+      // The gateway's cost includes the Redis server it waits on, when this run started that server.
+      () => measured(redisPid ? [gateway.pid, redisPid] : [gateway.pid], `${gatewayUrl}/mcp`, 'get_scan_status', { task_id: taskId }, header, duration),
+      () => measured([sameAnswer.pid], sameAnswerUrl, 'get_scan_status', { task_id: taskId }, null, duration),
+    ];
+    const results = [];
+    for (let turn = 0; turn < runs.length; turn += 1) {
+      const which = (turn + round - 1) % runs.length;
+      results[which] = await runs[which]();
+    }
+    const [yard, status, same] = results;
     const gatewayCpu = status.cpuMsPerCall.reduce((sum, ms) => sum + ms, 0);
     const pair = {
       yardstick: yard,

@@ -37,7 +37,8 @@ interface Pending {
  * requests with the same JSON-RPC id never meet in the server's bookkeeping, and the answer
  * leaves under the client's id again. What a request carries of its caller (the principal, the
  * protocol version) rides in the message's `extra`, as before: the server keeps nothing of one
- * caller for the next.
+ * caller for the next. (The SDK does keep the last `initialize`'s client capabilities and name on
+ * the server; no handler here reads them.)
  *
  * What a stateless JSON-response exchange has no channel for is dropped, as the SDK's transport
  * drops it in that mode: notifications the server sends (progress, logging) and requests it

@@ -33,11 +33,11 @@ import { existsSync } from 'node:fs';
 import { TaskStore, createRedisConnection } from '@nessus-mcp/core';
 import { findFreePort as freePort, startRedisServer } from '@nessus-mcp/embedded-redis';
 import { LocalTaskFiles, ingestExport, resultFiguresOf } from '@nessus-mcp/results';
+import { concurrency, cpuSecondsOf, inspector, measured, median, waitFor } from './load-client.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const gatewayDir = join(here, '..');
 const duration = Number(process.env.BENCH_DURATION_S ?? 10);
-const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const rssCalls = Number(process.env.BENCH_RSS_CALLS ?? 0);
 const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 6));
 const cpuProfileDir = process.env.BENCH_CPU_PROF;
@@ -52,99 +52,12 @@ function start(command, args, env) {
   return child;
 }
 
-/** Resolves with the first stdout match of `pattern`. */
-function waitFor(child, pattern, label) {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk.toString();
-      const match = pattern.exec(out);
-      if (match) resolve(match[1]);
-    });
-    child.stderr.on('data', (chunk) => process.stderr.write(chunk));
-    child.on('exit', (code) => reject(new Error(`${label} exited (${code}) before it was ready`)));
-  });
-}
-
-function inspector(url, tool, args, headers, seconds) {
-  const cli = [
-    'exec',
-    '--',
-    'inspector',
-    '--cli',
-    '--server-url',
-    url,
-    '--transport',
-    'http',
-    ...(headers ? ['--header', headers] : []),
-    '--method',
-    'tools/call',
-    '--tool-name',
-    tool,
-    '--tool-args-json',
-    JSON.stringify(args),
-    '--load',
-    '--load-concurrency',
-    String(concurrency),
-    '--load-duration',
-    String(seconds),
-    '--format',
-    'json',
-  ];
-  return new Promise((resolve, reject) => {
-    const child = spawn('npm', cli, { cwd: gatewayDir, env: { ...process.env, NO_PROXY: '*', no_proxy: '*' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (chunk) => (out += chunk.toString()));
-    // Drain stderr: an undrained pipe blocks the inspector once 64 KiB of warnings pile up.
-    child.stderr.resume();
-    child.on('exit', () => {
-      const line = out.split('\n').find((l) => l.startsWith('{"result"'));
-      if (!line) reject(new Error(`no load result from the inspector:\n${out}`));
-      else resolve(JSON.parse(line).result);
-    });
-  });
-}
-
-/** User + system CPU seconds a process has used (Linux clock ticks are 1/100 s). */
-const cpuSecondsOf = (pid) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    .replace(/^.*\) /, '')
-    .split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-};
-
-/** CPU seconds of this process's children that have exited and been waited for (the load client, once it is done). */
-const reapedChildrenCpuSeconds = () => {
-  const fields = readFileSync('/proc/self/stat', 'utf8')
-    .replace(/^.*\) /, '')
-    .split(' ');
-  return (Number(fields[13]) + Number(fields[14])) / 100;
-};
-
-/**
- * An inspector load run, with the CPU time `pids` spent during it per completed call, and the load
- * client's own (its `npm exec` wrapper and start-up included, a few hundredths of a ms per call).
- */
-async function measured(pids, ...args) {
-  const before = pids.map(cpuSecondsOf);
-  const clientBefore = reapedChildrenCpuSeconds();
-  const result = await inspector(...args);
-  const calls = Math.max(result.requests, 1);
-  const cpuMs = pids.map((pid, i) => ((cpuSecondsOf(pid) - before[i]) * 1000) / calls);
-  return { ...result, cpuMsPerCall: cpuMs, clientCpuMsPerCall: ((reapedChildrenCpuSeconds() - clientBefore) * 1000) / calls };
-}
-
 const rssOf = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 const fmt = (r) =>
   `${r.throughput.toFixed(0)} calls/s, p50 ${r.latencyMs.p50.toFixed(1)} ms, p99 ${r.latencyMs.p99.toFixed(1)} ms, ${r.errors + r.toolErrors} errors / ${r.requests}` +
   (r.cpuMsPerCall ? `, server CPU ${r.cpuMsPerCall.map((ms) => ms.toFixed(2)).join(' + ')} ms/call, client ${r.clientCpuMsPerCall.toFixed(2)} ms/call` : '');
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 
 const LIGHT_BLOCK_CALLS = 3000;
 
@@ -419,7 +332,9 @@ try {
   const header = `Authorization: Bearer ${token}`;
   // The second yardstick: the bare SDK answering get_scan_status with the gateway's own listing
   // and answer for this task, recorded once here.
-  const answerPath = join(workDir, 'status-answer.json');
+  // Kept in bench/out for answer-variants.mjs, which measures what the answer's parts cost the client.
+  mkdirSync(join(here, 'out'), { recursive: true });
+  const answerPath = join(here, 'out', 'status-answer.json');
   writeFileSync(answerPath, JSON.stringify(await recordedAnswer(`${gatewayUrl}/mcp`, auth, 'get_scan_status', { task_id: taskId })));
   const sameAnswer = start(process.execPath, [...profiled('yardstick-answer'), 'bench/yardstick-server.mjs'], { YARDSTICK_ANSWER: answerPath });
   const sameAnswerUrl = await waitFor(sameAnswer, /(http:\/\/\S+\/mcp)/, 'same-answer yardstick');

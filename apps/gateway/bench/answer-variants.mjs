@@ -47,7 +47,9 @@ const serve = async (answer) => {
 
 try {
   const echo = await serve(null);
-  const targets = [{ name: 'echo (1 character)', bytes: 0, ...echo, tool: 'echo', args: { value: 'x' } }];
+  const targets = [
+    { name: 'echo (1 character)', bytes: JSON.stringify({ content: [{ type: 'text', text: 'x' }] }).length, ...echo, tool: 'echo', args: { value: 'x' } },
+  ];
   for (const [name, answer] of Object.entries(variants)) {
     targets.push({
       name,

@@ -36,6 +36,7 @@ import { LocalTaskFiles, ingestExport, resultFiguresOf } from '@nessus-mcp/resul
 import { concurrency, cpuSecondsOf, inspector, measured, median, waitFor } from './load-client.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
+const outDir = join(here, 'out');
 const gatewayDir = join(here, '..');
 const duration = Number(process.env.BENCH_DURATION_S ?? 10);
 const rssCalls = Number(process.env.BENCH_RSS_CALLS ?? 0);
@@ -333,8 +334,8 @@ try {
   // The second yardstick: the bare SDK answering get_scan_status with the gateway's own listing
   // and answer for this task, recorded once here.
   // Kept in bench/out for answer-variants.mjs, which measures what the answer's parts cost the client.
-  mkdirSync(join(here, 'out'), { recursive: true });
-  const answerPath = join(here, 'out', 'status-answer.json');
+  mkdirSync(outDir, { recursive: true });
+  const answerPath = join(outDir, 'status-answer.json');
   writeFileSync(answerPath, JSON.stringify(await recordedAnswer(`${gatewayUrl}/mcp`, auth, 'get_scan_status', { task_id: taskId })));
   const sameAnswer = start(process.execPath, [...profiled('yardstick-answer'), 'bench/yardstick-server.mjs'], { YARDSTICK_ANSWER: answerPath });
   const sameAnswerUrl = await waitFor(sameAnswer, /(http:\/\/\S+\/mcp)/, 'same-answer yardstick');
@@ -455,8 +456,7 @@ try {
   if (statusOnly) console.log('results over HTTP skipped: BENCH_STATUS_ONLY=1');
   else if (existsSync(exportPath)) figures.results_http = await resultsOverHttp(exportPath, redisUrl, join(workDir, 'data'), gatewayUrl, auth, gateway.pid);
   else console.log(`results over HTTP skipped: no export at ${exportPath} (run the results bench first)`);
-  mkdirSync(join(here, 'out'), { recursive: true });
-  writeFileSync(join(here, 'out', 'gateway-bench.json'), `${JSON.stringify(figures, null, 2)}\n`);
+  writeFileSync(join(outDir, 'gateway-bench.json'), `${JSON.stringify(figures, null, 2)}\n`);
 } finally {
   for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
   await Promise.all(children.map((child) => (child.exitCode === null ? new Promise((r) => child.on('exit', r)) : null)));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { RunningSimulator } from '@nessus-mcp/nessus-sim';
-import { redisUrlForDb, simCounts, useWorkerSystem, waitFor, waitForStatus, type GatewayStandIn, type InProcessWorker } from './worker-harness.js';
+import { redisUrlForDb, simCounts, useWorkerSystem, waitFor, waitForJob, waitForStatus, type GatewayStandIn, type InProcessWorker } from './worker-harness.js';
 
 const REDIS_URL = redisUrlForDb(2);
 /** The explicit promise: a cancel ends the task within 5 s in every state. */
@@ -27,10 +27,7 @@ describe('cancelling a scan', () => {
     const done = await waitForStatus(gateway, task.task_id, ['cancelled', 'running', 'completed'], CANCEL_BOUND_MS);
     expect(done.status).toBe('cancelled');
     expect(simCounts(sim, task.task_id).created).toBe(0);
-    const job = await waitFor(async () => {
-      const job = await gateway.queue.getJob(task.task_id);
-      return job && (await job.getState()) === 'completed' ? job : null;
-    });
+    const job = await waitForJob(gateway, task.task_id, 'completed');
     expect(job.returnvalue).toMatchObject({ status: 'cancelled' });
   });
 

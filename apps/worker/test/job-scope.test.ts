@@ -12,6 +12,7 @@ import {
   startSim,
   tempDir,
   waitFor,
+  waitForJob,
   waitForStatus,
   writeScannersConfig,
   type InProcessWorker,
@@ -117,20 +118,14 @@ describe('the worker re-checks every job against its task and the allow-list bef
       const [latest] = await audit.list({ limit: 1 });
       expect(latest).toMatchObject({ client: 'worker', action: 'scan.scope_violation', task_id: task.task_id, targets: [edited], outcome: 'out_of_scope' });
       // Never retried: out_of_scope is final whatever the attempts say.
-      expect(await (await gateway.queue.getJob(task.task_id))?.getState()).toBe('failed');
+      await waitForJob(gateway, task.task_id, 'failed');
     },
   );
 
   it('refuses a failed job edited in the failed set and retried (the Bull Board update-data + retry path)', async () => {
     sim.setFaults({ error_rate: 1 });
     const task = await gateway.submit({ targets: ['10.3.0.1'] });
-    const job = await waitFor(
-      async () => {
-        const found = await gateway.queue.getJob(task.task_id);
-        return found && (await found.getState()) === 'failed' ? found : null;
-      },
-      { what: 'the job in the failed set' },
-    );
+    const job = await waitForJob(gateway, task.task_id, 'failed');
     sim.setFaults({ error_rate: 0 });
     const before = proxy.calls.length;
     await job.updateData({ ...job.data, targets: ['198.51.100.0/24'] });

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import { Queue, type Job } from 'bullmq';
-import { BULL_PREFIX, scanQueueName, type ScanJobData, type ScanJobResult } from '@nessus-mcp/core';
+import { Queue } from 'bullmq';
+import { BULL_PREFIX, scanQueueName, type ScanJobData } from '@nessus-mcp/core';
 import type { RunningSimulator } from '@nessus-mcp/nessus-sim';
 import { LICENCE_MESSAGE } from '@nessus-mcp/scanners';
 import {
@@ -13,6 +13,7 @@ import {
   simCounts,
   useWorkerSystem,
   waitFor,
+  waitForJob,
   waitForStatus,
   writeScannersConfig,
   type GatewayStandIn,
@@ -22,16 +23,6 @@ import {
 const REDIS_URL = redisUrlForDb(1);
 // Not one of the harness's secrets: the suite's clear-text check must not find this test's rogue job.
 const ROGUE_PASSWORD = 'rogue-clear-text-value';
-
-async function waitForFailedJob(gateway: GatewayStandIn, taskId: string): Promise<Job<ScanJobData, ScanJobResult>> {
-  return waitFor(
-    async () => {
-      const job = await gateway.queue.getJob(taskId);
-      return job && (await job.getState()) === 'failed' ? job : null;
-    },
-    { what: `job ${taskId} in the failed set` },
-  );
-}
 
 describe('scan pipeline against the simulator', () => {
   let sim: RunningSimulator;
@@ -58,8 +49,7 @@ describe('scan pipeline against the simulator', () => {
     } finally {
       await rogue.close();
     }
-    await waitForFailedJob(gateway, task.task_id);
-    const job = (await gateway.queue.getJob(task.task_id))!;
+    const job = await waitForJob(gateway, task.task_id, 'failed');
     expect(job.failedReason).toMatch(/payload that does not match its schema/);
     expect(job.failedReason).toMatch(/credentials/);
     expect(job.failedReason).not.toContain(ROGUE_PASSWORD);
@@ -85,8 +75,8 @@ describe('scan pipeline against the simulator', () => {
     expect(done.results_summary).toMatchObject({ hosts_scanned: 3, authentication_status: 'success' });
     expect(existsSync(join(dir, 'tasks', task.task_id, 'report.nessus'))).toBe(true);
     expect(simCounts(sim, task.task_id)).toEqual({ created: 1, launched: 1, stopped: 0 });
-    const job = await gateway.queue.getJob(task.task_id);
-    expect(job?.returnvalue).toMatchObject({ task_id: task.task_id, status: 'completed', summary: { hosts_scanned: 3 } });
+    const job = await waitForJob(gateway, task.task_id, 'completed');
+    expect(job.returnvalue).toMatchObject({ task_id: task.task_id, status: 'completed', summary: { hosts_scanned: 3 } });
     expect(await gateway.tasks.recentDurations('main')).not.toHaveLength(0);
   });
 
@@ -109,7 +99,7 @@ describe('scan pipeline against the simulator', () => {
     expect(done.results_summary?.authentication_hints).not.toHaveLength(0);
     expect(existsSync(join(dir, 'tasks', task.task_id, 'results', 'manifest.json'))).toBe(true);
     // Not a BullMQ failure: retrying with the same credentials cannot help.
-    expect(await (await gateway.queue.getJob(task.task_id))?.getState()).toBe('completed');
+    expect((await waitForJob(gateway, task.task_id, 'completed')).returnvalue).toMatchObject({ status: 'failed' });
   });
 
   it('fails clearly, without retrying, when the export is larger than limits.max_export_mb', async () => {
@@ -150,7 +140,7 @@ describe('scan pipeline against the simulator', () => {
     const done = await waitForStatus(gateway, task.task_id, ['failed', 'completed']);
     expect(done.status).toBe('failed');
     expect(done.error).toEqual({ code: 'scanner_unavailable', message: LICENCE_MESSAGE });
-    const job = await waitForFailedJob(gateway, task.task_id);
+    const job = await waitForJob(gateway, task.task_id, 'failed');
     expect(job.attemptsMade).toBe(1);
     expect(job.data.state).toMatchObject({ failed_tries: 1 });
   });
@@ -161,7 +151,7 @@ describe('scan pipeline against the simulator', () => {
     const failed = await waitForStatus(gateway, task.task_id, ['failed', 'completed']);
     expect(failed.status).toBe('failed');
     expect(failed.error).toMatchObject({ code: 'scanner_error', message: expect.stringMatching(/could not produce an export .*3 export requests failed/) });
-    const job = await waitForFailedJob(gateway, task.task_id);
+    const job = await waitForJob(gateway, task.task_id, 'failed');
     // The scanner asked for three exports within one try of the step; repeating the step would
     // only ask for three more. The last export's file id is recorded for a resumed step.
     expect(job.data.state).toMatchObject({ step: 'export', failed_tries: 1, export_file: expect.stringMatching(/^\d+$/) });
@@ -183,7 +173,7 @@ describe('scan pipeline against the simulator', () => {
     expect(done.error?.message).toMatch(/status 'aborted'/);
 
     sim.setFaults({ scan_outcome: 'completed' });
-    const job = await waitForFailedJob(gateway, task.task_id);
+    const job = await waitForJob(gateway, task.task_id, 'failed');
     await job.retry('failed');
     const again = await waitForStatus(gateway, task.task_id, ['completed'], 30_000);
     expect(again.results_summary).toMatchObject({ hosts_scanned: 2 });
@@ -209,7 +199,7 @@ describe('scan pipeline against the simulator', () => {
       credentials: { ssh_username: 'scan', ssh_password: SSH_PASSWORD, elevate_privileges_with: 'sudo', escalation_password: ESCALATION_PASSWORD },
     });
     await waitForStatus(gateway, task.task_id, ['completed', 'failed']);
-    const job = await gateway.queue.getJob(task.task_id);
+    const job = await waitForJob(gateway, task.task_id, 'completed', 'failed');
     const everything = [
       await dumpRedis(REDIS_URL),
       JSON.stringify(job?.data),

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll } from '@jest/globals';
+import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
   TaskStore,
@@ -21,6 +22,7 @@ import {
   type ScanCredentials,
   type ScanQueue,
   type ScanJobData,
+  type ScanJobResult,
   type ScanType,
   type ScannersConfig,
   type Task,
@@ -272,6 +274,25 @@ export async function waitForStatus(gateway: GatewayStandIn, taskId: string, sta
       return task && statuses.includes(task.status) ? task : null;
     },
     { timeoutMs, what: `task ${taskId} to reach ${statuses.join('/')}` },
+  );
+}
+
+/**
+ * The task's job once BullMQ has it in one of `states`. The worker writes the task's final record inside
+ * the processor, before BullMQ moves the job out of `active`, so a test that saw the record settle
+ * waits here before it reads the job's state or return value.
+ */
+export async function waitForJob(
+  gateway: GatewayStandIn,
+  taskId: string,
+  ...states: ('completed' | 'failed' | 'delayed')[]
+): Promise<Job<ScanJobData, ScanJobResult>> {
+  return waitFor(
+    async () => {
+      const job = await gateway.queue.getJob(taskId);
+      return job && (states as string[]).includes(await job.getState()) ? job : null;
+    },
+    { what: `job ${taskId} ${states.join('/')}` },
   );
 }
 

@@ -289,8 +289,10 @@ export async function waitForJob(
 ): Promise<Job<ScanJobData, ScanJobResult>> {
   return waitFor(
     async () => {
-      const job = await gateway.queue.getJob(taskId);
-      return job && (states as string[]).includes(await job.getState()) ? job : null;
+      // The state first, then the job: a job read before its move would lack what the move wrote
+      // (return value, failedReason); each move is one Lua script, so after it the job has it all.
+      if (!(states as string[]).includes(await gateway.queue.getJobState(taskId))) return null;
+      return gateway.queue.getJob(taskId);
     },
     { what: `job ${taskId} ${states.join('/')}` },
   );

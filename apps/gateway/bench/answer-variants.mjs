@@ -5,12 +5,11 @@
 // side is the same SDK path every time, so the differences are the client's: what it does with a
 // body of that size and shape (parse, result schema, output-schema validation, recording).
 // Run run-bench.mjs first (BENCH_STATUS_ONLY=1 is enough); ANSWER names another recorded answer.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { measured, median, waitFor } from './load-client.mjs';
+import { measured, median, startYardstick } from './load-client.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 6));
@@ -34,15 +33,14 @@ const variants = {
 const workDir = mkdtempSync(join(tmpdir(), 'answer-variants-'));
 const children = [];
 const serve = async (answer) => {
-  const env = { ...process.env };
+  let answerFile;
   if (answer) {
-    const file = join(workDir, `${children.length}.json`);
-    writeFileSync(file, JSON.stringify(answer));
-    env.YARDSTICK_ANSWER = file;
+    answerFile = join(workDir, `${children.length}.json`);
+    writeFileSync(answerFile, JSON.stringify(answer));
   }
-  const child = spawn(process.execPath, [join(here, 'yardstick-server.mjs')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const { child, url } = startYardstick({ answerFile });
   children.push(child);
-  return { pid: child.pid, url: await waitFor(child, /(http:\/\/\S+\/mcp)/, 'yardstick') };
+  return { pid: child.pid, url: await url };
 };
 
 try {

@@ -10,7 +10,7 @@ const gatewayDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
 
 /** Resolves with the first stdout match of `pattern`. */
-export function waitFor(child, pattern, label) {
+function waitFor(child, pattern, label) {
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (chunk) => {
@@ -21,6 +21,21 @@ export function waitFor(child, pattern, label) {
     child.stderr.on('data', (chunk) => process.stderr.write(chunk));
     child.on('exit', (code) => reject(new Error(`${label} exited (${code}) before it was ready`)));
   });
+}
+
+/**
+ * Starts the bare SDK yardstick (yardstick-server.mjs; with `answerFile`, serving that recorded
+ * answer instead of `echo`). Returns the child at once, so a caller can record it for its shutdown,
+ * and its URL once the server prints it.
+ */
+export function startYardstick({ answerFile, nodeArgs = [], label = 'yardstick' } = {}) {
+  const env = { ...process.env, ...(answerFile ? { YARDSTICK_ANSWER: answerFile } : {}) };
+  const child = spawn(process.execPath, [...nodeArgs, join(gatewayDir, 'bench', 'yardstick-server.mjs')], {
+    cwd: gatewayDir,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return { child, url: waitFor(child, /(http:\/\/\S+\/mcp)/, label) };
 }
 
 export function inspector(url, tool, args, headers, seconds) {

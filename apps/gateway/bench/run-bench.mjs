@@ -33,7 +33,7 @@ import { existsSync } from 'node:fs';
 import { TaskStore, createRedisConnection } from '@nessus-mcp/core';
 import { findFreePort as freePort, startRedisServer } from '@nessus-mcp/embedded-redis';
 import { LocalTaskFiles, ingestExport, resultFiguresOf } from '@nessus-mcp/results';
-import { concurrency, cpuSecondsOf, inspector, measured, median, waitFor } from './load-client.mjs';
+import { concurrency, cpuSecondsOf, inspector, measured, median, startYardstick } from './load-client.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const outDir = join(here, 'out');
@@ -314,8 +314,9 @@ try {
     GATEWAY_RATE_LIMIT_PER_SECOND: '1000000',
   });
   gateway.stderr.on('data', (chunk) => process.stderr.write(chunk));
-  const yardstick = start(process.execPath, [...profiled('yardstick'), 'bench/yardstick-server.mjs'], {});
-  const yardstickUrl = await waitFor(yardstick, /(http:\/\/\S+\/mcp)/, 'yardstick');
+  const { child: yardstick, url: yardstickReady } = startYardstick({ nodeArgs: profiled('yardstick') });
+  children.push(yardstick);
+  const yardstickUrl = await yardstickReady;
   const gatewayUrl = `http://127.0.0.1:${port}`;
   for (let attempt = 0; ; attempt += 1) {
     const ok = await fetch(`${gatewayUrl}/health`).then(
@@ -337,8 +338,13 @@ try {
   mkdirSync(outDir, { recursive: true });
   const answerPath = join(outDir, 'status-answer.json');
   writeFileSync(answerPath, JSON.stringify(await recordedAnswer(`${gatewayUrl}/mcp`, auth, 'get_scan_status', { task_id: taskId })));
-  const sameAnswer = start(process.execPath, [...profiled('yardstick-answer'), 'bench/yardstick-server.mjs'], { YARDSTICK_ANSWER: answerPath });
-  const sameAnswerUrl = await waitFor(sameAnswer, /(http:\/\/\S+\/mcp)/, 'same-answer yardstick');
+  const { child: sameAnswer, url: sameAnswerReady } = startYardstick({
+    answerFile: answerPath,
+    nodeArgs: profiled('yardstick-answer'),
+    label: 'same-answer yardstick',
+  });
+  children.push(sameAnswer);
+  const sameAnswerUrl = await sameAnswerReady;
 
   console.log(`gateway ${gatewayUrl}, yardstick ${yardstickUrl}, concurrency ${concurrency}, ${rounds} rounds of ${duration} s per server`);
   // Warm the servers up (JIT, connection pools) so the first round is not the odd one out.

@@ -202,9 +202,9 @@ describe('scan pipeline against the simulator', () => {
     const job = await waitForJob(gateway, task.task_id, 'completed', 'failed');
     const everything = [
       await dumpRedis(REDIS_URL),
-      JSON.stringify(job?.data),
-      JSON.stringify(job?.returnvalue),
-      JSON.stringify(job?.progress),
+      JSON.stringify(job.data),
+      JSON.stringify(job.returnvalue),
+      JSON.stringify(job.progress),
       worker.logs.text(),
     ].join('\n');
     expect(everything).toContain(task.task_id);

@@ -282,11 +282,7 @@ export async function waitForStatus(gateway: GatewayStandIn, taskId: string, sta
  * the processor, before BullMQ moves the job out of `active`, so a test that saw the record settle
  * waits here before it reads the job's state or return value.
  */
-export async function waitForJob(
-  gateway: GatewayStandIn,
-  taskId: string,
-  ...states: ('completed' | 'failed' | 'delayed')[]
-): Promise<Job<ScanJobData, ScanJobResult>> {
+export async function waitForJob(gateway: GatewayStandIn, taskId: string, ...states: ('completed' | 'failed')[]): Promise<Job<ScanJobData, ScanJobResult>> {
   return waitFor(
     async () => {
       // The state first, then the job: a job read before its move would lack what the move wrote
